@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Agent.Host.Commands;
+
+/// <summary>The verbs of the <c>agent</c> executable, one line per verb group.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}
