@@ -1,0 +1,129 @@
+using System.Runtime.InteropServices;
+using Agent.Llama.Native;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Agent.Llama;
+
+/// <summary>
+/// Loads llama.cpp once per process: picks the library folder (<c>native/cpu</c>, <c>native/cuda</c> or
+/// Llama:NativeLibraryPath), loads the libraries, loads the ggml backends from that folder explicitly with
+/// <c>ggml_backend_load_all_from_path</c> (without a path, no backend is found when hosted by dotnet), initialises
+/// llama.cpp and routes its log to an <see cref="ILogger"/>.
+/// </summary>
+public static class LlamaRuntime
+{
+    private static readonly Lock Gate = new();
+    private static LlamaRuntimeInfo? s_info;
+
+    /// <summary>What was loaded, or null before <see cref="Initialize"/>.</summary>
+    public static LlamaRuntimeInfo? Info => s_info;
+
+    /// <summary>Loads with the default options (cpu) unless already loaded.</summary>
+    public static LlamaRuntimeInfo EnsureInitialized() => s_info ?? Initialize(new LlamaNativeOptions());
+
+    /// <summary>Loads the libraries that <paramref name="options"/> select. Idempotent for the same options.</summary>
+    /// <exception cref="LlamaNativeLibraryException">A library is missing, cannot load, or the backend offers no device.</exception>
+    /// <exception cref="ArgumentException">The backend name is unknown.</exception>
+    public static LlamaRuntimeInfo Initialize(LlamaNativeOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        lock (Gate)
+        {
+            if (s_info is not null)
+            {
+                return s_info;
+            }
+
+            var backend = (options.Backend ?? "cpu").Trim().ToLowerInvariant();
+            string directory;
+            string howToFix;
+            if (!string.IsNullOrWhiteSpace(options.NativeLibraryPath))
+            {
+                directory = Path.GetFullPath(options.NativeLibraryPath);
+                backend = "custom";
+                howToFix = "Llama:NativeLibraryPath must name the folder that holds your llama.cpp build's libllama.so, libggml.so and libggml-base.so (and its backend libraries), or be left empty to use the libraries the build fetched.";
+            }
+            else
+            {
+                if (!LlamaNativeOptions.KnownBackends.Contains(backend))
+                {
+                    throw new ArgumentException(
+                        $"Llama:Backend '{options.Backend}' is not known. Use one of: {string.Join(", ", LlamaNativeOptions.KnownBackends)}.", nameof(options));
+                }
+
+                directory = NativeLibraryLoader.DefaultDirectory(backend);
+                howToFix = backend == "cpu"
+                    ? "The build copies them there: run 'dotnet build' (it fetches @node-llama-cpp/linux-x64@3.22.1 with npm once), or set Llama:NativeLibraryPath to your own llama.cpp build."
+                    : "Build with the CUDA libraries: 'dotnet build -p:LlamaBackends=\"cpu;cuda\"' (fetches @node-llama-cpp/linux-x64-cuda@3.22.1, about 140 MB), or set Llama:NativeLibraryPath to your own CUDA build of llama.cpp.";
+            }
+
+            var files = NativeLibraryLoader.Load(directory, howToFix);
+            NativeLog.Install(loggerFactory?.CreateLogger("Agent.Llama.Native") ?? NullLogger.Instance);
+            NativeMethods.ggml_backend_load_all_from_path(directory);
+            NativeMethods.llama_backend_init();
+
+            var backends = ReadBackends();
+            var devices = ReadDevices();
+            if (!devices.Any(d => d.Kind == "cpu"))
+            {
+                throw new LlamaNativeLibraryException(
+                    $"llama.cpp loaded from '{directory}' but no CPU backend library (libggml-cpu-*.so) loaded from there, so it has no device. {howToFix}");
+            }
+
+            if (backend == "cuda" && !devices.Any(d => d.Kind == "gpu"))
+            {
+                throw new LlamaNativeLibraryException(
+                    $"Llama:Backend is 'cuda' but no CUDA device was found through '{directory}'. libggml-cuda.so needs libcudart.so.13 and libcublas.so.13 on the library path and an NVIDIA driver; check 'nvidia-smi' and 'ldd {Path.Combine(directory, "libggml-cuda.so")}', or set Llama:Backend to 'cpu'.");
+            }
+
+            var systemInfo = Marshal.PtrToStringUTF8(NativeMethods.llama_print_system_info()) ?? string.Empty;
+            s_info = new LlamaRuntimeInfo(backend, directory, files, systemInfo.Trim(), backends, devices);
+            return s_info;
+        }
+    }
+
+    private static List<string> ReadBackends()
+    {
+        var names = new List<string>();
+        var count = (int)NativeMethods.ggml_backend_reg_count();
+        for (var i = 0; i < count; i++)
+        {
+            var reg = NativeMethods.ggml_backend_reg_get((nuint)i);
+            names.Add(Marshal.PtrToStringUTF8(NativeMethods.ggml_backend_reg_name(reg)) ?? "?");
+        }
+
+        return names;
+    }
+
+    private static unsafe List<LlamaDevice> ReadDevices()
+    {
+        var devices = new List<LlamaDevice>();
+        var count = (int)NativeMethods.ggml_backend_dev_count();
+        for (var i = 0; i < count; i++)
+        {
+            var device = NativeMethods.ggml_backend_dev_get((nuint)i);
+            nuint free = 0, total = 0;
+            NativeMethods.ggml_backend_dev_memory(device, &free, &total);
+            var kind = NativeMethods.ggml_backend_dev_type(device) switch
+            {
+                0 => "cpu",
+                1 => "gpu",
+                2 => "igpu",
+                3 => "accel",
+                4 => "meta",
+                _ => "unknown",
+            };
+            var reg = NativeMethods.ggml_backend_dev_backend_reg(device);
+            devices.Add(new LlamaDevice(
+                Marshal.PtrToStringUTF8(NativeMethods.ggml_backend_dev_name(device)) ?? "?",
+                Marshal.PtrToStringUTF8(NativeMethods.ggml_backend_dev_description(device)) ?? string.Empty,
+                kind,
+                Marshal.PtrToStringUTF8(NativeMethods.ggml_backend_reg_name(reg)) ?? "?",
+                free,
+                total));
+        }
+
+        return devices;
+    }
+}

@@ -1,0 +1,16 @@
+using System.Runtime.InteropServices;
+
+namespace Agent.Llama.Native;
+
+/// <summary>Mirrors <c>struct llama_batch</c> (llama.h, v0.5.0; 56 bytes).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct LlamaBatchNative
+{
+    public int n_tokens;
+    public int* token;
+    public float* embd;
+    public int* pos;
+    public int* n_seq_id;
+    public int** seq_id;
+    public sbyte* logits;
+}

@@ -1,0 +1,105 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Agent.Llama.Native;
+
+/// <summary>
+/// Routes llama.cpp and ggml log lines to an <see cref="ILogger"/>. The callback never throws across the native
+/// boundary, and keeps the last error or warning per thread so a failed native call can explain itself.
+/// </summary>
+internal static unsafe class NativeLog
+{
+    private const int LevelDebug = 1;
+    private const int LevelInfo = 2;
+    private const int LevelWarn = 3;
+    private const int LevelError = 4;
+    private const int LevelContinue = 5;
+
+    [ThreadStatic]
+    private static StringBuilder? t_pending;
+
+    [ThreadStatic]
+    private static int t_pendingLevel;
+
+    [ThreadStatic]
+    private static List<string>? t_problems;
+
+    private static ILogger s_logger = NullLogger.Instance;
+
+    public static void Install(ILogger logger)
+    {
+        s_logger = logger;
+        NativeMethods.llama_log_set(&OnLog, null);
+        NativeMethods.ggml_log_set(&OnLog, null);
+    }
+
+    /// <summary>Forgets earlier problems on this thread; call before a native call whose failure you will report.</summary>
+    public static void BeginCapture() => (t_problems ??= []).Clear();
+
+    /// <summary>The warnings and errors llama.cpp logged on this thread since <see cref="BeginCapture"/>.</summary>
+    public static string CapturedProblems()
+    {
+        var problems = t_problems;
+        return problems is null || problems.Count == 0 ? "(llama.cpp logged no error)" : string.Join(" | ", problems.TakeLast(4));
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void OnLog(int level, byte* text, void* userData)
+    {
+        try
+        {
+            var message = text == null ? string.Empty : Marshal.PtrToStringUTF8((IntPtr)text) ?? string.Empty;
+            var pending = t_pending ??= new StringBuilder();
+            if (level != LevelContinue)
+            {
+                t_pendingLevel = level;
+            }
+
+            pending.Append(message);
+            if (!message.EndsWith('\n'))
+            {
+                return;
+            }
+
+            var line = pending.ToString().TrimEnd();
+            pending.Clear();
+            if (line.Length == 0)
+            {
+                return;
+            }
+
+            if (t_pendingLevel is LevelWarn or LevelError)
+            {
+                var problems = t_problems ??= [];
+                problems.Add(line);
+                if (problems.Count > 16)
+                {
+                    problems.RemoveAt(0);
+                }
+            }
+
+            var logLevel = t_pendingLevel switch
+            {
+                LevelError => LogLevel.Error,
+                LevelWarn => LogLevel.Warning,
+                LevelInfo => LogLevel.Information,
+                LevelDebug => LogLevel.Debug,
+                _ => LogLevel.Trace,
+            };
+            if (s_logger.IsEnabled(logLevel))
+            {
+#pragma warning disable CA1848, CA2254 // native log lines are free text; they are not a template.
+                s_logger.Log(logLevel, "{NativeMessage}", line);
+#pragma warning restore CA1848, CA2254
+            }
+        }
+#pragma warning disable CA1031 // nothing may escape into native code
+        catch
+#pragma warning restore CA1031
+        {
+        }
+    }
+}
