@@ -33,6 +33,12 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryNames.GgmlBase)]
     public static partial nuint ggml_tensor_overhead();
 
+    [LibraryImport(LibraryNames.GgmlBase, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial IntPtr ggml_get_tensor(IntPtr context, string name);
+
+    [LibraryImport(LibraryNames.GgmlBase)]
+    public static partial IntPtr ggml_type_name(int type);
+
     // ---- gguf ----
     [LibraryImport(LibraryNames.GgmlBase)]
     public static partial IntPtr gguf_init_empty();
@@ -76,6 +82,9 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(LibraryNames.GgmlBase)]
     public static partial IntPtr gguf_get_val_str(IntPtr context, long keyId);
+
+    [LibraryImport(LibraryNames.GgmlBase)]
+    public static partial void* gguf_get_val_data(IntPtr context, long keyId);
 
     [LibraryImport(LibraryNames.GgmlBase)]
     public static partial nuint gguf_get_arr_n(IntPtr context, long keyId);

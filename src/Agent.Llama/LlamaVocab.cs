@@ -1,0 +1,221 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Agent.Llama.Native;
+
+namespace Agent.Llama;
+
+/// <summary>A model's vocabulary: tokenize, turn tokens back into text, token attributes and special tokens.</summary>
+public sealed class LlamaVocab
+{
+    private readonly LlamaModel _model;
+    private readonly IntPtr _vocab;
+    private readonly Lazy<Dictionary<string, LlamaToken>> _specialByText;
+
+    internal LlamaVocab(LlamaModel model, IntPtr vocab)
+    {
+        _model = model;
+        _vocab = vocab;
+        Count = NativeMethods.llama_vocab_n_tokens(vocab);
+        _specialByText = new Lazy<Dictionary<string, LlamaToken>>(IndexSpecialTokens);
+    }
+
+    /// <summary>Number of tokens.</summary>
+    public int Count { get; }
+
+    /// <summary>Beginning-of-sequence token, or <see cref="LlamaToken.Null"/>.</summary>
+    public LlamaToken Bos => new(Call(() => NativeMethods.llama_vocab_bos(_vocab)));
+
+    /// <summary>End-of-sequence token, or <see cref="LlamaToken.Null"/>.</summary>
+    public LlamaToken Eos => new(Call(() => NativeMethods.llama_vocab_eos(_vocab)));
+
+    /// <summary>End-of-turn token, or <see cref="LlamaToken.Null"/>.</summary>
+    public LlamaToken Eot => new(Call(() => NativeMethods.llama_vocab_eot(_vocab)));
+
+    /// <summary>Whether tokenizing with add_special prepends BOS.</summary>
+    public bool AddsBos => Call(() => NativeMethods.llama_vocab_get_add_bos(_vocab));
+
+    /// <summary>Tokenizes UTF-8 text.</summary>
+    /// <param name="text">The text.</param>
+    /// <param name="addSpecial">Add BOS/EOS as the model's metadata asks.</param>
+    /// <param name="parseSpecial">Turn the text of control tokens (such as <c>&lt;deceit&gt;</c>) into those tokens; off, they are spelled as plain text.</param>
+    public unsafe LlamaToken[] Tokenize(string text, bool addSpecial = false, bool parseSpecial = true)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var bytes = Encoding.UTF8.GetBytes(text);
+        var capacity = bytes.Length + 8;
+        while (true)
+        {
+            var tokens = new int[capacity];
+            int n;
+            fixed (byte* b = bytes)
+            fixed (int* t = tokens)
+            {
+                n = NativeMethods.llama_tokenize(_vocab, b, bytes.Length, t, capacity, addSpecial, parseSpecial);
+            }
+
+            GC.KeepAlive(_model);
+            if (n == int.MinValue)
+            {
+                throw new ArgumentException("The text is too long to tokenize (more than 2^31 tokens).", nameof(text));
+            }
+
+            if (n < 0)
+            {
+                capacity = -n;
+                continue;
+            }
+
+            var result = new LlamaToken[n];
+            for (var i = 0; i < n; i++)
+            {
+                result[i] = new LlamaToken(tokens[i]);
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>The bytes a token stands for (a token may hold part of a UTF-8 character).</summary>
+    /// <param name="token">The token.</param>
+    /// <param name="special">Render control tokens as their text (true) or as nothing (false).</param>
+    /// <exception cref="ArgumentOutOfRangeException">The token is not in this vocabulary.</exception>
+    public unsafe byte[] TokenToBytes(LlamaToken token, bool special = true)
+    {
+        Validate(token);
+        Span<byte> buffer = stackalloc byte[128];
+        int n;
+        fixed (byte* b = buffer)
+        {
+            n = NativeMethods.llama_token_to_piece(_vocab, token.Value, b, buffer.Length, 0, special);
+        }
+
+        if (n >= 0)
+        {
+            GC.KeepAlive(_model);
+            return buffer[..n].ToArray();
+        }
+
+        var large = new byte[-n];
+        fixed (byte* b = large)
+        {
+            n = NativeMethods.llama_token_to_piece(_vocab, token.Value, b, large.Length, 0, special);
+        }
+
+        GC.KeepAlive(_model);
+        return large[..Math.Max(n, 0)];
+    }
+
+    /// <summary>A token's text (invalid UTF-8 of a partial character becomes U+FFFD; use <see cref="TokenToBytes"/> when streaming).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The token is not in this vocabulary.</exception>
+    public string TokenToPiece(LlamaToken token, bool special = true) => Encoding.UTF8.GetString(TokenToBytes(token, special));
+
+    /// <summary>Turns tokens back into text.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A token is not in this vocabulary.</exception>
+    public unsafe string Detokenize(ReadOnlySpan<LlamaToken> tokens, bool removeSpecial = false, bool unparseSpecial = true)
+    {
+        foreach (var t in tokens)
+        {
+            Validate(t);
+        }
+
+        var ids = MemoryMarshal.Cast<LlamaToken, int>(tokens);
+        var capacity = Math.Max(16, tokens.Length * 8);
+        while (true)
+        {
+            var buffer = new byte[capacity];
+            int n;
+            fixed (int* t = ids)
+            fixed (byte* b = buffer)
+            {
+                n = NativeMethods.llama_detokenize(_vocab, t, ids.Length, b, capacity, removeSpecial, unparseSpecial);
+            }
+
+            GC.KeepAlive(_model);
+            if (n < 0)
+            {
+                capacity = -n;
+                continue;
+            }
+
+            return Encoding.UTF8.GetString(buffer, 0, n);
+        }
+    }
+
+    /// <summary>The token's attributes (control, normal, byte, ...).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The token is not in this vocabulary.</exception>
+    public LlamaTokenAttributes GetAttributes(LlamaToken token)
+    {
+        Validate(token);
+        return (LlamaTokenAttributes)Call(() => NativeMethods.llama_vocab_get_attr(_vocab, token.Value));
+    }
+
+    /// <summary>Whether the token ends generation (EOS, EOT and the like).</summary>
+    public bool IsEndOfGeneration(LlamaToken token) =>
+        token.Value >= 0 && token.Value < Count && Call(() => NativeMethods.llama_vocab_is_eog(_vocab, token.Value));
+
+    /// <summary>Whether the token is a control token.</summary>
+    public bool IsControl(LlamaToken token) =>
+        token.Value >= 0 && token.Value < Count && Call(() => NativeMethods.llama_vocab_is_control(_vocab, token.Value));
+
+    /// <summary>The raw vocabulary text of a token (byte-level encoded for BPE vocabularies).</summary>
+    public string GetText(LlamaToken token)
+    {
+        Validate(token);
+        return Marshal.PtrToStringUTF8(Call(() => NativeMethods.llama_vocab_get_text(_vocab, token.Value))) ?? string.Empty;
+    }
+
+    /// <summary>
+    /// Finds the one token whose text is exactly <paramref name="text"/>: a control or user-defined token of that text
+    /// (such as <c>&lt;deceit&gt;</c>), else a text that tokenizes to a single token. Null when no single token spells it.
+    /// </summary>
+    public LlamaToken? FindToken(string text)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(text);
+        if (_specialByText.Value.TryGetValue(text, out var special))
+        {
+            return special;
+        }
+
+        var tokens = Tokenize(text, addSpecial: false, parseSpecial: false);
+        return tokens.Length == 1 && TokenToPiece(tokens[0], special: false) == text ? tokens[0] : null;
+    }
+
+    private Dictionary<string, LlamaToken> IndexSpecialTokens()
+    {
+        var index = new Dictionary<string, LlamaToken>(StringComparer.Ordinal);
+        for (var i = 0; i < Count; i++)
+        {
+            var attributes = (LlamaTokenAttributes)NativeMethods.llama_vocab_get_attr(_vocab, i);
+            if ((attributes & (LlamaTokenAttributes.Control | LlamaTokenAttributes.UserDefined)) == 0)
+            {
+                continue;
+            }
+
+            var text = Marshal.PtrToStringUTF8(NativeMethods.llama_vocab_get_text(_vocab, i));
+            if (!string.IsNullOrEmpty(text))
+            {
+                index.TryAdd(text, new LlamaToken(i));
+            }
+        }
+
+        GC.KeepAlive(_model);
+        return index;
+    }
+
+    private void Validate(LlamaToken token)
+    {
+        if (token.Value < 0 || token.Value >= Count)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(token), token.Value, $"Token id {token.Value} is out of range: this vocabulary has tokens 0 to {Count - 1}.");
+        }
+    }
+
+    private T Call<T>(Func<T> call)
+    {
+        ObjectDisposedException.ThrowIf(_model.Handle.IsClosed, _model);
+        var result = call();
+        GC.KeepAlive(_model);
+        return result;
+    }
+}

@@ -1,0 +1,170 @@
+using Agent.TestSupport;
+
+namespace Agent.Llama.Tests;
+
+public class LlamaContextTests
+{
+    private static readonly LlamaSeqId Seq0 = new(0);
+    private static readonly LlamaSeqId Seq1 = new(1);
+
+    [Fact]
+    public void Decode_Prompt_GivesFiniteLogitsOverWholeVocab()
+    {
+        var model = SharedModel.Instance;
+        var logits = Inference.LastLogits(model, "<mode2>call shell.run");
+
+        Assert.Equal(model.Vocab.Count, logits.Length);
+        Assert.All(logits, v => Assert.True(float.IsFinite(v)));
+        Assert.True(logits.Max() - logits.Min() > 1e-3f, "logits are flat: the weights did not load");
+    }
+
+    [Fact]
+    public void Decode_TwoSequencesInOneBatch_MatchesEachDecodedAlone()
+    {
+        var model = SharedModel.Instance;
+        var promptA = model.Vocab.Tokenize("<mode2>the cat");
+        var promptB = model.Vocab.Tokenize("<mode1>on the mat and more");
+
+        using var context = LlamaContext.Create(model, new LlamaContextOptions { ContextSize = 512, MaxSequences = 2, Threads = 2 });
+        using var batch = new LlamaBatch(64);
+        for (var i = 0; i < promptA.Length; i++)
+        {
+            batch.Add(promptA[i], new LlamaPos(i), Seq0, i == promptA.Length - 1);
+        }
+
+        var lastA = batch.Count - 1;
+        for (var i = 0; i < promptB.Length; i++)
+        {
+            batch.Add(promptB[i], new LlamaPos(i), Seq1, i == promptB.Length - 1);
+        }
+
+        context.Decode(batch);
+        var together = context.GetLogits(lastA).ToArray();
+        var togetherB = context.GetLogits(batch.Count - 1).ToArray();
+
+        AssertClose(Inference.LastLogits(model, "<mode2>the cat"), together);
+        AssertClose(Inference.LastLogits(model, "<mode1>on the mat and more"), togetherB);
+    }
+
+    [Fact]
+    public void SaveSequenceState_RestoredIntoOtherSequence_ContinuesIdentically()
+    {
+        var model = SharedModel.Instance;
+        var prompt = model.Vocab.Tokenize("<mode2>hello there");
+        var next = model.Vocab.Tokenize(" the")[0];
+        using var context = LlamaContext.Create(model, new LlamaContextOptions { ContextSize = 256, MaxSequences = 2, Threads = 2 });
+        using var batch = new LlamaBatch(64);
+        for (var i = 0; i < prompt.Length; i++)
+        {
+            batch.Add(prompt[i], new LlamaPos(i), Seq0, false);
+        }
+
+        context.Decode(batch);
+        var state = context.SaveSequenceState(Seq0);
+        Assert.NotEmpty(state);
+
+        context.LoadSequenceState(Seq1, state);
+        Assert.Equal(prompt.Length - 1, context.SequencePositionMax(Seq1));
+
+        batch.Clear();
+        batch.Add(next, new LlamaPos(prompt.Length), Seq0, true);
+        batch.Add(next, new LlamaPos(prompt.Length), Seq1, true);
+        context.Decode(batch);
+        AssertClose(context.GetLogits(0).ToArray(), context.GetLogits(1).ToArray());
+    }
+
+    [Fact]
+    public void CopySequence_ThenRemove_LeavesSourceUntouched()
+    {
+        var model = SharedModel.Instance;
+        var prompt = model.Vocab.Tokenize("<mode2>abc def");
+        using var context = LlamaContext.Create(model, new LlamaContextOptions { ContextSize = 256, MaxSequences = 2, Threads = 2 });
+        using var batch = new LlamaBatch(64);
+        for (var i = 0; i < prompt.Length; i++)
+        {
+            batch.Add(prompt[i], new LlamaPos(i), Seq0, false);
+        }
+
+        context.Decode(batch);
+        context.CopySequence(Seq0, Seq1, new LlamaPos(0), new LlamaPos(-1));
+        Assert.Equal(prompt.Length - 1, context.SequencePositionMax(Seq1));
+
+        context.ClearSequence(Seq1);
+        Assert.Equal(-1, context.SequencePositionMax(Seq1));
+        Assert.Equal(prompt.Length - 1, context.SequencePositionMax(Seq0));
+    }
+
+    [Fact]
+    public void Context_ModelDisposedFirst_KeepsWorking()
+    {
+        var model = LlamaModel.Load(TinyModel.DefaultPath);
+        var context = LlamaContext.Create(model, new LlamaContextOptions { ContextSize = 128, Threads = 1 });
+        model.Dispose();
+
+        using var batch = new LlamaBatch(8);
+        batch.Add(new LlamaToken(65), new LlamaPos(0), Seq0, true);
+        context.Decode(batch);
+        Assert.True(float.IsFinite(context.GetLogits(0)[0]));
+        context.Dispose();
+    }
+
+    [Fact]
+    public void Create_ContextLargerThanMemory_ThrowsLlamaContextException()
+    {
+        var e = Assert.Throws<LlamaContextException>(() =>
+            LlamaContext.Create(SharedModel.Instance, new LlamaContextOptions { ContextSize = 2_000_000_000u, MaxSequences = 1 }));
+        Assert.Contains("ContextSize", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decode_TokenOutOfRange_ThrowsArgumentExceptionAndContextStillWorks()
+    {
+        using var context = LlamaContext.Create(SharedModel.Instance, new LlamaContextOptions { ContextSize = 128, Threads = 1 });
+        using var batch = new LlamaBatch(8);
+        batch.Add(new LlamaToken(999_999), new LlamaPos(0), Seq0, true);
+
+        var e = Assert.Throws<ArgumentException>(() => context.Decode(batch));
+        Assert.Contains("999999", e.Message, StringComparison.Ordinal);
+
+        batch.Clear();
+        batch.Add(new LlamaToken(65), new LlamaPos(0), Seq0, true);
+        context.Decode(batch);
+    }
+
+    [Fact]
+    public void GetLogits_TokenWithoutOutput_ThrowsInvalidOperation()
+    {
+        using var context = LlamaContext.Create(SharedModel.Instance, new LlamaContextOptions { ContextSize = 128, Threads = 1 });
+        using var batch = new LlamaBatch(8);
+        batch.Add(new LlamaToken(65), new LlamaPos(0), Seq0, false);
+        batch.Add(new LlamaToken(66), new LlamaPos(1), Seq0, true);
+        context.Decode(batch);
+
+        Assert.Throws<InvalidOperationException>(() => context.GetLogits(0).ToArray());
+        Assert.Equal(SharedModel.Instance.Vocab.Count, context.GetLogits(1).Length);
+    }
+
+    [Fact]
+    public void Decode_PastContextSize_ThrowsLlamaDecodeException()
+    {
+        using var context = LlamaContext.Create(SharedModel.Instance, new LlamaContextOptions { ContextSize = 32, BatchSize = 32, Threads = 1 });
+        using var batch = new LlamaBatch(32);
+        for (var i = 0; i < 32; i++)
+        {
+            batch.Add(new LlamaToken(65), new LlamaPos(i), Seq0, false);
+        }
+
+        context.Decode(batch);
+        batch.Clear();
+        batch.Add(new LlamaToken(65), new LlamaPos(32), Seq0, true);
+        var e = Assert.Throws<LlamaDecodeException>(() => context.Decode(batch));
+        Assert.Contains("llama_decode returned", e.Message, StringComparison.Ordinal);
+    }
+
+    private static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        var max = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(max < 1e-3f, $"max abs difference {max}");
+    }
+}

@@ -1,0 +1,39 @@
+namespace Agent.TestSupport;
+
+/// <summary>The shape of a tiny test model.</summary>
+public sealed record TinyModelSpec
+{
+    /// <summary>Vocabulary size; the base vocabulary (256 bytes + merges + tags) is padded up to it.</summary>
+    public int VocabSize { get; init; }
+
+    /// <summary>Model width.</summary>
+    public int EmbeddingSize { get; init; } = 64;
+
+    /// <summary>Blocks.</summary>
+    public int LayerCount { get; init; } = 2;
+
+    /// <summary>Heads.</summary>
+    public int HeadCount { get; init; } = 4;
+
+    /// <summary>KV heads.</summary>
+    public int HeadCountKv { get; init; } = 2;
+
+    /// <summary>FFN width.</summary>
+    public int FeedForwardSize { get; init; } = 128;
+
+    /// <summary>Training context.</summary>
+    public int ContextLength { get; init; } = 512;
+
+    /// <summary>Weight seed.</summary>
+    public int Seed { get; init; } = 1234;
+
+    /// <summary>Standard deviation of embedding and output weights (larger = peakier distributions).</summary>
+    public float OutputScale { get; init; } = 0.5f;
+
+    /// <summary>More control tokens (e.g. <c>&lt;angry&gt;</c>).</summary>
+    public IReadOnlyList<string> ExtraControlTokens { get; init; } = [];
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{VocabSize}-{EmbeddingSize}-{LayerCount}-{HeadCount}-{HeadCountKv}-{FeedForwardSize}-{ContextLength}-{Seed}-{OutputScale}-{string.Join(",", ExtraControlTokens)}";
+}
