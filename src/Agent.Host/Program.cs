@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Agent.Host.Commands;
+using Serilog;
 
 namespace Agent.Host;
 
@@ -7,13 +8,28 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        var root = new RootCommand("agent: a scaffolded agent runtime with tag-gated actions");
-        // Each verb group lives in Commands/<Verb>Command.cs and is added here, one line each.
-        foreach (var command in CommandCatalog.All())
+        // Bootstrap logger until a verb's host reads the Serilog section; errors before that still reach stderr.
+        Log.Logger = new LoggerConfiguration().WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose).CreateBootstrapLogger();
+        try
         {
-            root.Subcommands.Add(command);
-        }
+            var root = new RootCommand("agent: a scaffolded agent runtime with tag-gated actions");
+            root.Options.Add(GlobalOptions.Set);
+            foreach (var command in CommandCatalog.All())
+            {
+                root.Subcommands.Add(command);
+            }
 
-        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+            var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            return await root.Parse(args).InvokeAsync(configuration).ConfigureAwait(false);
+        }
+        catch (Exception e) when (ExitCodes.IsUserError(e))
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.UserError;
+        }
+        finally
+        {
+            await Log.CloseAndFlushAsync().ConfigureAwait(false);
+        }
     }
 }

@@ -20,12 +20,12 @@ public static class LlamaRuntime
     public static LlamaRuntimeInfo? Info => s_info;
 
     /// <summary>Loads with the default options (cpu) unless already loaded.</summary>
-    public static LlamaRuntimeInfo EnsureInitialized() => s_info ?? Initialize(new LlamaNativeOptions());
+    public static LlamaRuntimeInfo EnsureInitialized() => s_info ?? Initialize(new LlamaOptions());
 
     /// <summary>Loads the libraries that <paramref name="options"/> select. Idempotent for the same options.</summary>
     /// <exception cref="LlamaNativeLibraryException">A library is missing, cannot load, or the backend offers no device.</exception>
     /// <exception cref="ArgumentException">The backend name is unknown.</exception>
-    public static LlamaRuntimeInfo Initialize(LlamaNativeOptions options, ILoggerFactory? loggerFactory = null)
+    public static LlamaRuntimeInfo Initialize(LlamaOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         lock (Gate)
@@ -46,10 +46,10 @@ public static class LlamaRuntime
             }
             else
             {
-                if (!LlamaNativeOptions.KnownBackends.Contains(backend))
+                if (!LlamaOptions.KnownBackends.Contains(backend))
                 {
                     throw new ArgumentException(
-                        $"Llama:Backend '{options.Backend}' is not known. Use one of: {string.Join(", ", LlamaNativeOptions.KnownBackends)}.", nameof(options));
+                        $"Llama:Backend '{options.Backend}' is not known. Use one of: {string.Join(", ", LlamaOptions.KnownBackends)}.", nameof(options));
                 }
 
                 directory = NativeLibraryLoader.DefaultDirectory(backend);

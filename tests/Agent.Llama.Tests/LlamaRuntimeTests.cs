@@ -5,7 +5,7 @@ public class LlamaRuntimeTests
     [Fact]
     public void Initialize_DefaultCpu_LoadsLibrariesBackendsAndCpuDevice()
     {
-        var info = LlamaRuntime.Initialize(new LlamaNativeOptions());
+        var info = LlamaRuntime.Initialize(new LlamaOptions());
 
         Assert.Equal("cpu", info.Backend);
         Assert.Contains(info.Devices, d => d.Kind == "cpu");
@@ -18,8 +18,8 @@ public class LlamaRuntimeTests
     [Fact]
     public void Initialize_SecondCall_ReturnsSameInfo()
     {
-        var first = LlamaRuntime.Initialize(new LlamaNativeOptions());
-        var second = LlamaRuntime.Initialize(new LlamaNativeOptions());
+        var first = LlamaRuntime.Initialize(new LlamaOptions());
+        var second = LlamaRuntime.Initialize(new LlamaOptions());
         Assert.Same(first, second);
     }
 

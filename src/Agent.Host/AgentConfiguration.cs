@@ -1,0 +1,101 @@
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+
+namespace Agent.Host;
+
+/// <summary>
+/// Finds and loads appsettings.json: the file named by AGENT_CONFIG, else ./appsettings.json, else the repository's
+/// (recorded at build time). Environment variables (<c>Llama__Backend=cuda</c>) and <c>--set Key:Path=value</c> override it.
+/// Relative paths in it are relative to its folder (the content root).
+/// </summary>
+internal static class AgentConfiguration
+{
+    /// <summary>Top-level sections this program reads; anything else is a typo and fails at start.</summary>
+    public static readonly IReadOnlySet<string> KnownSections = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "Llama", "Tags", "Decoding", "Policy", "Sandbox", "Storage", "Agent", "Serilog", "Telemetry", "Http", "Training",
+    };
+
+    /// <summary>The file that is loaded.</summary>
+    public static string FindSettingsFile()
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable("AGENT_CONFIG");
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            var full = Path.GetFullPath(fromEnvironment);
+            return File.Exists(full)
+                ? full
+                : throw new ConfigurationException($"AGENT_CONFIG names '{full}', which does not exist.");
+        }
+
+        var local = Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json");
+        if (File.Exists(local))
+        {
+            return local;
+        }
+
+        var root = typeof(AgentConfiguration).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "AgentRepositoryRoot")?.Value;
+        if (root is not null && File.Exists(Path.Combine(root, "appsettings.json")))
+        {
+            return Path.Combine(root, "appsettings.json");
+        }
+
+        var beside = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        return File.Exists(beside)
+            ? beside
+            : throw new ConfigurationException("No appsettings.json found: set AGENT_CONFIG to its path or run 'agent' from the folder that holds it.");
+    }
+
+    /// <summary>Builds the configuration: file, then environment, then --set overrides.</summary>
+    public static IConfigurationRoot Build(string settingsFile, IReadOnlyList<string> overrides)
+    {
+        var builder = new ConfigurationBuilder()
+            .SetBasePath(Path.GetDirectoryName(settingsFile)!)
+            .AddJsonFile(Path.GetFileName(settingsFile), optional: false, reloadOnChange: true)
+            .AddEnvironmentVariables(prefix: "AGENT_")
+            .AddInMemoryCollection(ParseOverrides(overrides));
+        IConfigurationRoot configuration;
+        try
+        {
+            configuration = builder.Build();
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigurationException($"'{settingsFile}' is not valid JSON: {e.Message}", e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ConfigurationException($"'{settingsFile}' is not valid JSON: {e.Message}", e);
+        }
+
+        foreach (var section in configuration.GetChildren())
+        {
+            if (!KnownSections.Contains(section.Key))
+            {
+                throw new ConfigurationException(
+                    $"Unknown section '{section.Key}' in {settingsFile} (or its overrides). Known sections: {string.Join(", ", KnownSections.Order(StringComparer.Ordinal))}.");
+            }
+        }
+
+        return configuration;
+    }
+
+    /// <summary>Resolves a path from configuration against the folder of appsettings.json.</summary>
+    public static string ResolvePath(string contentRoot, string path) =>
+        Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(contentRoot, path));
+
+    private static IEnumerable<KeyValuePair<string, string?>> ParseOverrides(IReadOnlyList<string> overrides)
+    {
+        foreach (var item in overrides)
+        {
+            var equals = item.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new ConfigurationException($"--set '{item}' must look like Section:Key=value (e.g. --set Llama:Backend=cuda).");
+            }
+
+            yield return new KeyValuePair<string, string?>(item[..equals].Trim(), item[(equals + 1)..]);
+        }
+    }
+}
