@@ -50,6 +50,11 @@ public static class TinyModel
         var types = new List<int>();
         for (var b = 0; b < 256; b++)
         {
+            if (spec.OmittedBytes.Contains((byte)b))
+            {
+                continue;
+            }
+
             tokens.Add(Gpt2ByteEncoding.Encode((byte)b).ToString());
             types.Add(GgufVocabulary.Normal);
         }
@@ -90,6 +95,7 @@ public static class TinyModel
         var vocabulary = Vocabulary(spec);
         var shape = new LlamaHyperparameters(vocabulary.Tokens.Count, spec.EmbeddingSize, spec.LayerCount, spec.HeadCount, spec.HeadCountKv, spec.FeedForwardSize, spec.ContextLength);
         var random = new Random(spec.Seed);
+        var favoured = spec.FavouredToken is null ? -1 : IndexOf(vocabulary, spec.FavouredToken);
         LlamaModelWriter.Write(path, shape, vocabulary, (name, dims) =>
         {
             var count = (int)dims.Aggregate(1L, (a, b) => a * b);
@@ -109,7 +115,34 @@ public static class TinyModel
                 values[i] = (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2)) * scale;
             }
 
+            if (favoured >= 0 && name == "token_embd.weight")
+            {
+                // Every embedding shares a large first component, so after RMSNorm the hidden state always points that way ...
+                for (var v = 0; v < dims[1]; v++)
+                {
+                    values[v * dims[0]] = 10f;
+                }
+            }
+            else if (favoured >= 0 && name == "output.weight")
+            {
+                // ... and the favoured token's output row reads it: its logit dominates after any context.
+                values[favoured * dims[0]] = 5f;
+            }
+
             return values;
         }, name: "tiny-test-model");
+    }
+
+    private static int IndexOf(GgufVocabulary vocabulary, string text)
+    {
+        for (var i = 0; i < vocabulary.Tokens.Count; i++)
+        {
+            if (vocabulary.Tokens[i] == text || vocabulary.Tokens[i] == Gpt2ByteEncoding.EncodeText(text))
+            {
+                return i;
+            }
+        }
+
+        throw new ArgumentException($"'{text}' is not a token of the tiny vocabulary.", nameof(text));
     }
 }

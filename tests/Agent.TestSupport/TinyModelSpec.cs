@@ -33,7 +33,13 @@ public sealed record TinyModelSpec
     /// <summary>More control tokens (e.g. <c>&lt;angry&gt;</c>).</summary>
     public IReadOnlyList<string> ExtraControlTokens { get; init; } = [];
 
+    /// <summary>A token text (e.g. <c>&lt;deceit&gt;</c>) made the most likely next token after any context, or null.</summary>
+    public string? FavouredToken { get; init; }
+
+    /// <summary>Byte values left out of the vocabulary (so some text cannot be spelled).</summary>
+    public IReadOnlyList<byte> OmittedBytes { get; init; } = [];
+
     /// <inheritdoc />
     public override string ToString() =>
-        $"{VocabSize}-{EmbeddingSize}-{LayerCount}-{HeadCount}-{HeadCountKv}-{FeedForwardSize}-{ContextLength}-{Seed}-{OutputScale}-{string.Join(",", ExtraControlTokens)}";
+        $"{VocabSize}-{EmbeddingSize}-{LayerCount}-{HeadCount}-{HeadCountKv}-{FeedForwardSize}-{ContextLength}-{Seed}-{OutputScale}-{string.Join(",", ExtraControlTokens)}-{FavouredToken}-{string.Join(",", OmittedBytes)}";
 }
