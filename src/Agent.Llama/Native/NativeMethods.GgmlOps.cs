@@ -35,6 +35,18 @@ internal static unsafe partial class NativeMethods
     public static partial IntPtr ggml_type_name(int type);
 
     [LibraryImport(LibraryNames.GgmlBase)]
+    [return: MarshalAs(UnmanagedType.U1)]
+    public static partial bool ggml_is_contiguous(IntPtr tensor);
+
+    [LibraryImport(LibraryNames.GgmlBase)]
+    [return: MarshalAs(UnmanagedType.U1)]
+    public static partial bool ggml_is_contiguous_1(IntPtr tensor);
+
+    [LibraryImport(LibraryNames.GgmlBase)]
+    [return: MarshalAs(UnmanagedType.U1)]
+    public static partial bool ggml_is_transposed(IntPtr tensor);
+
+    [LibraryImport(LibraryNames.GgmlBase)]
     public static partial IntPtr ggml_new_tensor_1d(IntPtr context, int type, long ne0);
 
     [LibraryImport(LibraryNames.GgmlBase)]
