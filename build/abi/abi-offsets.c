@@ -61,10 +61,15 @@ int main(void) {
     F(struct ggml_backend_dev_props, memory_free); F(struct ggml_backend_dev_props, memory_total); F(struct ggml_backend_dev_props, type);
     F(struct ggml_backend_dev_props, device_id); F(struct ggml_backend_dev_props, caps);
     S(struct ggml_tensor); F(struct ggml_tensor, type); F(struct ggml_tensor, buffer); F(struct ggml_tensor, ne); F(struct ggml_tensor, nb);
-    F(struct ggml_tensor, op); F(struct ggml_tensor, flags); F(struct ggml_tensor, data); F(struct ggml_tensor, name);
+    F(struct ggml_tensor, op); F(struct ggml_tensor, op_params); F(struct ggml_tensor, flags); F(struct ggml_tensor, src);
+    F(struct ggml_tensor, view_src); F(struct ggml_tensor, view_offs); F(struct ggml_tensor, data); F(struct ggml_tensor, name);
+    F(struct ggml_tensor, extra); F(struct ggml_tensor, padding);
+    S(struct ggml_opt_result *); printf("GGML_MAX_SRC %d GGML_MAX_NAME %d GGML_MAX_OP_PARAMS %d GGML_DEFAULT_GRAPH_SIZE %d\n", GGML_MAX_SRC, GGML_MAX_NAME, GGML_MAX_OP_PARAMS, GGML_DEFAULT_GRAPH_SIZE);
 
     S(struct ggml_opt_optimizer_params);
-    F(struct ggml_opt_optimizer_params, adamw); F(struct ggml_opt_optimizer_params, sgd);
+    F(struct ggml_opt_optimizer_params, adamw); F(struct ggml_opt_optimizer_params, adamw.alpha); F(struct ggml_opt_optimizer_params, adamw.beta1);
+    F(struct ggml_opt_optimizer_params, adamw.beta2); F(struct ggml_opt_optimizer_params, adamw.eps); F(struct ggml_opt_optimizer_params, adamw.wd);
+    F(struct ggml_opt_optimizer_params, sgd); F(struct ggml_opt_optimizer_params, sgd.alpha); F(struct ggml_opt_optimizer_params, sgd.wd);
     S(struct ggml_opt_params);
     F(struct ggml_opt_params, backend_sched); F(struct ggml_opt_params, ctx_compute); F(struct ggml_opt_params, inputs);
     F(struct ggml_opt_params, outputs); F(struct ggml_opt_params, loss_type); F(struct ggml_opt_params, build_type);

@@ -1,0 +1,277 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using Agent.Llama.Native;
+
+namespace Agent.Llama.Ggml;
+
+/// <summary>
+/// Trains the parameters of a ggml graph with AdamW through ggml-opt. Each step calls a graph-building callback with a
+/// fresh compute context (the way llama.cpp's own training does), so the graph may be any size up to
+/// <see cref="GgmlOptimizerOptions.GraphSize"/>; parameter tensors (<see cref="GgmlTensor.SetParameter"/>) live in a
+/// context of yours allocated with <see cref="GgmlContext.AllocateTensors"/> on the same backend, and keep their
+/// values between steps. The build callback must produce the same graph structure every step. Not thread-safe.
+/// </summary>
+public sealed class GgmlOptimizer : IDisposable
+{
+    private readonly GgmlOptimizerOptions _options;
+    private readonly GgmlBackend? _ownedCpu;
+    private readonly GgmlScheduler _scheduler;
+    private readonly SafeGgmlOptContextHandle _handle;
+    private readonly SafeGgmlOptResultHandle _result;
+    private readonly GCHandle _self;
+    private float _learningRate;
+    private long _updates;
+    private int _forwardNodes = -1;
+    private bool _broken;
+    private bool _updatedThisStep;
+    private Exception? _callbackError;
+
+    /// <summary>Creates an optimizer that computes on <paramref name="backend"/> (a CPU backend is added for a GPU one).</summary>
+    /// <exception cref="GgmlBackendException">The scheduler could not be created.</exception>
+    public unsafe GgmlOptimizer(GgmlBackend backend, GgmlOptimizerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _learningRate = options.LearningRate;
+        GgmlBackend[] backends;
+        if (backend.IsCpu)
+        {
+            backends = [backend];
+        }
+        else
+        {
+            _ownedCpu = GgmlBackend.Cpu();
+            backends = [backend, _ownedCpu];
+        }
+
+        _scheduler = new GgmlScheduler(backends, options.GraphSize);
+        _self = GCHandle.Alloc(this);
+        var parameters = NativeMethods.ggml_opt_default_params(_scheduler.Handle, (int)options.LossType);
+        parameters.opt_period = options.GradientAccumulation;
+        parameters.get_opt_pars = &GetOptimizerParams;
+        parameters.get_opt_pars_ud = (void*)GCHandle.ToIntPtr(_self);
+        parameters.optimizer = 0; // GGML_OPT_OPTIMIZER_TYPE_ADAMW
+        _handle = NativeMethods.ggml_opt_init(parameters);
+        _handle.KeepAlive(_scheduler.Handle);
+        _result = NativeMethods.ggml_opt_result_init();
+    }
+
+    /// <summary>The AdamW learning rate of the next update (&gt; 0), unless a schedule is set. Settable between steps.</summary>
+    public float LearningRate
+    {
+        get => _learningRate;
+        set => _learningRate = CheckLearningRate(value, nameof(value));
+    }
+
+    /// <summary>AdamW updates done so far.</summary>
+    public long OptimizerUpdates => _updates;
+
+    /// <summary>The options the optimizer was created with.</summary>
+    public GgmlOptimizerOptions Options => _options;
+
+    internal SafeGgmlOptContextHandle Handle => _handle;
+
+    /// <summary>
+    /// One training step: builds the graph with <paramref name="build"/>, lets <paramref name="setInputs"/> write the
+    /// inputs and labels, computes forward and backward passes and, every <see cref="GgmlOptimizerOptions.GradientAccumulation"/>
+    /// steps, an AdamW update of the parameters.
+    /// </summary>
+    /// <exception cref="GgmlShapeException">The outputs do not suit the loss.</exception>
+    /// <exception cref="GgmlCapacityException">The graph is too large for <see cref="GgmlOptimizerOptions.GraphSize"/>.</exception>
+    /// <exception cref="InvalidOperationException">A parameter has no memory, there is no parameter, or the graph changed shape.</exception>
+    public GgmlStepResult Train(Func<GgmlContext, GgmlForward> build, Action<GgmlOptimizerBatch> setInputs) => Step(build, setInputs, backward: true);
+
+    /// <summary>One training step on batch <paramref name="batchIndex"/> of <paramref name="dataset"/>.</summary>
+    public GgmlStepResult Train(Func<GgmlContext, GgmlForward> build, GgmlOptDataset dataset, long batchIndex)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return Step(build, b => dataset.GetBatch(b.Inputs, b.Labels, batchIndex), backward: true);
+    }
+
+    /// <summary>A forward pass only: the loss (and accuracy) of a batch, parameters unchanged.</summary>
+    public GgmlStepResult Evaluate(Func<GgmlContext, GgmlForward> build, Action<GgmlOptimizerBatch> setInputs) => Step(build, setInputs, backward: false);
+
+    /// <summary>A forward pass only on batch <paramref name="batchIndex"/> of <paramref name="dataset"/>.</summary>
+    public GgmlStepResult Evaluate(Func<GgmlContext, GgmlForward> build, GgmlOptDataset dataset, long batchIndex)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return Step(build, b => dataset.GetBatch(b.Inputs, b.Labels, batchIndex), backward: false);
+    }
+
+    /// <summary>Frees the optimizer state (moments, gradient accumulators) and the scheduler.</summary>
+    public void Dispose()
+    {
+        _result.Dispose();
+        _handle.Dispose();
+        _scheduler.Dispose();
+        _ownedCpu?.Dispose();
+        if (_self.IsAllocated)
+        {
+            _self.Free();
+        }
+    }
+
+    internal static float CheckLearningRate(float value, string name) =>
+        value > 0f && float.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(name, value, "The learning rate must be finite and > 0 (ggml aborts on 0).");
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe GgmlOptOptimizerParams GetOptimizerParams(void* userData)
+    {
+        // Runs inside ggml_opt_eval: nothing may escape, and every value must pass ggml's asserts.
+        var safe = new GgmlOptOptimizerParams
+        {
+            adamw_alpha = 1e-3f, adamw_beta1 = 0.9f, adamw_beta2 = 0.999f, adamw_eps = 1e-8f, adamw_wd = 0f, sgd_alpha = 1e-3f, sgd_wd = 0f,
+        };
+        try
+        {
+            if (GCHandle.FromIntPtr((IntPtr)userData).Target is GgmlOptimizer self)
+            {
+                return self.NextParameters();
+            }
+        }
+#pragma warning disable CA1031 // nothing may escape into native code
+        catch
+#pragma warning restore CA1031
+        {
+        }
+
+        return safe;
+    }
+
+    private GgmlOptOptimizerParams NextParameters()
+    {
+        var lr = _learningRate;
+        if (_options.LearningRateSchedule is { } schedule)
+        {
+            try
+            {
+                var scheduled = schedule(_updates);
+                if (scheduled > 0f && float.IsFinite(scheduled))
+                {
+                    lr = scheduled;
+                }
+                else
+                {
+                    _callbackError ??= new ArgumentOutOfRangeException(
+                        nameof(GgmlOptimizerOptions.LearningRateSchedule), scheduled, $"The schedule returned {scheduled} for update {_updates}; it must be finite and > 0. That update used {lr}.");
+                }
+            }
+#pragma warning disable CA1031 // captured and rethrown after the native call returns
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _callbackError ??= e;
+            }
+        }
+
+        _updates++;
+        _updatedThisStep = true;
+        return new GgmlOptOptimizerParams
+        {
+            adamw_alpha = lr,
+            adamw_beta1 = _options.Beta1,
+            adamw_beta2 = _options.Beta2,
+            adamw_eps = _options.Epsilon,
+            adamw_wd = _options.WeightDecay,
+            sgd_alpha = lr,
+            sgd_wd = _options.WeightDecay,
+        };
+    }
+
+    private unsafe GgmlStepResult Step(Func<GgmlContext, GgmlForward> build, Action<GgmlOptimizerBatch> setInputs, bool backward)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        ArgumentNullException.ThrowIfNull(setInputs);
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        if (_broken)
+        {
+            throw new InvalidOperationException("A previous step failed after ggml-opt had allocated its graph; ggml-opt cannot recover from that. Create a new GgmlOptimizer.");
+        }
+
+        var size = _options.GraphSize;
+        var bytes = (4L * size * (long)NativeMethods.ggml_tensor_overhead()) + (3L * (long)NativeMethods.ggml_graph_overhead_custom((nuint)size, grads: true));
+        using var compute = new GgmlContext(bytes);
+        var forward = build(compute);
+        var inputs = forward.Inputs.Pointer;
+        var outputs = forward.Outputs.Pointer;
+        GgmlChecks.RequireType("GgmlOptimizer", "outputs", outputs, GgmlType.F32);
+        if (_options.LossType == GgmlLossType.CrossEntropy && !GgmlChecks.IsContiguous(outputs))
+        {
+            throw new GgmlShapeException($"GgmlOptimizer: outputs {GgmlChecks.Named(outputs)} must be contiguous for cross-entropy.");
+        }
+
+        var graph = compute.NewGraph(size, gradients: false);
+        graph.BuildForwardExpand(forward.Outputs);
+        var nodes = graph.NodeCount;
+        CheckParameters(graph, outputs, backward);
+
+        // ggml-opt adds up to 8 loss / prediction nodes; the backward graphs then roughly triple that and add one
+        // update per parameter. Overflowing them aborts the process, so refuse early with room to spare.
+        if (4 * (nodes + 8) > size)
+        {
+            throw new GgmlCapacityException(
+                $"The forward graph has {nodes} nodes; its backward graphs need about {4 * (nodes + 8)}, more than GraphSize {size}. Set GgmlOptimizerOptions.GraphSize higher.");
+        }
+
+        if (_forwardNodes >= 0 && nodes != _forwardNodes)
+        {
+            throw new InvalidOperationException($"The build callback made {nodes} forward nodes; the first step made {_forwardNodes}. ggml-opt keeps per-node state, so the graph must be the same every step.");
+        }
+
+        _forwardNodes = nodes;
+        NativeMethods.ggml_opt_prepare_alloc(_handle, compute.Pointer, graph.Pointer, inputs, outputs);
+        NativeMethods.ggml_opt_alloc(_handle, backward);
+        try
+        {
+            var labels = NativeMethods.ggml_opt_labels(_handle);
+            setInputs(new GgmlOptimizerBatch(forward.Inputs, forward.Outputs, labels == IntPtr.Zero ? default : compute.Wrap(labels)));
+        }
+        catch
+        {
+            _broken = true;
+            throw;
+        }
+
+        NativeMethods.ggml_opt_result_reset(_result);
+        _updatedThisStep = false;
+        _callbackError = null;
+        NativeMethods.ggml_opt_eval(_handle, _result.Pointer);
+        if (_callbackError is { } error)
+        {
+            _callbackError = null;
+            ExceptionDispatchInfo.Throw(error);
+        }
+
+        double loss, unc, accuracy;
+        NativeMethods.ggml_opt_result_loss(_result, &loss, &unc);
+        NativeMethods.ggml_opt_result_accuracy(_result, &accuracy, &unc);
+        return new GgmlStepResult(loss, accuracy, _updatedThisStep);
+    }
+
+    private static void CheckParameters(GgmlGraph graph, IntPtr outputs, bool backward)
+    {
+        var parameters = 0;
+        for (var i = 0; i < graph.NodeCount; i++)
+        {
+            var node = graph.Node(i);
+            if (!node.IsParameter)
+            {
+                continue;
+            }
+
+            parameters++;
+            if (!node.IsAllocated)
+            {
+                throw new InvalidOperationException(
+                    $"Parameter '{node.Name}' has no memory: create it in a GgmlContext of its own and call AllocateTensors on the optimizer's backend before training.");
+            }
+        }
+
+        if (backward && parameters == 0)
+        {
+            throw new InvalidOperationException($"The graph of {GgmlChecks.Named(outputs)} has no parameter to train; mark the weights with SetParameter.");
+        }
+    }
+}
