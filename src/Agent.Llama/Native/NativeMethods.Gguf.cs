@@ -36,9 +36,6 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryNames.GgmlBase, StringMarshalling = StringMarshalling.Utf8)]
     public static partial IntPtr ggml_get_tensor(IntPtr context, string name);
 
-    [LibraryImport(LibraryNames.GgmlBase)]
-    public static partial IntPtr ggml_type_name(int type);
-
     // ---- gguf ----
     [LibraryImport(LibraryNames.GgmlBase)]
     public static partial IntPtr gguf_init_empty();
