@@ -24,6 +24,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
     private static readonly string[] KeepAlive = ["trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"];
 
     private readonly SandboxOptions _options;
+    private readonly string _owner = SandboxLabels.NewOwner();
     private readonly ILogger _logger;
     private readonly DockerEngine _engine;
     private readonly ImageBuilder _images;
@@ -47,6 +48,9 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
     }
 
     internal DockerEngine Engine => _engine;
+
+    /// <summary>The owner label of this instance's containers.</summary>
+    internal string Owner => _owner;
 
     internal int PooledCount => _pool.Reader.Count;
 
@@ -215,7 +219,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
             return;
         }
 
-        var removed = await RemoveLabelledAsync(owner => owner == SandboxLabels.CurrentOwner, cancellationToken).ConfigureAwait(false);
+        var removed = await RemoveLabelledAsync(owner => owner == _owner, cancellationToken).ConfigureAwait(false);
         _owned.Clear();
         if (removed > 0)
         {
@@ -282,7 +286,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
         }
 
         Refill();
-        return await CreateContainerAsync(ContainerName(runId), runId, SandboxLabels.CurrentOwner, cancellationToken).ConfigureAwait(false);
+        return await CreateContainerAsync(ContainerName(runId), runId, _owner, cancellationToken).ConfigureAwait(false);
     }
 
     private void Refill()
@@ -308,8 +312,9 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
         {
             try
             {
-                var sandbox = await CreateContainerAsync(ContainerName(SandboxLabels.PoolRun), SandboxLabels.PoolRun, SandboxLabels.CurrentOwner, token).ConfigureAwait(false);
-                await _pool.Writer.WriteAsync(sandbox, token).ConfigureAwait(false);
+                // Not cancelled half-way: a create the daemon completes after the client gave up would leak a container.
+                var sandbox = await CreateContainerAsync(ContainerName(SandboxLabels.PoolRun), SandboxLabels.PoolRun, _owner, CancellationToken.None).ConfigureAwait(false);
+                await _pool.Writer.WriteAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {

@@ -20,7 +20,10 @@ internal static class SandboxLabels
     public const string PoolRun = "pool";
 
     /// <summary>This process: host, pid and start time, so that a recycled pid is not mistaken for its owner.</summary>
-    public static string CurrentOwner { get; } = OwnerOf(Environment.MachineName, Environment.ProcessId, CurrentStartTicks());
+    public static string CurrentProcess { get; } = ProcessOf(Environment.MachineName, Environment.ProcessId, CurrentStartTicks());
+
+    /// <summary>A new owner value for one service instance of this process: <c>host/pid/start/instance</c>.</summary>
+    public static string NewOwner() => CurrentProcess + "/" + Guid.NewGuid().ToString("N")[..12];
 
     public static IDictionary<string, IDictionary<string, bool>> MarkerFilter(string? owner = null)
     {
@@ -43,13 +46,13 @@ internal static class SandboxLabels
     /// <summary>True when the owner is a process of this host that has exited (detached and foreign hosts are never orphans).</summary>
     public static bool IsOrphan(string? owner)
     {
-        if (owner is null || owner == DetachedOwner || owner == CurrentOwner)
+        if (owner is null || owner == DetachedOwner)
         {
             return false;
         }
 
         var parts = owner.Split('/');
-        if (parts.Length != 3 || parts[0] != Environment.MachineName
+        if (parts.Length is not (3 or 4) || parts[0] != Environment.MachineName
             || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
             || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var startTicks))
         {
@@ -71,7 +74,7 @@ internal static class SandboxLabels
         }
     }
 
-    private static string OwnerOf(string host, int pid, long startTicks) =>
+    private static string ProcessOf(string host, int pid, long startTicks) =>
         string.Create(CultureInfo.InvariantCulture, $"{host}/{pid}/{startTicks}");
 
     private static long CurrentStartTicks()
