@@ -7,6 +7,6 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return SandboxCommand.Create();
     }
 }
