@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Agent.Decoding;
 using Agent.Llama;
+using Agent.Sandbox;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -36,6 +37,14 @@ internal static class AgentHost
         AddValidatedOptions<LlamaOptions>(builder.Services, LlamaOptions.Section);
         AddValidatedOptions<TagOptions>(builder.Services, TagOptions.Section);
         return builder;
+    }
+
+    /// <summary>Adds the Docker sandboxes; a relative Sandbox:ImagesDirectory is relative to appsettings.json's folder.</summary>
+    public static void AddSandboxes(HostApplicationBuilder builder)
+    {
+        builder.Services.AddSandboxes(builder.Configuration);
+        var contentRoot = builder.Environment.ContentRootPath;
+        builder.Services.PostConfigure<SandboxOptions>(o => o.ImagesDirectory = AgentConfiguration.ResolvePath(contentRoot, o.ImagesDirectory));
     }
 
     /// <summary>Binds a section with unknown keys as errors, validates data annotations, and validates at start.</summary>

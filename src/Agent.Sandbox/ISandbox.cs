@@ -1,0 +1,53 @@
+namespace Agent.Sandbox;
+
+/// <summary>
+/// One running sandbox container: exec commands and move files in and out of its workspace.
+/// Disposing a run's sandbox removes its container; disposing an attached one only lets go of it.
+/// </summary>
+public interface ISandbox : IAsyncDisposable
+{
+    /// <summary>The run this sandbox belongs to (the name for detached and attached sandboxes).</summary>
+    string RunId { get; }
+
+    /// <summary>The Docker container id.</summary>
+    string ContainerId { get; }
+
+    /// <summary>The workspace directory inside the sandbox (<see cref="SandboxOptions.WorkspacePath"/>).</summary>
+    string WorkspacePath { get; }
+
+    /// <summary>Runs a command inside the sandbox (no shell is involved unless the command is one) and waits for it.</summary>
+    /// <param name="request">Command, arguments, stdin, environment, working directory and timeout.</param>
+    /// <param name="cancellationToken">Cancels the exec; its process tree is killed.</param>
+    /// <returns>Exit code, captured output (capped, truncation flagged) and wall time.</returns>
+    /// <exception cref="SandboxExecTimeoutException">The command ran past its timeout; its process tree was killed.</exception>
+    /// <exception cref="SandboxOutOfMemoryException">The kernel killed the command for going over the memory limit.</exception>
+    /// <exception cref="SandboxContainerDiedException">The sandbox container is not running any more.</exception>
+    /// <exception cref="SandboxPathException">The working directory is outside the workspace.</exception>
+    /// <exception cref="DockerUnavailableException">The engine does not answer.</exception>
+    Task<SandboxExecResult> ExecAsync(SandboxExecRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes a file into the workspace, creating its parent folders.</summary>
+    /// <param name="path">Path relative to the workspace.</param>
+    /// <param name="content">The bytes to write (at most <see cref="SandboxOptions.MaxFileBytes"/>).</param>
+    /// <param name="cancellationToken">Cancels the copy.</param>
+    /// <returns>A task that completes when the file is written.</returns>
+    /// <exception cref="SandboxPathException">The path is absolute, climbs out with '..', passes a symlink that leads out of the workspace, or the content is too large.</exception>
+    /// <exception cref="SandboxContainerDiedException">The sandbox container is not running any more.</exception>
+    Task PutFileAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads a file from the workspace.</summary>
+    /// <param name="path">Path relative to the workspace.</param>
+    /// <param name="cancellationToken">Cancels the copy.</param>
+    /// <returns>The file's bytes.</returns>
+    /// <exception cref="SandboxPathException">The path is refused, missing, not a regular file, or larger than <see cref="SandboxOptions.MaxFileBytes"/>.</exception>
+    /// <exception cref="SandboxContainerDiedException">The sandbox container is not running any more.</exception>
+    Task<byte[]> GetFileAsync(string path, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists a workspace folder recursively.</summary>
+    /// <param name="path">Folder relative to the workspace; "." is the workspace itself.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The entries below the folder, with paths relative to the workspace.</returns>
+    /// <exception cref="SandboxPathException">The path is refused or missing.</exception>
+    /// <exception cref="SandboxContainerDiedException">The sandbox container is not running any more.</exception>
+    Task<IReadOnlyList<SandboxFileEntry>> ListFilesAsync(string path = ".", CancellationToken cancellationToken = default);
+}

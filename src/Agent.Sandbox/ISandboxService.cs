@@ -1,0 +1,53 @@
+namespace Agent.Sandbox;
+
+/// <summary>
+/// Hands out Docker sandboxes: one per agent run, created on the run's first tool use (from a warm pool when
+/// one is ready) and removed when the run is released. Nothing ever runs on the host: when the engine cannot be
+/// reached, every method throws <see cref="DockerUnavailableException"/>.
+/// </summary>
+public interface ISandboxService
+{
+    /// <summary>Returns the sandbox of <paramref name="runId"/>, creating it on first use (or replacing it when its container died).</summary>
+    /// <param name="runId">The run the sandbox belongs to; recorded in the container's labels and name.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The run's sandbox; dispose it or call <see cref="ReleaseAsync"/> at run end.</returns>
+    /// <exception cref="DockerUnavailableException">The engine does not answer.</exception>
+    /// <exception cref="DockerApiVersionException">The engine refuses every API version this library speaks.</exception>
+    /// <exception cref="SandboxImageBuildException">The sandbox image had to be built and its build failed.</exception>
+    Task<ISandbox> GetOrCreateAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the sandbox of <paramref name="runId"/> and its workspace; does nothing when the run has none.</summary>
+    /// <param name="runId">The run that ended.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that completes when the container is gone.</returns>
+    Task ReleaseAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a sandbox that outlives this process, under <paramref name="name"/>, for <c>agent sandbox run --keep</c>; only <see cref="RemoveAllAsync"/> removes it.</summary>
+    /// <param name="name">Container name, letters, digits, '_', '.', '-'.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The new sandbox; disposing it leaves the container in place.</returns>
+    /// <exception cref="DockerUnavailableException">The engine does not answer.</exception>
+    Task<ISandbox> CreateDetachedAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Attaches to an existing sandbox container by name or id (only containers labelled as sandboxes).</summary>
+    /// <param name="nameOrId">Container name or id.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The sandbox; disposing it leaves the container in place.</returns>
+    /// <exception cref="SandboxNotFoundException">No running sandbox has that name or id.</exception>
+    /// <exception cref="DockerUnavailableException">The engine does not answer.</exception>
+    Task<ISandbox> AttachAsync(string nameOrId, CancellationToken cancellationToken = default);
+
+    /// <summary>Builds every image under <see cref="SandboxOptions.ImagesDirectory"/> whose build context changed (or all, with <paramref name="force"/>).</summary>
+    /// <param name="force">Rebuild even when the context hash label matches.</param>
+    /// <param name="cancellationToken">Cancels the build.</param>
+    /// <returns>The image references that are now current.</returns>
+    /// <exception cref="SandboxImageBuildException">A build failed; the message carries the end of its log.</exception>
+    /// <exception cref="DockerUnavailableException">The engine does not answer.</exception>
+    Task<IReadOnlyList<string>> BuildImagesAsync(bool force = false, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes every container and workspace volume labelled as a sandbox, from any process (<c>agent sandbox clean</c>).</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>How many containers were removed.</returns>
+    /// <exception cref="DockerUnavailableException">The engine does not answer.</exception>
+    Task<int> RemoveAllAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,537 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.Globalization;
+using System.Net;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Agent.Sandbox.Internal;
+
+/// <summary>One sandbox container reached through the Docker API.</summary>
+internal sealed class DockerSandbox : ISandbox
+{
+    /// <summary>Environment variable that marks every process of one exec, so that a timeout can kill the whole tree.</summary>
+    internal const string ExecMarker = "AGENT_SANDBOX_EXEC";
+
+    // Sends TERM to every process whose environment carries the exec's marker, waits the grace period, then KILLs
+    // until none is left. Runs inside the sandbox as the sandbox user (no capability is needed for its own processes).
+    private const string KillTreeScript =
+        "m=\"" + ExecMarker + "=$1\"; " +
+        "k() { f=; for d in /proc/[0-9]*; do if grep -qszF \"$m\" \"$d/environ\"; then kill -\"$1\" \"${d#/proc/}\" 2>/dev/null; f=1; fi; done; [ -n \"$f\" ]; }; " +
+        "k TERM || exit 0; sleep \"$2\"; i=0; while k KILL && [ $i -lt 50 ]; do i=$((i+1)); done; k KILL && exit 3; exit 0";
+
+    private const uint GoModeDirectory = 1u << 31;
+    private const uint GoModeSymlink = 1u << 27;
+
+    private readonly DockerEngine _engine;
+    private readonly SandboxOptions _options;
+    private readonly ILogger _logger;
+    private readonly Func<DockerSandbox, ValueTask>? _onDispose;
+    private readonly SemaphoreSlim _oomGate = new(1, 1);
+    private readonly int _uid;
+    private readonly int _gid;
+    private long _oomKillsSeen;
+    private volatile string? _deathReason;
+
+    public DockerSandbox(
+        DockerEngine engine,
+        SandboxOptions options,
+        ILogger logger,
+        string containerId,
+        string name,
+        string? volumeName,
+        string runId,
+        Func<DockerSandbox, ValueTask>? onDispose)
+    {
+        _engine = engine;
+        _options = options;
+        _logger = logger;
+        ContainerId = containerId;
+        Name = name;
+        VolumeName = volumeName;
+        RunId = runId;
+        _onDispose = onDispose;
+        var user = options.User.Split(':');
+        _uid = int.Parse(user[0], CultureInfo.InvariantCulture);
+        _gid = user.Length > 1 ? int.Parse(user[1], CultureInfo.InvariantCulture) : _uid;
+    }
+
+    public string RunId { get; internal set; }
+
+    public string ContainerId { get; }
+
+    public string Name { get; internal set; }
+
+    public string? VolumeName { get; }
+
+    public string WorkspacePath => _options.WorkspacePath;
+
+    public bool IsDead => _deathReason is not null;
+
+    public async Task<SandboxExecResult> ExecAsync(SandboxExecRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ThrowIfDead();
+        var workingDirectory = WorkspacePaths.Combine(WorkspacePath, WorkspacePaths.Segments(request.WorkingDirectory ?? ".", allowRoot: true));
+        var timeout = request.Timeout ?? TimeSpan.FromSeconds(_options.ExecTimeoutSeconds);
+        if (timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), timeout, "SandboxExecRequest.Timeout must be positive.");
+        }
+
+        var environment = new List<string>(request.Environment.Count + 1);
+        foreach (var (key, value) in request.Environment)
+        {
+            if (key.Length == 0 || key.Contains('=', StringComparison.Ordinal) || key.Contains('\0', StringComparison.Ordinal) || key == ExecMarker)
+            {
+                throw new ArgumentException($"Environment variable name '{key}' is not valid (empty, contains '=' or NUL, or is reserved).", nameof(request));
+            }
+
+            environment.Add($"{key}={value}");
+        }
+
+        var marker = Guid.NewGuid().ToString("N");
+        environment.Add($"{ExecMarker}={marker}");
+        string[] command = [request.Command, .. request.Arguments];
+
+        var started = Stopwatch.GetTimestamp();
+        var run = await RunAsync(command, environment, workingDirectory, request.StandardInput, timeout, cancellationToken).ConfigureAwait(false);
+        if (run.Stopped)
+        {
+            // Timeout or caller cancellation: the exec's process tree must not outlive the call.
+            await KillTreeAsync(marker).ConfigureAwait(false);
+            var partial = new SandboxExecResult(137, run.Stdout, run.Stderr, Stopwatch.GetElapsedTime(started));
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new SandboxExecTimeoutException(request.Command, timeout, partial);
+        }
+
+        var result = new SandboxExecResult(run.ExitCode, run.Stdout, run.Stderr, Stopwatch.GetElapsedTime(started));
+        if (run.ExitCode is 137 or -1)
+        {
+            await ThrowIfContainerStoppedAsync(cancellationToken).ConfigureAwait(false);
+            if (await OomKillsIncreasedAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new SandboxOutOfMemoryException(request.Command, _options.MemoryLimitMiB, result);
+            }
+        }
+
+        return result;
+    }
+
+    public async Task PutFileAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDead();
+        var segments = WorkspacePaths.Segments(path, allowRoot: false);
+        if (content.Length > _options.MaxFileBytes)
+        {
+            throw new SandboxPathException(path, $"the content is {content.Length} bytes, over Sandbox:MaxFileBytes ({_options.MaxFileBytes})");
+        }
+
+        await RefuseSymlinkEscapesAsync(path, segments, cancellationToken).ConfigureAwait(false);
+        using var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            for (var i = 1; i < segments.Count; i++)
+            {
+                writer.WriteEntry(new PaxTarEntry(TarEntryType.Directory, string.Join('/', segments.Take(i)) + "/")
+                {
+                    Mode = (UnixFileMode)0b111_101_101,
+                    Uid = _uid,
+                    Gid = _gid,
+                });
+            }
+
+            using var data = new MemoryStream(content.ToArray(), writable: false);
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, string.Join('/', segments))
+            {
+                Mode = (UnixFileMode)0b110_100_100,
+                Uid = _uid,
+                Gid = _gid,
+                DataStream = data,
+            });
+        }
+
+        tar.Position = 0;
+        await FileCallAsync(
+            path,
+            c => c.Containers.ExtractArchiveToContainerAsync(
+                ContainerId,
+                new CopyToContainerParameters { Path = WorkspacePath, AllowOverwriteDirWithFile = false },
+                tar,
+                cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<byte[]> GetFileAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDead();
+        var segments = WorkspacePaths.Segments(path, allowRoot: false);
+        await RefuseSymlinkEscapesAsync(path, segments, cancellationToken).ConfigureAwait(false);
+        var full = WorkspacePaths.Combine(WorkspacePath, segments);
+        var stat = await StatAsync(full, cancellationToken).ConfigureAwait(false) ?? throw new SandboxPathException(path, "no such file in the workspace");
+        if ((stat.Mode & GoModeDirectory) != 0)
+        {
+            throw new SandboxPathException(path, "it is a directory; use ListFilesAsync");
+        }
+
+        if (stat.Size > _options.MaxFileBytes)
+        {
+            throw new SandboxPathException(path, $"the file is {stat.Size} bytes, over Sandbox:MaxFileBytes ({_options.MaxFileBytes})");
+        }
+
+        var archive = await FileCallAsync(
+            path,
+            c => c.Containers.GetArchiveFromContainerAsync(ContainerId, new ContainerPathStatParameters { Path = full }, false, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        using var stream = archive.Stream;
+        using var reader = new TarReader(stream ?? Stream.Null);
+        var entry = await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
+        if (entry is null || entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null)
+        {
+            throw new SandboxPathException(path, "it is not a regular file");
+        }
+
+        if (entry.Length > _options.MaxFileBytes)
+        {
+            throw new SandboxPathException(path, $"the file is {entry.Length} bytes, over Sandbox:MaxFileBytes ({_options.MaxFileBytes})");
+        }
+
+        using var bytes = new MemoryStream((int)entry.Length);
+        await entry.DataStream.CopyToAsync(bytes, cancellationToken).ConfigureAwait(false);
+        return bytes.ToArray();
+    }
+
+    public async Task<IReadOnlyList<SandboxFileEntry>> ListFilesAsync(string path = ".", CancellationToken cancellationToken = default)
+    {
+        ThrowIfDead();
+        var segments = WorkspacePaths.Segments(path, allowRoot: true);
+        await RefuseSymlinkEscapesAsync(path, segments, cancellationToken).ConfigureAwait(false);
+        var full = WorkspacePaths.Combine(WorkspacePath, segments);
+        var stat = await StatAsync(full, cancellationToken).ConfigureAwait(false) ?? throw new SandboxPathException(path, "no such folder in the workspace");
+        if ((stat.Mode & GoModeDirectory) == 0)
+        {
+            throw new SandboxPathException(path, "it is not a folder");
+        }
+
+        var archive = await FileCallAsync(
+            path,
+            c => c.Containers.GetArchiveFromContainerAsync(ContainerId, new ContainerPathStatParameters { Path = full + "/." }, false, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        var prefix = string.Join('/', segments);
+        var entries = new List<SandboxFileEntry>();
+        using var stream = archive.Stream;
+        using var reader = new TarReader(stream ?? Stream.Null);
+        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+        {
+            // Entries read "<folder name>/<relative path>": drop the first segment and re-root at the workspace.
+            var name = entry.Name.TrimEnd('/');
+            var slash = name.IndexOf('/', StringComparison.Ordinal);
+            if (slash < 0)
+            {
+                continue;
+            }
+
+            var relative = name[(slash + 1)..];
+            if (relative.Length == 0 || relative == ".")
+            {
+                continue;
+            }
+
+            var kind = entry.EntryType switch
+            {
+                TarEntryType.RegularFile or TarEntryType.V7RegularFile => SandboxFileKind.File,
+                TarEntryType.Directory => SandboxFileKind.Directory,
+                TarEntryType.SymbolicLink => SandboxFileKind.SymbolicLink,
+                _ => SandboxFileKind.Other,
+            };
+            entries.Add(new SandboxFileEntry(
+                prefix.Length == 0 ? relative : prefix + "/" + relative,
+                kind,
+                kind == SandboxFileKind.File ? entry.Length : 0,
+                kind == SandboxFileKind.SymbolicLink ? entry.LinkName : null));
+        }
+
+        return entries;
+    }
+
+    public ValueTask DisposeAsync() => _onDispose?.Invoke(this) ?? ValueTask.CompletedTask;
+
+    internal void MarkDead(string reason) => _deathReason ??= reason;
+
+    /// <summary>Runs a command and collects its output; never kills anything (the caller decides).</summary>
+    private async Task<RunOutcome> RunAsync(
+        IList<string> command,
+        IList<string> environment,
+        string workingDirectory,
+        ReadOnlyMemory<byte>? stdin,
+        TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        var create = new ContainerExecCreateParameters
+        {
+            Cmd = command,
+            Env = environment,
+            WorkingDir = workingDirectory,
+            User = _options.User,
+            AttachStdin = stdin is not null,
+            AttachStdout = true,
+            AttachStderr = true,
+            Privileged = false,
+            TTY = false,
+        };
+
+        ContainerExecCreateResponse exec;
+        try
+        {
+            exec = await _engine.CallAsync(c => c.Exec.CreateContainerExecAsync(ContainerId, create, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerApiException e) when (e.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+        {
+            await ThrowIfContainerStoppedAsync(cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+
+        var stdout = new OutputCapture(_options.MaxOutputBytes);
+        var stderr = new OutputCapture(_options.MaxOutputBytes);
+        using var timer = new CancellationTokenSource(timeout);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        var stream = await _engine.CallAsync(
+            c => c.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters { Detach = false, TTY = false }, linked.Token),
+            linked.Token).ConfigureAwait(false);
+        var pump = PumpAsync(stream, stdin, stdout, stderr, linked.Token);
+        try
+        {
+            await pump.WaitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            stream.Dispose();
+            await pump.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return new RunOutcome(true, 137, stdout.ToOutput(), stderr.ToOutput());
+        }
+        finally
+        {
+            stream.Dispose();
+        }
+
+        // The stream ends when the process closes its output; the exit code follows a moment later.
+        var exitCode = -1;
+        for (var attempt = 0; attempt < 400; attempt++)
+        {
+            var inspect = await _engine.CallAsync(c => c.Exec.InspectContainerExecAsync(exec.ID, cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (!inspect.Running)
+            {
+                exitCode = (int)(inspect.ExitCode ?? -1);
+                break;
+            }
+
+            await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new RunOutcome(false, exitCode, stdout.ToOutput(), stderr.ToOutput());
+    }
+
+    private static async Task PumpAsync(MultiplexedStream stream, ReadOnlyMemory<byte>? stdin, OutputCapture stdout, OutputCapture stderr, CancellationToken cancellationToken)
+    {
+        var writer = Task.CompletedTask;
+        if (stdin is { } input)
+        {
+            writer = Task.Run(
+                async () =>
+                {
+                    var bytes = input.ToArray();
+                    await stream.WriteAsync(bytes, 0, bytes.Length, cancellationToken).ConfigureAwait(false);
+                    stream.CloseWrite();
+                },
+                cancellationToken);
+        }
+
+        var buffer = new byte[81920];
+        while (true)
+        {
+            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false);
+            if (read.EOF)
+            {
+                break;
+            }
+
+            (read.Target == MultiplexedStream.TargetStream.StandardError ? stderr : stdout).Append(buffer.AsSpan(0, read.Count));
+        }
+
+        await writer.ConfigureAwait(false);
+    }
+
+    /// <summary>Kills every process of a timed-out exec inside the sandbox; when that is impossible (e.g. the pids limit is exhausted by a fork bomb) the container is killed instead.</summary>
+    private async Task KillTreeAsync(string marker)
+    {
+        string? failure;
+        try
+        {
+            var grace = _options.KillGraceSeconds.ToString(CultureInfo.InvariantCulture);
+            var outcome = await RunAsync(
+                ["/bin/sh", "-c", KillTreeScript, "kill-tree", marker, grace],
+                [],
+                WorkspacePath,
+                null,
+                TimeSpan.FromSeconds(_options.KillGraceSeconds + 10),
+                CancellationToken.None).ConfigureAwait(false);
+            failure = outcome.Stopped ? "the kill script itself timed out"
+                : outcome.ExitCode == 0 ? null
+                : $"the kill script ended with {outcome.ExitCode}: {outcome.Stderr.Text.Trim()}";
+        }
+        catch (Exception e) when (e is DockerApiException or SandboxException)
+        {
+            failure = e.Message;
+        }
+
+        if (failure is null)
+        {
+            return;
+        }
+
+        Log.KillTreeFailed(_logger, Name, failure);
+        MarkDead($"killed after an exec timeout because its process tree could not be stopped inside the container ({failure}); a fork bomb exhausting Sandbox:PidsLimit does this");
+        try
+        {
+            await _engine.CallAsync(c => c.Containers.KillContainerAsync(ContainerId, new ContainerKillParameters { Signal = "KILL" }, CancellationToken.None), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (DockerApiException e)
+        {
+            Log.KillFailed(_logger, e, Name);
+        }
+    }
+
+    /// <summary>True when the sandbox's memory cgroup recorded an OOM kill since the last check (cgroup v1 or v2).</summary>
+    private async Task<bool> OomKillsIncreasedAsync(CancellationToken cancellationToken)
+    {
+        await _oomGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var outcome = await RunAsync(
+                ["cat", "/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events"],
+                [],
+                WorkspacePath,
+                null,
+                TimeSpan.FromSeconds(10),
+                cancellationToken).ConfigureAwait(false);
+            long kills = 0;
+            foreach (var line in outcome.Stdout.Text.Split('\n'))
+            {
+                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length == 2 && parts[0] == "oom_kill" && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+                {
+                    kills = Math.Max(kills, n);
+                }
+            }
+
+            var increased = kills > _oomKillsSeen;
+            _oomKillsSeen = kills;
+            return increased;
+        }
+        catch (Exception e) when (e is DockerApiException or SandboxException)
+        {
+            Log.OomCounterFailed(_logger, e, Name);
+            return false;
+        }
+        finally
+        {
+            _oomGate.Release();
+        }
+    }
+
+    private void ThrowIfDead()
+    {
+        if (_deathReason is { } reason)
+        {
+            throw new SandboxContainerDiedException(ContainerId, reason);
+        }
+    }
+
+    private async Task ThrowIfContainerStoppedAsync(CancellationToken cancellationToken)
+    {
+        ContainerInspectResponse inspect;
+        try
+        {
+            inspect = await _engine.CallAsync(c => c.Containers.InspectContainerAsync(ContainerId, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            MarkDead("the container was removed");
+            throw new SandboxContainerDiedException(ContainerId, _deathReason!);
+        }
+
+        if (inspect.State is { Running: true })
+        {
+            return;
+        }
+
+        var state = inspect.State;
+        var reason = state is null ? "unknown state"
+            : state.OOMKilled ? $"OOM-killed (over Sandbox:MemoryLimitMiB = {_options.MemoryLimitMiB} MiB), exit code {state.ExitCode}"
+            : $"{state.Status}, exit code {state.ExitCode}{(string.IsNullOrEmpty(state.Error) ? "" : ", " + state.Error)}";
+        MarkDead(reason);
+        throw new SandboxContainerDiedException(ContainerId, _deathReason!);
+    }
+
+    /// <summary>Refuses a path when any existing component is a symlink whose target leaves the workspace.</summary>
+    private async Task RefuseSymlinkEscapesAsync(string path, IReadOnlyList<string> segments, CancellationToken cancellationToken)
+    {
+        for (var i = 1; i <= segments.Count; i++)
+        {
+            var prefix = WorkspacePaths.Combine(WorkspacePath, segments.Take(i));
+            var stat = await StatAsync(prefix, cancellationToken).ConfigureAwait(false);
+            if (stat is null)
+            {
+                return;
+            }
+
+            if ((stat.Mode & GoModeSymlink) != 0 && !WorkspacePaths.IsInside(WorkspacePath, string.IsNullOrEmpty(stat.LinkTarget) ? "/" : stat.LinkTarget))
+            {
+                throw new SandboxPathException(path, $"'{string.Join('/', segments.Take(i))}' is a symlink to '{stat.LinkTarget}', outside the workspace");
+            }
+        }
+    }
+
+    private async Task<ContainerPathStatResponse?> StatAsync(string containerPath, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _engine.CallAsync(
+                c => c.Containers.GetArchiveFromContainerAsync(ContainerId, new ContainerPathStatParameters { Path = containerPath }, true, cancellationToken),
+                cancellationToken).ConfigureAwait(false);
+            response.Stream?.Dispose();
+            return response.Stat;
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            await ThrowIfContainerStoppedAsync(cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    private async Task<T> FileCallAsync<T>(string path, Func<DockerClient, Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _engine.CallAsync(call, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerApiException e) when (e.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict or HttpStatusCode.BadRequest or HttpStatusCode.Forbidden or HttpStatusCode.InternalServerError)
+        {
+            await ThrowIfContainerStoppedAsync(cancellationToken).ConfigureAwait(false);
+            throw new SandboxPathException(path, $"the engine refused the copy ({e.StatusCode}: {e.ResponseBody?.Trim()})");
+        }
+    }
+
+    private Task<bool> FileCallAsync(string path, Func<DockerClient, Task> call, CancellationToken cancellationToken) =>
+        FileCallAsync(
+            path,
+            async c =>
+            {
+                await call(c).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken);
+
+    private readonly record struct RunOutcome(bool Stopped, int ExitCode, SandboxOutput Stdout, SandboxOutput Stderr);
+}

@@ -1,0 +1,514 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Threading.Channels;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Agent.Sandbox.Internal;
+
+/// <summary>
+/// The Docker implementation of <see cref="ISandboxService"/>: a sandbox per run, a warm pool of started containers,
+/// orphan removal at start and removal of its own containers at shutdown.
+/// </summary>
+internal sealed class DockerSandboxService : ISandboxService, IHostedService, IAsyncDisposable
+{
+    private const string VolumeLabel = "agent.sandbox.volume";
+    private const string NamePrefix = "agent-sbx-";
+
+    // PID 1 is docker-init (Init = true), which reaps the orphans of killed exec trees; this loop just keeps the container alive.
+    private static readonly string[] KeepAlive = ["trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"];
+
+    private readonly SandboxOptions _options;
+    private readonly string _owner = SandboxLabels.NewOwner();
+    private readonly ILogger _logger;
+    private readonly DockerEngine _engine;
+    private readonly ImageBuilder _images;
+    private readonly ConcurrentDictionary<string, Lazy<Task<DockerSandbox>>> _runs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DockerSandbox> _owned = new(StringComparer.Ordinal);
+    private readonly Channel<DockerSandbox> _pool = Channel.CreateUnbounded<DockerSandbox>();
+    private readonly SemaphoreSlim _initGate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _refillLock = new();
+    private Task _refill = Task.CompletedTask;
+    private bool _initialised;
+    private int _disposed;
+
+    public DockerSandboxService(IOptions<SandboxOptions> options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _logger = (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<DockerSandboxService>();
+        _engine = new DockerEngine(_options, _logger);
+        _images = new ImageBuilder(_options, _engine, _logger);
+    }
+
+    internal DockerEngine Engine => _engine;
+
+    /// <summary>The owner label of this instance's containers.</summary>
+    internal string Owner => _owner;
+
+    internal int PooledCount => _pool.Reader.Count;
+
+    public async Task<ISandbox> GetOrCreateAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        while (true)
+        {
+            var lazy = _runs.GetOrAdd(runId, id => new Lazy<Task<DockerSandbox>>(() => AcquireAsync(id, _stopping.Token)));
+            DockerSandbox sandbox;
+            try
+            {
+                sandbox = await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch when (lazy.Value.IsFaulted || lazy.Value.IsCanceled)
+            {
+                _runs.TryRemove(KeyValuePair.Create(runId, lazy));
+                throw;
+            }
+
+            if (!sandbox.IsDead)
+            {
+                return sandbox;
+            }
+
+            // Its container died (OOM, fork bomb, removed from outside): give the run a fresh one.
+            if (_runs.TryRemove(KeyValuePair.Create(runId, lazy)))
+            {
+                await RemoveAsync(sandbox, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async Task ReleaseAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        if (!_runs.TryRemove(runId, out var lazy))
+        {
+            return;
+        }
+
+        DockerSandbox sandbox;
+        try
+        {
+            sandbox = await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SandboxException)
+        {
+            return;
+        }
+
+        await RemoveAsync(sandbox, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ISandbox> CreateDetachedAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (!IsContainerName(name))
+        {
+            throw new ArgumentException($"Sandbox name '{name}' must start with a letter or digit and hold only letters, digits, '_', '.' and '-'.", nameof(name));
+        }
+
+        await InitialiseAsync(cancellationToken).ConfigureAwait(false);
+        var sandbox = await CreateContainerAsync(name, name, SandboxLabels.DetachedOwner, cancellationToken).ConfigureAwait(false);
+        _owned.TryRemove(sandbox.ContainerId, out _);
+        return new DockerSandbox(_engine, _options, _logger, sandbox.ContainerId, name, sandbox.VolumeName, name, onDispose: null);
+    }
+
+    public async Task<ISandbox> AttachAsync(string nameOrId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(nameOrId);
+        ContainerInspectResponse inspect;
+        try
+        {
+            inspect = await _engine.CallAsync(c => c.Containers.InspectContainerAsync(nameOrId, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new SandboxNotFoundException(nameOrId);
+        }
+
+        var labels = inspect.Config?.Labels;
+        if (labels is null || !labels.TryGetValue(SandboxLabels.Marker, out var marker) || marker != "true" || inspect.State is not { Running: true })
+        {
+            throw new SandboxNotFoundException(nameOrId);
+        }
+
+        labels.TryGetValue(SandboxLabels.Run, out var runId);
+        labels.TryGetValue(VolumeLabel, out var volume);
+        return new DockerSandbox(_engine, _options, _logger, inspect.ID, inspect.Name.TrimStart('/'), volume, runId ?? nameOrId, onDispose: null);
+    }
+
+    public async Task<IReadOnlyList<string>> BuildImagesAsync(bool force = false, CancellationToken cancellationToken = default)
+    {
+        var built = new List<string>();
+        foreach (var image in _images.Available())
+        {
+            built.Add(await _images.EnsureAsync(image, force, cancellationToken).ConfigureAwait(false));
+        }
+
+        return built;
+    }
+
+    public async Task<int> RemoveAllAsync(CancellationToken cancellationToken = default)
+    {
+        var removed = await RemoveLabelledAsync(static _ => true, cancellationToken).ConfigureAwait(false);
+        while (_pool.Reader.TryRead(out _))
+        {
+        }
+
+        _owned.Clear();
+        _runs.Clear();
+        return removed;
+    }
+
+    /// <summary>Host start: connect, remove orphans of earlier processes, fill the warm pool. An absent daemon is logged, not fatal: every tool call then fails with <see cref="DockerUnavailableException"/>.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await InitialiseAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SandboxException e)
+        {
+            Log.Unavailable(_logger, e, e.Message);
+        }
+    }
+
+    /// <summary>Host stop: remove every container this process created (runs and pool).</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => RemoveOwnedAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await RemoveOwnedAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (SandboxException e)
+        {
+            Log.ShutdownCleanupFailed(_logger, e);
+        }
+
+        await _engine.DisposeAsync().ConfigureAwait(false);
+        _images.Dispose();
+        _stopping.Dispose();
+        _initGate.Dispose();
+    }
+
+    internal async Task RemoveOwnedAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _refill.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        while (_pool.Reader.TryRead(out _))
+        {
+        }
+
+        _runs.Clear();
+        if (!_initialised && _owned.IsEmpty)
+        {
+            return;
+        }
+
+        var removed = await RemoveLabelledAsync(owner => owner == _owner, cancellationToken).ConfigureAwait(false);
+        _owned.Clear();
+        if (removed > 0)
+        {
+            Log.RemovedOwn(_logger, removed);
+        }
+    }
+
+    private async Task InitialiseAsync(CancellationToken cancellationToken)
+    {
+        if (_initialised)
+        {
+            return;
+        }
+
+        await _initGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_initialised)
+            {
+                return;
+            }
+
+            await _engine.ClientAsync(cancellationToken).ConfigureAwait(false);
+            if (_options.RemoveOrphansOnStart)
+            {
+                var orphans = await RemoveLabelledAsync(SandboxLabels.IsOrphan, cancellationToken).ConfigureAwait(false);
+                if (orphans > 0)
+                {
+                    Log.RemovedOrphans(_logger, orphans);
+                }
+            }
+
+            await _images.EnsureAsync(_options.Image, force: false, cancellationToken).ConfigureAwait(false);
+            _initialised = true;
+        }
+        finally
+        {
+            _initGate.Release();
+        }
+
+        Refill();
+    }
+
+    private async Task<DockerSandbox> AcquireAsync(string runId, CancellationToken cancellationToken)
+    {
+        await InitialiseAsync(cancellationToken).ConfigureAwait(false);
+        if (_pool.Reader.TryRead(out var warm))
+        {
+            Refill();
+            var name = ContainerName(runId);
+            try
+            {
+                // The pool container takes the run's name, so `docker ps` shows which run holds it.
+                await _engine.CallAsync(c => c.Containers.RenameContainerAsync(warm.ContainerId, new ContainerRenameParameters { NewName = name }, cancellationToken), cancellationToken).ConfigureAwait(false);
+                warm.Name = name;
+            }
+            catch (DockerApiException e)
+            {
+                Log.RenameFailed(_logger, e, warm.Name, runId);
+            }
+
+            warm.RunId = runId;
+            return warm;
+        }
+
+        Refill();
+        return await CreateContainerAsync(ContainerName(runId), runId, _owner, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void Refill()
+    {
+        if (_options.WarmPoolSize == 0 || _stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        lock (_refillLock)
+        {
+            if (_refill.IsCompleted)
+            {
+                _refill = Task.Run(FillPoolAsync);
+            }
+        }
+    }
+
+    private async Task FillPoolAsync()
+    {
+        var token = _stopping.Token;
+        while (!token.IsCancellationRequested && _pool.Reader.Count < _options.WarmPoolSize)
+        {
+            try
+            {
+                // Not cancelled half-way: a create the daemon completes after the client gave up would leak a container.
+                var sandbox = await CreateContainerAsync(ContainerName(SandboxLabels.PoolRun), SandboxLabels.PoolRun, _owner, CancellationToken.None).ConfigureAwait(false);
+                await _pool.Writer.WriteAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is SandboxException or DockerApiException)
+            {
+                Log.PoolFillFailed(_logger, e);
+                return;
+            }
+        }
+    }
+
+    private async Task<DockerSandbox> CreateContainerAsync(string name, string runId, string owner, CancellationToken cancellationToken)
+    {
+        var image = await _images.EnsureAsync(_options.Image, force: false, cancellationToken).ConfigureAwait(false);
+        var labels = SandboxLabels.For(owner, runId);
+        var volume = name + "-ws";
+        labels[VolumeLabel] = volume;
+        var user = _options.User.Split(':');
+        var gid = user.Length > 1 ? user[1] : user[0];
+
+        // The workspace is a tmpfs-backed volume: size-capped, gone with the sandbox, and (unlike a --tmpfs mount)
+        // reachable by the engine's archive API, which PutFileAsync / GetFileAsync / ListFilesAsync use.
+        await _engine.CallAsync(
+            c => c.Volumes.CreateAsync(
+                new VolumesCreateParameters
+                {
+                    Name = volume,
+                    Driver = "local",
+                    DriverOpts = new Dictionary<string, string>
+                    {
+                        ["type"] = "tmpfs",
+                        ["device"] = "tmpfs",
+                        ["o"] = string.Create(CultureInfo.InvariantCulture, $"size={_options.WorkspaceSizeMiB}m,uid={user[0]},gid={gid},mode=0700,nosuid,nodev"),
+                    },
+                    Labels = labels,
+                },
+                cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+
+        var mounts = new List<Mount>
+        {
+            new() { Type = "volume", Source = volume, Target = _options.WorkspacePath, ReadOnly = false },
+        };
+        mounts.AddRange(_options.ReadOnlyMounts.Select(m => new Mount
+        {
+            Type = "bind",
+            Source = m.HostPath,
+            Target = m.ContainerPath,
+            ReadOnly = true,
+            BindOptions = new BindOptions { Propagation = "rprivate" },
+        }));
+
+        var parameters = new CreateContainerParameters
+        {
+            Name = name,
+            Image = image,
+            User = _options.User,
+            WorkingDir = _options.WorkspacePath,
+            Labels = labels,
+            Entrypoint = ["/bin/sh", "-c"],
+            Cmd = KeepAlive,
+            Env = [$"HOME={_options.WorkspacePath}"],
+            AttachStdin = false,
+            AttachStdout = false,
+            AttachStderr = false,
+            Tty = false,
+            HostConfig = new HostConfig
+            {
+                NetworkMode = _options.NetworkMode,
+                Memory = _options.MemoryLimitMiB * 1024L * 1024L,
+                MemorySwap = _options.MemorySwapLimitMiB * 1024L * 1024L,
+                NanoCPUs = (long)(_options.Cpus * 1_000_000_000),
+                PidsLimit = _options.PidsLimit,
+                ReadonlyRootfs = _options.ReadOnlyRootFilesystem,
+                CapDrop = ["ALL"],
+                // Docker's default seccomp profile stays on: it is applied unless a seccomp= option overrides it.
+                SecurityOpt = ["no-new-privileges:true"],
+                Privileged = false,
+                Init = true,
+                IpcMode = "private",
+                OomScoreAdj = 500,
+                ShmSize = _options.TmpSizeMiB * 1024L * 1024L,
+                Tmpfs = new Dictionary<string, string>
+                {
+                    ["/tmp"] = string.Create(CultureInfo.InvariantCulture, $"rw,nosuid,nodev,size={_options.TmpSizeMiB}m,mode=1777"),
+                },
+                Mounts = mounts,
+                AutoRemove = false,
+            },
+        };
+
+        string? id = null;
+        try
+        {
+            var created = await _engine.CallAsync(c => c.Containers.CreateContainerAsync(parameters, cancellationToken), cancellationToken).ConfigureAwait(false);
+            id = created.ID;
+            await _engine.CallAsync(c => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await RemoveContainerAndVolumeAsync(id, volume, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        var sandbox = new DockerSandbox(_engine, _options, _logger, id, name, volume, runId, owner == SandboxLabels.DetachedOwner ? null : ReleaseFromDisposeAsync);
+        _owned[id] = sandbox;
+        Log.Created(_logger, name, runId);
+        return sandbox;
+    }
+
+    private async ValueTask ReleaseFromDisposeAsync(DockerSandbox sandbox)
+    {
+        if (_runs.TryGetValue(sandbox.RunId, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && lazy.Value.Result == sandbox)
+        {
+            _runs.TryRemove(KeyValuePair.Create(sandbox.RunId, lazy));
+        }
+
+        await RemoveAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task RemoveAsync(DockerSandbox sandbox, CancellationToken cancellationToken)
+    {
+        _owned.TryRemove(sandbox.ContainerId, out _);
+        sandbox.MarkDead("the sandbox was released");
+        await RemoveContainerAndVolumeAsync(sandbox.ContainerId, sandbox.VolumeName, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RemoveContainerAndVolumeAsync(string? containerId, string? volume, CancellationToken cancellationToken)
+    {
+        if (containerId is not null)
+        {
+            try
+            {
+                await _engine.CallAsync(c => c.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound || e.StatusCode == HttpStatusCode.Conflict)
+            {
+                // Already gone, or its removal is already in progress.
+            }
+        }
+
+        if (volume is not null)
+        {
+            try
+            {
+                await _engine.CallAsync(c => c.Volumes.RemoveAsync(volume, true, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+            }
+        }
+    }
+
+    /// <summary>Removes the labelled containers (and workspace volumes) whose owner label matches; returns the container count.</summary>
+    private async Task<int> RemoveLabelledAsync(Func<string?, bool> ownerMatches, CancellationToken cancellationToken)
+    {
+        var containers = await _engine.CallAsync(
+            c => c.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = SandboxLabels.MarkerFilter() }, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        var doomed = containers.Where(c => ownerMatches(LabelOf(c.Labels, SandboxLabels.Owner))).ToList();
+        await Parallel.ForEachAsync(doomed, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (container, token) =>
+            await RemoveContainerAndVolumeAsync(container.ID, LabelOf(container.Labels, VolumeLabel), token).ConfigureAwait(false)).ConfigureAwait(false);
+
+        // Volumes whose container never got created (a crash between the two calls).
+        var volumes = await _engine.CallAsync(
+            c => c.Volumes.ListAsync(new VolumesListParameters { Filters = SandboxLabels.MarkerFilter() }, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        foreach (var volume in volumes.Volumes ?? [])
+        {
+            if (ownerMatches(LabelOf(volume.Labels, SandboxLabels.Owner)))
+            {
+                await RemoveContainerAndVolumeAsync(null, volume.Name, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+
+        return doomed.Count;
+    }
+
+    private static string ContainerName(string runId)
+    {
+        var name = new StringBuilder(NamePrefix);
+        foreach (var ch in runId.Take(40))
+        {
+            name.Append(char.IsAsciiLetterOrDigit(ch) || ch is '_' or '.' or '-' ? ch : '-');
+        }
+
+        return name.Append('-').Append(Guid.NewGuid().ToString("N").AsSpan(0, 8)).ToString();
+    }
+
+    private static string? LabelOf(IDictionary<string, string>? labels, string key) =>
+        labels is not null && labels.TryGetValue(key, out var value) ? value : null;
+
+    private static bool IsContainerName(string name) =>
+        char.IsAsciiLetterOrDigit(name[0]) && name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '.' or '-');
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace Agent.Sandbox.Internal;
+
+/// <summary>Source-generated log messages (named properties, no string interpolation).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Docker engine at {Endpoint} answers; speaking API {ApiVersion}")]
+    public static partial void Connected(ILogger logger, string endpoint, Version? apiVersion);
+
+    [LoggerMessage(2, LogLevel.Information, "Building sandbox image {Image} (context {ContextHash})")]
+    public static partial void Building(ILogger logger, string image, string contextHash);
+
+    [LoggerMessage(3, LogLevel.Information, "Built sandbox image {Image}")]
+    public static partial void Built(ILogger logger, string image);
+
+    [LoggerMessage(4, LogLevel.Warning, "Could not stop a timed-out exec inside sandbox {Container} ({Failure}); killing the container")]
+    public static partial void KillTreeFailed(ILogger logger, string container, string failure);
+
+    [LoggerMessage(5, LogLevel.Warning, "Killing sandbox {Container} failed")]
+    public static partial void KillFailed(ILogger logger, Exception exception, string container);
+
+    [LoggerMessage(6, LogLevel.Debug, "Reading the OOM counter of sandbox {Container} failed")]
+    public static partial void OomCounterFailed(ILogger logger, Exception exception, string container);
+
+    [LoggerMessage(7, LogLevel.Error, "Sandboxes are unavailable: {Reason}")]
+    public static partial void Unavailable(ILogger logger, Exception exception, string reason);
+
+    [LoggerMessage(8, LogLevel.Warning, "Removing this process's sandboxes at shutdown failed")]
+    public static partial void ShutdownCleanupFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Information, "Removed {Count} sandbox containers of this process")]
+    public static partial void RemovedOwn(ILogger logger, int count);
+
+    [LoggerMessage(10, LogLevel.Information, "Removed {Count} orphaned sandbox containers of earlier processes")]
+    public static partial void RemovedOrphans(ILogger logger, int count);
+
+    [LoggerMessage(11, LogLevel.Debug, "Renaming pool sandbox {Container} for run {RunId} failed")]
+    public static partial void RenameFailed(ILogger logger, Exception exception, string container, string runId);
+
+    [LoggerMessage(12, LogLevel.Warning, "Filling the sandbox warm pool failed; runs will create their containers themselves")]
+    public static partial void PoolFillFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(13, LogLevel.Debug, "Created sandbox {Container} for run {RunId}")]
+    public static partial void Created(ILogger logger, string container, string runId);
+}

@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace Agent.Sandbox.Internal;
+
+/// <summary>Validates <see cref="SandboxOptions"/> at host start; each message names the <c>Sandbox:</c> key at fault.</summary>
+internal sealed partial class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SandboxOptions options)
+    {
+        var problems = Check(options);
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    internal static List<string> Check(SandboxOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        var problems = new List<string>();
+        void Fail(string key, string message) => problems.Add($"{SandboxOptions.SectionName}:{key} {message}");
+        void Range(string key, double value, double min, double max)
+        {
+            if (double.IsNaN(value) || value < min || value > max)
+            {
+                Fail(key, string.Create(CultureInfo.InvariantCulture, $"must be between {min} and {max} (was {value})."));
+            }
+        }
+
+        if (!Uri.TryCreate(o.DockerEndpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("unix" or "tcp" or "http" or "https"))
+        {
+            Fail(nameof(o.DockerEndpoint), $"must be unix:///path/to/docker.sock or tcp://host:port (was '{o.DockerEndpoint}').");
+        }
+
+        if (!Version.TryParse(o.ApiVersion, out var api) || api < SandboxOptions.MinimumApiVersion)
+        {
+            Fail(nameof(o.ApiVersion), $"must be a version like 1.41, at least {SandboxOptions.MinimumApiVersion} (was '{o.ApiVersion}').");
+        }
+
+        Range(nameof(o.ConnectTimeoutSeconds), o.ConnectTimeoutSeconds, 1, 300);
+        if (string.IsNullOrWhiteSpace(o.ImagesDirectory))
+        {
+            Fail(nameof(o.ImagesDirectory), "must name the folder that holds <image>/Dockerfile (e.g. 'sandboxes').");
+        }
+
+        if (!ImageName().IsMatch(o.Image ?? ""))
+        {
+            Fail(nameof(o.Image), $"must be a lower-case folder name under {nameof(o.ImagesDirectory)} (was '{o.Image}').");
+        }
+
+        if (!RepositoryPrefix().IsMatch(o.ImageRepositoryPrefix ?? ""))
+        {
+            Fail(nameof(o.ImageRepositoryPrefix), $"must be a lower-case image repository name (was '{o.ImageRepositoryPrefix}').");
+        }
+
+        Range(nameof(o.BuildTimeoutSeconds), o.BuildTimeoutSeconds, 10, 3600);
+        if (string.IsNullOrWhiteSpace(o.NetworkMode) || o.NetworkMode is "host" or "bridge" or "default"
+            || o.NetworkMode.StartsWith("container:", StringComparison.Ordinal))
+        {
+            Fail(nameof(o.NetworkMode), $"must be 'none' or a user-defined network; 'host', 'bridge', 'default' and 'container:*' are refused (was '{o.NetworkMode}').");
+        }
+
+        Range(nameof(o.MemoryLimitMiB), o.MemoryLimitMiB, 16, 1024 * 1024);
+        if (o.MemorySwapLimitMiB < o.MemoryLimitMiB)
+        {
+            Fail(nameof(o.MemorySwapLimitMiB), $"is memory plus swap and must be at least MemoryLimitMiB ({o.MemoryLimitMiB}); equal means no swap (was {o.MemorySwapLimitMiB}).");
+        }
+
+        Range(nameof(o.Cpus), o.Cpus, 0.01, 1024);
+        Range(nameof(o.PidsLimit), o.PidsLimit, 8, 65536);
+        var user = UserPattern().Match(o.User ?? "");
+        if (!user.Success)
+        {
+            Fail(nameof(o.User), $"must be a numeric uid or uid:gid such as 1000:1000 (was '{o.User}').");
+        }
+        else if (user.Groups["uid"].Value.TrimStart('0').Length == 0)
+        {
+            Fail(nameof(o.User), "must not be root (uid 0): sandboxes run unprivileged.");
+        }
+
+        if (!IsCleanAbsolute(o.WorkspacePath) || o.WorkspacePath == "/" || IsSystemPath(o.WorkspacePath))
+        {
+            Fail(nameof(o.WorkspacePath), $"must be an absolute, normalised path such as /workspace, not / or a system folder (was '{o.WorkspacePath}').");
+        }
+
+        Range(nameof(o.WorkspaceSizeMiB), o.WorkspaceSizeMiB, 1, 1024 * 1024);
+        Range(nameof(o.TmpSizeMiB), o.TmpSizeMiB, 1, 1024 * 1024);
+        for (var i = 0; i < o.ReadOnlyMounts.Count; i++)
+        {
+            var mount = o.ReadOnlyMounts[i];
+            var key = $"{nameof(o.ReadOnlyMounts)}:{i}";
+            if (!IsCleanAbsolute(mount.HostPath) || mount.HostPath == "/")
+            {
+                Fail($"{key}:{nameof(mount.HostPath)}", $"must be an absolute host path other than / (was '{mount.HostPath}').");
+            }
+            else if (!File.Exists(mount.HostPath) && !Directory.Exists(mount.HostPath))
+            {
+                Fail($"{key}:{nameof(mount.HostPath)}", $"does not exist on this host ('{mount.HostPath}').");
+            }
+            else if (mount.HostPath.Contains("docker.sock", StringComparison.Ordinal))
+            {
+                Fail($"{key}:{nameof(mount.HostPath)}", "must not expose the Docker socket: that is root on the host.");
+            }
+
+            if (!IsCleanAbsolute(mount.ContainerPath) || mount.ContainerPath == "/" || IsSystemPath(mount.ContainerPath)
+                || IsUnder(mount.ContainerPath, o.WorkspacePath) || IsUnder(o.WorkspacePath, mount.ContainerPath))
+            {
+                Fail($"{key}:{nameof(mount.ContainerPath)}", $"must be an absolute path outside the workspace and outside /proc, /sys, /dev (was '{mount.ContainerPath}').");
+            }
+        }
+
+        Range(nameof(o.WarmPoolSize), o.WarmPoolSize, 0, 64);
+        Range(nameof(o.ExecTimeoutSeconds), o.ExecTimeoutSeconds, 1, 24 * 3600);
+        Range(nameof(o.KillGraceSeconds), o.KillGraceSeconds, 0, 60);
+        Range(nameof(o.MaxOutputBytes), o.MaxOutputBytes, 1024, 256 * 1024 * 1024);
+        Range(nameof(o.MaxFileBytes), o.MaxFileBytes, 1024, 1024 * 1024 * 1024);
+        return problems;
+    }
+
+    private static bool IsCleanAbsolute(string? path) =>
+        !string.IsNullOrEmpty(path) && path[0] == '/' && !path.Contains('\0', StringComparison.Ordinal)
+        && (path == "/" || !path.EndsWith('/'))
+        && path.Split('/').Skip(1).All(segment => segment.Length > 0 && segment != "." && segment != "..");
+
+    private static bool IsSystemPath(string path) =>
+        SystemPaths.Any(system => IsUnder(path, system));
+
+    private static bool IsUnder(string path, string root) =>
+        path == root || path.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal);
+
+    private static readonly string[] SystemPaths = ["/proc", "/sys", "/dev", "/etc", "/bin", "/sbin", "/usr", "/lib"];
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_.-]*$")]
+    private static partial Regex ImageName();
+
+    [GeneratedRegex("^[a-z0-9]+([._/-][a-z0-9]+)*$")]
+    private static partial Regex RepositoryPrefix();
+
+    [GeneratedRegex("^(?<uid>[0-9]{1,9})(:(?<gid>[0-9]{1,9}))?$")]
+    private static partial Regex UserPattern();
+}

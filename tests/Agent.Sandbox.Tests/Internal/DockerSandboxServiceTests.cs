@@ -1,0 +1,211 @@
+using Agent.Sandbox.Internal;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Agent.Sandbox.Tests.Internal;
+
+/// <summary>Lifecycle of sandboxes: per run, warm pool, labels, orphans, shutdown, and the engine errors.</summary>
+[Collection(DockerCollectionDefinition.Name)]
+public sealed class DockerSandboxServiceTests(DockerFixture docker)
+{
+    [Fact]
+    public async Task GetOrCreateAsync_SameRunTwice_ReturnsSameLabelledContainer()
+    {
+        var runId = "run-same-" + Guid.NewGuid().ToString("N")[..8];
+        var first = await docker.Service.GetOrCreateAsync(runId, docker.Token);
+        var second = await docker.Service.GetOrCreateAsync(runId, docker.Token);
+        Assert.Same(first, second);
+        var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
+        var inspect = await client.Containers.InspectContainerAsync(first.ContainerId, docker.Token);
+        Assert.Equal("true", inspect.Config!.Labels![SandboxLabels.Marker]);
+        Assert.Equal(docker.Implementation.Owner, inspect.Config!.Labels![SandboxLabels.Owner]);
+        Assert.Contains(runId, inspect.Name, StringComparison.Ordinal);
+        Assert.Equal("none", inspect.HostConfig!.NetworkMode);
+        Assert.True(inspect.HostConfig.ReadonlyRootfs);
+        Assert.Equal(["ALL"], inspect.HostConfig.CapDrop);
+        Assert.Contains("no-new-privileges:true", inspect.HostConfig.SecurityOpt);
+        Assert.Equal(DockerFixture.MemoryLimitMiB * 1024L * 1024L, inspect.HostConfig.Memory);
+        Assert.Equal(inspect.HostConfig.Memory, inspect.HostConfig.MemorySwap);
+
+        await docker.Service.ReleaseAsync(runId, docker.Token);
+        var remaining = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = SandboxLabels.MarkerFilter() }, docker.Token);
+        Assert.DoesNotContain(remaining, c => c.ID == first.ContainerId);
+        await Assert.ThrowsAsync<SandboxContainerDiedException>(() => first.ExecAsync(new SandboxExecRequest("true"), docker.Token));
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_ContainerKilledFromOutside_ReportsDeathThenReplaces()
+    {
+        var runId = "run-killed-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var sandbox = await docker.Service.GetOrCreateAsync(runId, docker.Token);
+            var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
+            await client.Containers.KillContainerAsync(sandbox.ContainerId, new ContainerKillParameters { Signal = "KILL" }, docker.Token);
+            var died = await Assert.ThrowsAsync<SandboxContainerDiedException>(() => sandbox.ExecAsync(new SandboxExecRequest("true"), docker.Token));
+            Assert.Contains("exit code", died.Reason, StringComparison.Ordinal);
+            var replacement = await docker.Service.GetOrCreateAsync(runId, docker.Token);
+            Assert.NotEqual(sandbox.ContainerId, replacement.ContainerId);
+            Assert.Equal(0, (await replacement.ExecAsync(new SandboxExecRequest("true"), docker.Token)).ExitCode);
+        }
+        finally
+        {
+            await docker.Service.ReleaseAsync(runId, CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_WarmPoolReady_HandsOutPooledContainer()
+    {
+        for (var i = 0; i < 100 && docker.Implementation.PooledCount == 0; i++)
+        {
+            await Task.Delay(100, docker.Token);
+        }
+
+        Assert.Equal(1, docker.Implementation.PooledCount);
+        await using var sandbox = await docker.NewSandboxAsync("pool");
+        Assert.Equal(0, (await sandbox.ExecAsync(new SandboxExecRequest("true"), docker.Token)).ExitCode);
+        Assert.Contains("test-pool", ((Agent.Sandbox.Internal.DockerSandbox)sandbox).Name, StringComparison.Ordinal);
+    }
+
+    /// <summary>Proves a container left by a dead process is removed when a new service starts, while detached ones survive.</summary>
+    [Fact]
+    public async Task StartAsync_OrphansOfDeadProcess_Removed()
+    {
+        var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
+        var deadOwner = $"{Environment.MachineName}/{int.MaxValue - 7}/1/deadbeef";
+        var orphan = await client.Containers.CreateContainerAsync(
+            new CreateContainerParameters
+            {
+                Image = "agent-sandbox/default:latest",
+                Cmd = ["true"],
+                Labels = SandboxLabels.For(deadOwner, "orphan-test"),
+                HostConfig = new HostConfig { NetworkMode = "none" },
+            },
+            docker.Token);
+
+        await using (var provider = DockerFixture.BuildProvider(new(DockerFixture.Settings()) { ["Sandbox:WarmPoolSize"] = "0" }))
+        {
+            foreach (var hosted in provider.GetServices<IHostedService>())
+            {
+                await hosted.StartAsync(docker.Token);
+            }
+
+            var all = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, docker.Token);
+            Assert.DoesNotContain(all, c => c.ID == orphan.ID);
+        }
+    }
+
+    /// <summary>Proves a stopping host removes its own containers (and their workspace volumes).</summary>
+    [Fact]
+    public async Task StopAsync_OwnSandboxes_Removed()
+    {
+        var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
+        var settings = new Dictionary<string, string?>(DockerFixture.Settings()) { ["Sandbox:WarmPoolSize"] = "0" };
+        string containerId;
+        await using (var provider = DockerFixture.BuildProvider(settings))
+        {
+            var service = provider.GetRequiredService<DockerSandboxService>();
+            var sandbox = await service.GetOrCreateAsync("stop-test", docker.Token);
+            containerId = sandbox.ContainerId;
+            await service.StopAsync(docker.Token);
+        }
+
+        var all = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, docker.Token);
+        Assert.DoesNotContain(all, c => c.ID == containerId);
+    }
+
+    /// <summary>Proves nothing runs when the daemon is absent: the typed exception says how to start it.</summary>
+    [Fact]
+    public async Task GetOrCreateAsync_DaemonUnreachable_ThrowsWithStartInstructions()
+    {
+        await using var provider = DockerFixture.BuildProvider(DockerFixture.Settings("unix:///tmp/no-docker-here.sock"));
+        var service = provider.GetRequiredService<ISandboxService>();
+        var error = await Assert.ThrowsAsync<DockerUnavailableException>(() => service.GetOrCreateAsync("unreachable", docker.Token));
+        Assert.Contains("scripts/docker-up.sh", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Sandbox:DockerEndpoint", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClientAsync_RequestedApiNewerThanDaemon_NegotiatesDown()
+    {
+        var settings = new Dictionary<string, string?>(DockerFixture.Settings()) { ["Sandbox:ApiVersion"] = "1.99" };
+        await using var provider = DockerFixture.BuildProvider(settings);
+        var service = provider.GetRequiredService<DockerSandboxService>();
+        await service.Engine.ClientAsync(docker.Token);
+        var daemon = await (await docker.Implementation.Engine.ClientAsync(docker.Token)).System.GetVersionAsync(docker.Token);
+        Assert.Equal(System.Version.Parse(daemon.APIVersion), service.Engine.NegotiatedVersion);
+    }
+
+    /// <summary>Proves a broken Dockerfile fails with a typed exception carrying the build log's tail.</summary>
+    [Fact]
+    public async Task BuildImagesAsync_BrokenDockerfile_ThrowsWithLogTail()
+    {
+        var images = Directory.CreateTempSubdirectory("agent-sandbox-images-");
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(images.FullName, "broken"));
+            await File.WriteAllTextAsync(Path.Combine(images.FullName, "broken", "Dockerfile"), "FROM scratch\nCOPY missing-file /x\n", docker.Token);
+            var settings = new Dictionary<string, string?>(DockerFixture.Settings()) { ["Sandbox:ImagesDirectory"] = images.FullName, ["Sandbox:Image"] = "broken" };
+            await using var provider = DockerFixture.BuildProvider(settings);
+            var error = await Assert.ThrowsAsync<SandboxImageBuildException>(() => provider.GetRequiredService<ISandboxService>().BuildImagesAsync(cancellationToken: docker.Token));
+            Assert.Equal("broken", error.Image);
+            Assert.Contains("missing-file", error.Message, StringComparison.Ordinal);
+            Assert.Contains("COPY", error.LogTail, StringComparison.Ordinal);
+        }
+        finally
+        {
+            images.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Proves the image carries the hash of its build context and is rebuilt only when that context changes.</summary>
+    [Fact]
+    public async Task BuildImagesAsync_ContextHashLabel_RebuildsOnlyOnChange()
+    {
+        var images = Directory.CreateTempSubdirectory("agent-sandbox-images-");
+        try
+        {
+            var dir = Path.Combine(images.FullName, "tiny");
+            Directory.CreateDirectory(dir);
+            await File.WriteAllTextAsync(Path.Combine(dir, "Dockerfile"), "FROM scratch\nCOPY note.txt /note.txt\n", docker.Token);
+            await File.WriteAllTextAsync(Path.Combine(dir, "note.txt"), "one", docker.Token);
+            var settings = new Dictionary<string, string?>(DockerFixture.Settings()) { ["Sandbox:ImagesDirectory"] = images.FullName, ["Sandbox:Image"] = "tiny", ["Sandbox:ImageRepositoryPrefix"] = "agent-sandbox-test" };
+            var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
+            string first = "";
+            try
+            {
+                await using (var provider = DockerFixture.BuildProvider(settings))
+                {
+                    await provider.GetRequiredService<ISandboxService>().BuildImagesAsync(cancellationToken: docker.Token);
+                    first = (await client.Images.InspectImageAsync("agent-sandbox-test/tiny:latest", docker.Token)).ID;
+                    await provider.GetRequiredService<ISandboxService>().BuildImagesAsync(cancellationToken: docker.Token);
+                    Assert.Equal(first, (await client.Images.InspectImageAsync("agent-sandbox-test/tiny:latest", docker.Token)).ID);
+                }
+
+                await File.WriteAllTextAsync(Path.Combine(dir, "note.txt"), "two", docker.Token);
+                await using (var provider = DockerFixture.BuildProvider(settings))
+                {
+                    await provider.GetRequiredService<ISandboxService>().BuildImagesAsync(cancellationToken: docker.Token);
+                }
+
+                var second = await client.Images.InspectImageAsync("agent-sandbox-test/tiny:latest", docker.Token);
+                Assert.NotEqual(first, second.ID);
+                Assert.Equal(64, second.Config!.Labels![SandboxLabels.ContextHash].Length);
+            }
+            finally
+            {
+                await client.Images.DeleteImageAsync("agent-sandbox-test/tiny:latest", new ImageDeleteParameters { Force = true }, CancellationToken.None);
+                if (first.Length > 0)
+                {
+                    await client.Images.DeleteImageAsync(first, new ImageDeleteParameters { Force = true }, CancellationToken.None);
+                }
+            }
+        }
+        finally
+        {
+            images.Delete(recursive: true);
+        }
+    }
+}
