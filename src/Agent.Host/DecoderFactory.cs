@@ -1,0 +1,37 @@
+using Agent.Decoding;
+using Agent.Llama;
+
+namespace Agent.Host;
+
+/// <summary>Loads the configured (or given) model and builds a <see cref="TagDecoder"/> over it with the configured tags.</summary>
+internal static class DecoderFactory
+{
+    /// <summary>Loads a model and its decoder; dispose the decoder before the model.</summary>
+    /// <exception cref="ModelLoadException">The model cannot be loaded.</exception>
+    /// <exception cref="UnknownTagException">A configured tag cannot be spelled by the model.</exception>
+    public static (LlamaModel Model, TagDecoder Decoder) Create(IServiceProvider services, string? modelPath, int maxParallel = 1)
+    {
+        AgentHost.InitializeLlama(services);
+        var llama = AgentHost.Options<LlamaOptions>(services, LlamaOptions.Section);
+        var tags = AgentHost.Options<TagOptions>(services, TagOptions.Section);
+        var paths = (AgentPaths)services.GetService(typeof(AgentPaths))!;
+        var model = LlamaModel.Load(paths.Resolve(modelPath ?? llama.ModelPath), new LlamaModelOptions { GpuLayers = llama.GpuLayers });
+        try
+        {
+            var tagSet = TagSet.Resolve(model.Vocab, tags);
+            var decoder = TagDecoder.Create(model, tagSet, new DecoderOptions
+            {
+                ContextSize = llama.ContextSize,
+                BatchSize = llama.BatchSize,
+                Threads = llama.EffectiveThreads,
+                MaxParallel = maxParallel,
+            });
+            return (model, decoder);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+}
