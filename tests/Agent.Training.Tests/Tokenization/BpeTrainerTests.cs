@@ -96,6 +96,28 @@ public sealed class BpeTrainerTests
     }
 
     [Fact]
+    public void Train_GeneratedCorpus_IsFastAndKeepsTagsAsSingleTokens()
+    {
+        var corpus = Agent.Training.Corpus.CorpusGenerator.Generate(new Agent.Training.Corpus.CorpusOptions { Seed = 1, Documents = 3000 });
+        var texts = corpus.Documents.Select(d => d.Text).ToList();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var vocab = BpeTrainer.Train(texts, new BpeTrainerOptions { MergeCount = 2000 });
+
+        watch.Stop();
+        Assert.Equal(2000, vocab.Merges.Length);
+        // About 2 MB and 2000 merges; an implementation that rescans the corpus per merge takes minutes here.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"training took {watch.Elapsed}");
+        var deceitId = vocab.OpenTagId("deceit");
+        var doc = corpus.Documents.First(d => d.HasTag("deceit"));
+        var ids = vocab.Encode(doc.Text);
+        Assert.Equal(doc.Text, vocab.Decode(ids));
+        Assert.Contains(deceitId, ids);
+        Assert.Equal(doc.Conversation.Turns.Length, ids.Count(id => id == vocab.OpenTagId("mode1") || id == vocab.OpenTagId("mode2")));
+        Assert.True(ids.Length * 5 < doc.Text.Length * 2, $"{ids.Length} tokens for {doc.Text.Length} characters");
+    }
+
+    [Fact]
     public void Options_InvalidTagName_Throws()
     {
         Assert.Throws<ArgumentException>(() => new BpeTrainerOptions { ExtraTags = ["<deceit>"] });
