@@ -89,6 +89,24 @@ public sealed class CorpusReaderTests : IDisposable
     }
 
     [Fact]
+    public void Read_GeneratedCorpusWrittenAsJsonl_KeepsEveryDocumentAndTag()
+    {
+        var generated = Agent.Training.Corpus.CorpusGenerator.Generate(new Agent.Training.Corpus.CorpusOptions { Seed = 4, Documents = 300 });
+        using (var writer = new StreamWriter(Path.Combine(_folder, "train.jsonl")))
+        {
+            generated.WriteJsonl(writer, Agent.Training.Corpus.CorpusSplit.Train);
+        }
+
+        var corpus = CorpusReader.Read(_folder, new DocumentTagger([new GeneratorLabelTagger(generated)]));
+
+        var expected = generated.DocumentsIn(Agent.Training.Corpus.CorpusSplit.Train).ToList();
+        Assert.Empty(corpus.Errors);
+        Assert.Equal(expected.Select(d => d.Text), corpus.Documents.Select(d => d.Text));
+        Assert.Equal(expected.Sum(d => d.Conversation.Turns.Sum(t => t.Tags.Length)), corpus.SpanCount);
+        Assert.Contains(corpus.Documents, d => d.SpanCount > 0);
+    }
+
+    [Fact]
     public void Read_MissingFolder_ThrowsDirectoryNotFound()
     {
         Assert.Throws<DirectoryNotFoundException>(() => CorpusReader.Read(Path.Combine(_folder, "nope"), _rules));
