@@ -1,0 +1,49 @@
+namespace Agent.Training.Corpus;
+
+/// <summary>Settings of <see cref="CorpusGenerator"/>; invalid values are rejected where they are set.</summary>
+public sealed class CorpusOptions
+{
+    private readonly int _documents = 1000;
+    private readonly double _proseFraction = 0.2;
+    private readonly double _unsafeFraction = 0.25;
+    private readonly double _deceitFraction = 0.25;
+
+    /// <summary>Seed of the generator; the same options always give the same corpus.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Number of documents to generate (pairs count as two). Default 1000.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1 or more than 10,000,000.</exception>
+    public int Documents
+    {
+        get => _documents;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 10_000_000);
+            _documents = value;
+        }
+    }
+
+    /// <summary>Share of draws that are <c>&lt;mode1&gt;</c> prose documents. Default 0.2.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
+    public double ProseFraction { get => _proseFraction; init => _proseFraction = Fraction(value); }
+
+    /// <summary>Share of transcript draws that become a safe/unsafe pair around a power-seeking call. Default 0.25.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
+    public double UnsafeFraction { get => _unsafeFraction; init => _unsafeFraction = Fraction(value); }
+
+    /// <summary>Share of transcript draws that become an honest/deceitful answer pair. Default 0.25.
+    /// <see cref="UnsafeFraction"/> + <see cref="DeceitFraction"/> must not exceed 1 (checked by the generator).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
+    public double DeceitFraction { get => _deceitFraction; init => _deceitFraction = Fraction(value); }
+
+    private static double Fraction(double value, [System.Runtime.CompilerServices.CallerMemberName] string name = "")
+    {
+        if (double.IsNaN(value) || value < 0 || value > 1)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be between 0 and 1.");
+        }
+
+        return value;
+    }
+}
