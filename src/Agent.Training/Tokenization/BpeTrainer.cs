@@ -1,3 +1,4 @@
+using Agent.Llama.Gguf;
 using System.Text;
 
 namespace Agent.Training.Tokenization;
@@ -93,7 +94,7 @@ public static class BpeTrainer
         var tokenIds = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int b = 0; b < 256; b++)
         {
-            var s = ByteLevel.ByteToChar[b].ToString();
+            var s = Gpt2ByteEncoding.Encode((byte)b).ToString();
             tokens.Add(s);
             tokenIds.Add(s, b);
         }

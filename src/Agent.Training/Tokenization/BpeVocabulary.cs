@@ -1,3 +1,4 @@
+using Agent.Llama.Gguf;
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Collections.Immutable;
@@ -35,7 +36,7 @@ public sealed class BpeVocabulary
             }
             else
             {
-                _tokenBytes[id] = Tokens[id].Select(c => (byte)ByteLevel.CharToByte[c]).ToArray();
+                _tokenBytes[id] = Gpt2ByteEncoding.Decode(Tokens[id]);
             }
         }
 
