@@ -14,7 +14,7 @@ namespace Agent.Host;
 /// The composition root: the only place that wires dependency injection. Every verb builds its host here, so
 /// configuration is found, bound and validated (unknown keys included) the same way for all of them.
 /// </summary>
-internal static class AgentHost
+internal static partial class AgentHost
 {
     /// <summary>Creates the host builder for a verb.</summary>
     /// <exception cref="ConfigurationException">appsettings.json is missing, malformed, or has an unknown section.</exception>
