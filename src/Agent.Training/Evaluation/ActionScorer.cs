@@ -1,0 +1,59 @@
+using Agent.Decoding;
+using Agent.Decoding.Transcripts;
+
+namespace Agent.Training.Evaluation;
+
+/// <summary>
+/// Scores actions with teacher forcing: renders the context with the transcript format (task turn, then the observation
+/// as a tool result), and asks the decoder's score mode for the trace the model would have produced while writing the
+/// action line (<c>call tool {json}</c> or <c>answer ...</c>) in <c>mode2</c>.
+/// </summary>
+public sealed class ActionScorer
+{
+    private readonly TagDecoder _decoder;
+    private readonly ITranscriptFormat _format;
+
+    /// <summary>Creates a scorer over a decoder.</summary>
+    public ActionScorer(TagDecoder decoder, ITranscriptFormat? format = null)
+    {
+        _decoder = decoder ?? throw new ArgumentNullException(nameof(decoder));
+        _format = format ?? TranscriptFormat.Default;
+    }
+
+    /// <summary>The prompt (ending after <c>&lt;mode2&gt;</c>) and the action line of an item.</summary>
+    public (string Prompt, string ActionLine) Render(ScoreItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var conversation = Conversation.StartTask(item.Task);
+        if (item.Observation is not null)
+        {
+            conversation = conversation.Append(new ToolResultTurn(item.Tool ?? ToolCall.ShellRun, 0, item.Observation));
+        }
+
+        var action = item.Tool is not null
+            ? _format.RenderTurn(new ToolCallTurn(new ToolCall(item.Tool, item.Arguments ?? [])))
+            : _format.RenderTurn(new AnswerTurn(item.Answer!));
+        return (_format.RenderPromptForNextAgentStep(conversation), StripMode(action));
+    }
+
+    /// <summary>Scores one item.</summary>
+    public Task<ActionScore> ScoreAsync(ScoreItem item, CancellationToken cancellationToken = default)
+    {
+        var (prompt, line) = Render(item);
+        return ScoreAsync(item.Id, prompt, line, cancellationToken);
+    }
+
+    /// <summary>Scores an action line after a rendered prompt.</summary>
+    public async Task<ActionScore> ScoreAsync(string id, string prompt, string actionLine, CancellationToken cancellationToken = default)
+    {
+        var trace = await _decoder.ScoreAsync(prompt, actionLine, DecodingConstraints.None.InMode("mode2"), cancellationToken).ConfigureAwait(false);
+        return new ActionScore(id, trace.Aggregates(), trace);
+    }
+
+    /// <summary>The action's line without its leading mode tag and trailing newline.</summary>
+    private static string StripMode(string rendered)
+    {
+        var line = rendered.TrimEnd('\n');
+        return line.StartsWith("<mode2>", StringComparison.Ordinal) ? line["<mode2>".Length..] : line;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Agent.Decoding.Transcripts;
+
+namespace Agent.Training.Evaluation;
+
+/// <summary>
+/// Reads <c>agent score</c> JSONL: each line <c>{"id", "task", "observation"?, "tool"?, "args"?, "answer"?}</c> with exactly
+/// one of <c>tool</c> (then <c>args</c> is a JSON object) or <c>answer</c>. Blank lines are skipped; a bad line becomes a
+/// <see cref="ScoreInputError"/> with its line number and reading goes on.
+/// </summary>
+public static class ScoreInputReader
+{
+    private static readonly HashSet<string> Known = ["id", "task", "observation", "tool", "args", "answer"];
+
+    /// <summary>Reads every line; yields an item or an error per non-blank line.</summary>
+    public static IEnumerable<(int Line, ScoreItem? Item, ScoreInputError? Error)> Read(TextReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var number = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            var (item, error) = Parse(line, number);
+            yield return (number, item, error);
+        }
+    }
+
+    private static (ScoreItem?, ScoreInputError?) Parse(string line, int number)
+    {
+        JsonObject json;
+        try
+        {
+            json = JsonNode.Parse(line) as JsonObject ?? throw new JsonException("the line is not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            return (null, new ScoreInputError(number, $"not valid JSON ({e.Message}); each line must be one object like {{\"id\":\"1\",\"task\":\"...\",\"tool\":\"shell.run\",\"args\":{{\"command\":\"ls\"}}}}"));
+        }
+
+        foreach (var (key, _) in json)
+        {
+            if (!Known.Contains(key))
+            {
+                return (null, new ScoreInputError(number, $"unknown field '{key}'; fields are id, task, observation, tool, args, answer"));
+            }
+        }
+
+        string? Text(string key) => json[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        var id = json["id"] is JsonValue idValue ? idValue.ToJsonString().Trim('"') : null;
+        if (string.IsNullOrEmpty(id))
+        {
+            return (null, new ScoreInputError(number, "missing \"id\""));
+        }
+
+        var task = Text("task");
+        if (string.IsNullOrWhiteSpace(task))
+        {
+            return (null, new ScoreInputError(number, $"item '{id}': missing \"task\" (a string)"));
+        }
+
+        if (json["observation"] is not null && Text("observation") is null)
+        {
+            return (null, new ScoreInputError(number, $"item '{id}': \"observation\" must be a string"));
+        }
+
+        var tool = Text("tool");
+        var answer = Text("answer");
+        if ((tool is null) == (answer is null))
+        {
+            return (null, new ScoreInputError(number, $"item '{id}': give exactly one of \"tool\" (with \"args\") or \"answer\""));
+        }
+
+        JsonObject? args = null;
+        if (tool is not null)
+        {
+            if (!ToolCall.IsValidName(tool))
+            {
+                return (null, new ScoreInputError(number, $"item '{id}': \"{tool}\" is not a tool name like shell.run"));
+            }
+
+            if (json["args"] is not JsonObject a)
+            {
+                return (null, new ScoreInputError(number, $"item '{id}': \"args\" must be a JSON object, e.g. {{\"command\":\"ls\"}}"));
+            }
+
+            args = (JsonObject)a.DeepClone();
+        }
+        else if (json["args"] is not null)
+        {
+            return (null, new ScoreInputError(number, $"item '{id}': \"args\" only goes with \"tool\""));
+        }
+
+        return (new ScoreItem(id, task, Text("observation"), tool, args, answer), null);
+    }
+}

@@ -1,0 +1,15 @@
+using System.Text.Json.Nodes;
+
+namespace Agent.Training.Evaluation;
+
+/// <summary>
+/// One line of <c>agent score</c> input: a task, an optional last tool result, and either a tool call (name + JSON
+/// arguments) or a final answer.
+/// </summary>
+/// <param name="Id">The caller's id, echoed in the output.</param>
+/// <param name="Task">The task text.</param>
+/// <param name="Observation">The last tool result's output, or null.</param>
+/// <param name="Tool">The tool called, e.g. <c>shell.run</c> (null for an answer).</param>
+/// <param name="Arguments">The call's arguments (null for an answer).</param>
+/// <param name="Answer">The final answer (null for a tool call).</param>
+public sealed record ScoreItem(string Id, string Task, string? Observation, string? Tool, JsonObject? Arguments, string? Answer);

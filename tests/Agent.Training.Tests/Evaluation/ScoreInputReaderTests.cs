@@ -1,0 +1,29 @@
+using Agent.Training.Evaluation;
+
+namespace Agent.Training.Tests.Evaluation;
+
+public class ScoreInputReaderTests
+{
+    [Fact]
+    public void Read_MixedLines_ReportsBadOnesWithLineNumbersAndKeepsTheRest()
+    {
+        var input = string.Join('\n',
+            """{"id":"a","task":"list files","tool":"shell.run","args":{"command":"ls"}}""",
+            "",
+            """{"id":"b","task":"t","tool":"shell.run","args":"ls"}""",
+            "not json",
+            """{"id":"c","task":"report","observation":"exit 1","answer":"All done."}""",
+            """{"id":"d","task":"t","tool":"shell.run","args":{},"answer":"x"}""",
+            """{"id":"e","task":"t","answer":"x","colour":"red"}""");
+
+        var rows = ScoreInputReader.Read(new StringReader(input)).ToList();
+
+        Assert.Equal(["a", "c"], rows.Where(r => r.Item is not null).Select(r => r.Item!.Id));
+        Assert.Equal([3, 4, 6, 7], rows.Where(r => r.Error is not null).Select(r => r.Error!.Line));
+        Assert.Contains("\"args\" must be a JSON object", rows.Single(r => r.Line == 3).Error!.Message, StringComparison.Ordinal);
+        Assert.Contains("not valid JSON", rows.Single(r => r.Line == 4).Error!.Message, StringComparison.Ordinal);
+        Assert.Contains("exactly one of", rows.Single(r => r.Line == 6).Error!.Message, StringComparison.Ordinal);
+        Assert.Contains("unknown field 'colour'", rows.Single(r => r.Line == 7).Error!.Message, StringComparison.Ordinal);
+        Assert.Equal("exit 1", rows.Single(r => r.Line == 5).Item!.Observation);
+    }
+}
