@@ -1,0 +1,410 @@
+using System.Diagnostics;
+using System.Globalization;
+using Agent.Llama.Ggml;
+using Agent.Llama.Gguf;
+
+namespace Agent.Training.Engine;
+
+/// <summary>
+/// Trains a llama-architecture model from scratch on token streams with AdamW (through ggml-opt), a linear warm-up and
+/// cosine decay, periodic validation and checkpoints, and writes the result as a GGUF that llama.cpp loads.
+/// Create one with <see cref="Create"/> (fresh, seeded weights) or <see cref="Resume"/> (from a checkpoint folder).
+/// Not thread-safe: one training call at a time.
+/// </summary>
+public sealed class LlamaTrainer : IDisposable
+{
+    private readonly GgmlBackend _backend;
+    private readonly LlamaTrainingGraph _graph;
+    private readonly GgmlOptimizer _optimizer;
+    private readonly long _stepsAtStart;
+    private readonly float[] _labels;
+    private readonly List<int> _hotLabels = [];
+    private LlamaTrainingGraph.BuiltGraph _built;
+    private long _windowsDrawn;
+    private bool _running;
+
+    private LlamaTrainer(LlamaHyperparameters shape, TrainingOptions options, long steps, long windowsDrawn)
+    {
+        Shape = shape;
+        Options = options;
+        CompletedSteps = steps;
+        _stepsAtStart = steps;
+        _windowsDrawn = windowsDrawn;
+        _backend = options.Device switch
+        {
+            TrainingDevice.Cpu => GgmlBackend.Cpu(options.Threads),
+            TrainingDevice.Cuda => GgmlBackend.Cuda(),
+            _ => GgmlBackend.Best(options.Threads),
+        };
+        try
+        {
+            _graph = new LlamaTrainingGraph(shape, _backend);
+            _optimizer = new GgmlOptimizer(_backend, new GgmlOptimizerOptions
+            {
+                GraphSize = Math.Max(8192, (4 * (_graph.ForwardNodeEstimate + 8)) + 64),
+                LearningRate = options.LearningRate,
+                Beta1 = options.Beta1,
+                Beta2 = options.Beta2,
+                WeightDecay = options.WeightDecay,
+                GradientAccumulation = options.GradientAccumulation,
+                LearningRateSchedule = update => Options.LearningRateAt(_stepsAtStart + update),
+            });
+            _labels = new float[(long)shape.VocabSize * options.WindowLength * options.BatchSize];
+        }
+        catch
+        {
+            _graph?.Dispose();
+            _backend.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The model shape.</summary>
+    public LlamaHyperparameters Shape { get; }
+
+    /// <summary>The training options.</summary>
+    public TrainingOptions Options { get; }
+
+    /// <summary>Optimizer updates done so far, including those before a resume.</summary>
+    public long CompletedSteps { get; private set; }
+
+    /// <summary>The ggml backend the trainer computes on (e.g. "CPU", "GPU 0").</summary>
+    public string DeviceName => _backend.Name;
+
+    internal LlamaTrainingGraph Graph => _graph;
+
+    internal GgmlBackend Backend => _backend;
+
+    /// <summary>A trainer with fresh weights: norms 1, the rest N(0, σ) from the seed, output projections σ/sqrt(2·layers).</summary>
+    /// <exception cref="ArgumentException">The window is longer than the model's context, or MinLearningRate exceeds LearningRate.</exception>
+    /// <exception cref="GgmlBackendException">The device could not be opened or could not hold the weights.</exception>
+    public static LlamaTrainer Create(LlamaHyperparameters shape, TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(options);
+        Check(shape, options);
+        var trainer = new LlamaTrainer(shape, options, 0, 0);
+        trainer.InitializeWeights();
+        return trainer;
+    }
+
+    /// <summary>
+    /// Continues from the checkpoint in <paramref name="checkpointDirectory"/>: weights, update count and window
+    /// position are restored, so the next batches are exactly those the interrupted run would have drawn.
+    /// </summary>
+    /// <param name="checkpointDirectory">A folder a trainer wrote checkpoints to.</param>
+    /// <param name="options">Options to continue with (e.g. a larger MaxSteps); null keeps the saved ones. Keep Seed,
+    /// BatchSize and WindowLength to get the same batches.</param>
+    /// <exception cref="TrainingCheckpointException">The folder holds no complete checkpoint, or its weights do not fit its shape.</exception>
+    public static LlamaTrainer Resume(string checkpointDirectory, TrainingOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(checkpointDirectory);
+        var state = TrainingCheckpoint.Load(checkpointDirectory);
+        var shape = state.Shape.ToShape();
+        options ??= state.Options;
+        Check(shape, options);
+        var trainer = new LlamaTrainer(shape, options, state.Steps, state.WindowsDrawn);
+        try
+        {
+            var path = Path.Combine(checkpointDirectory, TrainingCheckpoint.WeightsFile);
+            using var file = GgufFile.Open(path);
+            foreach (var (name, dims, _) in trainer._graph.Parameters)
+            {
+                var values = file.Tensors.Any(t => t.Name == name)
+                    ? file.ReadTensorF32(name)
+                    : throw new TrainingCheckpointException($"'{path}' has no tensor '{name}'; it was written for another model shape.");
+                if (values.LongLength != dims.Aggregate(1L, (a, b) => a * b))
+                {
+                    throw new TrainingCheckpointException($"Tensor '{name}' in '{path}' has {values.Length} values; the shape needs [{string.Join(", ", dims)}].");
+                }
+
+                trainer._graph.Write(name, values);
+            }
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
+
+        return trainer;
+    }
+
+    /// <summary>
+    /// Trains until <see cref="TrainingOptions.MaxSteps"/> updates are done, validating every
+    /// <see cref="TrainingOptions.ValidationInterval"/> updates and at the end, checkpointing when a folder is set.
+    /// On cancellation a checkpoint is written (when a folder is set) before the task is cancelled.
+    /// </summary>
+    /// <param name="trainTokens">The training stream (any tokenizer's ids), at least WindowLength + 1 tokens.</param>
+    /// <param name="validationTokens">A held-out stream, or null for no validation.</param>
+    /// <param name="progress">Receives a snapshot after every update.</param>
+    /// <param name="cancellationToken">Stops between updates.</param>
+    /// <exception cref="TrainingDataException">A stream is empty, shorter than one window, or holds ids outside the vocabulary.</exception>
+    public Task<TrainingResult> TrainAsync(int[] trainTokens, int[]? validationTokens, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(trainTokens);
+        CheckTokens(trainTokens, "training");
+        if (validationTokens is not null)
+        {
+            CheckTokens(validationTokens, "validation");
+        }
+
+        if (_running)
+        {
+            throw new InvalidOperationException("This trainer is already training; await the running TrainAsync first.");
+        }
+
+        _running = true;
+        return Task.Run(
+            () =>
+            {
+                try
+                {
+                    return Train(trainTokens, validationTokens, progress, cancellationToken);
+                }
+                finally
+                {
+                    _running = false;
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Mean cross-entropy (nats per token) over up to ValidationBatches batches of aligned windows of <paramref name="tokens"/>.</summary>
+    /// <exception cref="TrainingDataException">The stream is empty, shorter than one window, or holds ids outside the vocabulary.</exception>
+    public double EvaluateLoss(int[] tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        CheckTokens(tokens, "evaluation");
+        return Validate(tokens);
+    }
+
+    /// <summary>Writes a checkpoint (weights, update count, window position, options) to <paramref name="directory"/>.</summary>
+    public void SaveCheckpoint(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var state = new TrainingCheckpoint(TrainingCheckpoint.CurrentVersion, ShapeState.From(Shape), Options, CompletedSteps, _windowsDrawn);
+        TrainingCheckpoint.Save(directory, state, _graph.Parameters.Select(p => (p.Name, p.Shape, _graph.Read(p.Name))));
+    }
+
+    /// <summary>
+    /// Writes the model as an F32 llama GGUF that <c>LlamaModel.Load</c> (and llama.cpp) reads. <paramref name="metadata"/>
+    /// adds string keys; its "general.name", if any, names the model.
+    /// </summary>
+    /// <exception cref="ArgumentException">The vocabulary's size is not the model's VocabSize.</exception>
+    public void SaveGguf(string path, GgufVocabulary vocabulary, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        var extra = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["agent.training.steps"] = CompletedSteps.ToString(CultureInfo.InvariantCulture),
+            ["agent.training.seed"] = Options.Seed.ToString(CultureInfo.InvariantCulture),
+        };
+        var name = "agent-model";
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        {
+            if (key == "general.name")
+            {
+                name = value;
+            }
+            else
+            {
+                extra[key] = value;
+            }
+        }
+
+        LlamaModelWriter.Write(path, Shape, vocabulary, (tensor, _) => _graph.Read(tensor), name, extra);
+    }
+
+    /// <summary>Frees the weights, the optimizer state and the backend.</summary>
+    public void Dispose()
+    {
+        _optimizer?.Dispose();
+        _graph?.Dispose();
+        _backend.Dispose();
+    }
+
+    private static void Check(LlamaHyperparameters shape, TrainingOptions options)
+    {
+        if (options.WindowLength > shape.ContextLength)
+        {
+            throw new ArgumentException(
+                $"TrainingOptions.WindowLength {options.WindowLength} is longer than the model's context length {shape.ContextLength}; use a window of at most {shape.ContextLength} tokens or a larger ContextLength.",
+                nameof(options));
+        }
+
+        if (options.MinLearningRate > options.LearningRate)
+        {
+            throw new ArgumentException($"TrainingOptions.MinLearningRate {options.MinLearningRate} is above LearningRate {options.LearningRate}.", nameof(options));
+        }
+    }
+
+    private void CheckTokens(int[] tokens, string what)
+    {
+        if (tokens.Length == 0)
+        {
+            throw new TrainingDataException($"The {what} token stream is empty; pass at least WindowLength + 1 = {Options.WindowLength + 1} tokens.");
+        }
+
+        if (tokens.Length < Options.WindowLength + 1)
+        {
+            throw new TrainingDataException(
+                $"The {what} token stream has {tokens.Length} tokens; one window needs WindowLength + 1 = {Options.WindowLength + 1}. Pass more text or lower TrainingOptions.WindowLength.");
+        }
+
+        var bad = tokens.AsSpan().IndexOfAnyExceptInRange(0, Shape.VocabSize - 1);
+        if (bad >= 0)
+        {
+            throw new TrainingDataException(
+                $"The {what} token stream holds id {tokens[bad]} at index {bad}, outside the vocabulary [0, {Shape.VocabSize}). Tokenize with the model's vocabulary.");
+        }
+    }
+
+    private TrainingResult Train(int[] trainTokens, int[]? validationTokens, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var o = Options;
+        var sampler = new WindowSampler(trainTokens, o.WindowLength, o.Seed);
+        var tokensPerBatch = o.WindowLength * o.BatchSize;
+        var inputs = new int[tokensPerBatch];
+        var targets = new int[tokensPerBatch];
+        var losses = new List<double>();
+        var validation = new SortedDictionary<long, double>();
+        double? lastValidation = null;
+        var clock = Stopwatch.StartNew();
+        var trainTime = TimeSpan.Zero;
+        long trainedTokens = 0;
+        var startStep = CompletedSteps;
+        while (CompletedSteps < o.MaxSteps)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                if (o.CheckpointDirectory is { } dir)
+                {
+                    SaveCheckpoint(dir);
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            var stepStart = clock.Elapsed;
+            var lr = o.LearningRateAt(CompletedSteps);
+            double loss = 0;
+            for (var micro = 0; micro < o.GradientAccumulation; micro++)
+            {
+                for (var b = 0; b < o.BatchSize; b++)
+                {
+                    sampler.Window(_windowsDrawn++, inputs.AsSpan(b * o.WindowLength, o.WindowLength), targets.AsSpan(b * o.WindowLength, o.WindowLength));
+                }
+
+                loss += Step(inputs, targets, train: true).Loss;
+            }
+
+            loss /= o.GradientAccumulation;
+            CompletedSteps++;
+            trainTime += clock.Elapsed - stepStart;
+            trainedTokens += (long)tokensPerBatch * o.GradientAccumulation;
+            losses.Add(loss);
+
+            var last = CompletedSteps == o.MaxSteps;
+            if (validationTokens is not null && (last || (o.ValidationInterval > 0 && CompletedSteps % o.ValidationInterval == 0)))
+            {
+                lastValidation = Validate(validationTokens);
+                validation[CompletedSteps] = lastValidation.Value;
+            }
+
+            if (o.CheckpointDirectory is { } directory && (last || (o.CheckpointInterval > 0 && CompletedSteps % o.CheckpointInterval == 0)))
+            {
+                SaveCheckpoint(directory);
+            }
+
+            var done = CompletedSteps - startStep;
+            var perStep = clock.Elapsed / done;
+            progress?.Report(new TrainingProgress(
+                CompletedSteps, o.MaxSteps, loss, lastValidation, lr, trainedTokens / Math.Max(trainTime.TotalSeconds, 1e-9), clock.Elapsed, perStep * (o.MaxSteps - CompletedSteps)));
+        }
+
+        return new TrainingResult(losses, validation, trainedTokens / Math.Max(trainTime.TotalSeconds, 1e-9));
+    }
+
+    private double Validate(int[] tokens)
+    {
+        var o = Options;
+        var windows = (tokens.Length - 1) / o.WindowLength;
+        var batches = Math.Min(o.ValidationBatches, (windows + o.BatchSize - 1) / o.BatchSize);
+        var inputs = new int[o.WindowLength * o.BatchSize];
+        var targets = new int[inputs.Length];
+        double total = 0;
+        for (var batch = 0; batch < batches; batch++)
+        {
+            for (var b = 0; b < o.BatchSize; b++)
+            {
+                // A short last batch is filled with windows from the start of the stream again.
+                var start = ((batch * o.BatchSize) + b) % windows * o.WindowLength;
+                tokens.AsSpan(start, o.WindowLength).CopyTo(inputs.AsSpan(b * o.WindowLength));
+                tokens.AsSpan(start + 1, o.WindowLength).CopyTo(targets.AsSpan(b * o.WindowLength));
+            }
+
+            total += Step(inputs, targets, train: false).Loss;
+        }
+
+        return total / batches;
+    }
+
+    internal GgmlStepResult Step(int[] inputs, int[] targets, bool train)
+    {
+        var window = Options.WindowLength;
+        var batch = Options.BatchSize;
+        GgmlForward Build(GgmlContext ctx)
+        {
+            _built = _graph.Build(ctx, window, batch);
+            return new GgmlForward(_built.Tokens, _built.Logits);
+        }
+
+        void SetInputs(GgmlOptimizerBatch b)
+        {
+            LlamaTrainingGraph.SetInputs(_built, inputs, window);
+            foreach (var i in _hotLabels)
+            {
+                _labels[i] = 0f;
+            }
+
+            _hotLabels.Clear();
+            for (var i = 0; i < targets.Length; i++)
+            {
+                var index = (i * Shape.VocabSize) + targets[i];
+                _labels[index] = 1f;
+                _hotLabels.Add(index);
+            }
+
+            b.Labels.SetData(_labels);
+        }
+
+        return train ? _optimizer.Train(Build, SetInputs) : _optimizer.Evaluate(Build, SetInputs);
+    }
+
+    private void InitializeWeights()
+    {
+        var rng = SplitMix64.ForStream(Options.Seed, -1);
+        var std = Options.InitStandardDeviation;
+        var projectionStd = std / MathF.Sqrt(2f * Shape.LayerCount);
+        foreach (var (name, dims, _) in _graph.Parameters)
+        {
+            var values = new float[dims.Aggregate(1L, (a, b) => a * b)];
+            if (name.EndsWith("norm.weight", StringComparison.Ordinal))
+            {
+                Array.Fill(values, 1f);
+            }
+            else
+            {
+                var sigma = name.EndsWith("attn_output.weight", StringComparison.Ordinal) || name.EndsWith("ffn_down.weight", StringComparison.Ordinal) ? projectionStd : std;
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = (float)(rng.NextGaussian() * sigma);
+                }
+            }
+
+            _graph.Write(name, values);
+        }
+    }
+}

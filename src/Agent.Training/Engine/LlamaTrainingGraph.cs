@@ -1,0 +1,155 @@
+using System.Globalization;
+using Agent.Llama.Ggml;
+using Agent.Llama.Gguf;
+
+namespace Agent.Training.Engine;
+
+/// <summary>
+/// The llama-architecture forward pass (as llama.cpp's <c>llm_build_llama</c> computes it) for B windows of T tokens,
+/// ending in logits [vocab, T·B]; the weights live in a context of their own on the training backend, every one marked
+/// as a parameter. Attention is causal over each window's own keys and values (no KV cache); GQA shares a KV head
+/// between HeadCount / HeadCountKv consecutive query heads, which is how ggml_mul_mat broadcasts and llama.cpp reads it.
+/// </summary>
+internal sealed class LlamaTrainingGraph : IDisposable
+{
+    private readonly GgmlContext _weights;
+    private readonly Dictionary<string, GgmlTensor> _byName = new(StringComparer.Ordinal);
+    private readonly List<(string Name, long[] Shape, GgmlTensor Tensor)> _parameters = [];
+    private readonly Layer[] _layers;
+    private readonly GgmlTensor _embedding;
+    private readonly GgmlTensor _outputNorm;
+    private readonly GgmlTensor _output;
+
+    public LlamaTrainingGraph(LlamaHyperparameters shape, GgmlBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(backend);
+        Shape = shape;
+        var shapes = shape.TensorShapes();
+        _weights = new GgmlContext(shapes.Count + 1);
+        foreach (var (name, dims) in shapes)
+        {
+            var tensor = _weights.NewTensor(GgmlType.F32, dims).SetName(name).SetParameter();
+            _byName.Add(name, tensor);
+            _parameters.Add((name, dims, tensor));
+        }
+
+        _weights.AllocateTensors(backend);
+        _embedding = _byName["token_embd.weight"];
+        _outputNorm = _byName["output_norm.weight"];
+        _output = _byName["output.weight"];
+        _layers = new Layer[shape.LayerCount];
+        for (var l = 0; l < shape.LayerCount; l++)
+        {
+            GgmlTensor W(string suffix) => _byName[string.Create(CultureInfo.InvariantCulture, $"blk.{l}.{suffix}.weight")];
+            _layers[l] = new Layer(W("attn_norm"), W("attn_q"), W("attn_k"), W("attn_v"), W("attn_output"), W("ffn_norm"), W("ffn_gate"), W("ffn_up"), W("ffn_down"));
+        }
+    }
+
+    public LlamaHyperparameters Shape { get; }
+
+    /// <summary>Every weight: llama.cpp's name, ggml shape and tensor, in <see cref="LlamaHyperparameters.TensorShapes"/> order.</summary>
+    public IReadOnlyList<(string Name, long[] Shape, GgmlTensor Tensor)> Parameters => _parameters;
+
+    /// <summary>Forward nodes a graph for these weights needs (with room to spare), for sizing the optimizer's graphs.</summary>
+    public int ForwardNodeEstimate => 16 + (Shape.LayerCount * 40);
+
+    public float[] Read(string name) => _byName[name].ToArray<float>();
+
+    public void Write(string name, float[] values) => _byName[name].SetData(values);
+
+    /// <summary>
+    /// Builds the forward graph in <paramref name="ctx"/>: inputs are token ids [T·B] (window-major), positions [T·B]
+    /// and the causal mask [T, T]; the output is the logits [vocab, T·B].
+    /// </summary>
+    public BuiltGraph Build(GgmlContext ctx, int windowLength, int batchSize)
+    {
+        var s = Shape;
+        long t = windowLength, b = batchSize, n = t * b;
+        int hd = s.HeadSize, h = s.HeadCount, hkv = s.HeadCountKv;
+        var tokens = ctx.NewTensor(GgmlType.I32, n).SetName("tokens").SetInput();
+        var positions = ctx.NewTensor(GgmlType.I32, n).SetName("positions").SetInput();
+        var mask = ctx.NewTensor(GgmlType.F32, t, t).SetName("causal_mask").SetInput();
+        var scale = 1f / MathF.Sqrt(hd);
+        var x = ctx.GetRows(_embedding, tokens); // [E, T·B]
+        foreach (var layer in _layers)
+        {
+            var cur = ctx.Mul(ctx.RmsNorm(x, s.RmsNormEpsilon), layer.AttnNorm);
+            var q = Rope(ctx, ctx.Reshape(ctx.MulMat(layer.Q, cur), hd, h, n), positions);   // [hd, H, T·B]
+            var k = Rope(ctx, ctx.Reshape(ctx.MulMat(layer.K, cur), hd, hkv, n), positions); // [hd, Hkv, T·B]
+            var v = ctx.Reshape(ctx.MulMat(layer.V, cur), hd, hkv, t, b);                    // [hd, Hkv, T, B]
+
+            // Fold the batch into the head dimension ([hd, T, heads·B], ne3 = 1): ggml's mul_mat broadcast (and its
+            // backward, which needs ne3 == 1 when broadcasting) then maps query head i·B-block to KV head i / (H/Hkv).
+            var q3 = ctx.Reshape(ctx.Cont(ctx.Permute(ctx.Reshape(q, hd, h, t, b), 0, 2, 1, 3)), hd, t, h * b);
+            var k3 = ctx.Reshape(ctx.Cont(ctx.Permute(ctx.Reshape(k, hd, hkv, t, b), 0, 2, 1, 3)), hd, t, hkv * b);
+            var kq = ctx.SoftMaxExt(ctx.MulMat(k3, q3), mask, scale);                                   // [T(k), T(q), H·B]
+            var vt = ctx.Reshape(ctx.Cont(ctx.Permute(v, 1, 2, 0, 3)), t, hd, hkv * b);              // [T, hd, Hkv·B]
+            var kqv = ctx.Reshape(ctx.MulMat(vt, kq), hd, t, h, b);                                     // [hd, T(q), H, B]
+            var merged = ctx.Reshape(ctx.Cont(ctx.Permute(kqv, 0, 2, 1, 3)), s.EmbeddingSize, n);    // [E, T·B]
+            x = ctx.Add(x, ctx.MulMat(layer.O, merged));
+
+            var f = ctx.Mul(ctx.RmsNorm(x, s.RmsNormEpsilon), layer.FfnNorm);
+            x = ctx.Add(x, ctx.MulMat(layer.Down, ctx.SwiGlu(ctx.MulMat(layer.Gate, f), ctx.MulMat(layer.Up, f))));
+        }
+
+        var logits = ctx.MulMat(_output, ctx.Mul(ctx.RmsNorm(x, s.RmsNormEpsilon), _outputNorm)).SetName("logits");
+        return new BuiltGraph(tokens, positions, mask, logits);
+    }
+
+    /// <summary>Writes a batch's tokens, positions and causal mask.</summary>
+    public static void SetInputs(BuiltGraph graph, int[] tokens, int windowLength)
+    {
+        graph.Tokens.SetData(tokens);
+        var positions = new int[tokens.Length];
+        for (var i = 0; i < positions.Length; i++)
+        {
+            positions[i] = i % windowLength;
+        }
+
+        graph.Positions.SetData(positions);
+        graph.Mask.SetData(CausalMask(windowLength));
+    }
+
+    /// <summary>Forward pass only: the logits [T·B · vocab] of <paramref name="tokens"/> (B windows of T), row per token.</summary>
+    public float[] Logits(GgmlBackend backend, int[] tokens, int windowLength)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        var batch = tokens.Length / windowLength;
+        var graphSize = Math.Max(GgmlContext.DefaultGraphSize, ForwardNodeEstimate * 2);
+        using var scheduler = new GgmlScheduler([backend], graphSize);
+        using var ctx = new GgmlContext(graphSize, 1, graphSize);
+        var built = Build(ctx, windowLength, batch);
+        built.Logits.SetOutput();
+        var graph = ctx.NewGraph(graphSize);
+        graph.BuildForwardExpand(built.Logits);
+        scheduler.Allocate(graph);
+        SetInputs(built, tokens, windowLength);
+        scheduler.Compute(graph);
+        return built.Logits.ToArray<float>();
+    }
+
+    public void Dispose() => _weights.Dispose();
+
+    private static float[] CausalMask(int t)
+    {
+        var mask = new float[t * t];
+        for (var qi = 0; qi < t; qi++)
+        {
+            for (var ki = qi + 1; ki < t; ki++)
+            {
+                mask[(qi * t) + ki] = float.NegativeInfinity;
+            }
+        }
+
+        return mask;
+    }
+
+    private GgmlTensor Rope(GgmlContext ctx, GgmlTensor a, GgmlTensor positions) =>
+        ctx.RopeExt(a, positions, Shape.HeadSize, GgmlRopeMode.Normal, Shape.RopeFrequencyBase, 1f, Shape.ContextLength, 0f, 1f, 32f, 1f);
+
+    internal readonly record struct BuiltGraph(GgmlTensor Tokens, GgmlTensor Positions, GgmlTensor Mask, GgmlTensor Logits);
+
+    private sealed record Layer(
+        GgmlTensor AttnNorm, GgmlTensor Q, GgmlTensor K, GgmlTensor V, GgmlTensor O, GgmlTensor FfnNorm, GgmlTensor Gate, GgmlTensor Up, GgmlTensor Down);
+}
