@@ -1,0 +1,32 @@
+namespace Agent.Training.Pipeline;
+
+/// <summary>What <see cref="TrainingPipeline"/> trains and where it writes.</summary>
+public sealed record PipelineOptions
+{
+    /// <summary>The recipe.</summary>
+    public TrainingPreset Preset { get; init; } = TrainingPreset.Default;
+
+    /// <summary>The GGUF to write.</summary>
+    public required string ModelPath { get; init; }
+
+    /// <summary>Working folder: checkpoints (resumed when present), the tokenizer, corpus statistics.</summary>
+    public required string WorkDirectory { get; init; }
+
+    /// <summary>A user corpus (a folder of .txt and .jsonl) to tag and train on instead of the synthetic one.</summary>
+    public string? CorpusDirectory { get; init; }
+
+    /// <summary>Seed of the corpus, the tokenizer's ties, the weights and the batches.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Tag names beyond mode1, mode2, deceit and powerseeking that get control tokens.</summary>
+    public IReadOnlyList<string> ExtraTags { get; init; } = [];
+
+    /// <summary>CPU threads (0 = all cores).</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Use the CUDA backend when a GPU is present.</summary>
+    public bool UseGpu { get; init; }
+
+    /// <summary>Override of the preset's optimizer updates (for example to train longer), or null.</summary>
+    public long? Steps { get; init; }
+}

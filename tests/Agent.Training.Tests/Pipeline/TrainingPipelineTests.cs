@@ -1,0 +1,31 @@
+using Agent.Decoding;
+using Agent.Llama;
+using Agent.Training.Pipeline;
+
+namespace Agent.Training.Tests.Pipeline;
+
+public class TrainingPipelineTests
+{
+    [Fact]
+    public async Task RunAsync_SmokePreset_WritesAModelLlamaCppLoadsWithTagsAsSingleTokens()
+    {
+        var work = Path.Combine(Path.GetTempPath(), "agent-tests", "pipeline-" + Guid.NewGuid().ToString("N"));
+        var modelPath = Path.Combine(work, "smoke.gguf");
+        var messages = new List<string>();
+
+        var result = await TrainingPipeline.RunAsync(new PipelineOptions { Preset = TrainingPreset.Smoke, ModelPath = modelPath, WorkDirectory = work, Threads = 2 },
+            new Progress<string>(messages.Add));
+
+        Assert.True(File.Exists(modelPath));
+        Assert.Equal(TrainingPreset.Smoke.Steps, result.Steps);
+        Assert.True(result.FinalValidationLoss < Math.Log(result.VocabularySize), $"validation loss {result.FinalValidationLoss} is not below uniform {Math.Log(result.VocabularySize)}");
+        using var model = LlamaModel.Load(modelPath);
+        var options = new TagOptions();
+        options.Modes.Add("mode1");
+        options.Modes.Add("mode2");
+        options.Behaviours.Add("deceit");
+        options.Behaviours.Add("powerseeking");
+        Assert.All(TagSet.Resolve(model.Vocab, options).Tags, t => Assert.True(t.IsSingleToken, t.Name));
+        Assert.Equal("smoke", model.Metadata["agent.training.preset"]);
+    }
+}
