@@ -10,5 +10,6 @@ internal static class CommandCatalog
         yield return InfoCommand.Create();
         yield return GenerateCommand.Create();
         yield return SandboxCommand.Create();
+        yield return TrainCommand.Create();
     }
 }

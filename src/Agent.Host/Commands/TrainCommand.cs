@@ -1,0 +1,80 @@
+using System.CommandLine;
+using System.Globalization;
+using Agent.Decoding;
+using Agent.Llama;
+using Agent.Training.Engine;
+using Agent.Training.Pipeline;
+using Spectre.Console;
+
+namespace Agent.Host.Commands;
+
+/// <summary>
+/// <c>agent train [--preset default|smoke] [--corpus DIR] [--out PATH] [--work DIR] [--steps N] [--seed N] [--gpu]</c>:
+/// generates (or reads and tags) a corpus, trains the tokenizer and the model, and writes the GGUF. Interrupted runs
+/// resume from the last checkpoint in the work folder.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var preset = new Option<string>("--preset") { Description = "Recipe: default (the shipped model) or smoke (seconds)", DefaultValueFactory = _ => "default" };
+        var corpus = new Option<string?>("--corpus") { Description = "A folder of .txt / .jsonl to tag and train on instead of the synthetic corpus" };
+        var output = new Option<string?>("--out") { Description = "The GGUF to write (default: Llama:ModelPath for the default preset, else models/<preset>.gguf)" };
+        var work = new Option<string?>("--work") { Description = "Working folder for checkpoints (default: data/train-<preset>)" };
+        var steps = new Option<long?>("--steps") { Description = "Optimizer updates (default: the preset's)" };
+        var seed = new Option<int>("--seed") { Description = "Seed of corpus, weights and batches", DefaultValueFactory = _ => 1 };
+        var gpu = new Option<bool>("--gpu") { Description = "Train on the CUDA backend when a GPU is present" };
+        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, output, work, steps, seed, gpu };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var name = parseResult.GetValue(preset)!;
+            if (!TrainingPreset.All.TryGetValue(name, out var recipe))
+            {
+                throw new ArgumentException($"--preset '{name}' is not known; use one of: {string.Join(", ", TrainingPreset.All.Keys)}.");
+            }
+
+            using var host = AgentHost.CreateBuilder(parseResult).Build();
+            AgentHost.InitializeLlama(host.Services);
+            var paths = (AgentPaths)host.Services.GetService(typeof(AgentPaths))!;
+            var llama = AgentHost.Options<LlamaOptions>(host.Services, LlamaOptions.Section);
+            var tags = AgentHost.Options<TagOptions>(host.Services, TagOptions.Section);
+            var modelPath = paths.Resolve(parseResult.GetValue(output) ?? (recipe == TrainingPreset.Default ? llama.ModelPath : $"models/{recipe.Name}.gguf"));
+            var options = new PipelineOptions
+            {
+                Preset = recipe,
+                ModelPath = modelPath,
+                WorkDirectory = paths.Resolve(parseResult.GetValue(work) ?? $"data/train-{recipe.Name}"),
+                CorpusDirectory = parseResult.GetValue(corpus) is { } dir ? paths.Resolve(dir) : null,
+                Seed = parseResult.GetValue(seed),
+                ExtraTags = [.. tags.All.Where(t => t is not ("mode1" or "mode2" or "deceit" or "powerseeking"))],
+                Threads = llama.EffectiveThreads,
+                UseGpu = parseResult.GetValue(gpu),
+                Steps = parseResult.GetValue(steps),
+            };
+
+            PipelineResult? result = null;
+            var console = AnsiConsole.Console;
+            await console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .StartAsync(async context =>
+                {
+                    var bar = context.AddTask("preparing", maxValue: options.Steps ?? recipe.Steps);
+                    var log = new Progress<string>(message => console.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
+                    var training = new Progress<TrainingProgress>(p =>
+                    {
+                        bar.Value = p.Step;
+                        bar.Description = string.Create(CultureInfo.InvariantCulture,
+                            $"loss {p.Loss:F3} val {(p.ValidationLoss is { } v ? v.ToString("F3", CultureInfo.InvariantCulture) : "-")} {p.TokensPerSecond:F0} tok/s ETA {p.EstimatedRemaining:hh\\:mm\\:ss}");
+                    });
+                    result = await TrainingPipeline.RunAsync(options, log, training, cancellationToken).ConfigureAwait(false);
+                    bar.Value = bar.MaxValue;
+                }).ConfigureAwait(false);
+
+            var r = result!;
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"[green]wrote[/] {Markup.Escape(r.ModelPath)}: {r.Parameters:N0} parameters, vocabulary {r.VocabularySize}, {r.Steps} updates, train loss {r.FinalTrainLoss:F3}, validation loss {r.FinalValidationLoss:F3}, {r.TokensPerSecond:F0} tokens/s on {Markup.Escape(r.Device)}, {r.TrainingTime:hh\\:mm\\:ss}"));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}
