@@ -10,5 +10,7 @@ internal static class CommandCatalog
         yield return InfoCommand.Create();
         yield return GenerateCommand.Create();
         yield return SandboxCommand.Create();
+        yield return RunCommand.Create();
+        yield return ReviewCommand.Create();
     }
 }
