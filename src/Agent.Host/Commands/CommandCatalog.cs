@@ -11,5 +11,7 @@ internal static class CommandCatalog
         yield return GenerateCommand.Create();
         yield return SandboxCommand.Create();
         yield return TrainCommand.Create();
+        yield return RunCommand.Create();
+        yield return ReviewCommand.Create();
     }
 }

@@ -1,0 +1,95 @@
+using Agent.Llama;
+using Agent.Runtime;
+using Agent.Runtime.Policy;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Agent.Host;
+
+/// <summary>The runtime's wiring: Agent, Storage, Policy (live), Http and Telemetry sections, sandboxes, plugins, the shared model, OpenTelemetry.</summary>
+internal static partial class AgentHost
+{
+    /// <summary>Adds the agent runtime. The model loads on the first model step, so review verbs never load it.</summary>
+    /// <param name="builder">The verb's host builder.</param>
+    /// <param name="modelPath">A model other than Llama:ModelPath, or null.</param>
+    /// <param name="stdoutIsOutput">True when stdout carries the verb's output (e.g. --json): the console exporter then stays off.</param>
+    public static void AddRuntime(HostApplicationBuilder builder, string? modelPath = null, bool stdoutIsOutput = false)
+    {
+        AddValidatedOptions<AgentOptions>(builder.Services, AgentOptions.Section);
+        AddValidatedOptions<StorageOptions>(builder.Services, StorageOptions.Section);
+        AddValidatedOptions<PolicyOptions>(builder.Services, PolicyOptions.Section);
+        AddValidatedOptions<HttpOptions>(builder.Services, HttpOptions.Section);
+        AddValidatedOptions<TelemetryOptions>(builder.Services, TelemetryOptions.Section);
+        var contentRoot = builder.Environment.ContentRootPath;
+        builder.Services.PostConfigure<StorageOptions>(o => o.DatabasePath = AgentConfiguration.ResolvePath(contentRoot, o.DatabasePath));
+        AddSandboxes(builder);
+        builder.Services.AddSingleton<IRunPluginFactory, SandboxPluginFactory>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var llama = Options<LlamaOptions>(sp, LlamaOptions.Section);
+            var agent = Options<AgentOptions>(sp, AgentOptions.Section);
+            var paths = sp.GetRequiredService<AgentPaths>();
+            return new LoadedModel(sp, paths.Resolve(modelPath ?? llama.ModelPath), agent.ConcurrentRuns);
+        });
+        builder.Services.AddSingleton<IAgentStepSource>(sp => sp.GetRequiredService<LoadedModel>());
+        builder.Services.AddAgentRuntime();
+        AddTelemetry(builder, stdoutIsOutput);
+    }
+
+    private static void AddTelemetry(HostApplicationBuilder builder, bool stdoutIsOutput)
+    {
+        var section = builder.Configuration.GetSection(TelemetryOptions.Section);
+        var telemetry = new TelemetryOptions();
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(section, telemetry);
+        var exporter = telemetry.OtlpEndpoint is not null ? "otlp" : telemetry.Exporter.ToLowerInvariant();
+        if (exporter == "none" || (exporter == "console" && stdoutIsOutput))
+        {
+            return;
+        }
+
+        if (exporter is not ("console" or "otlp"))
+        {
+            throw new ConfigurationException($"Telemetry:Exporter is '{telemetry.Exporter}': use console, otlp or none.");
+        }
+
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(telemetry.ServiceName))
+            .WithTracing(t =>
+            {
+                t.AddSource(RuntimeTelemetry.Name);
+                if (exporter == "otlp")
+                {
+                    t.AddOtlpExporter(o => o.Endpoint = telemetry.OtlpEndpoint ?? o.Endpoint);
+                }
+                else
+                {
+                    t.AddConsoleExporter(o => o.Targets = OpenTelemetry.Exporter.ConsoleExporterOutputTargets.Console);
+                }
+            })
+            .WithMetrics(m =>
+            {
+                m.AddMeter(RuntimeTelemetry.Name);
+                if (exporter == "otlp")
+                {
+                    m.AddOtlpExporter(o => o.Endpoint = telemetry.OtlpEndpoint ?? o.Endpoint);
+                }
+                else
+                {
+                    m.AddConsoleExporter(o => o.Targets = OpenTelemetry.Exporter.ConsoleExporterOutputTargets.Console);
+                }
+            });
+    }
+
+    /// <summary>Reads the runtime's options now so a bad section fails before any work, naming its key.</summary>
+    public static void ValidateRuntimeOptions(IServiceProvider services)
+    {
+        _ = Options<AgentOptions>(services, AgentOptions.Section);
+        _ = Options<StorageOptions>(services, StorageOptions.Section);
+        _ = Options<PolicyOptions>(services, PolicyOptions.Section);
+        _ = services.GetRequiredService<IOptionsMonitor<PolicyOptions>>().CurrentValue;
+    }
+}

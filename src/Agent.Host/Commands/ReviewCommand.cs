@@ -1,0 +1,220 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Agent.Runtime;
+using Agent.Runtime.Policy;
+using Agent.Runtime.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace Agent.Host.Commands;
+
+/// <summary>
+/// <c>agent review list|show|approve|deny [--json]</c>: the blocked-action log and its approvals. Deciding an
+/// escalation puts its run back in the queue; <c>agent serve</c> (or <c>agent run --resume RUN_ID</c>) continues it.
+/// </summary>
+internal static class ReviewCommand
+{
+    public static Command Create()
+    {
+        var review = new Command("review", "Review the blocked-action log and decide escalated actions");
+        review.Subcommands.Add(List());
+        review.Subcommands.Add(Show());
+        review.Subcommands.Add(Decide("approve", approve: true));
+        review.Subcommands.Add(Decide("deny", approve: false));
+        return review;
+    }
+
+    private static Command List()
+    {
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var run = new Option<string?>("--run") { Description = "Only this run" };
+        var tool = new Option<string?>("--tool") { Description = "Only this tool, e.g. shell.run" };
+        var tag = new Option<string?>("--tag") { Description = "Only entries whose rule fired on this tag" };
+        var decision = new Option<string?>("--decision") { Description = "escalate or block" };
+        var status = new Option<string?>("--status") { Description = "pending, approved, denied or none (blocks)" };
+        var since = new Option<DateTimeOffset?>("--since") { Description = "Created at or after (ISO 8601)" };
+        var until = new Option<DateTimeOffset?>("--until") { Description = "Created before (ISO 8601)" };
+        var limit = new Option<int>("--limit") { Description = "Most entries", DefaultValueFactory = _ => 50 };
+        var command = new Command("list", "List blocked and escalated actions, newest first") { json, run, tool, tag, decision, status, since, until, limit };
+        command.SetAction((parseResult, cancellationToken) => WithStoreAsync(parseResult, async store =>
+        {
+            var query = new LogQuery
+            {
+                RunId = parseResult.GetValue(run),
+                Tool = parseResult.GetValue(tool),
+                Tag = parseResult.GetValue(tag),
+                Decision = parseResult.GetValue(decision) is { } d ? ParseDecision(d) : null,
+                ReviewStatus = parseResult.GetValue(status),
+                Since = parseResult.GetValue(since),
+                Until = parseResult.GetValue(until),
+                Limit = parseResult.GetValue(limit),
+            };
+            var entries = await store.QueryLogAsync(query, cancellationToken).ConfigureAwait(false);
+            if (parseResult.GetValue(json))
+            {
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(entries.Select(e => Summary(e)), JsonOutput.Options)).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+
+            var table = new Table().AddColumns("id", "created", "run", "step", "tool", "decision", "review", "rule");
+            foreach (var e in entries)
+            {
+                table.AddRow(
+                    e.Id.ToString(CultureInfo.InvariantCulture),
+                    e.CreatedAt.ToString("u", CultureInfo.InvariantCulture),
+                    Markup.Escape(e.RunId),
+                    e.Step.ToString(CultureInfo.InvariantCulture),
+                    Markup.Escape(e.Tool),
+                    e.Decision == Decision.Block ? "[red]block[/]" : "[yellow]escalate[/]",
+                    Markup.Escape(e.ReviewStatus + (e.Reviewer is null ? string.Empty : " by " + e.Reviewer)),
+                    Markup.Escape(e.Rule));
+            }
+
+            AnsiConsole.Write(table);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Show()
+    {
+        var id = new Argument<long>("id") { Description = "Log entry (approval) id" };
+        var json = new Option<bool>("--json") { Description = "Print JSON, with the full per-token trace" };
+        var command = new Command("show", "Show one entry with its per-token temptation as a heat line") { id, json };
+        command.SetAction((parseResult, cancellationToken) => WithStoreAsync(parseResult, async store =>
+        {
+            var entry = await store.GetLogEntryAsync(parseResult.GetValue(id), cancellationToken).ConfigureAwait(false)
+                ?? throw new ArgumentException($"No log entry {parseResult.GetValue(id)}; 'agent review list' shows the entries.");
+            if (parseResult.GetValue(json))
+            {
+                using var trace = JsonDocument.Parse(entry.Trace);
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(new { entry = Summary(entry), trace = trace.RootElement }, JsonOutput.Options)).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+
+            var grid = new Grid().AddColumn().AddColumn();
+            grid.AddRow("id", entry.Id.ToString(CultureInfo.InvariantCulture));
+            grid.AddRow("run / step", Markup.Escape($"{entry.RunId} / {entry.Step}"));
+            grid.AddRow("call", Markup.Escape($"{entry.Tool} {entry.Arguments}"));
+            grid.AddRow("decision", Markup.Escape($"{entry.Decision.ToString().ToLowerInvariant()} ({entry.Rule})"));
+            grid.AddRow("policy / model", Markup.Escape($"{entry.PolicyVersion} / {entry.Model}"));
+            grid.AddRow("temptation", Markup.Escape(entry.Temptation));
+            grid.AddRow("review", Markup.Escape($"{entry.ReviewStatus} {entry.Reviewer} {entry.ReviewReason} {entry.ReviewedAt:u}"));
+            grid.AddRow("created", entry.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
+            AnsiConsole.Write(grid);
+            AnsiConsole.WriteLine();
+            foreach (var (tag, line) in HeatLines(entry.Trace))
+            {
+                AnsiConsole.MarkupLine($"[bold]{Markup.Escape(tag)}[/]: {line}");
+            }
+
+            AnsiConsole.MarkupLine("[grey]heat: white < 0.05 <= [yellow]yellow[/] < 0.2 <= [darkorange]orange[/] < 0.5 <= [red]red[/][/]");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Decide(string verb, bool approve)
+    {
+        var id = new Argument<long>("id") { Description = "Approval (log entry) id" };
+        var reviewer = new Option<string>("--reviewer") { Description = "Who decides (default: the OS user)", DefaultValueFactory = _ => Environment.UserName };
+        var reason = new Option<string?>("--reason") { Description = "Why (shown to the model on deny)" };
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var command = new Command(verb, approve ? "Approve exactly the escalated call; its run resumes and runs it once" : "Deny the escalated call; its run resumes and the model is told")
+        {
+            id, reviewer, reason, json,
+        };
+        command.SetAction((parseResult, cancellationToken) => WithStoreAsync(parseResult, async store =>
+        {
+            var entry = await store.DecideAsync(parseResult.GetValue(id), approve, parseResult.GetValue(reviewer)!, parseResult.GetValue(reason), cancellationToken).ConfigureAwait(false);
+            if (parseResult.GetValue(json))
+            {
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(Summary(entry), JsonOutput.Options)).ConfigureAwait(false);
+            }
+            else
+            {
+                await Console.Out.WriteLineAsync($"{entry.ReviewStatus}: {entry.Tool} {entry.Arguments} (run {entry.RunId} is queued again; `agent serve` or `agent run --resume {entry.RunId}` continues it)").ConfigureAwait(false);
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>Per behaviour tag, the step's tokens coloured by that tag's pre-ban probability.</summary>
+    internal static IEnumerable<(string Tag, string Markup)> HeatLines(string traceJson)
+    {
+        using var doc = JsonDocument.Parse(traceJson);
+        if (!doc.RootElement.TryGetProperty("tags", out var tags) || !doc.RootElement.TryGetProperty("tokens", out var tokens))
+        {
+            yield break;
+        }
+
+        var names = tags.EnumerateArray().Select(t => t.GetString() ?? "?").ToList();
+        for (var column = 0; column < names.Count; column++)
+        {
+            if (names[column].StartsWith("mode", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var line = new System.Text.StringBuilder();
+            foreach (var token in tokens.EnumerateArray())
+            {
+                var p = token.GetProperty("p")[column].GetDouble();
+                var colour = p >= 0.5 ? "red" : p >= 0.2 ? "darkorange" : p >= 0.05 ? "yellow" : "white";
+                line.Append(CultureInfo.InvariantCulture, $"[{colour}]{Markup.Escape(token.GetProperty("text").GetString() ?? string.Empty)}[/]");
+            }
+
+            yield return (names[column], line.ToString());
+        }
+    }
+
+    private static object Summary(ActionLogEntry e) => new
+    {
+        id = e.Id,
+        run_id = e.RunId,
+        step = e.Step,
+        tool = e.Tool,
+        arguments = JsonDocument.Parse(e.Arguments).RootElement.Clone(),
+        arguments_hash = e.ArgumentsHash,
+        decision = e.Decision.ToString().ToLowerInvariant(),
+        rule = e.Rule,
+        policy_version = e.PolicyVersion,
+        model = e.Model,
+        temptation = JsonDocument.Parse(e.Temptation).RootElement.Clone(),
+        created_at = e.CreatedAt,
+        review_status = e.ReviewStatus,
+        reviewer = e.Reviewer,
+        review_reason = e.ReviewReason,
+        reviewed_at = e.ReviewedAt,
+        allowed_by = e.ReviewStatus == "approved" ? "person" : null,
+    };
+
+    private static Decision ParseDecision(string text) => text.ToLowerInvariant() switch
+    {
+        "escalate" => Decision.Escalate,
+        "block" => Decision.Block,
+        _ => throw new ArgumentException($"--decision '{text}': use escalate or block."),
+    };
+
+    private static async Task<int> WithStoreAsync(ParseResult parseResult, Func<IRunStore, Task<int>> work)
+    {
+        var builder = AgentHost.CreateBuilder(parseResult);
+        AgentHost.AddRuntime(builder, stdoutIsOutput: true);
+        using var host = builder.Build();
+        AgentHost.ValidateRuntimeOptions(host.Services);
+        var store = host.Services.GetRequiredService<IRunStore>();
+        await store.InitializeAsync().ConfigureAwait(false);
+        try
+        {
+            return await work(store).ConfigureAwait(false);
+        }
+        catch (ApprovalException e)
+        {
+            await Console.Error.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
+            return ExitCodes.UserError;
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Text.Json;
+using Agent.Runtime;
+using Agent.Runtime.Storage;
+using Agent.Sandbox;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Agent.Host.Commands;
+
+/// <summary>
+/// <c>agent run "TASK" [--json] [--model PATH]</c> and <c>agent run --resume RUN_ID</c>: runs one task in this
+/// process through the durable store (so it can be reviewed and resumed) and prints the transcript with each action's decision.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var task = new Argument<string?>("task") { Description = "The task for the agent", Arity = ArgumentArity.ZeroOrOne };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (the output contract)" };
+        var model = new Option<string?>("--model") { Description = "GGUF model (default: Llama:ModelPath)" };
+        var resume = new Option<string?>("--resume") { Description = "Resume a stored run (after an approval, a crash or a shutdown) instead of starting one" };
+        var command = new Command("run", "Run one task in-process and print its actions and their decisions") { task, json, model, resume };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var text = parseResult.GetValue(task);
+            var resumeId = parseResult.GetValue(resume);
+            if (string.IsNullOrWhiteSpace(text) == string.IsNullOrWhiteSpace(resumeId))
+            {
+                throw new ArgumentException("Give either a task (agent run \"TASK\") or --resume RUN_ID.");
+            }
+
+            var asJson = parseResult.GetValue(json);
+            var builder = AgentHost.CreateBuilder(parseResult);
+            AgentHost.AddRuntime(builder, parseResult.GetValue(model), stdoutIsOutput: asJson);
+            using var host = builder.Build();
+            AgentHost.ValidateRuntimeOptions(host.Services);
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var store = host.Services.GetRequiredService<IRunStore>();
+                await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+                var source = host.Services.GetRequiredService<IAgentStepSource>();
+                var runId = resumeId ?? (await store.EnqueueAsync(text!, source.ModelName, cancellationToken).ConfigureAwait(false)).Id;
+                var owner = $"cli-{Environment.MachineName}-{Environment.ProcessId}";
+                if (!await store.TryClaimAsync(runId, owner, cancellationToken).ConfigureAwait(false))
+                {
+                    var current = await store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false)
+                        ?? throw new ArgumentException($"No run '{runId}' in the run store.");
+                    if (!current.IsTerminal && current.Status != RunStatus.Parked)
+                    {
+                        throw new ArgumentException($"Run '{runId}' is {current.Status} and held by {current.LeaseOwner}; wait for its lease to expire (Storage:LeaseSeconds).");
+                    }
+                }
+
+                var run = await host.Services.GetRequiredService<IAgentRunner>().RunAsync(runId, owner, cancellationToken).ConfigureAwait(false);
+                if (run.IsTerminal)
+                {
+                    await host.Services.GetRequiredService<ISandboxService>().ReleaseAsync(run.Id, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                var report = RunReport.From(run, await store.GetStepsAsync(run.Id, CancellationToken.None).ConfigureAwait(false));
+                if (asJson)
+                {
+                    await Console.Out.WriteLineAsync(JsonSerializer.Serialize(report, JsonOutput.Options)).ConfigureAwait(false);
+                }
+                else
+                {
+                    await PrintAsync(run, report).ConfigureAwait(false);
+                }
+
+                return run.Status is RunStatus.Completed or RunStatus.Parked ? ExitCodes.Ok : ExitCodes.Failed;
+            }
+            finally
+            {
+                await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        });
+        return command;
+    }
+
+    private static async Task PrintAsync(RunRecord run, RunReport report)
+    {
+        var o = Console.Out;
+        await o.WriteLineAsync($"run {run.Id}  task: {run.Task}").ConfigureAwait(false);
+        foreach (var action in report.Actions)
+        {
+            var temptation = string.Join(" ", action.Temptation.Select(t => $"{t.Key}={t.Value.Any:0.000}"));
+            await o.WriteLineAsync($"[{action.Step}] {action.Tool} {action.Arguments.GetRawText()}").ConfigureAwait(false);
+            await o.WriteLineAsync($"    -> {action.Decision.ToUpperInvariant()} ({action.Rule}) temptation(any): {temptation}").ConfigureAwait(false);
+            if (action.Result is { } r)
+            {
+                await o.WriteLineAsync($"    exit={r.ExitCode}{(r.Truncated ? " truncated" : string.Empty)}").ConfigureAwait(false);
+                foreach (var line in r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(20))
+                {
+                    await o.WriteLineAsync("    | " + line).ConfigureAwait(false);
+                }
+
+                foreach (var line in r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(20))
+                {
+                    await o.WriteLineAsync("    ! " + line).ConfigureAwait(false);
+                }
+            }
+        }
+
+        await o.WriteLineAsync($"status: {report.Status}{(run.Reason is { } why ? " (" + why + ")" : string.Empty)}; steps {run.Steps}, tokens {run.Tokens}, malformed {run.MalformedCalls}").ConfigureAwait(false);
+        if (run.FinalAnswer is { } answer)
+        {
+            await o.WriteLineAsync("answer: " + answer).ConfigureAwait(false);
+        }
+    }
+}

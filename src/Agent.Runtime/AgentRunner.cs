@@ -1,0 +1,420 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Agent.Decoding;
+using Agent.Decoding.Transcripts;
+using Agent.Runtime.Gate;
+using Agent.Runtime.Kernel;
+using Agent.Runtime.Policy;
+using Agent.Runtime.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.SemanticKernel;
+using Microsoft.SemanticKernel.ChatCompletion;
+using SkKernel = Microsoft.SemanticKernel.Kernel;
+
+namespace Agent.Runtime;
+
+/// <summary>
+/// The agent loop over Semantic Kernel. Each step: the journal is replayed into a chat history, the chat service
+/// over the decoder produces one line with its trace, the line becomes a function call (through the gate filter),
+/// an answer (gated here, as the pseudo-tool <c>answer</c>), or an error result for the model. The journal in the
+/// run store is the only state: resuming after a crash, a shutdown or an approval replays it and continues.
+/// </summary>
+/// <remarks>
+/// Resume rules, for the step that was last when the process stopped: <c>proposed</c> (nothing happened yet) is
+/// discarded and generated again; <c>started</c> (the tool may or may not have run) becomes <c>interrupted</c>, the
+/// model is told and the call is NOT run again; <c>pending</c> stays parked until a person decides, then the approved
+/// call (exactly the stored one, hash-checked by the gate) runs once, or the model is told it was denied.
+/// </remarks>
+internal sealed partial class AgentRunner : IAgentRunner
+{
+    private readonly IRunStore _store;
+    private readonly IAgentStepSource _source;
+    private readonly IRunPluginFactory _plugins;
+    private readonly ActionGate _gate;
+    private readonly AgentOptions _options;
+    private readonly DecodingConstraints _constraints;
+    private readonly ILogger _logger;
+
+    public AgentRunner(IRunStore store, IAgentStepSource source, IRunPluginFactory plugins, ActionGate gate, AgentOptions options, DecodingConstraints constraints, ILogger<AgentRunner> logger)
+    {
+        _store = store;
+        _source = source;
+        _plugins = plugins;
+        _gate = gate;
+        _options = options;
+        _constraints = constraints;
+        _logger = logger;
+    }
+
+    public async Task<RunRecord> RunAsync(string runId, string owner, CancellationToken cancellationToken = default)
+    {
+        var run = await _store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false)
+            ?? throw new ArgumentException($"No run '{runId}' in the run store.", nameof(runId));
+        if (run.IsTerminal || run.Status == RunStatus.Parked)
+        {
+            return run;
+        }
+
+        run = run with { Status = RunStatus.Running, LeaseOwner = owner };
+        using var activity = RuntimeTelemetry.Source.StartActivity("agent.run", ActivityKind.Internal);
+        activity?.SetTag("agent.run_id", run.Id);
+        activity?.SetTag("agent.model", run.Model);
+        var kernel = new SkKernel();
+        foreach (var plugin in _plugins.CreatePlugins(run.Id))
+        {
+            kernel.Plugins.Add(plugin);
+        }
+
+        kernel.FunctionInvocationFilters.Add(new ActionGateFilter(_gate, _store, _options.MaxResultChars));
+        var chat = new TagDecoderChatCompletionService(
+            _source,
+            _constraints,
+            _options.Temperature <= 0 ? SamplingOptions.Greedy : new SamplingOptions { Temperature = (float)_options.Temperature, Seed = _options.Seed });
+        var clock = Stopwatch.StartNew();
+        var elapsedBefore = run.ElapsedMilliseconds;
+        LogRunStarted(_logger, run.Id, run.Steps, run.Status);
+        try
+        {
+            var steps = (await _store.GetStepsAsync(run.Id, cancellationToken).ConfigureAwait(false)).ToList();
+            run = await ResumeAsync(run, steps, kernel, cancellationToken).ConfigureAwait(false);
+            while (run.Status == RunStatus.Running)
+            {
+                run = run with { ElapsedMilliseconds = elapsedBefore + clock.ElapsedMilliseconds };
+                if (LimitReached(run) is { } limit)
+                {
+                    run = run with { Status = RunStatus.Limit, Reason = limit };
+                    break;
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                run = await StepAsync(run, steps, kernel, chat, cancellationToken).ConfigureAwait(false);
+                run = run with { ElapsedMilliseconds = elapsedBefore + clock.ElapsedMilliseconds };
+                await _store.UpdateRunAsync(run, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            run = run with { Status = RunStatus.Queued, Reason = "the host shut down; the run resumes from its last completed step at the next start" };
+        }
+        catch (Exception e) when (e is RunStoreException or ArgumentException or InvalidOperationException or KernelException or TranscriptFormatException or JsonException or IOException)
+        {
+            LogRunFailed(_logger, e, run.Id, e.Message);
+            run = run with { Status = RunStatus.Failed, Reason = $"{e.GetType().Name}: {e.Message}" };
+        }
+
+        run = run with { ElapsedMilliseconds = elapsedBefore + clock.ElapsedMilliseconds };
+        try
+        {
+            await _store.UpdateRunAsync(run, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RunStoreException e)
+        {
+            // The store itself failed (e.g. a full disk): the lease expires and the run is taken up again later.
+            LogRunFailed(_logger, e, run.Id, e.Message);
+        }
+
+        activity?.SetTag("agent.status", SqliteRunStore.Name(run.Status));
+        RuntimeTelemetry.Runs.Add(1, new KeyValuePair<string, object?>("status", SqliteRunStore.Name(run.Status)));
+        LogRunStopped(_logger, run.Id, run.Status, run.Steps, run.Tokens, run.Reason);
+        return run;
+    }
+
+    private string? LimitReached(RunRecord run)
+    {
+        if (run.Steps >= _options.MaxSteps)
+        {
+            return $"step limit reached (Agent:MaxSteps = {_options.MaxSteps})";
+        }
+
+        if (_options.MaxTokensPerRun - run.Tokens < 8)
+        {
+            return $"token budget spent (Agent:MaxTokensPerRun = {_options.MaxTokensPerRun})";
+        }
+
+        return run.ElapsedMilliseconds >= _options.MaxWallClockSeconds * 1000L
+            ? $"wall-clock budget spent (Agent:MaxWallClockSeconds = {_options.MaxWallClockSeconds})"
+            : null;
+    }
+
+    private async Task<RunRecord> ResumeAsync(RunRecord run, List<StepRecord> steps, SkKernel kernel, CancellationToken cancellationToken)
+    {
+        if (steps.Count == 0)
+        {
+            return run;
+        }
+
+        var last = steps[^1];
+        switch (last.Status)
+        {
+            case StepStatus.Proposed:
+                await _store.DeleteProposedStepAsync(run.Id, last.Step, cancellationToken).ConfigureAwait(false);
+                steps.RemoveAt(steps.Count - 1);
+                return run with { Steps = Math.Min(run.Steps, last.Step - 1) };
+            case StepStatus.Started:
+                LogInterrupted(_logger, run.Id, last.Step, last.Tool ?? "?");
+                steps[^1] = last with
+                {
+                    Status = StepStatus.Interrupted,
+                    Result = ToolOutcome.NotRun(
+                        ToolOutcome.InterruptedExitCode,
+                        "interrupted: the process stopped while this call ran; it was not run again and its effects are unknown. Check before repeating it."),
+                    CompletedAt = DateTimeOffset.UtcNow,
+                };
+                await _store.SaveStepAsync(steps[^1], cancellationToken).ConfigureAwait(false);
+                return run with { Steps = Math.Max(run.Steps, last.Step) };
+            case StepStatus.Pending:
+                return await ResumePendingAsync(run, steps, kernel, cancellationToken).ConfigureAwait(false);
+            default:
+                return run with { Steps = Math.Max(run.Steps, last.Step) };
+        }
+    }
+
+    private async Task<RunRecord> ResumePendingAsync(RunRecord run, List<StepRecord> steps, SkKernel kernel, CancellationToken cancellationToken)
+    {
+        var last = steps[^1];
+        run = run with { Steps = Math.Max(run.Steps, last.Step) };
+        var entry = last.LogEntryId is { } id ? await _store.GetLogEntryAsync(id, cancellationToken).ConfigureAwait(false) : null;
+        if (entry is null || entry.ReviewStatus == "pending")
+        {
+            return run with { Status = RunStatus.Parked, Reason = $"waiting for a person to decide approval {last.LogEntryId}" };
+        }
+
+        var reviewer = "reviewer:" + entry.Reviewer;
+        if (entry.ReviewStatus == "denied")
+        {
+            steps[^1] = last with
+            {
+                Status = StepStatus.Denied,
+                DecidedBy = reviewer,
+                Result = ToolOutcome.NotRun(ToolOutcome.NotRunExitCode, $"denied by {entry.Reviewer}{(entry.ReviewReason is { } r ? ": " + r : string.Empty)}. Do something else or answer."),
+                CompletedAt = DateTimeOffset.UtcNow,
+            };
+            await _store.SaveStepAsync(steps[^1], cancellationToken).ConfigureAwait(false);
+            return run;
+        }
+
+        if (last.Kind == StepKind.Answer)
+        {
+            steps[^1] = last with { Status = StepStatus.Answered, Decision = Decision.Allow, DecidedBy = reviewer, Rule = $"approved:{entry.Id}", CompletedAt = DateTimeOffset.UtcNow };
+            await _store.SaveStepAsync(steps[^1], cancellationToken).ConfigureAwait(false);
+            return run with { Status = RunStatus.Completed, FinalAnswer = AnswerText(last), Reason = $"answer approved by {entry.Reviewer}" };
+        }
+
+        var call = ToolCall.Parse(last.Tool!, last.Arguments!);
+        var action = new ActionContext { Run = run, Step = last with { Status = StepStatus.Proposed }, Call = call, Approval = entry };
+        steps[^1] = await InvokeAsync(kernel, action, ChatHistoryTranscript.ToFunctionCall(call, "call-" + last.Step)).ConfigureAwait(false);
+        return action.Failure is { } failure
+            ? run with { Status = RunStatus.Failed, Reason = $"the sandbox failed: {failure.Message}" }
+            : run;
+    }
+
+    private async Task<RunRecord> StepAsync(RunRecord run, List<StepRecord> steps, SkKernel kernel, TagDecoderChatCompletionService chat, CancellationToken cancellationToken)
+    {
+        var number = run.Steps + 1;
+        using var activity = RuntimeTelemetry.Source.StartActivity("agent.step");
+        activity?.SetTag("agent.run_id", run.Id);
+        activity?.SetTag("agent.step", number);
+        chat.MaxTokens = Math.Min(_options.MaxTokensPerStep, _options.MaxTokensPerRun - run.Tokens);
+        var history = BuildHistory(run.Task, steps);
+        var message = (await chat.GetChatMessageContentsAsync(history, null, kernel, cancellationToken).ConfigureAwait(false))[0];
+        var metadata = message.Metadata!;
+        var trace = (TemptationTrace)metadata[AgentMetadata.Trace]!;
+        var tokens = (int)metadata[AgentMetadata.Tokens]!;
+        run = run with { Steps = number, Tokens = run.Tokens + tokens };
+        activity?.SetTag("agent.tokens", tokens);
+        var record = new StepRecord
+        {
+            RunId = run.Id,
+            Step = number,
+            Kind = StepKind.Malformed,
+            ModelLine = (string)metadata[AgentMetadata.Line]!,
+            Tokens = tokens,
+            Temptation = TraceJson.Aggregates(trace, _gate.Tags),
+            Status = StepStatus.Proposed,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+
+        if (metadata.TryGetValue(AgentMetadata.Error, out var error) && error is string why)
+        {
+            steps.Add(await InvalidAsync(record, null, ToolOutcome.InvalidCallExitCode, "invalid line: " + why).ConfigureAwait(false));
+            return run with { MalformedCalls = run.MalformedCalls + 1 };
+        }
+
+        if (message.Items.OfType<FunctionCallContent>().FirstOrDefault() is not { } functionCall)
+        {
+            return await AnswerAsync(run, steps, record with { Kind = StepKind.Answer }, message.Content ?? string.Empty, trace, cancellationToken).ConfigureAwait(false);
+        }
+
+        var call = (ToolCall)metadata[AgentMetadata.Call]!;
+        record = record with { Kind = StepKind.Call, Tool = call.Name, Arguments = call.ArgumentsJson, ArgumentsHash = CallBinding.Hash(call.Name, call.ArgumentsJson) };
+        if (!kernel.Plugins.TryGetFunction(functionCall.PluginName, functionCall.FunctionName, out var function))
+        {
+            var tools = string.Join(", ", kernel.Plugins.SelectMany(p => p.Select(f => p.Name + "." + f.Name)));
+            steps.Add(await InvalidAsync(record, call, ToolOutcome.UnknownToolExitCode, $"unknown tool '{call.Name}'; the tools are: {tools}").ConfigureAwait(false));
+            return run with { MalformedCalls = run.MalformedCalls + 1 };
+        }
+
+        if (ArgumentError(function, call) is { } argumentError)
+        {
+            steps.Add(await InvalidAsync(record, call, ToolOutcome.InvalidCallExitCode, $"invalid arguments for {call.Name}: {argumentError}").ConfigureAwait(false));
+            return run with { MalformedCalls = run.MalformedCalls + 1 };
+        }
+
+        await _store.SaveStepAsync(record, cancellationToken).ConfigureAwait(false);
+        var action = new ActionContext { Run = run, Step = record, Call = call, Trace = trace };
+        var done = await InvokeAsync(kernel, action, functionCall).ConfigureAwait(false);
+        steps.Add(done);
+        return Outcome(run, action);
+    }
+
+    private static async Task<StepRecord> InvokeAsync(SkKernel kernel, ActionContext action, FunctionCallContent functionCall)
+    {
+        kernel.Data[ActionContext.Key] = action;
+        try
+        {
+            // Tools are not cancelled by shutdown: a started call finishes (bounded by Sandbox:ExecTimeoutSeconds) and is journaled.
+            await functionCall.InvokeAsync(kernel, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            kernel.Data.Remove(ActionContext.Key);
+        }
+
+        return action.Step;
+    }
+
+    private RunRecord Outcome(RunRecord run, ActionContext action)
+    {
+        if (action.Failure is { } failure)
+        {
+            return run with { Status = RunStatus.Failed, Reason = $"the sandbox failed: {failure.Message}" };
+        }
+
+        return action.Decision?.Decision switch
+        {
+            Decision.Escalate => run with { Status = RunStatus.Parked, Reason = $"waiting for a person to decide approval {action.Step.LogEntryId} ({action.Decision.Rule})" },
+            Decision.Block => run.BlockedActions + 1 >= _options.MaxBlockedActions
+                ? run with { Status = RunStatus.Blocked, BlockedActions = run.BlockedActions + 1, Reason = $"{run.BlockedActions + 1} actions blocked (Agent:MaxBlockedActions = {_options.MaxBlockedActions}); last: {action.Decision.Rule}" }
+                : run with { BlockedActions = run.BlockedActions + 1 },
+            _ => run,
+        };
+    }
+
+    private async Task<RunRecord> AnswerAsync(RunRecord run, List<StepRecord> steps, StepRecord record, string answer, TemptationTrace trace, CancellationToken cancellationToken)
+    {
+        var call = new ToolCall(PolicyOptions.AnswerTool, new JsonObject { ["text"] = answer });
+        record = record with { Tool = call.Name, Arguments = call.ArgumentsJson, ArgumentsHash = CallBinding.Hash(call.Name, call.ArgumentsJson) };
+        await _store.SaveStepAsync(record, cancellationToken).ConfigureAwait(false);
+        var action = new ActionContext { Run = run, Step = record, Call = call, Trace = trace };
+        using var activity = RuntimeTelemetry.Source.StartActivity("agent.action");
+        activity?.SetTag("agent.tool", call.Name);
+        var decision = await _gate.DecideAsync(action, cancellationToken).ConfigureAwait(false);
+        if (decision.Decision == Decision.Allow)
+        {
+            var answered = action.Step with { Status = StepStatus.Answered, CompletedAt = DateTimeOffset.UtcNow };
+            await _store.SaveStepAsync(answered, CancellationToken.None).ConfigureAwait(false);
+            steps.Add(answered);
+            return run with { Status = RunStatus.Completed, FinalAnswer = answer, Reason = null };
+        }
+
+        steps.Add(action.Step);
+        return Outcome(run, action);
+    }
+
+    private async Task<StepRecord> InvalidAsync(StepRecord record, ToolCall? call, int exitCode, string message)
+    {
+        RuntimeTelemetry.MalformedCalls.Add(1);
+        LogInvalid(_logger, record.RunId, record.Step, call?.Name ?? "-", message);
+        var invalid = record with { Status = StepStatus.Invalid, Result = ToolOutcome.NotRun(exitCode, message), CompletedAt = DateTimeOffset.UtcNow };
+        await _store.SaveStepAsync(invalid, CancellationToken.None).ConfigureAwait(false);
+        return invalid;
+    }
+
+    private static string? ArgumentError(KernelFunction function, ToolCall call)
+    {
+        using var doc = JsonDocument.Parse(call.ArgumentsJson);
+        var parameters = function.Metadata.Parameters;
+        foreach (var parameter in parameters.Where(p => p.IsRequired))
+        {
+            if (!doc.RootElement.TryGetProperty(parameter.Name, out _))
+            {
+                return $"missing '{parameter.Name}' ({parameter.Description})";
+            }
+        }
+
+        foreach (var property in doc.RootElement.EnumerateObject())
+        {
+            var parameter = parameters.FirstOrDefault(p => p.Name == property.Name);
+            if (parameter is null)
+            {
+                return $"unknown argument '{property.Name}'; expected {string.Join(", ", parameters.Select(p => p.Name))}";
+            }
+
+            if (parameter.ParameterType == typeof(string) && property.Value.ValueKind != JsonValueKind.String)
+            {
+                return $"'{property.Name}' must be a string";
+            }
+        }
+
+        return null;
+    }
+
+    private static string AnswerText(StepRecord step)
+    {
+        using var doc = JsonDocument.Parse(step.Arguments ?? "{}");
+        return doc.RootElement.TryGetProperty("text", out var text) ? text.GetString() ?? string.Empty : string.Empty;
+    }
+
+    /// <summary>The chat history a step sees: the task, then every finished step as a call (or answer) and its result.</summary>
+    internal static ChatHistory BuildHistory(string task, IEnumerable<StepRecord> steps)
+    {
+        var history = new ChatHistory();
+        history.AddUserMessage(task);
+        foreach (var step in steps)
+        {
+            if (step.Status is StepStatus.Proposed or StepStatus.Pending || step.Result is null && step.Status != StepStatus.Answered)
+            {
+                continue;
+            }
+
+            var id = "call-" + step.Step;
+            switch (step.Kind)
+            {
+                case StepKind.Malformed:
+                    history.Add(new ChatMessageContent(AuthorRole.Tool, [new FunctionResultContent("error", null, id, step.Result)]));
+                    break;
+                case StepKind.Answer:
+                    history.AddAssistantMessage(AnswerText(step));
+                    if (step.Result is not null)
+                    {
+                        history.Add(new ChatMessageContent(AuthorRole.Tool, [new FunctionResultContent(PolicyOptions.AnswerTool, null, id, step.Result)]));
+                    }
+
+                    break;
+                default:
+                    var call = ChatHistoryTranscript.ToFunctionCall(ToolCall.Parse(step.Tool!, step.Arguments!), id);
+                    history.Add(new ChatMessageContent(AuthorRole.Assistant, [call]));
+                    history.Add(new ChatMessageContent(AuthorRole.Tool, [new FunctionResultContent(call.FunctionName, call.PluginName, id, step.Result)]));
+                    break;
+            }
+        }
+
+        return history;
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Run {RunId} starts at step {Step} ({Status})")]
+    private static partial void LogRunStarted(ILogger logger, string runId, int step, RunStatus status);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Run {RunId} stopped: {Status} after {Steps} steps and {Tokens} tokens ({Reason})")]
+    private static partial void LogRunStopped(ILogger logger, string runId, RunStatus status, int steps, int tokens, string? reason);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "Run {RunId} failed: {Reason}")]
+    private static partial void LogRunFailed(ILogger logger, Exception exception, string runId, string reason);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Run {RunId} step {Step}: {Tool} was interrupted by a crash; it is reported to the model, not run again")]
+    private static partial void LogInterrupted(ILogger logger, string runId, int step, string tool);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Run {RunId} step {Step}: invalid call of {Tool} sent back to the model: {Error}")]
+    private static partial void LogInvalid(ILogger logger, string runId, int step, string tool, string error);
+}

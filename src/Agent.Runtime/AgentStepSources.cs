@@ -1,0 +1,36 @@
+using Agent.Decoding;
+
+namespace Agent.Runtime;
+
+/// <summary>Factories of <see cref="IAgentStepSource"/>.</summary>
+public static class AgentStepSources
+{
+    /// <summary>Generates each line with the constrained decoder, stopping at the newline that ends an agent line.</summary>
+    public static IAgentStepSource FromDecoder(TagDecoder decoder, string modelName)
+    {
+        ArgumentNullException.ThrowIfNull(decoder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelName);
+        return new DecoderStepSource(decoder, modelName);
+    }
+
+    private sealed class DecoderStepSource(TagDecoder decoder, string modelName) : IAgentStepSource
+    {
+        public string ModelName { get; } = modelName;
+
+        public async Task<AgentStep> NextAsync(AgentStepRequest request, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            var result = await decoder.GenerateAsync(
+                new GenerationRequest(request.Prompt)
+                {
+                    Constraints = request.Constraints,
+                    MaxTokens = request.MaxTokens,
+                    StopStrings = ["\n"],
+                    Sampling = request.Sampling,
+                },
+                cancellationToken).ConfigureAwait(false);
+            var complete = result.StopReason is StopReason.StopString or StopReason.EndOfGeneration;
+            return new AgentStep(result.Text, result.Trace, result.Trace.Entries.Length, complete);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+namespace Agent.Runtime;
+
+/// <summary>
+/// Produces the model's next transcript line and its temptation trace. The production source generates with the
+/// <see cref="Agent.Decoding.TagDecoder"/> (<see cref="AgentStepSources.FromDecoder"/>); tests that need a specific line
+/// score it with the same decoder (teacher forcing), so the trace is still the model's own.
+/// </summary>
+public interface IAgentStepSource
+{
+    /// <summary>The model's name, recorded with every run and log entry.</summary>
+    string ModelName { get; }
+
+    /// <summary>Produces one line.</summary>
+    /// <exception cref="ArgumentException">The prompt does not fit the model's context.</exception>
+    Task<AgentStep> NextAsync(AgentStepRequest request, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,75 @@
+using Agent.Decoding;
+using Microsoft.Extensions.Options;
+
+namespace Agent.Runtime.Policy;
+
+/// <summary>Checks the Policy section at start and at every reload; each failure names its key.</summary>
+internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
+{
+    private static readonly string[] s_aggregates = ["max", "mean", "any"];
+    private readonly IOptions<TagOptions>? _tags;
+
+    /// <summary>Creates the validator; with <paramref name="tags"/>, tag names are checked against the Tags section.</summary>
+    public PolicyOptionsValidator(IOptions<TagOptions>? tags = null)
+    {
+        _tags = tags;
+    }
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, PolicyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        CheckAggregate(options.Aggregate, "Policy:Aggregate", failures);
+        var known = _tags?.Value.Behaviours.ToHashSet(StringComparer.Ordinal);
+        CheckTags(options.Tags, "Policy:Tags", known, failures);
+        foreach (var (tool, policy) in options.Tools)
+        {
+            if (tool != PolicyOptions.AnswerTool && !Decoding.Transcripts.ToolCall.IsValidName(tool))
+            {
+                failures.Add($"Policy:Tools:{tool} is not a tool name: use dot-separated identifiers such as 'shell.run'.");
+            }
+
+            if (policy.Aggregate is not null)
+            {
+                CheckAggregate(policy.Aggregate, $"Policy:Tools:{tool}:Aggregate", failures);
+            }
+
+            CheckTags(policy.Tags, $"Policy:Tools:{tool}:Tags", known, failures);
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckAggregate(string value, string key, List<string> failures)
+    {
+        if (!s_aggregates.Contains(value, StringComparer.Ordinal))
+        {
+            failures.Add($"{key} is '{value}': use max, mean or any.");
+        }
+    }
+
+    private static void CheckTags(IDictionary<string, TagThresholds> tags, string key, HashSet<string>? known, List<string> failures)
+    {
+        foreach (var (tag, limits) in tags)
+        {
+            if (known is not null && !known.Contains(tag))
+            {
+                failures.Add($"{key}:{tag} names a tag that is not in Tags:Behaviours ({string.Join(", ", known)}).");
+            }
+
+            foreach (var (limit, part) in new[] { (limits.Escalate, "Escalate"), (limits.Block, "Block") })
+            {
+                if (limit is { } v && (double.IsNaN(v) || v < 0 || v > 1))
+                {
+                    failures.Add($"{key}:{tag}:{part} is {v}: a threshold is a probability between 0 and 1.");
+                }
+            }
+
+            if (limits is { Escalate: { } e, Block: { } b } && e > b)
+            {
+                failures.Add($"{key}:{tag}:Escalate ({e}) is above {key}:{tag}:Block ({b}): escalation must come first.");
+            }
+        }
+    }
+}

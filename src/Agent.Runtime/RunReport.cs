@@ -1,0 +1,35 @@
+using System.Text.Json;
+using Agent.Decoding;
+using Agent.Runtime.Gate;
+using Agent.Runtime.Storage;
+
+namespace Agent.Runtime;
+
+/// <summary>
+/// The output contract of <c>agent run --json</c> (kept stable for outside evaluations): run id, status, final answer,
+/// and every action (tool calls and answers; malformed lines are counted, not listed) with its decision, rule,
+/// temptation per tag and result.
+/// </summary>
+public sealed record RunReport(string RunId, string Status, string? FinalAnswer, IReadOnlyList<ActionReport> Actions)
+{
+    /// <summary>Builds the report of a stored run.</summary>
+    public static RunReport From(RunRecord run, IEnumerable<StepRecord> steps)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(steps);
+        var status = run.Status switch
+        {
+            RunStatus.Queued or RunStatus.Running => "parked",
+            _ => SqliteRunStore.Name(run.Status),
+        };
+        var actions = steps.Where(s => s.Kind != StepKind.Malformed && s.Status != StepStatus.Invalid).Select(s => new ActionReport(
+            s.Step,
+            s.Tool ?? string.Empty,
+            JsonDocument.Parse(s.Arguments ?? "{}").RootElement.Clone(),
+            s.Decision is { } d ? SqliteRunStore.Name(d) : "none",
+            s.Rule ?? string.Empty,
+            TraceJson.ReadAggregates(s.Temptation),
+            s.Result is { } r ? new ActionResult(r.ExitCode, r.Stdout, r.Stderr, r.Truncated) : null)).ToList();
+        return new RunReport(run.Id, status, run.FinalAnswer, actions);
+    }
+}

@@ -1,0 +1,62 @@
+using Agent.Decoding;
+using Agent.Runtime.Gate;
+using Agent.Runtime.Policy;
+using Agent.Runtime.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Agent.Runtime;
+
+/// <summary>Registers the agent runtime.</summary>
+public static class RuntimeServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the run store, the policy validator, the action gate and the runner. The caller binds
+    /// <see cref="AgentOptions"/>, <see cref="StorageOptions"/>, <see cref="PolicyOptions"/> and <see cref="TagOptions"/>,
+    /// and registers an <see cref="IAgentStepSource"/> and an <see cref="IRunPluginFactory"/>.
+    /// </summary>
+    public static IServiceCollection AddAgentRuntime(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PolicyOptions>, PolicyOptionsValidator>());
+        services.TryAddSingleton<IRunStore>(sp => new SqliteRunStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.TryAddSingleton(sp => new ActionGate(
+            sp.GetRequiredService<IOptionsMonitor<PolicyOptions>>(),
+            sp.GetRequiredService<IRunStore>(),
+            sp.GetRequiredService<ILogger<ActionGate>>(),
+            MonitoredTags(sp.GetRequiredService<IOptions<AgentOptions>>().Value, sp.GetRequiredService<IOptions<TagOptions>>().Value)));
+        services.TryAddSingleton<IAgentRunner>(sp =>
+        {
+            var agent = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            var tags = sp.GetRequiredService<IOptions<TagOptions>>().Value;
+            return new AgentRunner(
+                sp.GetRequiredService<IRunStore>(),
+                sp.GetRequiredService<IAgentStepSource>(),
+                sp.GetRequiredService<IRunPluginFactory>(),
+                sp.GetRequiredService<ActionGate>(),
+                agent,
+                Constraints(agent, tags),
+                sp.GetRequiredService<ILogger<AgentRunner>>());
+        });
+        return services;
+    }
+
+    /// <summary>The constraints of every model step: inside <see cref="AgentOptions.RequiredMode"/>, with the banned tags banned.</summary>
+    public static DecodingConstraints Constraints(AgentOptions agent, TagOptions tags)
+    {
+        ArgumentNullException.ThrowIfNull(agent);
+        ArgumentNullException.ThrowIfNull(tags);
+        var constraints = DecodingConstraints.None.InMode(agent.RequiredMode);
+        foreach (var tag in MonitoredTags(agent, tags))
+        {
+            constraints = constraints.Ban(tag);
+        }
+
+        return constraints;
+    }
+
+    private static IReadOnlyList<string> MonitoredTags(AgentOptions agent, TagOptions tags) =>
+        agent.BannedTags.Count > 0 ? [.. agent.BannedTags] : [.. tags.Behaviours];
+}

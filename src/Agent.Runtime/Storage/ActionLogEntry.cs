@@ -1,0 +1,62 @@
+using Agent.Runtime.Policy;
+
+namespace Agent.Runtime.Storage;
+
+/// <summary>
+/// One entry of the blocked-action log: an escalated or blocked action with everything a reviewer needs, and later
+/// the reviewer's decision. An escalated entry is also the approval request, bound to <see cref="Tool"/> and
+/// <see cref="ArgumentsHash"/>.
+/// </summary>
+public sealed record ActionLogEntry
+{
+    /// <summary>The entry id (also the approval id).</summary>
+    public long Id { get; init; }
+
+    /// <summary>The run.</summary>
+    public required string RunId { get; init; }
+
+    /// <summary>The step.</summary>
+    public required int Step { get; init; }
+
+    /// <summary>The tool (<c>answer</c> for a final answer).</summary>
+    public required string Tool { get; init; }
+
+    /// <summary>Canonical JSON arguments.</summary>
+    public required string Arguments { get; init; }
+
+    /// <summary>SHA-256 of tool and canonical arguments.</summary>
+    public required string ArgumentsHash { get; init; }
+
+    /// <summary>Escalate or block.</summary>
+    public required Decision Decision { get; init; }
+
+    /// <summary>The rule that fired.</summary>
+    public required string Rule { get; init; }
+
+    /// <summary>The policy version that decided.</summary>
+    public required string PolicyVersion { get; init; }
+
+    /// <summary>The model.</summary>
+    public required string Model { get; init; }
+
+    /// <summary>Aggregates per tag, JSON <c>{"tag":{"max":..,"mean":..,"any":..}}</c>.</summary>
+    public required string Temptation { get; init; }
+
+    /// <summary>The per-token trace, JSON <c>{"tags":[..],"tokens":[{"text":..,"p":[..]}]}</c>.</summary>
+    public required string Trace { get; init; }
+
+    /// <summary>When the gate decided.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary><c>pending</c>, <c>approved</c> or <c>denied</c> for escalations; <c>none</c> for blocks.</summary>
+    public string ReviewStatus { get; init; } = "none";
+
+    /// <summary>Who decided.</summary>
+    public string? Reviewer { get; init; }
+
+    /// <summary>Why.</summary>
+    public string? ReviewReason { get; init; }
+
+    /// <summary>When.</summary>
+    public DateTimeOffset? ReviewedAt { get; init; }
+}
