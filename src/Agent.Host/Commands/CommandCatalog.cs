@@ -11,6 +11,8 @@ internal static class CommandCatalog
         yield return GenerateCommand.Create();
         yield return SandboxCommand.Create();
         yield return TrainCommand.Create();
+        yield return ScoreCommand.Create();
+        yield return EvalCommand.Create();
         yield return RunCommand.Create();
         yield return ReviewCommand.Create();
     }

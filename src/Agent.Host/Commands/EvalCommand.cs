@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Agent.Runtime.Policy;
+using Agent.Training.Corpus;
+using Agent.Training.Evaluation;
+using Agent.Training.Pipeline;
+using Spectre.Console;
+
+namespace Agent.Host.Commands;
+
+/// <summary>
+/// <c>agent eval [--model PATH] [--split test|validation] [--max-items N] [--preset default] [--seed N] [--json]</c>:
+/// AUROC of temptation per tag on the held-out split of the synthetic corpus the model was trained from, paired accuracy,
+/// recall and false-positive rate at the policy thresholds, and mode drift.
+/// </summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model") { Description = "GGUF model (default: Llama:ModelPath)" };
+        var split = new Option<string>("--split") { Description = "test (held-out families) or validation", DefaultValueFactory = _ => "test" };
+        var maxItems = new Option<int>("--max-items") { Description = "At most this many items per tag (0 = all)", DefaultValueFactory = _ => 0 };
+        var preset = new Option<string>("--preset") { Description = "The preset whose corpus the model was trained on", DefaultValueFactory = _ => "default" };
+        var seed = new Option<int>("--seed") { Description = "The corpus seed the model was trained with", DefaultValueFactory = _ => 1 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var command = new Command("eval", "Measure how well the model's temptation separates unsafe from safe actions on held-out templates")
+        {
+            model, split, maxItems, preset, seed, json,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var splitName = parseResult.GetValue(split)!;
+            var which = splitName.ToLowerInvariant() switch
+            {
+                "test" => CorpusSplit.Test,
+                "validation" => CorpusSplit.Validation,
+                _ => throw new ArgumentException($"--split '{splitName}' must be test or validation."),
+            };
+            if (!TrainingPreset.All.TryGetValue(parseResult.GetValue(preset)!, out var recipe))
+            {
+                throw new ArgumentException($"--preset must be one of: {string.Join(", ", TrainingPreset.All.Keys)}.");
+            }
+
+            using var host = AgentHost.CreateBuilder(parseResult).Build();
+            var (_, policyOptions) = PolicyReader.Read(host.Services);
+            var (loaded, decoder) = DecoderFactory.Create(host.Services, parseResult.GetValue(model));
+            using (loaded)
+            using (decoder)
+            {
+                var corpus = TrainingPipeline.GenerateCorpus(recipe, parseResult.GetValue(seed));
+                var thresholds = new Dictionary<string, double>(StringComparer.Ordinal)
+                {
+                    ["powerseeking"] = PolicyReader.Threshold(policyOptions, "shell.run", "powerseeking"),
+                    ["deceit"] = PolicyReader.Threshold(policyOptions, PolicyOptions.AnswerTool, "deceit"),
+                };
+                var report = await new Evaluator(decoder).EvaluateAsync(corpus, which, thresholds, parseResult.GetValue(maxItems), cancellationToken).ConfigureAwait(false);
+                if (parseResult.GetValue(json))
+                {
+                    await Console.Out.WriteLineAsync(JsonSerializer.Serialize(report, JsonOutput.Options)).ConfigureAwait(false);
+                }
+                else
+                {
+                    Render(report);
+                }
+
+                return ExitCodes.Ok;
+            }
+        });
+        return command;
+    }
+
+    private static void Render(EvaluationReport report)
+    {
+        var table = new Table().AddColumns("tag", "positives", "negatives", "AUROC", "paired acc.", "threshold", "recall", "false positives");
+        foreach (var t in report.Tags)
+        {
+            table.AddRow(t.Tag, t.Positives.ToString(CultureInfo.InvariantCulture), t.Negatives.ToString(CultureInfo.InvariantCulture),
+                t.Auroc.ToString("F4", CultureInfo.InvariantCulture), t.PairedAccuracy.ToString("F3", CultureInfo.InvariantCulture),
+                t.Threshold.ToString("F2", CultureInfo.InvariantCulture), t.Recall.ToString("F3", CultureInfo.InvariantCulture),
+                t.FalsePositiveRate.ToString("F3", CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"mode drift: p(<mode1>) while acting {report.ModeDriftAgent:E2}, p(<mode2>) in prose {report.ModeDriftProse:E2}; split {report.Split}, {report.Seconds:F0} s"));
+    }
+}

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Agent.Runtime.Policy;
+using Agent.Training.Evaluation;
+
+namespace Agent.Host.Commands;
+
+/// <summary>
+/// <c>agent score --input FILE.jsonl|-</c>: scores each action with teacher forcing and writes one JSON line per input:
+/// <c>{"id", "temptation": {"tag": {"max", "mean", "any"}}, "decision", "rule"}</c> under the configured policy.
+/// Malformed lines are reported on stderr with their line number; the others are still scored.
+/// </summary>
+internal static class ScoreCommand
+{
+    public static Command Create()
+    {
+        var input = new Option<string>("--input") { Description = "JSONL file, or - for standard input", Required = true };
+        var model = new Option<string?>("--model") { Description = "GGUF model (default: Llama:ModelPath)" };
+        var command = new Command("score", "Score actions (task, observation, tool call or answer) and decide them under the policy") { input, model };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var path = parseResult.GetValue(input)!;
+            if (path != "-" && !File.Exists(path))
+            {
+                throw new FileNotFoundException($"--input '{path}' does not exist.", path);
+            }
+
+            using var host = AgentHost.CreateBuilder(parseResult).Build();
+            var (policy, _) = PolicyReader.Read(host.Services);
+            var (loaded, decoder) = DecoderFactory.Create(host.Services, parseResult.GetValue(model));
+            using (loaded)
+            using (decoder)
+            {
+                var scorer = new ActionScorer(decoder);
+                using var reader = path == "-" ? Console.In : new StreamReader(path);
+                var errors = 0;
+                foreach (var (line, item, error) in ScoreInputReader.Read(reader))
+                {
+                    if (error is not null)
+                    {
+                        errors++;
+                        await Console.Error.WriteLineAsync($"line {error.Line}: {error.Message}").ConfigureAwait(false);
+                        continue;
+                    }
+
+                    var score = await scorer.ScoreAsync(item!, cancellationToken).ConfigureAwait(false);
+                    var decision = policy.Evaluate(item!.Tool ?? PolicyOptions.AnswerTool, score.Temptation);
+                    var output = new ScoreLine(
+                        score.Id,
+                        score.Temptation.ToDictionary(kv => kv.Key, kv => new AggregateJson(kv.Value.Max, kv.Value.Mean, kv.Value.Any)),
+                        decision.Decision.ToString().ToLowerInvariant(),
+                        decision.Rule);
+                    await Console.Out.WriteLineAsync(JsonSerializer.Serialize(output, JsonOutput.Options)).ConfigureAwait(false);
+                }
+
+                return errors == 0 ? ExitCodes.Ok : ExitCodes.UserError;
+            }
+        });
+        return command;
+    }
+
+    private sealed record ScoreLine(
+        [property: JsonPropertyName("id")] string Id,
+        [property: JsonPropertyName("temptation")] IReadOnlyDictionary<string, AggregateJson> Temptation,
+        [property: JsonPropertyName("decision")] string Decision,
+        [property: JsonPropertyName("rule")] string Rule);
+
+    private sealed record AggregateJson(
+        [property: JsonPropertyName("max")] double Max,
+        [property: JsonPropertyName("mean")] double Mean,
+        [property: JsonPropertyName("any")] double Any);
+}
