@@ -12,7 +12,7 @@ namespace Agent.Llama.Ggml;
 /// context of yours allocated with <see cref="GgmlContext.AllocateTensors"/> on the same backend, and keep their
 /// values between steps. The build callback must produce the same graph structure every step. Not thread-safe.
 /// </summary>
-public sealed class GgmlOptimizer : IDisposable
+public sealed class GgmlOptimizer : IDisposable, IGgmlTensorOwner
 {
     private readonly GgmlOptimizerOptions _options;
     private readonly GgmlBackend? _ownedCpu;
@@ -26,6 +26,8 @@ public sealed class GgmlOptimizer : IDisposable
     private bool _broken;
     private bool _updatedThisStep;
     private Exception? _callbackError;
+    private Dictionary<IntPtr, (IntPtr First, IntPtr Second, IntPtr Gradient)>? _moments;
+    private long _backwardSteps;
 
     /// <summary>Creates an optimizer that computes on <paramref name="backend"/> (a CPU backend is added for a GPU one).</summary>
     /// <exception cref="GgmlBackendException">The scheduler could not be created.</exception>
@@ -72,6 +74,28 @@ public sealed class GgmlOptimizer : IDisposable
     public GgmlOptimizerOptions Options => _options;
 
     internal SafeGgmlOptContextHandle Handle => _handle;
+
+    /// <summary>
+    /// The AdamW moment tensors (first: m, second: v) of <paramref name="parameter"/>, which ggml-opt keeps in memory of
+    /// its own. They exist from the first step that ends in an update; read them with <see cref="GgmlTensor.ToArray{T}"/>
+    /// and write them with <see cref="GgmlTensor.SetData{T}(T[])"/> (e.g. to checkpoint and restore a run). Valid while
+    /// the optimizer lives.
+    /// </summary>
+    /// <returns>False before the first update, or when <paramref name="parameter"/> is not a trained parameter.</returns>
+    public bool TryGetMoments(GgmlTensor parameter, out GgmlTensor first, out GgmlTensor second)
+    {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        if (_moments is not null && _moments.TryGetValue(parameter.Pointer, out var found))
+        {
+            first = new GgmlTensor(found.First, this);
+            second = new GgmlTensor(found.Second, this);
+            return true;
+        }
+
+        first = default;
+        second = default;
+        return false;
+    }
 
     /// <summary>
     /// One training step: builds the graph with <paramref name="build"/>, lets <paramref name="setInputs"/> write the
@@ -223,6 +247,22 @@ public sealed class GgmlOptimizer : IDisposable
         _forwardNodes = nodes;
         NativeMethods.ggml_opt_prepare_alloc(_handle, compute.Pointer, graph.Pointer, inputs, outputs);
         NativeMethods.ggml_opt_alloc(_handle, backward);
+        if (backward)
+        {
+            _moments ??= FindMoments(compute);
+            if (_moments is not null && _backwardSteps % _options.GradientAccumulation == 0)
+            {
+                // ggml-opt's graphs built through ggml_opt_prepare_alloc always accumulate parameter gradients in
+                // persistent tensors, but it zeroes them only between windows when opt_period > 1: with opt_period 1
+                // every update would use the sum of all gradients so far. Zero them where each window starts.
+                foreach (var (_, (_, _, gradient)) in _moments)
+                {
+                    NativeMethods.ggml_backend_tensor_memset(gradient, 0, 0, NativeMethods.ggml_nbytes(gradient));
+                }
+            }
+
+            _backwardSteps++;
+        }
         try
         {
             var labels = NativeMethods.ggml_opt_labels(_handle);
@@ -248,6 +288,36 @@ public sealed class GgmlOptimizer : IDisposable
         NativeMethods.ggml_opt_result_loss(_result, &loss, &unc);
         NativeMethods.ggml_opt_result_accuracy(_result, &accuracy, &unc);
         return new GgmlStepResult(loss, accuracy, _updatedThisStep);
+    }
+
+    void IGgmlTensorOwner.ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+
+    // ggml-opt builds one opt_step_adamw(param, grad, m, v, params) node per parameter into the compute context and
+    // names m "AdamW m for <param>"; m, v and the gradient accumulator live in ggml-opt's static buffer for the
+    // optimizer's lifetime.
+    private static Dictionary<IntPtr, (IntPtr First, IntPtr Second, IntPtr Gradient)>? FindMoments(GgmlContext compute)
+    {
+        var found = new Dictionary<IntPtr, (IntPtr, IntPtr, IntPtr)>();
+        foreach (var tensor in compute.Tensors)
+        {
+            var p = tensor.Pointer;
+            IntPtr param = GgmlTensorLayout.ReadSrc(p, 0), m = GgmlTensorLayout.ReadSrc(p, 2), v = GgmlTensorLayout.ReadSrc(p, 3);
+            if (param == IntPtr.Zero || m == IntPtr.Zero || v == IntPtr.Zero)
+            {
+                continue;
+            }
+
+            var name = Marshal.PtrToStringUTF8(NativeMethods.ggml_get_name(m)) ?? string.Empty;
+            if (name.StartsWith("AdamW m for ", StringComparison.Ordinal))
+            {
+                // src[1] is the gradient: the accumulator itself or an in-place add viewing it.
+                var gradient = GgmlTensorLayout.ReadSrc(p, 1);
+                var root = GgmlTensorLayout.ReadViewSrc(gradient);
+                found[param] = (m, v, root == IntPtr.Zero ? gradient : root);
+            }
+        }
+
+        return found.Count > 0 ? found : null;
     }
 
     private static void CheckParameters(GgmlGraph graph, IntPtr outputs, bool backward)

@@ -57,6 +57,9 @@ internal static unsafe partial class NativeMethods
     public static partial void ggml_backend_tensor_set(IntPtr tensor, void* data, nuint offset, nuint size);
 
     [LibraryImport(LibraryNames.GgmlBase)]
+    public static partial void ggml_backend_tensor_memset(IntPtr tensor, byte value, nuint offset, nuint size);
+
+    [LibraryImport(LibraryNames.GgmlBase)]
     public static partial void ggml_backend_tensor_get(IntPtr tensor, void* data, nuint offset, nuint size);
 
     [LibraryImport(LibraryNames.GgmlBase)]

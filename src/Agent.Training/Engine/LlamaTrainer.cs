@@ -16,7 +16,6 @@ public sealed class LlamaTrainer : IDisposable
     private readonly GgmlBackend _backend;
     private readonly LlamaTrainingGraph _graph;
     private readonly GgmlOptimizer _optimizer;
-    private readonly long _stepsAtStart;
     private readonly float[] _labels;
     private readonly List<int> _hotLabels = [];
     private LlamaTrainingGraph.BuiltGraph _built;
@@ -28,7 +27,6 @@ public sealed class LlamaTrainer : IDisposable
         Shape = shape;
         Options = options;
         CompletedSteps = steps;
-        _stepsAtStart = steps;
         _windowsDrawn = windowsDrawn;
         _backend = options.Device switch
         {
@@ -47,7 +45,7 @@ public sealed class LlamaTrainer : IDisposable
                 Beta2 = options.Beta2,
                 WeightDecay = options.WeightDecay,
                 GradientAccumulation = options.GradientAccumulation,
-                LearningRateSchedule = update => Options.LearningRateAt(_stepsAtStart + update),
+                LearningRateSchedule = update => Options.LearningRateAt(update),
             });
             _labels = new float[(long)shape.VocabSize * options.WindowLength * options.BatchSize];
         }
@@ -120,6 +118,8 @@ public sealed class LlamaTrainer : IDisposable
 
                 trainer._graph.Write(name, values);
             }
+
+            trainer.RestoreOptimizer(Path.Combine(checkpointDirectory, TrainingCheckpoint.OptimizerFile));
         }
         catch
         {
@@ -184,7 +184,17 @@ public sealed class LlamaTrainer : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         var state = new TrainingCheckpoint(TrainingCheckpoint.CurrentVersion, ShapeState.From(Shape), Options, CompletedSteps, _windowsDrawn);
-        TrainingCheckpoint.Save(directory, state, _graph.Parameters.Select(p => (p.Name, p.Shape, _graph.Read(p.Name))));
+        var moments = new List<(string, long[], float[])>();
+        foreach (var (name, dims, tensor) in _graph.Parameters)
+        {
+            if (_optimizer.TryGetMoments(tensor, out var m, out var v))
+            {
+                moments.Add(("m." + name, dims, m.ToArray<float>()));
+                moments.Add(("v." + name, dims, v.ToArray<float>()));
+            }
+        }
+
+        TrainingCheckpoint.Save(directory, state, _graph.Parameters.Select(p => (p.Name, p.Shape, _graph.Read(p.Name))), moments);
     }
 
     /// <summary>
@@ -351,10 +361,50 @@ public sealed class LlamaTrainer : IDisposable
         return total / batches;
     }
 
-    internal GgmlStepResult Step(int[] inputs, int[] targets, bool train)
+    /// <summary>
+    /// Brings a fresh ggml-opt context to the interrupted run's optimizer state. ggml-opt keeps its update counter
+    /// (which sets AdamW's bias correction) private and offers no setter, so it is replayed: one cheap update per
+    /// completed step on a 2-token window (the graph has the same nodes at any size), after which the weights are
+    /// restored again and the saved moments are written over the replay's.
+    /// </summary>
+    private void RestoreOptimizer(string path)
     {
-        var window = Options.WindowLength;
-        var batch = Options.BatchSize;
+        if (CompletedSteps == 0)
+        {
+            return;
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new TrainingCheckpointException($"'{path}' is missing; a checkpoint after {CompletedSteps} updates needs the AdamW moments to resume.");
+        }
+
+        var weights = _graph.Parameters.Select(p => _graph.Read(p.Name)).ToArray();
+        int[] dummy = [0, 0];
+        for (long i = 0; i < CompletedSteps * Options.GradientAccumulation; i++)
+        {
+            Step(dummy, dummy, train: true, window: 2, batch: 1);
+        }
+
+        using var file = GgufFile.Open(path);
+        for (var i = 0; i < weights.Length; i++)
+        {
+            var (name, _, tensor) = _graph.Parameters[i];
+            _graph.Write(name, weights[i]);
+            if (!_optimizer.TryGetMoments(tensor, out var m, out var v) || !file.Tensors.Any(t => t.Name == "m." + name))
+            {
+                throw new TrainingCheckpointException($"'{path}' has no AdamW moments for '{name}'.");
+            }
+
+            m.SetData(file.ReadTensorF32("m." + name));
+            v.SetData(file.ReadTensorF32("v." + name));
+        }
+    }
+
+    internal GgmlStepResult Step(int[] inputs, int[] targets, bool train) => Step(inputs, targets, train, Options.WindowLength, Options.BatchSize);
+
+    private GgmlStepResult Step(int[] inputs, int[] targets, bool train, int window, int batch)
+    {
         GgmlForward Build(GgmlContext ctx)
         {
             _built = _graph.Build(ctx, window, batch);
@@ -377,7 +427,7 @@ public sealed class LlamaTrainer : IDisposable
                 _hotLabels.Add(index);
             }
 
-            b.Labels.SetData(_labels);
+            b.Labels.SetData(_labels.AsSpan(0, Shape.VocabSize * targets.Length));
         }
 
         return train ? _optimizer.Train(Build, SetInputs) : _optimizer.Evaluate(Build, SetInputs);

@@ -12,29 +12,37 @@ internal sealed record TrainingCheckpoint(int Version, ShapeState Shape, Trainin
 {
     public const string WeightsFile = "weights.gguf";
     public const string StateFile = "state.json";
+    public const string OptimizerFile = "optimizer.gguf";
     public const int CurrentVersion = 1;
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    public static void Save(string directory, TrainingCheckpoint state, IEnumerable<(string Name, long[] Shape, float[] Values)> weights)
+    public static void Save(string directory, TrainingCheckpoint state, IEnumerable<(string Name, long[] Shape, float[] Values)> weights,
+        IReadOnlyList<(string Name, long[] Shape, float[] Values)> moments)
     {
         Directory.CreateDirectory(directory);
         var weightsPath = Path.Combine(directory, WeightsFile);
         var statePath = Path.Combine(directory, StateFile);
-        using (var writer = new GgufWriter())
-        {
-            writer.Set("general.architecture", "agent-checkpoint").Set("agent.checkpoint.steps", state.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            foreach (var (name, shape, values) in weights)
-            {
-                writer.AddTensor(name, values, shape);
-            }
+        WriteTensors(weightsPath + ".tmp", state.Steps, weights);
 
-            writer.WriteToFile(weightsPath + ".tmp");
-        }
-
+        var optimizerPath = Path.Combine(directory, OptimizerFile);
+        WriteTensors(optimizerPath + ".tmp", state.Steps, moments);
         File.Move(weightsPath + ".tmp", weightsPath, overwrite: true);
+        File.Move(optimizerPath + ".tmp", optimizerPath, overwrite: true);
         File.WriteAllText(statePath + ".tmp", JsonSerializer.Serialize(state, Json));
         File.Move(statePath + ".tmp", statePath, overwrite: true);
+    }
+
+    private static void WriteTensors(string path, long steps, IEnumerable<(string Name, long[] Shape, float[] Values)> tensors)
+    {
+        using var writer = new GgufWriter();
+        writer.Set("general.architecture", "agent-checkpoint").Set("agent.checkpoint.steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (name, shape, values) in tensors)
+        {
+            writer.AddTensor(name, values, shape);
+        }
+
+        writer.WriteToFile(path);
     }
 
     public static TrainingCheckpoint Load(string directory)

@@ -75,6 +75,50 @@ public class GgmlOptimizerTests
     }
 
     [Fact]
+    public void Train_SameBatchTwice_EachUpdateUsesOnlyItsOwnGradient()
+    {
+        // AdamW with beta1 = beta2 = 0, eps = 1, lr = 1 moves w by -g / (|g| + 1): the step reveals the gradient it used.
+        // ggml-opt accumulates gradients in persistent tensors; if they were not zeroed per update, the second step
+        // from the same weights on the same batch would use 2g.
+        using var backend = GgmlBackend.Cpu(1);
+        using var model = new Model(backend);
+        using var dataset = Clusters();
+        using var optimizer = new GgmlOptimizer(backend, new GgmlOptimizerOptions { GraphSize = 512, LearningRate = 1f, Beta1 = 0f, Beta2 = 0f, Epsilon = 1f });
+        var start = model.Snapshot();
+        var revealed = new List<float[]>();
+        for (var step = 0; step < 3; step++)
+        {
+            optimizer.Train(model.Build, dataset, 0);
+            var after = model.Snapshot()[2];
+            revealed.Add(start[2].Select((w, i) => w - after[i]).ToArray());
+            model.Restore(start);
+        }
+
+        Assert.Contains(revealed[0], r => Math.Abs(r) > 1e-3f);
+        Assert.Equal(revealed[0], revealed[1]);
+        Assert.Equal(revealed[0], revealed[2]);
+    }
+
+    [Fact]
+    public void TryGetMoments_BeforeAndAfterAnUpdate_FindsEachParametersMomentsOnlyAfter()
+    {
+        using var backend = GgmlBackend.Cpu(1);
+        using var model = new Model(backend);
+        using var dataset = Clusters();
+        using var optimizer = new GgmlOptimizer(backend, new GgmlOptimizerOptions { GraphSize = 512, LearningRate = 0.01f });
+        Assert.False(optimizer.TryGetMoments(model.W2, out _, out _));
+        optimizer.Train(model.Build, dataset, 0);
+
+        Assert.True(optimizer.TryGetMoments(model.W2, out var m, out var v));
+        Assert.Equal(model.W2.ElementCount, m.ElementCount);
+        Assert.Contains(m.ToArray<float>(), x => x != 0f);
+        Assert.All(v.ToArray<float>(), x => Assert.True(x >= 0f));
+        var zeros = new float[m.ElementCount];
+        m.SetData(zeros);
+        Assert.Equal(zeros, m.ToArray<float>());
+    }
+
+    [Fact]
     public void Train_ScheduleThrows_StepRethrowsAfterNativeCall()
     {
         using var backend = GgmlBackend.Cpu(1);
@@ -162,6 +206,16 @@ public class GgmlOptimizerTests
             var h = ctx.Silu(ctx.Add(ctx.MulMat(_w1, x), _b1));
             var logits = ctx.Add(ctx.MulMat(_w2, h), _b2).SetName("logits");
             return new GgmlForward(x, logits);
+        }
+
+        public GgmlTensor W2 => _w2;
+
+        public void Restore(float[][] values)
+        {
+            _w1.SetData(values[0]);
+            _b1.SetData(values[1]);
+            _w2.SetData(values[2]);
+            _b2.SetData(values[3]);
         }
 
         public float[][] Snapshot() => [_w1.ToArray<float>(), _b1.ToArray<float>(), _w2.ToArray<float>(), _b2.ToArray<float>()];
