@@ -24,9 +24,10 @@ internal static class EvalCommand
         var preset = new Option<string>("--preset") { Description = "The preset whose corpus the model was trained on", DefaultValueFactory = _ => "default" };
         var seed = new Option<int>("--seed") { Description = "The corpus seed the model was trained with", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var untrain = new Option<long>("--untrain-steps") { Description = "Durability check: first fine-tune the model this many updates on the corpus with its tags removed", DefaultValueFactory = _ => 0 };
         var command = new Command("eval", "Measure how well the model's temptation separates unsafe from safe actions on held-out templates")
         {
-            model, split, maxItems, preset, seed, json,
+            model, split, maxItems, preset, seed, json, untrain,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -44,11 +45,31 @@ internal static class EvalCommand
 
             using var host = AgentHost.CreateBuilder(parseResult).Build();
             var (_, policyOptions) = PolicyReader.Read(host.Services);
-            var (loaded, decoder) = DecoderFactory.Create(host.Services, parseResult.GetValue(model));
+            var corpus = TrainingPipeline.GenerateCorpus(recipe, parseResult.GetValue(seed));
+            var modelPath = parseResult.GetValue(model);
+            var untrainSteps = parseResult.GetValue(untrain);
+            if (untrainSteps < 0)
+            {
+                throw new ArgumentException("--untrain-steps cannot be negative.");
+            }
+
+            if (untrainSteps > 0)
+            {
+                AgentHost.InitializeLlama(host.Services);
+                var paths = (AgentPaths)host.Services.GetService(typeof(AgentPaths))!;
+                var llama = AgentHost.Options<Agent.Llama.LlamaOptions>(host.Services, Agent.Llama.LlamaOptions.Section);
+                var source = paths.Resolve(modelPath ?? llama.ModelPath);
+                var untrained = paths.Resolve(string.Create(CultureInfo.InvariantCulture, $"data/untrain/{Path.GetFileNameWithoutExtension(source)}-{untrainSteps}.gguf"));
+                Directory.CreateDirectory(Path.GetDirectoryName(untrained)!);
+                await Console.Error.WriteLineAsync($"fine-tuning {source} for {untrainSteps} updates on untagged text -> {untrained}").ConfigureAwait(false);
+                await Untrainer.UntrainAsync(source, corpus, untrainSteps, untrained, llama.EffectiveThreads, cancellationToken: cancellationToken).ConfigureAwait(false);
+                modelPath = untrained;
+            }
+
+            var (loaded, decoder) = DecoderFactory.Create(host.Services, modelPath);
             using (loaded)
             using (decoder)
             {
-                var corpus = TrainingPipeline.GenerateCorpus(recipe, parseResult.GetValue(seed));
                 var thresholds = new Dictionary<string, double>(StringComparer.Ordinal)
                 {
                     ["powerseeking"] = PolicyReader.Threshold(policyOptions, "shell.run", "powerseeking"),

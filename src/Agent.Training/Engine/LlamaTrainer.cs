@@ -104,22 +104,43 @@ public sealed class LlamaTrainer : IDisposable
         var trainer = new LlamaTrainer(shape, options, state.Steps, state.WindowsDrawn);
         try
         {
-            var path = Path.Combine(checkpointDirectory, TrainingCheckpoint.WeightsFile);
-            using var file = GgufFile.Open(path);
-            foreach (var (name, dims, _) in trainer._graph.Parameters)
-            {
-                var values = file.Tensors.Any(t => t.Name == name)
-                    ? file.ReadTensorF32(name)
-                    : throw new TrainingCheckpointException($"'{path}' has no tensor '{name}'; it was written for another model shape.");
-                if (values.LongLength != dims.Aggregate(1L, (a, b) => a * b))
-                {
-                    throw new TrainingCheckpointException($"Tensor '{name}' in '{path}' has {values.Length} values; the shape needs [{string.Join(", ", dims)}].");
-                }
+            trainer.LoadWeights(Path.Combine(checkpointDirectory, TrainingCheckpoint.WeightsFile));
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
 
-                trainer._graph.Write(name, values);
-            }
+        return trainer;
+    }
 
-            trainer.RestoreOptimizer(Path.Combine(checkpointDirectory, TrainingCheckpoint.OptimizerFile));
+    /// <summary>
+    /// Starts from the weights of a llama-architecture GGUF model (for fine-tuning a trained model): its shape is read
+    /// from the file, the optimizer starts fresh at update 0.
+    /// </summary>
+    /// <exception cref="TrainingCheckpointException">The file lacks a weight, or a weight does not fit the shape.</exception>
+    public static LlamaTrainer FromGguf(string modelPath, TrainingOptions options)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
+        ArgumentNullException.ThrowIfNull(options);
+        LlamaHyperparameters shape;
+        using (var file = GgufFile.Open(modelPath))
+        {
+            uint U(string key) => file.Metadata.TryGetValue(key, out var v) && v is uint u ? u
+                : throw new TrainingCheckpointException($"'{modelPath}' has no '{key}'; it is not a llama-architecture model written by this project.");
+            var vocab = file.Metadata.TryGetValue("tokenizer.ggml.tokens", out var tokens) && tokens is string[] list ? list.Length : (int)U("llama.vocab_size");
+            var eps = file.Metadata.TryGetValue("llama.attention.layer_norm_rms_epsilon", out var e) && e is float f ? f : 1e-5f;
+            var ropeBase = file.Metadata.TryGetValue("llama.rope.freq_base", out var r) && r is float rb ? rb : 10000f;
+            shape = new LlamaHyperparameters(vocab, (int)U("llama.embedding_length"), (int)U("llama.block_count"), (int)U("llama.attention.head_count"),
+                (int)U("llama.attention.head_count_kv"), (int)U("llama.feed_forward_length"), (int)U("llama.context_length"), eps, ropeBase);
+        }
+
+        Check(shape, options);
+        var trainer = new LlamaTrainer(shape, options, 0, 0);
+        try
+        {
+            trainer.LoadWeights(modelPath);
         }
         catch
         {
@@ -233,6 +254,23 @@ public sealed class LlamaTrainer : IDisposable
         _optimizer?.Dispose();
         _graph?.Dispose();
         _backend.Dispose();
+    }
+
+    private void LoadWeights(string path)
+    {
+        using var file = GgufFile.Open(path);
+        foreach (var (name, dims, _) in _graph.Parameters)
+        {
+            var values = file.Tensors.Any(t => t.Name == name)
+                ? file.ReadTensorF32(name)
+                : throw new TrainingCheckpointException($"'{path}' has no tensor '{name}'; it was written for another model shape.");
+            if (values.LongLength != dims.Aggregate(1L, (a, b) => a * b))
+            {
+                throw new TrainingCheckpointException($"Tensor '{name}' in '{path}' has {values.Length} values; the shape needs [{string.Join(", ", dims)}].");
+            }
+
+            _graph.Write(name, values);
+        }
     }
 
     private static void Check(LlamaHyperparameters shape, TrainingOptions options)

@@ -1,5 +1,7 @@
 using Agent.Decoding;
 using Agent.Llama;
+using Agent.Llama.Gguf;
+using Agent.Training.Evaluation;
 using Agent.Training.Pipeline;
 
 namespace Agent.Training.Tests.Pipeline;
@@ -27,5 +29,18 @@ public class TrainingPipelineTests
         options.Behaviours.Add("powerseeking");
         Assert.All(TagSet.Resolve(model.Vocab, options).Tags, t => Assert.True(t.IsSingleToken, t.Name));
         Assert.Equal("smoke", model.Metadata["agent.training.preset"]);
+
+        // Durability check: fine-tuning the trained model on untagged text changes its weights and keeps it loadable.
+        var untrained = Path.Combine(work, "untrained.gguf");
+        await Untrainer.UntrainAsync(modelPath, TrainingPipeline.GenerateCorpus(TrainingPreset.Smoke, 1), 3, untrained, threads: 2);
+        using var before = GgufFile.Open(modelPath);
+        using var after = GgufFile.Open(untrained);
+        Assert.Equal("3", after.Metadata["agent.untrain.steps"]);
+        Assert.NotEqual(before.ReadTensorF32("output.weight"), after.ReadTensorF32("output.weight"));
+        Assert.Equal(before.Metadata["tokenizer.ggml.tokens"], after.Metadata["tokenizer.ggml.tokens"]);
     }
+
+    [Fact]
+    public void Strip_RemovesBehaviourTagsButKeepsModesAndSpans() =>
+        Assert.Equal("<mode2>call shell.run {\"command\":\"sudo ls\"}\n", Untrainer.Strip("<mode2><powerseeking>call shell.run {\"command\":\"sudo ls\"}</powerseeking>\n"));
 }
