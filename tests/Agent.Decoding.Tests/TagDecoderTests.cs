@@ -247,4 +247,25 @@ public class TagDecoderTests
             Assert.Contains("context holds 32 tokens", tooLong.Message, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task BannedMultiTokenTag_WhenItCompletes_IsTakenBackAndResampled()
+    {
+        // After "x" the model spells "<nsfw>" byte by byte; "<" alone can start other text, so the ban applies on completion.
+        var chain = new TinyModelSpec { FavouredChain = [("x", "<"), ("<", "n"), ("n", "s"), ("s", "f"), ("f", "w"), ("w", ">")] };
+        var (model, decoder) = Decoders.Create(chain, Decoders.DefaultTags("nsfw"));
+        using (model)
+        using (decoder)
+        {
+            var free = await decoder.GenerateAsync(new GenerationRequest("<mode2>x") { MaxTokens = 6 });
+            Assert.Equal("<nsfw>", free.Text);
+
+            var banned = await decoder.GenerateAsync(new GenerationRequest("<mode2>x") { MaxTokens = 6, Constraints = DecodingConstraints.None.Ban("nsfw") });
+
+            Assert.DoesNotContain("<nsfw>", banned.Text, StringComparison.Ordinal);
+            Assert.False(banned.Text.StartsWith('<'), $"the first position was not resampled without '<': {banned.Text}");
+            Assert.True(banned.Trace.Entries[0].Probabilities[banned.Trace.Tags.IndexOf("nsfw")] > 0.5, "the lookahead saw the tag coming");
+            Assert.Equal(6, banned.Trace.Entries.Length);
+        }
+    }
 }

@@ -115,6 +115,17 @@ public static class TinyModel
                 values[i] = (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2)) * scale;
             }
 
+            if (spec.FavouredChain.Count > 0 && (name == "token_embd.weight" || name == "output.weight"))
+            {
+                // Link i uses its own dimension 1 + i: the "from" token's embedding is large there, the "to" token's output row reads it.
+                for (var i = 0; i < spec.FavouredChain.Count; i++)
+                {
+                    var (from, to) = spec.FavouredChain[i];
+                    var row = name == "token_embd.weight" ? IndexOf(vocabulary, from) : IndexOf(vocabulary, to);
+                    values[(row * dims[0]) + 1 + i] = name == "token_embd.weight" ? 10f : 6f;
+                }
+            }
+
             if (favoured >= 0 && name == "token_embd.weight")
             {
                 // Every embedding shares a large first component, so after RMSNorm the hidden state always points that way ...

@@ -36,10 +36,16 @@ public sealed record TinyModelSpec
     /// <summary>A token text (e.g. <c>&lt;deceit&gt;</c>) made the most likely next token after any context, or null.</summary>
     public string? FavouredToken { get; init; }
 
+    /// <summary>
+    /// Bigram links (token text, next token text): after the first, the second becomes the most likely next token. Lets a
+    /// test make a multi-token sequence (such as the bytes of <c>&lt;nsfw&gt;</c>) the greedy continuation.
+    /// </summary>
+    public IReadOnlyList<(string From, string To)> FavouredChain { get; init; } = [];
+
     /// <summary>Byte values left out of the vocabulary (so some text cannot be spelled).</summary>
     public IReadOnlyList<byte> OmittedBytes { get; init; } = [];
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{VocabSize}-{EmbeddingSize}-{LayerCount}-{HeadCount}-{HeadCountKv}-{FeedForwardSize}-{ContextLength}-{Seed}-{OutputScale}-{string.Join(",", ExtraControlTokens)}-{FavouredToken}-{string.Join(",", OmittedBytes)}";
+        $"{VocabSize}-{EmbeddingSize}-{LayerCount}-{HeadCount}-{HeadCountKv}-{FeedForwardSize}-{ContextLength}-{Seed}-{OutputScale}-{string.Join(",", ExtraControlTokens)}-{FavouredToken}-{string.Join(",", OmittedBytes)}-{string.Join(",", FavouredChain)}";
 }
