@@ -12,5 +12,7 @@ internal static class CommandCatalog
         yield return SandboxCommand.Create();
         yield return RunCommand.Create();
         yield return ReviewCommand.Create();
+        yield return ServeCommand.Create();
+        yield return SubmitCommand.Create();
     }
 }
