@@ -97,8 +97,10 @@ internal sealed partial class AgentRunner : IAgentRunner
         {
             run = run with { Status = RunStatus.Queued, Reason = "the host shut down; the run resumes from its last completed step at the next start" };
         }
-        catch (Exception e) when (e is RunStoreException or ArgumentException or InvalidOperationException or KernelException or TranscriptFormatException or JsonException or IOException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // A model step that throws (model missing, context full, native fault), a store failure, anything: this run
+            // fails with the reason; the process and the other runs go on.
             LogRunFailed(_logger, e, run.Id, e.Message);
             run = run with { Status = RunStatus.Failed, Reason = $"{e.GetType().Name}: {e.Message}" };
         }

@@ -15,5 +15,7 @@ internal static class CommandCatalog
         yield return EvalCommand.Create();
         yield return RunCommand.Create();
         yield return ReviewCommand.Create();
+        yield return ServeCommand.Create();
+        yield return SubmitCommand.Create();
     }
 }

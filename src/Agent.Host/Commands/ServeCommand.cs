@@ -1,0 +1,60 @@
+using System.CommandLine;
+using Agent.Sandbox;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Agent.Host.Commands;
+
+/// <summary><c>agent serve [--model PATH]</c>: the worker over the durable queue plus the HTTP API on 127.0.0.1, under systemd when started by it.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model") { Description = "GGUF model (default: Llama:ModelPath)" };
+        var command = new Command("serve", "Run the service: queue worker and the HTTP API on 127.0.0.1 (token from Http:Token)") { model };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var hostBuilder = AgentHost.CreateBuilder(parseResult);
+            AgentHost.AddRuntime(hostBuilder, parseResult.GetValue(model));
+            var web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = hostBuilder.Environment.ContentRootPath });
+            web.Configuration.AddConfiguration(hostBuilder.Configuration);
+            // The verb's composition (AgentHost) is reused: every registration except the generic host's own plumbing,
+            // which the web application brings itself (its IHost, environment, lifetime and configuration).
+            foreach (var service in hostBuilder.Services)
+            {
+                var hostPlumbing = service.ServiceType == typeof(IConfiguration)
+                    || (service.ServiceType.Namespace == "Microsoft.Extensions.Hosting" && service.ServiceType != typeof(IHostedService));
+                if (!hostPlumbing)
+                {
+                    web.Services.Add(service);
+                }
+            }
+
+            var http = new HttpOptions();
+            hostBuilder.Configuration.GetSection(HttpOptions.Section).Bind(http);
+            if (string.IsNullOrWhiteSpace(http.Token))
+            {
+                throw new ConfigurationException("Http:Token is not set: agent serve refuses to start without a bearer token (set it in appsettings.json or AGENT_Http__Token).");
+            }
+
+            web.WebHost.UseKestrelCore().UseUrls(http.Url);
+            web.Services.AddRoutingCore();
+            web.Services.AddSystemd();
+            web.Services.AddHostedService<RunWorker>();
+            web.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+            var app = web.Build();
+            AgentHost.ValidateRuntimeOptions(app.Services);
+            _ = AgentHost.Options<HttpOptions>(app.Services, HttpOptions.Section);
+            var sandbox = app.Services.GetRequiredService<IOptions<SandboxOptions>>().Value;
+            app.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout = TimeSpan.FromSeconds(sandbox.ExecTimeoutSeconds + 15);
+            HttpApi.Map(app, http.Token);
+            await app.RunAsync(cancellationToken).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,69 @@
+using Agent.Runtime;
+using Agent.Runtime.Storage;
+using Agent.Sandbox;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Agent.Host;
+
+/// <summary>
+/// The service's worker: Agent:ConcurrentRuns consumers take runs from the durable queue and run them on the one
+/// loaded model (each run on its own decoder sequence). Start-up (schema, taking back runs of a crashed process) is
+/// done in <see cref="StartAsync"/>; <see cref="ExecuteAsync"/> only consumes. At shutdown a running run stops
+/// before its next model step (a running tool finishes first) and goes back in the queue, so nothing is lost.
+/// </summary>
+internal sealed partial class RunWorker(IRunStore store, IAgentRunner runner, ISandboxService sandboxes, IOptions<AgentOptions> options, ILogger<RunWorker> logger) : BackgroundService
+{
+    private static readonly TimeSpan s_idlePoll = TimeSpan.FromMilliseconds(500);
+    private readonly string _owner = $"serve-{Environment.MachineName}-{Environment.ProcessId}";
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var taken = await store.RequeueExpiredAsync(cancellationToken).ConfigureAwait(false);
+        LogStarted(logger, _owner, options.Value.ConcurrentRuns, taken);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, options.Value.ConcurrentRuns).Select(_ => ConsumeAsync(stoppingToken)));
+
+    private async Task ConsumeAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var run = await store.DequeueAsync(_owner, stoppingToken).ConfigureAwait(false);
+                if (run is null)
+                {
+                    await Task.Delay(s_idlePoll, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                var done = await runner.RunAsync(run.Id, _owner, stoppingToken).ConfigureAwait(false);
+                if (done.IsTerminal)
+                {
+                    await sandboxes.ReleaseAsync(done.Id, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One failing run or a store hiccup (full disk, lock timeout) must not stop the service: log and go on.
+                LogConsumerError(logger, e, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Worker {Owner} consumes the run queue with {Consumers} concurrent runs; {Requeued} runs of a stopped process were put back")]
+    private static partial void LogStarted(ILogger logger, string owner, int consumers, int requeued);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Error, Message = "The worker could not take or finish a run: {Reason}")]
+    private static partial void LogConsumerError(ILogger logger, Exception exception, string reason);
+}
