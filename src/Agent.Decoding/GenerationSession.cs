@@ -184,7 +184,9 @@ public sealed class GenerationSession : IAsyncDisposable
                     return null;
                 }
 
-                waiter = _waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                // Synchronous continuations: the reader's next demand is made on the decoder's thread, without a thread hop per
+                // token (see Wake, which hands the final completion to the thread pool instead).
+                waiter = _waiter = new TaskCompletionSource<bool>(TaskCreationOptions.None);
                 Wants = true;
             }
 
@@ -297,6 +299,7 @@ public sealed class GenerationSession : IAsyncDisposable
     internal void Wake()
     {
         TaskCompletionSource<bool>? waiter = null;
+        var finished = false;
         lock (_gate)
         {
             if (_ready.Count > 0 || Finished)
@@ -304,10 +307,24 @@ public sealed class GenerationSession : IAsyncDisposable
                 Wants = false;
                 waiter = _waiter;
                 _waiter = null;
+                finished = Finished;
             }
         }
 
-        waiter?.TrySetResult(true);
+        if (waiter is null)
+        {
+            return;
+        }
+
+        if (finished)
+        {
+            // Whatever the reader does after the last token (run a tool, write a store) must not run on the decoder's thread.
+            ThreadPool.UnsafeQueueUserWorkItem(static w => w.TrySetResult(true), waiter, preferLocal: false);
+        }
+        else
+        {
+            waiter.TrySetResult(true);
+        }
     }
 
     /// <summary>A token produced but held back while it may be the start of a banned multi-token tag.</summary>

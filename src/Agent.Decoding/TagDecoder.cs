@@ -34,6 +34,7 @@ public sealed class TagDecoder : IDisposable
     private readonly LlamaBatch _batch;
     private readonly Dictionary<GenerationSession, LlamaSamplerChain> _samplers = [];
     private Exception? _fault;
+    private bool _disposeOnExit;
 
     private TagDecoder(LlamaModel model, TagSet tags, DecoderOptions options, LlamaContext context)
     {
@@ -264,7 +265,19 @@ public sealed class TagDecoder : IDisposable
 
         _stop.Cancel();
         _signal.Release();
+        if (Thread.CurrentThread == _loop)
+        {
+            // Called from a reader's continuation on the loop itself: the loop frees everything when it returns.
+            _disposeOnExit = true;
+            return;
+        }
+
         _loop.Join();
+        FreeResources();
+    }
+
+    private void FreeResources()
+    {
         foreach (var sampler in _samplers.Values)
         {
             sampler.Dispose();
@@ -413,6 +426,13 @@ public sealed class TagDecoder : IDisposable
             foreach (var job in scores)
             {
                 job.Completion.TrySetException(e);
+            }
+        }
+        finally
+        {
+            if (_disposeOnExit)
+            {
+                FreeResources();
             }
         }
     }
@@ -626,15 +646,14 @@ public sealed class TagDecoder : IDisposable
     {
         var s = p.Session;
         var masked = p.Masked;
-        if (float.IsNegativeInfinity(TensorPrimitives.Max(masked)))
-        {
-            throw new InvalidOperationException("Every token is banned at this step; the constraints leave nothing to generate.");
-        }
-
         int token;
         if (s.Request.Sampling.IsGreedy)
         {
             token = TensorPrimitives.IndexOfMax(masked);
+            if (float.IsNegativeInfinity(masked[token]))
+            {
+                throw new InvalidOperationException("Every token is banned at this step; the constraints leave nothing to generate.");
+            }
         }
         else
         {
