@@ -105,6 +105,7 @@ public sealed class LlamaTrainer : IDisposable
         try
         {
             trainer.LoadWeights(Path.Combine(checkpointDirectory, TrainingCheckpoint.WeightsFile));
+            trainer.RestoreOptimizer(Path.Combine(checkpointDirectory, TrainingCheckpoint.OptimizerFile));
         }
         catch
         {
