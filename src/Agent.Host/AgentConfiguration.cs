@@ -16,10 +16,13 @@ internal static class AgentConfiguration
         "Llama", "Tags", "Decoding", "Policy", "Sandbox", "Storage", "Agent", "Serilog", "Telemetry", "Http", "Training",
     };
 
+    /// <summary>The environment variable that names appsettings.json.</summary>
+    public const string ConfigFileVariable = "AGENT_CONFIG";
+
     /// <summary>The file that is loaded.</summary>
     public static string FindSettingsFile()
     {
-        var fromEnvironment = Environment.GetEnvironmentVariable("AGENT_CONFIG");
+        var fromEnvironment = Environment.GetEnvironmentVariable(ConfigFileVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
         {
             var full = Path.GetFullPath(fromEnvironment);
@@ -71,7 +74,9 @@ internal static class AgentConfiguration
 
         foreach (var section in configuration.GetChildren())
         {
-            if (!KnownSections.Contains(section.Key))
+            // AGENT_CONFIG names this file; through the AGENT_ environment prefix it also arrives as the key "CONFIG".
+            var isConfigFileVariable = section.Key.Equals(ConfigFileVariable["AGENT_".Length..], StringComparison.OrdinalIgnoreCase) && section.Value is not null;
+            if (!isConfigFileVariable && !KnownSections.Contains(section.Key))
             {
                 throw new ConfigurationException(
                     $"Unknown section '{section.Key}' in {settingsFile} (or its overrides). Known sections: {string.Join(", ", KnownSections.Order(StringComparer.Ordinal))}.");

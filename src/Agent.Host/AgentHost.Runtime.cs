@@ -84,9 +84,17 @@ internal static partial class AgentHost
             });
     }
 
-    /// <summary>Reads the runtime's options now so a bad section fails before any work, naming its key.</summary>
+    /// <summary>
+    /// Reads every section the runtime uses now, so a bad one fails before any work with one line naming its key
+    /// (left to the host's start, an unknown Sandbox key aborted the process with a stack trace).
+    /// </summary>
     public static void ValidateRuntimeOptions(IServiceProvider services)
     {
+        _ = Options<LlamaOptions>(services, LlamaOptions.Section);
+        _ = Options<Agent.Decoding.TagOptions>(services, Agent.Decoding.TagOptions.Section);
+        _ = Options<Agent.Sandbox.SandboxOptions>(services, Agent.Sandbox.SandboxOptions.SectionName);
+        _ = Options<HttpOptions>(services, HttpOptions.Section);
+        _ = Options<TelemetryOptions>(services, TelemetryOptions.Section);
         _ = Options<AgentOptions>(services, AgentOptions.Section);
         _ = Options<StorageOptions>(services, StorageOptions.Section);
         _ = Options<PolicyOptions>(services, PolicyOptions.Section);

@@ -18,10 +18,13 @@ internal static partial class AgentHost
 {
     /// <summary>Creates the host builder for a verb.</summary>
     /// <exception cref="ConfigurationException">appsettings.json is missing, malformed, or has an unknown section.</exception>
-    public static HostApplicationBuilder CreateBuilder(ParseResult parseResult)
+    public static HostApplicationBuilder CreateBuilder(ParseResult parseResult) =>
+        CreateBuilder(AgentConfiguration.FindSettingsFile(), parseResult.GetValue(GlobalOptions.Set) ?? []);
+
+    /// <summary>Creates the host builder over a given appsettings.json and <c>--set</c> overrides (the verbs, and tests that start a verb's host in-process).</summary>
+    /// <exception cref="ConfigurationException">The file is malformed, or has an unknown section.</exception>
+    public static HostApplicationBuilder CreateBuilder(string settingsFile, IReadOnlyList<string> overrides)
     {
-        var settingsFile = AgentConfiguration.FindSettingsFile();
-        var overrides = parseResult.GetValue(GlobalOptions.Set) ?? [];
         var configuration = AgentConfiguration.Build(settingsFile, overrides);
         var contentRoot = Path.GetDirectoryName(settingsFile)!;
 

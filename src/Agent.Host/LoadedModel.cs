@@ -21,6 +21,10 @@ internal sealed class LoadedModel : IAgentStepSource, IDisposable
 
     public string ModelName { get; }
 
+    /// <summary>Loads the model now (e.g. so a benchmark does not count the load in its first step).</summary>
+    /// <exception cref="ModelLoadException">The model cannot be loaded.</exception>
+    public void Load() => _ = _loaded.Value;
+
     public Task<AgentStep> NextAsync(AgentStepRequest request, CancellationToken cancellationToken = default) =>
         _loaded.Value.Source.NextAsync(request, cancellationToken);
 

@@ -78,6 +78,12 @@ public static class TinyModel
             types.Add(GgufVocabulary.Control);
         }
 
+        foreach (var extra in spec.ExtraTokens)
+        {
+            tokens.Add(Gpt2ByteEncoding.EncodeText(extra));
+            types.Add(GgufVocabulary.Normal);
+        }
+
         // Pad to the requested size with distinct normal tokens (for large-vocabulary benchmarks).
         for (var i = 0; tokens.Count < spec.VocabSize; i++)
         {

@@ -42,10 +42,16 @@ public sealed record TinyModelSpec
     /// </summary>
     public IReadOnlyList<(string From, string To)> FavouredChain { get; init; } = [];
 
+    /// <summary>
+    /// More normal (text) tokens, e.g. a whole transcript line such as <c>call files.list {"path":"."}</c>: with
+    /// <see cref="FavouredChain"/> a random-weight model can then generate a valid line greedily.
+    /// </summary>
+    public IReadOnlyList<string> ExtraTokens { get; init; } = [];
+
     /// <summary>Byte values left out of the vocabulary (so some text cannot be spelled).</summary>
     public IReadOnlyList<byte> OmittedBytes { get; init; } = [];
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{VocabSize}-{EmbeddingSize}-{LayerCount}-{HeadCount}-{HeadCountKv}-{FeedForwardSize}-{ContextLength}-{Seed}-{OutputScale}-{string.Join(",", ExtraControlTokens)}-{FavouredToken}-{string.Join(",", OmittedBytes)}-{string.Join(",", FavouredChain)}";
+        $"{VocabSize}-{EmbeddingSize}-{LayerCount}-{HeadCount}-{HeadCountKv}-{FeedForwardSize}-{ContextLength}-{Seed}-{OutputScale}-{string.Join(",", ExtraControlTokens)}-{FavouredToken}-{string.Join(",", OmittedBytes)}-{string.Join(",", FavouredChain)}-{string.Join("\u0001", ExtraTokens)}";
 }

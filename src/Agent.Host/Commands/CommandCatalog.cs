@@ -17,5 +17,6 @@ internal static class CommandCatalog
         yield return ReviewCommand.Create();
         yield return ServeCommand.Create();
         yield return SubmitCommand.Create();
+        yield return BenchRuntimeCommand.Create();
     }
 }

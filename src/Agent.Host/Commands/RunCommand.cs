@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using Agent.Runtime;
 using Agent.Runtime.Storage;
-using Agent.Sandbox;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -38,28 +37,8 @@ internal static class RunCommand
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var store = host.Services.GetRequiredService<IRunStore>();
-                await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-                var source = host.Services.GetRequiredService<IAgentStepSource>();
-                var runId = resumeId ?? (await store.EnqueueAsync(text!, source.ModelName, cancellationToken).ConfigureAwait(false)).Id;
-                var owner = $"cli-{Environment.MachineName}-{Environment.ProcessId}";
-                if (!await store.TryClaimAsync(runId, owner, cancellationToken).ConfigureAwait(false))
-                {
-                    var current = await store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false)
-                        ?? throw new ArgumentException($"No run '{runId}' in the run store.");
-                    if (!current.IsTerminal && current.Status != RunStatus.Parked)
-                    {
-                        throw new ArgumentException($"Run '{runId}' is {current.Status} and held by {current.LeaseOwner}; wait for its lease to expire (Storage:LeaseSeconds).");
-                    }
-                }
-
-                var run = await host.Services.GetRequiredService<IAgentRunner>().RunAsync(runId, owner, cancellationToken).ConfigureAwait(false);
-                if (run.IsTerminal)
-                {
-                    await host.Services.GetRequiredService<ISandboxService>().ReleaseAsync(run.Id, CancellationToken.None).ConfigureAwait(false);
-                }
-
-                var report = RunReport.From(run, await store.GetStepsAsync(run.Id, CancellationToken.None).ConfigureAwait(false));
+                await host.Services.GetRequiredService<IRunStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
+                var (run, report) = await InProcessRun.ExecuteAsync(host.Services, text, resumeId, cancellationToken).ConfigureAwait(false);
                 if (asJson)
                 {
                     await Console.Out.WriteLineAsync(JsonSerializer.Serialize(report, JsonOutput.Options)).ConfigureAwait(false);

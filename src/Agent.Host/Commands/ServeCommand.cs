@@ -20,41 +20,60 @@ internal static class ServeCommand
         {
             var hostBuilder = AgentHost.CreateBuilder(parseResult);
             AgentHost.AddRuntime(hostBuilder, parseResult.GetValue(model));
-            var web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = hostBuilder.Environment.ContentRootPath });
-            web.Configuration.AddConfiguration(hostBuilder.Configuration);
-            // The verb's composition (AgentHost) is reused: every registration except the generic host's own plumbing,
-            // which the web application brings itself (its IHost, environment, lifetime and configuration).
-            foreach (var service in hostBuilder.Services)
-            {
-                var hostPlumbing = service.ServiceType == typeof(IConfiguration)
-                    || (service.ServiceType.Namespace == "Microsoft.Extensions.Hosting" && service.ServiceType != typeof(IHostedService));
-                if (!hostPlumbing)
-                {
-                    web.Services.Add(service);
-                }
-            }
+            var app = Build(hostBuilder);
+            await app.RunAsync(cancellationToken).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
 
-            var http = new HttpOptions();
-            hostBuilder.Configuration.GetSection(HttpOptions.Section).Bind(http);
-            if (string.IsNullOrWhiteSpace(http.Token))
+    /// <summary>
+    /// Builds the service as <c>agent serve</c> runs it: the verb's composition, the queue worker and the HTTP API on
+    /// Http:Url. Configuration is validated here, so a missing token or a non-loopback Http:Url fails before anything listens.
+    /// </summary>
+    /// <exception cref="ConfigurationException">Http:Token is missing, Http:Url is not a loopback http:// URL, or another section is invalid.</exception>
+    internal static WebApplication Build(HostApplicationBuilder hostBuilder)
+    {
+        var web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = hostBuilder.Environment.ContentRootPath });
+        web.Configuration.AddConfiguration(hostBuilder.Configuration);
+        // The verb's composition (AgentHost) is reused: every registration except the generic host's own plumbing,
+        // which the web application brings itself (its IHost, environment, lifetime and configuration).
+        foreach (var service in hostBuilder.Services)
+        {
+            var hostPlumbing = service.ServiceType == typeof(IConfiguration)
+                || (service.ServiceType.Namespace == "Microsoft.Extensions.Hosting" && service.ServiceType != typeof(IHostedService));
+            if (!hostPlumbing)
             {
-                throw new ConfigurationException("Http:Token is not set: agent serve refuses to start without a bearer token (set it in appsettings.json or AGENT_Http__Token).");
+                web.Services.Add(service);
             }
+        }
 
-            web.WebHost.UseKestrelCore().UseUrls(http.Url);
-            web.Services.AddRoutingCore();
-            web.Services.AddSystemd();
-            web.Services.AddHostedService<RunWorker>();
-            web.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
-            var app = web.Build();
+        var http = new HttpOptions();
+        hostBuilder.Configuration.GetSection(HttpOptions.Section).Bind(http);
+        if (string.IsNullOrWhiteSpace(http.Token))
+        {
+            throw new ConfigurationException("Http:Token is not set: agent serve refuses to start without a bearer token (set it in appsettings.json or AGENT_Http__Token).");
+        }
+
+        web.WebHost.UseKestrelCore().UseUrls(http.Url);
+        web.Services.AddRoutingCore();
+        web.Services.AddSystemd();
+        web.Services.AddHostedService<RunWorker>();
+        web.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+        var app = web.Build();
+        try
+        {
             AgentHost.ValidateRuntimeOptions(app.Services);
             _ = AgentHost.Options<HttpOptions>(app.Services, HttpOptions.Section);
             var sandbox = app.Services.GetRequiredService<IOptions<SandboxOptions>>().Value;
             app.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout = TimeSpan.FromSeconds(sandbox.ExecTimeoutSeconds + 15);
             HttpApi.Map(app, http.Token);
-            await app.RunAsync(cancellationToken).ConfigureAwait(false);
-            return ExitCodes.Ok;
-        });
-        return command;
+            return app;
+        }
+        catch
+        {
+            ((IDisposable)app).Dispose();
+            throw;
+        }
     }
 }

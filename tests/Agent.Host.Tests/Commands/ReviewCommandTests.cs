@@ -1,0 +1,113 @@
+using System.Text.Json;
+using Agent.Runtime.Storage;
+using Agent.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Agent.Host.Tests.Commands;
+
+/// <summary>
+/// <c>agent review list|show|approve|deny</c> as processes, over a run store the test fills through the real store API
+/// (<see cref="Escalations"/>), and <c>agent run --resume</c> after an approval.
+/// </summary>
+[Collection(HostCollectionDefinition.Name)]
+public sealed class ReviewCommandTests
+{
+    [Fact]
+    public async Task ListAndShow_PendingEscalation_PrintItWithItsPerTokenTrace()
+    {
+        var settings = TestSettings.Create();
+        var (run, entry) = await PrepareAsync(settings);
+
+        var list = await AgentProcess.RunAsync(settings, "review", "list", "--json");
+        var show = await AgentProcess.RunAsync(settings, "review", "show", entry.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        var listed = Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray());
+        Assert.Equal(entry.Id, listed.GetProperty("id").GetInt64());
+        Assert.Equal(run.Id, listed.GetProperty("run_id").GetString());
+        Assert.Equal("escalate", listed.GetProperty("decision").GetString());
+        Assert.Equal("pending", listed.GetProperty("review_status").GetString());
+        Assert.InRange(listed.GetProperty("temptation").GetProperty("powerseeking").GetProperty("any").GetDouble(), 0.3, 1.0);
+        Assert.True(show.ExitCode == 0, show.ToString());
+        var shown = JsonDocument.Parse(show.Stdout).RootElement;
+        Assert.Equal(entry.Id, shown.GetProperty("entry").GetProperty("id").GetInt64());
+        Assert.Contains("powerseeking", shown.GetProperty("trace").GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        Assert.True(shown.GetProperty("trace").GetProperty("tokens").GetArrayLength() > 5);
+    }
+
+    [Fact]
+    public async Task Approve_PendingEscalation_RequeuesTheRunThatResumeFinishesAndASecondDecisionExits2()
+    {
+        var settings = TestSettings.Create(TinyModel.Get(TestSettings.Lister));
+        var (run, entry) = await PrepareAsync(settings);
+        var id = entry.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var approve = await AgentProcess.RunAsync(settings, "review", "approve", id, "--reviewer", "alice", "--reason", "harmless", "--json");
+        var again = await AgentProcess.RunAsync(settings, "review", "deny", id, "--reviewer", "bob");
+
+        Assert.True(approve.ExitCode == 0, approve.ToString());
+        Assert.Equal("approved", JsonDocument.Parse(approve.Stdout).RootElement.GetProperty("review_status").GetString());
+        AssertOneLineError(again, $"Entry {id} was already approved by alice");
+        var resume = await AgentProcess.RunAsync(settings, "run", "--resume", run.Id, "--json");
+        var first = JsonDocument.Parse(resume.Stdout).RootElement.GetProperty("actions")[0];
+        Assert.Equal("approved-ran", first.GetProperty("result").GetProperty("stdout").GetString()!.Trim());
+        Assert.Equal("allow", first.GetProperty("decision").GetString());
+        Assert.Equal($"approved:{id}", first.GetProperty("rule").GetString());
+        using var host = OpenStore(settings, out var store);
+        Assert.Equal(1, await store.CountExecutionsAsync(run.Id, 1));
+    }
+
+    [Fact]
+    public async Task Deny_PendingEscalation_RecordsReviewerAndReason()
+    {
+        var settings = TestSettings.Create();
+        var (run, entry) = await PrepareAsync(settings);
+
+        var deny = await AgentProcess.RunAsync(settings, "review", "deny", entry.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--reviewer", "bob", "--reason", "too broad");
+
+        Assert.True(deny.ExitCode == 0, deny.ToString());
+        using var host = OpenStore(settings, out var store);
+        var denied = (await store.GetLogEntryAsync(entry.Id))!;
+        Assert.Equal(("denied", "bob", "too broad"), (denied.ReviewStatus, denied.Reviewer, denied.ReviewReason));
+        Assert.Equal(RunStatus.Queued, (await store.GetRunAsync(run.Id))!.Status);
+    }
+
+    [Theory]
+    [InlineData("show", "No log entry 424242")]
+    [InlineData("approve", "No blocked-action log entry 424242")]
+    [InlineData("deny", "No blocked-action log entry 424242")]
+    public async Task Decide_UnknownId_Exits2WithOneLineOnStderr(string verb, string message)
+    {
+        var settings = TestSettings.Create();
+        await PrepareAsync(settings);
+
+        var result = await AgentProcess.RunAsync(settings, "review", verb, "424242");
+
+        AssertOneLineError(result, message);
+    }
+
+    private static void AssertOneLineError(AgentProcessResult result, string message)
+    {
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: " + message, line, StringComparison.Ordinal);
+    }
+
+    private static async Task<(RunRecord Run, ActionLogEntry Entry)> PrepareAsync(TestSettings settings)
+    {
+        using var host = OpenStore(settings, out var store);
+        await store.InitializeAsync();
+        return await Escalations.PrepareAsync(store, "Print a word", "echo approved-ran");
+    }
+
+    /// <summary>The run store the settings name, opened through the executable's own composition (not started: no model, no sandbox).</summary>
+    private static IHost OpenStore(TestSettings settings, out IRunStore store)
+    {
+        var builder = AgentHost.CreateBuilder(settings.SettingsFile, []);
+        AgentHost.AddRuntime(builder);
+        var host = builder.Build();
+        store = host.Services.GetRequiredService<IRunStore>();
+        return host;
+    }
+}

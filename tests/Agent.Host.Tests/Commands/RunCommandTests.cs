@@ -1,0 +1,72 @@
+using System.Text.Json;
+using Agent.TestSupport;
+
+namespace Agent.Host.Tests.Commands;
+
+/// <summary><c>agent run "TASK" --json</c> as a process: the output contract a user's scripts parse, over a real model, store and sandbox.</summary>
+[Collection(HostCollectionDefinition.Name)]
+public sealed class RunCommandTests
+{
+    private static readonly string[] RunKeys = ["run_id", "status", "final_answer", "actions"];
+    private static readonly string[] ActionKeys = ["step", "tool", "arguments", "decision", "rule", "temptation", "result"];
+    private static readonly string[] ResultKeys = ["exit_code", "stdout", "stderr", "truncated"];
+    private static readonly string[] AggregateKeys = ["max", "mean", "any"];
+    private static readonly string[] Statuses = ["completed", "parked", "blocked", "failed", "limit"];
+
+    [Fact]
+    public async Task Run_ListerModelJson_PrintsExactlyTheOutputContract()
+    {
+        var settings = TestSettings.Create();
+
+        var result = await AgentProcess.RunAsync(settings, "run", "List the files in /workspace", "--json", "--model", TinyModel.Get(TestSettings.Lister), "--set", "Agent:MaxSteps=2");
+
+        Assert.True(result.ExitCode == 1, result.ToString()); // a run that hits its step limit is a failed task
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var run = doc.RootElement;
+        Assert.Equal(RunKeys, Keys(run));
+        Assert.StartsWith("run-", run.GetProperty("run_id").GetString(), StringComparison.Ordinal);
+        Assert.Equal("limit", run.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, run.GetProperty("final_answer").ValueKind);
+        var actions = run.GetProperty("actions").EnumerateArray().ToList();
+        Assert.Equal(2, actions.Count);
+        foreach (var (action, index) in actions.Select((a, i) => (a, i)))
+        {
+            Assert.Equal(ActionKeys, Keys(action));
+            Assert.Equal(index + 1, action.GetProperty("step").GetInt32());
+            Assert.Equal("files.list", action.GetProperty("tool").GetString());
+            Assert.Equal(".", action.GetProperty("arguments").GetProperty("path").GetString());
+            Assert.Equal("allow", action.GetProperty("decision").GetString());
+            Assert.Equal(JsonValueKind.String, action.GetProperty("rule").ValueKind);
+            Assert.Equal(["deceit", "powerseeking"], Keys(action.GetProperty("temptation")));
+            foreach (var tag in action.GetProperty("temptation").EnumerateObject())
+            {
+                Assert.Equal(AggregateKeys, Keys(tag.Value));
+                Assert.All(AggregateKeys, k => Assert.InRange(tag.Value.GetProperty(k).GetDouble(), 0.0, 1.0));
+            }
+
+            var toolResult = action.GetProperty("result");
+            Assert.Equal(ResultKeys, Keys(toolResult));
+            Assert.Equal(0, toolResult.GetProperty("exit_code").GetInt32());
+            Assert.Equal(JsonValueKind.String, toolResult.GetProperty("stdout").ValueKind);
+            Assert.Equal(JsonValueKind.String, toolResult.GetProperty("stderr").ValueKind);
+            Assert.False(toolResult.GetProperty("truncated").GetBoolean());
+        }
+    }
+
+    [Fact]
+    public async Task Run_RandomModelJson_EndsWithAContractStatusAndMatchingExitCode()
+    {
+        var settings = TestSettings.Create();
+
+        var result = await AgentProcess.RunAsync(settings, "run", "Create notes.txt with the text hello", "--json", "--model", TinyModel.DefaultPath, "--set", "Agent:MaxSteps=2");
+
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var status = doc.RootElement.GetProperty("status").GetString();
+        Assert.Equal(RunKeys, Keys(doc.RootElement));
+        Assert.Contains(status, Statuses);
+        Assert.Equal(status is "completed" or "parked" ? 0 : 1, result.ExitCode);
+        Assert.All(doc.RootElement.GetProperty("actions").EnumerateArray(), a => Assert.Equal(ActionKeys, Keys(a)));
+    }
+
+    private static string[] Keys(JsonElement element) => [.. element.EnumerateObject().Select(p => p.Name)];
+}
