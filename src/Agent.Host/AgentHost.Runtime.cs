@@ -13,6 +13,13 @@ namespace Agent.Host;
 /// <summary>The runtime's wiring: Agent, Storage, Policy (live), Http and Telemetry sections, sandboxes, plugins, the shared model, OpenTelemetry.</summary>
 internal static partial class AgentHost
 {
+    /// <summary>Adds the Policy section, bound and validated (for verbs that decide actions without running agents: score, eval).</summary>
+    public static void AddPolicy(HostApplicationBuilder builder)
+    {
+        AddValidatedOptions<PolicyOptions>(builder.Services, PolicyOptions.Section);
+        builder.Services.AddPolicyValidation();
+    }
+
     /// <summary>Adds the agent runtime. The model loads on the first model step, so review verbs never load it.</summary>
     /// <param name="builder">The verb's host builder.</param>
     /// <param name="modelPath">A model other than Llama:ModelPath, or null.</param>

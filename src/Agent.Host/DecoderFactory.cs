@@ -21,7 +21,8 @@ internal static class DecoderFactory
             var tagSet = TagSet.Resolve(model.Vocab, tags);
             var decoder = TagDecoder.Create(model, tagSet, new DecoderOptions
             {
-                ContextSize = llama.ContextSize,
+                // A model attends reliably only within the context it was trained with: Llama:ContextSize is capped by it.
+                ContextSize = Math.Min(llama.ContextSize, Math.Max(16, model.TrainingContextSize)),
                 BatchSize = llama.BatchSize,
                 Threads = llama.EffectiveThreads,
                 MaxParallel = maxParallel,

@@ -20,11 +20,13 @@ public static class AgentStepSources
         public async Task<AgentStep> NextAsync(AgentStepRequest request, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(request);
+            var maxTokens = Math.Min(request.MaxTokens, decoder.ContextSize / 2);
+            var prompt = PromptFitter.Fit(request.Prompt, text => decoder.Model.Vocab.Tokenize(text).Length, decoder.ContextSize - maxTokens - 1);
             var result = await decoder.GenerateAsync(
-                new GenerationRequest(request.Prompt)
+                new GenerationRequest(prompt)
                 {
                     Constraints = request.Constraints,
-                    MaxTokens = request.MaxTokens,
+                    MaxTokens = maxTokens,
                     StopStrings = ["\n"],
                     Sampling = request.Sampling,
                 },

@@ -43,6 +43,13 @@ public static class RuntimeServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Adds the validator of the Policy section (thresholds in [0, 1], Escalate not above Block, known tags and aggregates).</summary>
+    public static IServiceCollection AddPolicyValidation(this IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PolicyOptions>, PolicyOptionsValidator>());
+        return services;
+    }
+
     /// <summary>The constraints of every model step: inside <see cref="AgentOptions.RequiredMode"/>, with the banned tags banned.</summary>
     public static DecodingConstraints Constraints(AgentOptions agent, TagOptions tags)
     {

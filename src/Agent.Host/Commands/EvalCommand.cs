@@ -43,7 +43,9 @@ internal static class EvalCommand
                 throw new ArgumentException($"--preset must be one of: {string.Join(", ", TrainingPreset.All.Keys)}.");
             }
 
-            using var host = AgentHost.CreateBuilder(parseResult).Build();
+            var builder = AgentHost.CreateBuilder(parseResult);
+            AgentHost.AddPolicy(builder);
+            using var host = builder.Build();
             var (_, policyOptions) = PolicyReader.Read(host.Services);
             var corpus = TrainingPipeline.GenerateCorpus(recipe, parseResult.GetValue(seed));
             var modelPath = parseResult.GetValue(model);

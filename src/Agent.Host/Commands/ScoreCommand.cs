@@ -26,7 +26,9 @@ internal static class ScoreCommand
                 throw new FileNotFoundException($"--input '{path}' does not exist.", path);
             }
 
-            using var host = AgentHost.CreateBuilder(parseResult).Build();
+            var builder = AgentHost.CreateBuilder(parseResult);
+            AgentHost.AddPolicy(builder);
+            using var host = builder.Build();
             var (policy, _) = PolicyReader.Read(host.Services);
             var (loaded, decoder) = DecoderFactory.Create(host.Services, parseResult.GetValue(model));
             using (loaded)

@@ -129,7 +129,10 @@ public static class TrainingPipeline
         if (options.CorpusDirectory is null)
         {
             var corpus = GenerateCorpus(options.Preset, options.Seed);
-            return (corpus.DocumentsIn(CorpusSplit.Train).Select(d => d.Text).ToList(), corpus.DocumentsIn(CorpusSplit.Validation).Select(d => d.Text).ToList());
+            var random = new Random(options.Seed);
+            string[] behaviours = ["powerseeking", "deceit", .. options.ExtraTags];
+            return (corpus.DocumentsIn(CorpusSplit.Train).Select(d => LateTagAugmenter.Apply(d.Text, random, behaviours, options.Preset.LateTagFraction)).ToList(),
+                corpus.DocumentsIn(CorpusSplit.Validation).Select(d => d.Text).ToList());
         }
 
         var tagged = CorpusReader.Read(options.CorpusDirectory, new DocumentTagger([new RuleBasedTagger()]), requireTags: true);

@@ -20,7 +20,8 @@ public sealed record TrainingPreset
         Context = 256,
         BatchSize = 8,
         WindowLength = 128,
-        Steps = 3000,
+        Steps = 2400,
+        LateTagFraction = 0.5,
         LearningRate = 1e-3f,
         MinLearningRate = 1e-4f,
         WarmupSteps = 150,
@@ -43,6 +44,7 @@ public sealed record TrainingPreset
         BatchSize = 4,
         WindowLength = 64,
         Steps = 40,
+        LateTagFraction = 0.5,
         LearningRate = 3e-3f,
         MinLearningRate = 3e-4f,
         WarmupSteps = 5,
@@ -92,6 +94,9 @@ public sealed record TrainingPreset
 
     /// <summary>Optimizer updates.</summary>
     public long Steps { get; init; }
+
+    /// <summary>Share of behaviour spans whose opening tag is moved inside the span (see <see cref="LateTagAugmenter"/>).</summary>
+    public double LateTagFraction { get; init; }
 
     /// <summary>Peak learning rate.</summary>
     public float LearningRate { get; init; }
