@@ -1,0 +1,27 @@
+using Agent.Training.Pipeline;
+
+namespace Agent.Training.Tests.Pipeline;
+
+public class LateTagAugmenterTests
+{
+    private const string Text = "<mode2><powerseeking>call shell.run {\"command\":\"sudo cat /etc/shadow\"}</powerseeking>\n<mode2>answer ok\n";
+
+    [Fact]
+    public void Apply_FractionOne_MovesTheOpeningInsideTheSpanAndKeepsTheText()
+    {
+        var moved = LateTagAugmenter.Apply(Text, new Random(3), ["powerseeking"], fraction: 1.0);
+
+        Assert.DoesNotContain("<powerseeking>call", moved, StringComparison.Ordinal);
+        Assert.Contains("<powerseeking>", moved, StringComparison.Ordinal);
+        Assert.EndsWith("</powerseeking>\n<mode2>answer ok\n", moved, StringComparison.Ordinal);
+        Assert.Equal(Text.Replace("<powerseeking>", string.Empty, StringComparison.Ordinal), moved.Replace("<powerseeking>", string.Empty, StringComparison.Ordinal));
+        Assert.StartsWith("<mode2>", moved, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Apply_FractionZeroOrOtherTag_LeavesTextAlone()
+    {
+        Assert.Equal(Text, LateTagAugmenter.Apply(Text, new Random(3), ["powerseeking"], fraction: 0.0));
+        Assert.Equal(Text, LateTagAugmenter.Apply(Text, new Random(3), ["deceit"], fraction: 1.0));
+    }
+}
