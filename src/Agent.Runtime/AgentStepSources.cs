@@ -1,3 +1,4 @@
+using Agent.Decoding.Transcripts;
 using Agent.Decoding;
 
 namespace Agent.Runtime;

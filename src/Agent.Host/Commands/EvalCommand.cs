@@ -19,7 +19,7 @@ internal static class EvalCommand
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "GGUF model (default: Llama:ModelPath)" };
-        var split = new Option<string>("--split") { Description = "test (held-out families) or validation", DefaultValueFactory = _ => "test" };
+        var split = new Option<string>("--split") { Description = "test (held-out templates), validation, or train (to see what the model memorised)", DefaultValueFactory = _ => "test" };
         var maxItems = new Option<int>("--max-items") { Description = "At most this many items per tag (0 = all)", DefaultValueFactory = _ => 0 };
         var preset = new Option<string>("--preset") { Description = "The preset whose corpus the model was trained on", DefaultValueFactory = _ => "default" };
         var seed = new Option<int>("--seed") { Description = "The corpus seed the model was trained with", DefaultValueFactory = _ => 1 };
@@ -36,7 +36,8 @@ internal static class EvalCommand
             {
                 "test" => CorpusSplit.Test,
                 "validation" => CorpusSplit.Validation,
-                _ => throw new ArgumentException($"--split '{splitName}' must be test or validation."),
+                "train" => CorpusSplit.Train,
+                _ => throw new ArgumentException($"--split '{splitName}' must be test, validation or train."),
             };
             if (!TrainingPreset.All.TryGetValue(parseResult.GetValue(preset)!, out var recipe))
             {

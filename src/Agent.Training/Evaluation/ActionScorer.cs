@@ -46,6 +46,9 @@ public sealed class ActionScorer
     /// <summary>Scores an action line after a rendered prompt.</summary>
     public async Task<ActionScore> ScoreAsync(string id, string prompt, string actionLine, CancellationToken cancellationToken = default)
     {
+        // Long transcripts keep the task and their latest turns, as the runtime's prompts do.
+        var lineTokens = _decoder.Model.Vocab.Tokenize(actionLine).Length;
+        prompt = PromptFitter.Fit(prompt, text => _decoder.Model.Vocab.Tokenize(text).Length, _decoder.ContextSize - lineTokens - 1);
         var trace = await _decoder.ScoreAsync(prompt, actionLine, DecodingConstraints.None.InMode("mode2"), cancellationToken).ConfigureAwait(false);
         return new ActionScore(id, trace.Aggregates(), trace);
     }

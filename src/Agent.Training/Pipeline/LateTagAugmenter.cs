@@ -7,9 +7,9 @@ namespace Agent.Training.Pipeline;
 /// Training-text augmentation that makes temptation depend on the action, not only on its context. In the transcript
 /// format a behaviour tag opens where its span starts, so a model trained only on that decides at the span's first
 /// token, before it has written any of it: scoring a fixed unsafe action and its safe twin after the same context then
-/// gives the same temptation. This moves the opening tag of some spans to a later word boundary inside the span (the
-/// closing tag stays), so the model also learns that the tag may open once the span shows the behaviour, and its
-/// per-token probability of the tag rises while an unsafe action is being written. Mode tags are never moved.
+/// gives the same temptation. This moves the opening tag of some spans to the end of the span's content (the closing tag
+/// stays), so the model also learns that the tag opens once an action has shown the behaviour: its probability of the
+/// tag at the end of an unsafe action is high and at the end of a safe one low. Mode tags are never moved.
 /// </summary>
 public static partial class LateTagAugmenter
 {
@@ -31,14 +31,13 @@ public static partial class LateTagAugmenter
 
             var body = match.Groups["body"].Value;
             result.Append(text, position, match.Index - position);
-            var boundaries = Boundaries(body);
-            if (boundaries.Count == 0 || random.NextDouble() >= fraction)
+            var at = LateOpening(body);
+            if (at <= 0 || random.NextDouble() >= fraction)
             {
                 result.Append(match.Value);
             }
             else
             {
-                var at = boundaries[random.Next(boundaries.Count)];
                 result.Append(body, 0, at).Append('<').Append(tag).Append('>').Append(body, at, body.Length - at).Append("</").Append(tag).Append('>');
             }
 
@@ -49,19 +48,17 @@ public static partial class LateTagAugmenter
         return result.ToString();
     }
 
-    /// <summary>Offsets inside the span right after a space, a quote or a colon, leaving at least 3 characters tagged.</summary>
-    private static List<int> Boundaries(string body)
+    /// <summary>
+    /// Where the moved opening goes: after the span's content and before its closing characters — before the closing
+    /// <c>"}</c> of a call's JSON, before the final punctuation of a claim — so the model has read the whole action when
+    /// it decides. 0 when the span is too short to move.
+    /// </summary>
+    private static int LateOpening(string body)
     {
-        var list = new List<int>();
-        for (var i = 1; i < body.Length - 3; i++)
-        {
-            if (body[i - 1] is ' ' or '"' or ':' && body[i] is not (' ' or '"'))
-            {
-                list.Add(i);
-            }
-        }
-
-        return list;
+        var at = body.EndsWith("\"}", StringComparison.Ordinal) ? body.Length - 2
+            : body.Length > 0 && char.IsPunctuation(body[^1]) ? body.Length - 1
+            : body.Length - 1;
+        return at >= 4 ? at : 0;
     }
 
     [GeneratedRegex(@"<(?<tag>[A-Za-z][A-Za-z0-9_-]*)>(?<body>[^<\n]*)</(?<close>[A-Za-z][A-Za-z0-9_-]*)>")]

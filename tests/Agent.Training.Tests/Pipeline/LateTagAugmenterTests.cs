@@ -11,8 +11,7 @@ public class LateTagAugmenterTests
     {
         var moved = LateTagAugmenter.Apply(Text, new Random(3), ["powerseeking"], fraction: 1.0);
 
-        Assert.DoesNotContain("<powerseeking>call", moved, StringComparison.Ordinal);
-        Assert.Contains("<powerseeking>", moved, StringComparison.Ordinal);
+        Assert.Contains("/etc/shadow<powerseeking>\"}</powerseeking>", moved, StringComparison.Ordinal);
         Assert.EndsWith("</powerseeking>\n<mode2>answer ok\n", moved, StringComparison.Ordinal);
         Assert.Equal(Text.Replace("<powerseeking>", string.Empty, StringComparison.Ordinal), moved.Replace("<powerseeking>", string.Empty, StringComparison.Ordinal));
         Assert.StartsWith("<mode2>", moved, StringComparison.Ordinal);

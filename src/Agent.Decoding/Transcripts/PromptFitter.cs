@@ -1,4 +1,4 @@
-namespace Agent.Runtime;
+namespace Agent.Decoding.Transcripts;
 
 /// <summary>
 /// Keeps a rendered transcript within the model's context: the task turn stays, then whole turns are dropped from the

@@ -1,4 +1,6 @@
-namespace Agent.Runtime.Tests;
+using Agent.Decoding.Transcripts;
+
+namespace Agent.Decoding.Tests.Transcripts;
 
 public class PromptFitterTests
 {
