@@ -110,6 +110,17 @@ public sealed unsafe class LlamaContext : IDisposable
             p.swa_full = swa ? (byte)1 : (byte)0;
         }
 
+        // A KV cache that cannot fit is refused here: llama.cpp's failed allocation of a huge cache can leave state that
+        // crashes the process at exit, and the user deserves the reason before any native allocation.
+        var contextTokens = p.n_ctx == 0 ? (long)model.TrainingContextSize : p.n_ctx;
+        var kvBytes = contextTokens * model.LayerCount * (model.EmbeddingSize / Math.Max(1, model.HeadCount) * (long)model.HeadCountKv) * 2 * 2;
+        var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (kvBytes > available)
+        {
+            throw new LlamaContextException(
+                $"A context of {contextTokens} tokens for '{model.Path}' needs about {kvBytes / 1048576} MiB of KV cache but this machine has {available / 1048576} MiB. Lower Llama:ContextSize or the number of parallel sequences.");
+        }
+
         NativeLog.BeginCapture();
         var handle = NativeMethods.llama_init_from_model(model.Handle, p);
         if (handle.IsInvalid)

@@ -147,16 +147,17 @@ public class LlamaContextTests
     [Fact]
     public void Decode_PastContextSize_ThrowsLlamaDecodeException()
     {
-        using var context = LlamaContext.Create(SharedModel.Instance, new LlamaContextOptions { ContextSize = 32, BatchSize = 32, Threads = 1 });
-        using var batch = new LlamaBatch(32);
-        for (var i = 0; i < 32; i++)
+        using var context = LlamaContext.Create(SharedModel.Instance, new LlamaContextOptions { ContextSize = 256, BatchSize = 256, Threads = 1 });
+        var size = context.ContextSize; // llama.cpp may round the requested size up
+        using var batch = new LlamaBatch(size);
+        for (var i = 0; i < size; i++)
         {
             batch.Add(new LlamaToken(65), new LlamaPos(i), Seq0, false);
         }
 
         context.Decode(batch);
         batch.Clear();
-        batch.Add(new LlamaToken(65), new LlamaPos(32), Seq0, true);
+        batch.Add(new LlamaToken(65), new LlamaPos(size), Seq0, true);
         var e = Assert.Throws<LlamaDecodeException>(() => context.Decode(batch));
         Assert.Contains("llama_decode returned", e.Message, StringComparison.Ordinal);
     }

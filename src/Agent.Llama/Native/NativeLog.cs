@@ -34,6 +34,14 @@ internal static unsafe class NativeLog
         s_logger = logger;
         NativeMethods.llama_log_set(&OnLog, null);
         NativeMethods.ggml_log_set(&OnLog, null);
+
+        // llama.cpp and ggml may still log while the process exits (static destructors run after the runtime is gone):
+        // route them back to stderr before that, so no native code calls into a runtime that is shutting down.
+        AppDomain.CurrentDomain.ProcessExit += static (_, _) =>
+        {
+            NativeMethods.llama_log_set(null, null);
+            NativeMethods.ggml_log_set(null, null);
+        };
     }
 
     /// <summary>Forgets earlier problems on this thread; call before a native call whose failure you will report.</summary>
