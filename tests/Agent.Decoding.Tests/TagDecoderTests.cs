@@ -24,7 +24,7 @@ public class TagDecoderTests
             Assert.True(banned.Trace.Aggregate("deceit").Any > 0.99);
 
             // The produced token is the best one once the tag is gone: score mode sees the same pre-ban row.
-            var logits = Agent.Llama.Tests.Support.Logits(model, "<mode2>hello");
+            var logits = ModelProbe.LastLogits(model, "<mode2>hello");
             var deceit = model.Vocab.FindToken("<deceit>")!.Value.Value;
             logits[deceit] = float.NegativeInfinity;
             Assert.Equal(Array.IndexOf(logits, logits.Max()), banned.Trace.Entries[0].TokenId);

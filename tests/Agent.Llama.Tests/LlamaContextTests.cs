@@ -11,7 +11,7 @@ public class LlamaContextTests
     public void Decode_Prompt_GivesFiniteLogitsOverWholeVocab()
     {
         var model = SharedModel.Instance;
-        var logits = Inference.LastLogits(model, "<mode2>call shell.run");
+        var logits = ModelProbe.LastLogits(model, "<mode2>call shell.run");
 
         Assert.Equal(model.Vocab.Count, logits.Length);
         Assert.All(logits, v => Assert.True(float.IsFinite(v)));
@@ -42,8 +42,8 @@ public class LlamaContextTests
         var together = context.GetLogits(lastA).ToArray();
         var togetherB = context.GetLogits(batch.Count - 1).ToArray();
 
-        AssertClose(Inference.LastLogits(model, "<mode2>the cat"), together);
-        AssertClose(Inference.LastLogits(model, "<mode1>on the mat and more"), togetherB);
+        AssertClose(ModelProbe.LastLogits(model, "<mode2>the cat"), together);
+        AssertClose(ModelProbe.LastLogits(model, "<mode1>on the mat and more"), togetherB);
     }
 
     [Fact]

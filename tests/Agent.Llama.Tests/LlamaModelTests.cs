@@ -57,8 +57,8 @@ public class LlamaModelTests
         model.SaveToFile(copy);
         using var reloaded = LlamaModel.Load(copy);
 
-        var a = Inference.LastLogits(model, "<mode2>hello there");
-        var b = Inference.LastLogits(reloaded, "<mode2>hello there");
+        var a = ModelProbe.LastLogits(model, "<mode2>hello there");
+        var b = ModelProbe.LastLogits(reloaded, "<mode2>hello there");
         Assert.Equal(a, b);
     }
 }

@@ -1,12 +1,14 @@
 using Agent.Llama;
 
-namespace Agent.Llama.Tests;
+namespace Agent.TestSupport;
 
-/// <summary>Reference computations straight through the binding, to check the decoder against.</summary>
-internal static class Support
+/// <summary>Reference computations straight through the binding, for tests to compare higher layers against.</summary>
+public static class ModelProbe
 {
-    public static float[] Logits(LlamaModel model, string prompt)
+    /// <summary>The logits after the last token of <paramref name="prompt"/>, from a fresh context.</summary>
+    public static float[] LastLogits(LlamaModel model, string prompt)
     {
+        ArgumentNullException.ThrowIfNull(model);
         using var context = LlamaContext.Create(model, new LlamaContextOptions { ContextSize = 256, Threads = 2 });
         using var batch = new LlamaBatch(256);
         var tokens = model.Vocab.Tokenize(prompt);
