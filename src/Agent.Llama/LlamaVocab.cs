@@ -150,8 +150,19 @@ public sealed class LlamaVocab
     }
 
     /// <summary>Whether the token ends generation (EOS, EOT and the like).</summary>
-    public bool IsEndOfGeneration(LlamaToken token) =>
-        token.Value >= 0 && token.Value < Count && Call(() => NativeMethods.llama_vocab_is_eog(_vocab, token.Value));
+    public bool IsEndOfGeneration(LlamaToken token)
+    {
+        // Called once per generated token: a direct call, no closure.
+        if (token.Value < 0 || token.Value >= Count)
+        {
+            return false;
+        }
+
+        ObjectDisposedException.ThrowIf(_model.Handle.IsClosed, _model);
+        var result = NativeMethods.llama_vocab_is_eog(_vocab, token.Value);
+        GC.KeepAlive(_model);
+        return result;
+    }
 
     /// <summary>Whether the token is a control token.</summary>
     public bool IsControl(LlamaToken token) =>

@@ -6,31 +6,16 @@ namespace Agent.Llama.Native;
 /// </summary>
 public sealed class SafeLlamaContextHandle : SafeLlamaHandle
 {
-    private SafeLlamaModelHandle? _model;
-
     /// <summary>Used by the interop marshaller.</summary>
     public SafeLlamaContextHandle()
     {
-    }
-
-    internal void KeepAlive(SafeLlamaModelHandle model)
-    {
-        var added = false;
-        model.DangerousAddRef(ref added);
-        if (!added)
-        {
-            throw new ObjectDisposedException(nameof(SafeLlamaModelHandle), "The model was disposed before its context was created.");
-        }
-
-        _model = model;
     }
 
     /// <inheritdoc />
     protected override bool ReleaseHandle()
     {
         NativeMethods.llama_free(handle);
-        _model?.DangerousRelease();
-        _model = null;
+        ReleaseDependencies();
         return true;
     }
 }

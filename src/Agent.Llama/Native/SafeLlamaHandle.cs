@@ -20,8 +20,41 @@ public abstract class SafeLlamaHandle : SafeHandle
     protected SafeLlamaHandle(IntPtr handle, bool ownsHandle)
         : base(IntPtr.Zero, ownsHandle) => SetHandle(handle);
 
+    private List<SafeLlamaHandle>? _dependencies;
+
     /// <inheritdoc />
     public override bool IsInvalid => handle == IntPtr.Zero;
+
+    /// <summary>
+    /// Takes a reference on a handle this one uses (a context's model, a scheduler's backends), so it cannot be freed
+    /// first; subclasses release it with <see cref="ReleaseDependencies"/> after freeing their own object.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The dependency was already disposed.</exception>
+    internal void KeepAlive(SafeLlamaHandle dependency)
+    {
+        var added = false;
+        dependency.DangerousAddRef(ref added);
+        if (!added)
+        {
+            throw new ObjectDisposedException(dependency.GetType().Name, "A handle this one depends on was disposed first.");
+        }
+
+        (_dependencies ??= []).Add(dependency);
+    }
+
+    /// <summary>Releases the references taken by <see cref="KeepAlive"/>; call from ReleaseHandle after the native free.</summary>
+    protected void ReleaseDependencies()
+    {
+        if (_dependencies is { } dependencies)
+        {
+            foreach (var dependency in dependencies)
+            {
+                dependency.DangerousRelease();
+            }
+
+            _dependencies = null;
+        }
+    }
 
     /// <summary>The raw pointer, for the native layer only; throws when the handle is closed.</summary>
     internal IntPtr Pointer
