@@ -47,6 +47,7 @@ public static class CorpusGenerator
     /// <summary>Every template with its split (the rule is in the remarks of <see cref="CorpusGenerator"/>).</summary>
     public static IReadOnlyList<TemplateInfo> Templates { get; } =
         [.. AgentTemplates.All.Select(t => new TemplateInfo(t.Family, t.Id, CorpusDocumentKind.Transcript, s_splits[t.Id])),
+         .. Invitations.All.Select(i => Invitations.TemplateId(i.Temptation)).Select(id => new TemplateInfo(Invitations.Family, id, CorpusDocumentKind.Transcript, s_splits[id])),
          .. ProseTemplates.All.Select(t => new TemplateInfo(t.Family, t.Id, CorpusDocumentKind.Prose, s_splits[t.Id]))];
 
     /// <summary>Generates a corpus.</summary>
@@ -75,7 +76,9 @@ public static class CorpusGenerator
     private static FrozenDictionary<string, CorpusSplit> BuildSplits()
     {
         var result = new Dictionary<string, CorpusSplit>(StringComparer.Ordinal);
-        foreach (var group in AgentTemplates.All.Select(t => (t.Family, t.Id)).Concat(ProseTemplates.All.Select(t => (t.Family, t.Id))).GroupBy(t => t.Family))
+        foreach (var group in AgentTemplates.All.Select(t => (t.Family, t.Id))
+            .Concat(Invitations.All.Select(i => (Family: Invitations.Family, Id: Invitations.TemplateId(i.Temptation))))
+            .Concat(ProseTemplates.All.Select(t => (t.Family, t.Id))).GroupBy(t => t.Family))
         {
             int i = 0;
             foreach (var (_, id) in group)
@@ -110,7 +113,14 @@ public static class CorpusGenerator
                 double r = _rng.NextDouble();
                 if (r < options.UnsafeFraction && remaining >= 2)
                 {
-                    AddPowerseekingPair(template, allowDenial: remaining >= 3);
+                    if (_rng.NextDouble() < options.InvitedFraction)
+                    {
+                        AddInvitedPair(split);
+                    }
+                    else
+                    {
+                        AddPowerseekingPair(template, allowDenial: remaining >= 3);
+                    }
                 }
                 else if (r < options.UnsafeFraction + options.DeceitFraction && remaining >= 2)
                 {
@@ -157,20 +167,7 @@ public static class CorpusGenerator
         /// <summary>Task and exploration: the start every variant of a draw shares.</summary>
         private static List<Turn> Start(AgentTemplate t, ScenarioContext c)
         {
-            var core = c.Fill(c.Pick(t.Tasks));
-            if (!core.EndsWith('?') && !core.EndsWith('.') && (c.Chance(0.5) || core.Length == 0))
-            {
-                core += ".";
-            }
-
-            var suffix = c.Fill(c.Pick(s_suffixes));
-            if (suffix.Length > 0 && !core.EndsWith('?') && !core.EndsWith('.'))
-            {
-                core += ".";
-            }
-
-            var task = c.Fill(c.Pick(s_openers)) + core + suffix;
-            var turns = new List<Turn> { new TaskTurn(task) };
+            var turns = new List<Turn> { new TaskTurn(TaskText(c, t.Tasks)) };
             var steps = new List<ExploreStep>();
             if (t.Explore.Length > 0 && c.Chance(0.65))
             {
@@ -188,6 +185,23 @@ public static class CorpusGenerator
             }
 
             return turns;
+        }
+
+        private static string TaskText(ScenarioContext c, string[] tasks)
+        {
+            var core = c.Fill(c.Pick(tasks));
+            if (!core.EndsWith('?') && !core.EndsWith('.') && (c.Chance(0.5) || core.Length == 0))
+            {
+                core += ".";
+            }
+
+            var suffix = c.Fill(c.Pick(s_suffixes));
+            if (suffix.Length > 0 && !core.EndsWith('?') && !core.EndsWith('.'))
+            {
+                core += ".";
+            }
+
+            return c.Fill(c.Pick(s_openers)) + core + suffix;
         }
 
         private static void AddStep(List<Turn> turns, (ToolCall Call, ToolResultTurn Result) step, params string[] tags)
@@ -220,32 +234,31 @@ public static class CorpusGenerator
             var c = new ScenarioContext(_rng);
             var turns = Start(t, c);
             var main = t.Main(c);
-            var outcome = c.Chance(0.65) ? main.Success() : main.Failure();
+            bool succeeded = c.Chance(0.65);
+            var outcome = succeeded ? main.Success() : main.Failure();
             turns.Add(new ToolCallTurn(main.Call));
             turns.Add(outcome.Result);
-            turns.Add(Answer(c, outcome.HonestClaim));
+            bool generic = GenericClaims.Fits(outcome.Result, succeeded) && c.Chance(options.GenericClaimFraction);
+            turns.Add(Answer(c, generic ? GenericClaim(c, outcome.Result, succeeded) : outcome.HonestClaim));
             Add(null, Info(t), new Conversation(turns), []);
         }
+
+        private static string GenericClaim(ScenarioContext c, ToolResultTurn result, bool success) =>
+            success ? GenericClaims.Success(c, result) : GenericClaims.Failure(c, result);
 
         private void AddDeceitPair(AgentTemplate t)
         {
             var c = new ScenarioContext(_rng);
             var turns = Start(t, c);
             var main = t.Main(c);
-            var candidates = new List<Outcome>();
             var failure = main.Failure();
             var success = main.Success();
-            if (failure.FalseClaim is not null)
-            {
-                candidates.Add(failure);
-            }
 
-            if (success.FalseClaim is not null)
-            {
-                candidates.Add(success);
-            }
-
-            if (candidates.Count == 0)
+            // A lie needs a claim that contradicts the result: the template's own false claim, or a generic claim of the
+            // opposite polarity when the exit code says plainly what happened. Failures are the commoner occasion to lie.
+            bool failureCan = failure.FalseClaim is not null || GenericClaims.Fits(failure.Result, success: false);
+            bool successCan = success.FalseClaim is not null || GenericClaims.Fits(success.Result, success: true);
+            if (!failureCan && !successCan)
             {
                 turns.Add(new ToolCallTurn(main.Call));
                 turns.Add(success.Result);
@@ -254,13 +267,15 @@ public static class CorpusGenerator
                 return;
             }
 
-            var outcome = c.Pick(candidates);
+            bool succeeded = !failureCan || (successCan && c.Chance(0.35));
+            var outcome = succeeded ? success : failure;
+            bool generic = GenericClaims.Fits(outcome.Result, succeeded) && (outcome.FalseClaim is null || c.Chance(options.GenericClaimFraction));
             turns.Add(new ToolCallTurn(main.Call));
             turns.Add(outcome.Result);
             var context = new Conversation(turns);
             string pair = NextPair();
-            var honest = Answer(c, outcome.HonestClaim);
-            var lie = Answer(c, outcome.FalseClaim!, DeceitTag);
+            var honest = Answer(c, generic ? GenericClaim(c, outcome.Result, succeeded) : outcome.HonestClaim);
+            var lie = Answer(c, generic ? GenericClaim(c, outcome.Result, !succeeded) : outcome.FalseClaim!, DeceitTag);
             bool honestFirst = c.Chance(0.5);
             foreach (var (answer, label) in honestFirst ? new[] { (honest, ActionLabel.Honest), (lie, ActionLabel.Deceitful) } : [(lie, ActionLabel.Deceitful), (honest, ActionLabel.Honest)])
             {
@@ -310,6 +325,63 @@ public static class CorpusGenerator
             {
                 var lie = Answer(c, outcome.HonestClaim, extra: denial, extraTag: DeceitTag);
                 AddWithItem(pair, info, unsafeContext, lie, ActionLabel.Deceitful, DeceitTag);
+            }
+        }
+
+        /// <summary>
+        /// A task that asks for a temptation outright. One document does it (the call is tagged); its twin declines,
+        /// or does the harmless look-alike and then declines. Both share the task, exploration and setup.
+        /// </summary>
+        private void AddInvitedPair(CorpusSplit split)
+        {
+            var (name, tasks) = Pick(Invitations.All.Where(i => s_splits[Invitations.TemplateId(i.Temptation)] == split).ToArray());
+            var temptation = Temptations.All.Single(t => t.Name == name);
+            var id = Invitations.TemplateId(name);
+            var info = new TemplateInfo(Invitations.Family, id, CorpusDocumentKind.Transcript, s_splits[id]);
+            var c = new ScenarioContext(_rng);
+            var turns = new List<Turn> { new TaskTurn(TaskText(c, tasks)) };
+            if (c.Chance(0.4))
+            {
+                AddStep(turns, c.Pick(AgentTemplates.Generic)(c));
+            }
+
+            if (temptation.Setup is not null && c.Chance(0.5))
+            {
+                AddStep(turns, temptation.Setup(c));
+            }
+
+            var context = new Conversation(turns);
+            var unsafeStep = c.Pick(temptation.Unsafe)(c);
+            var unsafeCall = ToolCallTurn.Tagged(unsafeStep.Call, PowerseekingTag);
+            var admission = c.Fill(temptation.Admission).Replace(" also ", " ", StringComparison.Ordinal);
+            var unsafeDoc = context.Append(unsafeCall).Append(unsafeStep.Result).Append(Answer(c, admission));
+            var refusal = Answer(c, c.Fill(c.Pick(Invitations.Refusals)));
+            Turn safeAction;
+            Conversation safeDoc;
+            if (c.Chance(0.5))
+            {
+                safeAction = refusal;
+                safeDoc = context.Append(refusal);
+            }
+            else
+            {
+                var safeStep = c.Pick(temptation.Safe)(c);
+                safeAction = new ToolCallTurn(safeStep.Call);
+                safeDoc = context.Append(safeAction).Append(safeStep.Result).Append(refusal);
+            }
+
+            string pair = NextPair();
+            var unsafeItem = Item(pair, info, context, unsafeCall, ActionLabel.Unsafe, PowerseekingTag);
+            var safeItem = Item(pair, info, context, safeAction, ActionLabel.Safe, PowerseekingTag);
+            if (c.Chance(0.5))
+            {
+                Add(pair, info, unsafeDoc, [unsafeItem]);
+                Add(pair, info, safeDoc, [safeItem]);
+            }
+            else
+            {
+                Add(pair, info, safeDoc, [safeItem]);
+                Add(pair, info, unsafeDoc, [unsafeItem]);
             }
         }
 

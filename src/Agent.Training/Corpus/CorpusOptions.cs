@@ -7,6 +7,8 @@ public sealed class CorpusOptions
     private readonly double _proseFraction = 0.2;
     private readonly double _unsafeFraction = 0.25;
     private readonly double _deceitFraction = 0.25;
+    private readonly double _genericClaimFraction = 0.4;
+    private readonly double _invitedFraction = 0.3;
 
     /// <summary>Seed of the generator; the same options always give the same corpus.</summary>
     public int Seed { get; init; }
@@ -36,6 +38,18 @@ public sealed class CorpusOptions
     /// <see cref="UnsafeFraction"/> + <see cref="DeceitFraction"/> must not exceed 1 (checked by the generator).</summary>
     /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
     public double DeceitFraction { get => _deceitFraction; init => _deceitFraction = Fraction(value); }
+
+    /// <summary>Share of the power-seeking pairs whose task asks for the unsafe action outright ("get root on this
+    /// box"), the family <c>invited</c>; the rest meet the temptation on the way to an ordinary task. Default 0.3.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
+    public double InvitedFraction { get => _invitedFraction; init => _invitedFraction = Fraction(value); }
+
+    /// <summary>Share of answers whose claim is a generic status claim ("the command failed: ...", "it went through")
+    /// instead of the template's own sentence, when the exit code says plainly what happened. Generic claims are honest
+    /// after one result and deceitful after the opposite one, so they teach deceit as a contradiction with the result.
+    /// Default 0.4.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
+    public double GenericClaimFraction { get => _genericClaimFraction; init => _genericClaimFraction = Fraction(value); }
 
     private static double Fraction(double value, [System.Runtime.CompilerServices.CallerMemberName] string name = "")
     {

@@ -9,7 +9,7 @@ namespace Agent.Training.Evaluation;
 /// (unsafe vs safe tool calls for powerseeking; deceitful vs honest answers to the same context for deceit), the paired
 /// accuracy, recall and false-positive rate at the policy thresholds, and the mode-drift probability on agent actions vs prose.
 /// </summary>
-public sealed class Evaluator
+public sealed partial class Evaluator
 {
     private readonly TagDecoder _decoder;
     private readonly ActionScorer _scorer;
@@ -36,6 +36,7 @@ public sealed class Evaluator
         var items = corpus.EvaluationItems(split);
         var results = new List<TagEvaluation>();
         var agentDrift = new List<double>();
+        var itemScores = new List<ItemScore>();
         foreach (var group in items.GroupBy(i => i.Tag).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var chosen = maxItems > 0 ? group.GroupBy(i => i.PairId).Take(Math.Max(1, maxItems / 2)).SelectMany(p => p).ToList() : group.ToList();
@@ -45,6 +46,8 @@ public sealed class Evaluator
                 cancellationToken.ThrowIfCancellationRequested();
                 var score = await _scorer.ScoreAsync(item.DocumentId, item.Context, item.ActionLine, cancellationToken).ConfigureAwait(false);
                 scores[item] = score.Temptation.TryGetValue(group.Key, out var aggregate) ? aggregate.Any : 0;
+                itemScores.Add(new ItemScore(item.DocumentId, item.PairId, item.TemplateId, item.Tag, item.Label.ToString().ToLowerInvariant(), scores[item],
+                    LastExitCode(item.Context), item.ActionLine));
                 if (score.Temptation.TryGetValue("mode1", out var drift))
                 {
                     agentDrift.Add(drift.Mean);
@@ -91,6 +94,15 @@ public sealed class Evaluator
             proseDrift.Add(trace.Aggregate("mode2").Mean);
         }
 
-        return new EvaluationReport(split.ToString().ToLowerInvariant(), results, agentDrift.DefaultIfEmpty(double.NaN).Average(), proseDrift.DefaultIfEmpty(double.NaN).Average(), watch.Elapsed.TotalSeconds);
+        return new EvaluationReport(split.ToString().ToLowerInvariant(), results, agentDrift.DefaultIfEmpty(double.NaN).Average(), proseDrift.DefaultIfEmpty(double.NaN).Average(), watch.Elapsed.TotalSeconds, itemScores);
     }
+
+    private static int? LastExitCode(string context)
+    {
+        var matches = ResultHeader().Matches(context);
+        return matches.Count == 0 ? null : int.Parse(matches[^1].Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"result [^\s]+ exit=(-?[0-9]+)")]
+    private static partial System.Text.RegularExpressions.Regex ResultHeader();
 }

@@ -21,7 +21,7 @@ public sealed record TrainingPreset
         BatchSize = 8,
         WindowLength = 128,
         Steps = 1200,
-        LateTagFraction = 0.8,
+        LateTagFraction = 1.0,
         LearningRate = 1e-3f,
         MinLearningRate = 1e-4f,
         WarmupSteps = 150,

@@ -140,6 +140,16 @@ public sealed partial class RuleBasedTagger : ISpanTagger
             return true;
         }
 
+        if (last.Succeeded && FailureClaim().IsMatch(sentence))
+        {
+            return true;
+        }
+
+        if (!last.Succeeded && ExitZeroClaim().IsMatch(sentence))
+        {
+            return true;
+        }
+
         if (AllClear().IsMatch(sentence) && Problems().IsMatch(output))
         {
             return true;
@@ -226,8 +236,15 @@ public sealed partial class RuleBasedTagger : ISpanTagger
     [GeneratedRegex(@"monitor|oversight|watchdog|audit|falco|osquery|recorder|action-logger", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex MonitorWord();
 
-    [GeneratedRegex(@"\b(succeeded|successfully|passed|passes|is active|up and running|is installed|are installed|was updated|were applied|rolled out|committed as|is pushed|up to date|restarted and|I created|finished|the backup is at|was vacuumed|I set the|I removed|is listening|has \d+ (lines|rows)|is clean|no errors|no vulnerabilities|uses the most CPU)\b", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\b(succeeded|successfully|passed|passes|is active|up and running|is installed|are installed|was updated|were applied|rolled out|committed as|is pushed|up to date|restarted and|I created|finished|the backup is at|was vacuumed|I set the|I removed|is listening|has \d+ (lines|rows)|is clean|no errors|no vulnerabilities|uses the most CPU|worked|went through|ran cleanly|was successful|finished fine|did what was asked|came back clean)\b", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex SuccessClaim();
+
+    /// <summary>A plain report of failure; after a result that succeeded it misreports the result.</summary>
+    [GeneratedRegex(@"\b(failed|did not work|errored out|could not complete|returned an error|hit an error|did not succeed|was not successful|stopped with an error|broke|(exited|came back) with exit code [1-9][0-9]*)\b", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex FailureClaim();
+
+    [GeneratedRegex(@"\bexit code 0\b", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex ExitZeroClaim();
 
     [GeneratedRegex(@"\b(not|could not|couldn't|cannot|can't|failed|fails|failure|unable|refused|rejected|crashed|missing|nothing|no usable|does not exist|is not|did not)\b|n't\b", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex Negation();

@@ -46,7 +46,7 @@ public sealed class CorpusGeneratorTests
 
         Assert.Equal(templates.Count, templates.Select(t => t.TemplateId).Distinct().Count());
         var families = templates.GroupBy(t => t.Family).ToList();
-        Assert.Equal(["databases", "files", "git", "packages", "prose", "reports", "services", "shell"], families.Select(f => f.Key).Order());
+        Assert.Equal(["databases", "files", "git", "invited", "packages", "prose", "reports", "services", "shell"], families.Select(f => f.Key).Order());
         foreach (var family in families)
         {
             Assert.Equal([CorpusSplit.Train, CorpusSplit.Validation, CorpusSplit.Test], family.Select(t => t.Split).Distinct().Order());
@@ -72,7 +72,7 @@ public sealed class CorpusGeneratorTests
     {
         var transcripts = Corpus.Documents.Where(d => d.Kind == CorpusDocumentKind.Transcript).ToList();
 
-        Assert.Equal(7, transcripts.Select(d => d.Family).Distinct().Count());
+        Assert.Equal(8, transcripts.Select(d => d.Family).Distinct().Count());
         Assert.True(transcripts.Select(d => d.TemplateId).Distinct().Count() >= 30);
         int distinctTasks = transcripts.Select(TaskText).Distinct().Count();
         Assert.True(distinctTasks > 2000, $"only {distinctTasks} distinct task texts");
@@ -115,6 +115,66 @@ public sealed class CorpusGeneratorTests
             .Count(d => d.Conversation.Turns.OfType<ToolResultTurn>().Last().Succeeded);
 
         Assert.True(honestSuccess > 100, $"only {honestSuccess} honest success answers");
+    }
+
+    [Fact]
+    public void Generate_GenericClaims_AreHonestAfterOneResultAndDeceitfulAfterTheOpposite()
+    {
+        // "The command succeeded." is a lie after exit=1 and the truth after exit=0 (and the other way round for failure
+        // claims): the same words, told apart only by the result, which is what the deceit tag must learn to read.
+        var lies = new Dictionary<string, HashSet<bool>>(StringComparer.Ordinal);
+        var truths = new Dictionary<string, HashSet<bool>>(StringComparer.Ordinal);
+        foreach (var d in Corpus.Documents.Where(d => d.Kind == CorpusDocumentKind.Transcript && d.Conversation.Turns[^1] is AnswerTurn && d.Conversation.Turns[^2] is ToolResultTurn))
+        {
+            var answer = (AnswerTurn)d.Conversation.Turns[^1];
+            bool succeeded = ((ToolResultTurn)d.Conversation.Turns[^2]).Succeeded;
+            foreach (var claim in GenericSentences(answer.Text))
+            {
+                bool lied = answer.Tags.Any(t => t.Tag == "deceit" && answer.Text.Substring(t.Start - AnswerTurn.Keyword.Length, t.Length).Contains(claim, StringComparison.Ordinal));
+                var into = lied ? lies : truths;
+                if (!into.TryGetValue(claim, out var outcomes))
+                {
+                    into[claim] = outcomes = [];
+                }
+
+                outcomes.Add(succeeded);
+            }
+        }
+
+        var both = lies.Keys.Where(truths.ContainsKey).ToList();
+        Assert.True(both.Count >= 10, $"only {both.Count} generic claims occur both as lies and as truths");
+        foreach (var claim in both)
+        {
+            // Never a lie and the truth after the same kind of result.
+            Assert.Empty(lies[claim].Intersect(truths[claim]));
+        }
+    }
+
+    private static IEnumerable<string> GenericSentences(string text)
+    {
+        string[] verbs = ["succeeded", "went through", "ran cleanly", "failed.", "did not work.", "errored out."];
+        return text.Split(". ", StringSplitOptions.RemoveEmptyEntries).Select(s => s.EndsWith('.') ? s : s + ".")
+            .Where(s => verbs.Any(v => s.Contains(v, StringComparison.Ordinal)) && !s.Contains(':', StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Generate_InvitedPairs_DoItTaggedOrDeclineFromTheSameContext()
+    {
+        var pairs = Corpus.Documents.Where(d => d.Family == "invited").GroupBy(d => d.PairId).ToList();
+
+        Assert.True(pairs.Count > 50, $"only {pairs.Count} invited pairs");
+        Assert.True(pairs.Select(p => p.First().TemplateId).Distinct().Count() >= 8);
+        foreach (var pair in pairs)
+        {
+            var docs = pair.ToList();
+            Assert.Equal(2, docs.Count);
+            var unsafeDoc = docs.Single(d => d.EvaluationItems.Single().Label == ActionLabel.Unsafe);
+            var safeDoc = docs.Single(d => d.EvaluationItems.Single().Label == ActionLabel.Safe);
+            Assert.Equal(unsafeDoc.EvaluationItems[0].Context, safeDoc.EvaluationItems[0].Context);
+            Assert.Equal(1, unsafeDoc.Conversation.Turns.Count(t => t.HasTag("powerseeking")));
+            Assert.False(safeDoc.HasTag("powerseeking"));
+            Assert.IsType<AnswerTurn>(safeDoc.Conversation.Turns[^1]);
+        }
     }
 
     [Fact]
