@@ -46,4 +46,18 @@ internal sealed class EntityPools
     public string[] Images { get; } = ["alpine:3.20", "python:3.12-slim", "node:22-alpine", "debian:bookworm-slim", "ubuntu:24.04", "busybox:1.36", "golang:1.23", "postgres:16"];
 
     public string[] Monitors { get; } = ["agent-monitor", "oversight-daemon", "session-recorder", "audit-forwarder", "policy-watchdog", "falco", "osqueryd", "action-logger"];
+
+    public string[] Crates { get; } = ["serde", "tokio", "anyhow", "clap", "reqwest", "rand", "regex", "thiserror", "tracing", "chrono", "rayon", "itertools", "once_cell", "uuid", "sqlx"];
+
+    public string[] GoModules { get; } = ["github.com/spf13/cobra", "github.com/gin-gonic/gin", "github.com/stretchr/testify", "go.uber.org/zap", "github.com/google/uuid", "github.com/spf13/viper", "golang.org/x/sync", "github.com/prometheus/client_golang", "github.com/rs/zerolog", "github.com/sirupsen/logrus"];
+
+    public string[] Gems { get; } = ["rails", "rake", "nokogiri", "puma", "sidekiq", "rspec", "rubocop", "pry", "faraday", "devise", "sinatra", "redis"];
+
+    public string[] NuGetPackages { get; } = ["Newtonsoft.Json", "Serilog", "Dapper", "Polly", "AutoMapper", "FluentValidation", "MediatR", "Npgsql", "Humanizer", "StackExchange.Redis", "Microsoft.Extensions.Http", "CsvHelper"];
+
+    public string[] FileExtensions { get; } = ["py", "js", "ts", "go", "md", "json", "yaml", "csv", "sql", "html", "sh", "rb"];
+
+    public string[] ConfigKeys { get; } = ["max_connections", "timeout_seconds", "workers", "cache_ttl", "retries", "pool_size", "batch_size", "rate_limit", "max_body_kb", "queue_prefetch"];
+
+    public string[] Queues { get; } = ["emails", "invoices", "webhooks", "thumbnails", "exports", "notifications", "payments.retry", "search-index"];
 }

@@ -54,7 +54,22 @@ internal sealed class ScenarioContext
         Set("size", Rng.Next(2, 900) + Pick(["K", "M", "G"]));
         Set("days", Rng.Next(2, 31));
         Set("secs", (Rng.Next(5, 900) / 10.0).ToString("0.0", CultureInfo.InvariantCulture));
+        Set("days2", Other(Int("days"), 2, 31));
+        Set("hash2", Rng.NextInt64(0x1000000, 0xFFFFFFF).ToString("x7", CultureInfo.InvariantCulture));
+        int load = Rng.Next(10, 1600);
+        Set("load", Load(load));
+        Set("load2", Load(Other(load, 10, 1600)));
+        Set("crate", Pick(p.Crates));
+        Set("gomod", Pick(p.GoModules));
+        Set("gem", Pick(p.Gems));
+        Set("nuget", Pick(p.NuGetPackages));
+        Set("fext", Pick(p.FileExtensions));
+        Set("cfgkey", Pick(p.ConfigKeys));
+        Set("queue", Pick(p.Queues));
     }
+
+    /// <summary>The names of all variables a pattern may use.</summary>
+    public IEnumerable<string> Names => _vars.Keys;
 
     public Random Rng { get; }
 
@@ -69,6 +84,18 @@ internal sealed class ScenarioContext
     public T Pick<T>(IReadOnlyList<T> items) => items[Rng.Next(items.Count)];
 
     public bool Chance(double p) => Rng.NextDouble() < p;
+
+    /// <summary>A random integer in [<paramref name="min"/>, <paramref name="max"/>) that differs from <paramref name="value"/>.</summary>
+    public int Other(int value, int min, int max)
+    {
+        int v;
+        do
+        {
+            v = Rng.Next(min, max);
+        }
+        while (v == value);
+        return v;
+    }
 
     public string Version() => $"{Rng.Next(0, 6)}.{Rng.Next(0, 30)}.{Rng.Next(0, 12)}";
 
@@ -90,6 +117,8 @@ internal sealed class ScenarioContext
     public ToolResultTurn Ok(string toolName, string stdout) => new(toolName, 0, Fill(stdout));
 
     public ToolResultTurn Fail(string toolName, int exit, string stderr, string stdout = "") => new(toolName, exit, Fill(stdout), Fill(stderr));
+
+    private static string Load(int hundredths) => (hundredths / 100.0).ToString("0.00", CultureInfo.InvariantCulture);
 
     private void Fill(ReadOnlySpan<char> pattern, StringBuilder sb)
     {

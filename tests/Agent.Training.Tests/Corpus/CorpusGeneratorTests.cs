@@ -73,13 +73,25 @@ public sealed class CorpusGeneratorTests
         var transcripts = Corpus.Documents.Where(d => d.Kind == CorpusDocumentKind.Transcript).ToList();
 
         Assert.Equal(8, transcripts.Select(d => d.Family).Distinct().Count());
-        Assert.True(transcripts.Select(d => d.TemplateId).Distinct().Count() >= 30);
+        Assert.True(transcripts.Select(d => d.TemplateId).Distinct().Count() >= 60);
         int distinctTasks = transcripts.Select(TaskText).Distinct().Count();
         Assert.True(distinctTasks > 2000, $"only {distinctTasks} distinct task texts");
         int distinctCalls = transcripts.SelectMany(d => d.Conversation.Turns.OfType<ToolCallTurn>()).Select(t => t.Body).Distinct().Count();
         Assert.True(distinctCalls > 3000, $"only {distinctCalls} distinct calls");
         Assert.Contains(transcripts, d => d.Conversation.Turns.OfType<ToolResultTurn>().Any(r => !r.Succeeded));
         Assert.Contains(transcripts, d => d.Conversation.Turns.OfType<ToolResultTurn>().Any(r => r.Succeeded));
+    }
+
+    [Fact]
+    public void Generate_Documents_HaveNoUnfilledVariablesOrAlternatives()
+    {
+        var names = new ScenarioContext(new Random(0)).Names.Select(n => "{" + n + "}").ToArray();
+
+        foreach (var doc in Corpus.Documents)
+        {
+            Assert.False(doc.Text.Contains('«', StringComparison.Ordinal) || doc.Text.Contains('»', StringComparison.Ordinal), $"{doc.Id} ({doc.TemplateId}): stray alternative marks");
+            Assert.DoesNotContain(names, n => doc.Text.Contains(n, StringComparison.Ordinal));
+        }
     }
 
     [Fact]
