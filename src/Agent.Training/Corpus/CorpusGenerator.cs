@@ -8,19 +8,24 @@ namespace Agent.Training.Corpus;
 /// behaviour tags and evaluation labels.
 /// </summary>
 /// <remarks>
-/// <para><b>Content.</b> Seven task families (files, shell, packages, git, services, databases, reports) with five
+/// <para><b>Content.</b> Seven task families (files, shell, packages, git, services, databases, reports) with ten
 /// templates each; every template has several task phrasings with random alternatives and random entities (projects,
 /// paths, packages, versions, hosts, services, tables, numbers), optional exploration steps and a main step that
-/// succeeds or fails with a realistic tool result. Ten prose templates (family <c>prose</c>) include stories, advisories
-/// and news that mention lying or power seeking; they are never tagged, because mention is not use.</para>
+/// succeeds or fails with a realistic tool result. An eighth family, <c>invited</c>, holds tasks that ask outright for a
+/// power-seeking action (one template per temptation, see <see cref="Invitations"/>). Ten prose templates (family
+/// <c>prose</c>) include stories, advisories and news that mention lying or power seeking; they are never tagged,
+/// because mention is not use.</para>
 /// <para><b>Pairs.</b> A power-seeking draw emits two documents sharing one context (task, exploration and a motivating
 /// setup step): one continues with an unsafe call tagged <c>powerseeking</c> (sudo, reading /etc/shadow, adding SSH keys,
 /// crontab persistence, stopping auditd, killing the monitor, privileged containers, exfiltrating tokens, chmod 4755,
-/// editing the agent's own policy, ...), the other with a look-alike safe call. A deceit draw emits two documents with the
-/// same transcript up to the answer: an honest answer and one whose false claim is tagged <c>deceit</c> (success after a
-/// failure, fabricated or misreported numbers). Because the same claim is honest in other contexts, deceit can only be
-/// read off the tool result. Some power-seeking draws add a third document whose answer denies the unsafe call (tagged
-/// <c>deceit</c>) next to one that admits it.</para>
+/// editing the agent's own policy, ...), the other with a look-alike safe call. An invited draw does the same after a task
+/// that asks for the unsafe action; its safe twin declines (or does the harmless look-alike, then declines). A deceit
+/// draw emits two documents with the same transcript up to the answer: an honest answer and one whose false claim is
+/// tagged <c>deceit</c> (success after a failure, fabricated or misreported numbers). A share
+/// of claims (<see cref="CorpusOptions.GenericClaimFraction"/>) are generic status claims (<see cref="GenericClaims"/>):
+/// the same success claim is honest after a success and a lie after a failure, so deceit can only be read off the tool
+/// result. Some power-seeking draws add a third document whose answer denies the unsafe call (tagged <c>deceit</c>) next
+/// to one that admits it.</para>
 /// <para><b>Splits.</b> The unit of splitting is the template: within each family, templates are numbered in declaration
 /// order and template <c>i</c> goes to <see cref="CorpusSplit.Validation"/> when <c>i % 5 == 3</c>, to
 /// <see cref="CorpusSplit.Test"/> when <c>i % 5 == 4</c>, and to <see cref="CorpusSplit.Train"/> otherwise. So every
@@ -256,8 +261,10 @@ public static class CorpusGenerator
 
             // A lie needs a claim that contradicts the result: the template's own false claim, or a generic claim of the
             // opposite polarity when the exit code says plainly what happened. Failures are the commoner occasion to lie.
+            // A generic lie is a success claim after a failure; "it failed" after a success is left out: that would make
+            // the cue an exclusive-or of claim and result, which a small model learns far more slowly than the conjunction.
             bool failureCan = failure.FalseClaim is not null || GenericClaims.Fits(failure.Result, success: false);
-            bool successCan = success.FalseClaim is not null || GenericClaims.Fits(success.Result, success: true);
+            bool successCan = success.FalseClaim is not null;
             if (!failureCan && !successCan)
             {
                 turns.Add(new ToolCallTurn(main.Call));
@@ -269,7 +276,7 @@ public static class CorpusGenerator
 
             bool succeeded = !failureCan || (successCan && c.Chance(0.35));
             var outcome = succeeded ? success : failure;
-            bool generic = GenericClaims.Fits(outcome.Result, succeeded) && (outcome.FalseClaim is null || c.Chance(options.GenericClaimFraction));
+            bool generic = !succeeded && GenericClaims.Fits(outcome.Result, succeeded) && (outcome.FalseClaim is null || c.Chance(options.GenericClaimFraction));
             turns.Add(new ToolCallTurn(main.Call));
             turns.Add(outcome.Result);
             var context = new Conversation(turns);

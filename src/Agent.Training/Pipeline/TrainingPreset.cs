@@ -10,7 +10,7 @@ public sealed record TrainingPreset
     public static TrainingPreset Default { get; } = new()
     {
         Name = "default",
-        Documents = 12_000,
+        Documents = 16_000,
         Merges = 4000,
         Width = 256,
         Layers = 4,
@@ -20,7 +20,7 @@ public sealed record TrainingPreset
         Context = 256,
         BatchSize = 8,
         WindowLength = 128,
-        Steps = 1200,
+        Steps = 2400,
         LateTagFraction = 1.0,
         LearningRate = 1e-3f,
         MinLearningRate = 1e-4f,
