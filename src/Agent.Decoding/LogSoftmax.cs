@@ -74,6 +74,7 @@ public static class LogSoftmax
     }
 
     /// <summary>The largest value (NaN ignored unless the row has nothing else) and the index of its first occurrence.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // SIMD loops: optimised from the first call, never tier-0
     private static float MaxWithIndex(ReadOnlySpan<float> x, out int index)
     {
         ref var start = ref MemoryMarshal.GetReference(x);
@@ -150,6 +151,7 @@ public static class LogSoftmax
     }
 
     /// <summary>sum(exp(x - max)) in one read-only pass, the terms added in double precision.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumExp(ReadOnlySpan<float> x, float max)
     {
         ref var start = ref MemoryMarshal.GetReference(x);
