@@ -24,6 +24,9 @@ public sealed class DecoderOptions
     /// <summary>Spare sequences for multi-token tag lookahead.</summary>
     public int LookaheadSequences { get => _lookaheadSequences; set => _lookaheadSequences = Check(value, 1, 64, nameof(LookaheadSequences)); }
 
+    /// <summary>Time each phase of a step (see <see cref="TagDecoder.TakeProfile"/>); costs two clock reads per phase.</summary>
+    public bool CollectProfile { get; set; }
+
     private static int Check(int value, int min, int max, string name) =>
         value < min || value > max ? throw new ArgumentOutOfRangeException(name, value, $"{name} must be between {min} and {max}.") : value;
 }

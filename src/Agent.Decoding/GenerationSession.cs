@@ -24,6 +24,7 @@ public sealed class GenerationSession : IAsyncDisposable
     private TaskCompletionSource<bool>? _waiter;
     private int _reading;
     private float[]? _mask;
+    private char[] _chars = new char[16];
 
     internal GenerationSession(TagDecoder decoder, GenerationRequest request, string effectivePrompt, LlamaToken[] promptTokens)
     {
@@ -102,9 +103,27 @@ public sealed class GenerationSession : IAsyncDisposable
 
     internal Dictionary<int, HashSet<int>> Exclusions { get; } = [];
 
+    /// <summary>This step's logit edits (token to new logit): bans, biases, exclusions. Reused from step to step.</summary>
+    internal Dictionary<int, float> Edits { get; } = [];
+
+    /// <summary>The logits before their edits, when the row was copied and masked (sampling). Reused from step to step.</summary>
+    internal Dictionary<int, float> Originals { get; } = [];
+
     internal bool Wants { get; private set; }
 
     internal bool Finished => StopReason != StopReason.None;
+
+    /// <summary>Whether a token is ready for the reader or the session finished.</summary>
+    internal bool HasNews
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _ready.Count > 0 || Finished;
+            }
+        }
+    }
 
     /// <summary>Replaces the constraints; the next token is decoded under the new ones.</summary>
     /// <exception cref="UnknownTagException">The new constraints name a tag that is not configured.</exception>
@@ -183,6 +202,25 @@ public sealed class GenerationSession : IAsyncDisposable
                 {
                     return null;
                 }
+            }
+
+            // The only generation on the decoder: step it right here, no thread hand-off.
+            if (_decoder.TryStepInline(this))
+            {
+                continue;
+            }
+
+            lock (_gate)
+            {
+                if (_ready.TryDequeue(out var token))
+                {
+                    return token;
+                }
+
+                if (Finished)
+                {
+                    return null;
+                }
 
                 // Synchronous continuations: the reader's next demand is made on the decoder's thread, without a thread hop per
                 // token (see Wake, which hands the final completion to the thread pool instead).
@@ -223,9 +261,50 @@ public sealed class GenerationSession : IAsyncDisposable
     /// <summary>Turns a token's bytes into text, carrying an incomplete UTF-8 character over to the next token.</summary>
     internal string DecodeText(byte[] bytes)
     {
-        var chars = new char[Encoding.UTF8.GetMaxCharCount(bytes.Length) + 2];
-        var n = _utf8.GetChars(bytes, 0, bytes.Length, chars, 0, flush: false);
-        return new string(chars, 0, n);
+        var needed = Encoding.UTF8.GetMaxCharCount(bytes.Length) + 2;
+        if (_chars.Length < needed)
+        {
+            _chars = new char[needed];
+        }
+
+        var n = _utf8.GetChars(bytes, 0, bytes.Length, _chars, 0, flush: false);
+        return n == 0 ? string.Empty : new string(_chars, 0, n);
+    }
+
+    /// <summary>
+    /// Whether the last <paramref name="tailLength"/> characters of the text so far, followed by <paramref name="pending"/>,
+    /// end with <paramref name="suffix"/> (what <c>TextTail(tailLength) + pending</c> would say, without building it).
+    /// </summary>
+    internal bool TextEndsWith(string pending, string suffix, int tailLength)
+    {
+        lock (_gate)
+        {
+            var fromText = suffix.Length - pending.Length;
+            if (fromText > Math.Min(tailLength, _text.Length))
+            {
+                return false;
+            }
+
+            if (fromText <= 0)
+            {
+                return pending.EndsWith(suffix, StringComparison.Ordinal);
+            }
+
+            if (!suffix.AsSpan(fromText).SequenceEqual(pending))
+            {
+                return false;
+            }
+
+            for (var k = 1; k <= fromText; k++)
+            {
+                if (_text[^k] != suffix[fromText - k])
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
     }
 
     /// <summary>The session's reusable masked-logits row.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Agent.Llama;
 
 namespace Agent.Decoding;
@@ -18,6 +19,7 @@ public sealed class TagDecoder : IDisposable
     private readonly LlamaContext _context;
     private readonly DecoderOptions _options;
     private readonly Lock _gate = new();
+    private readonly Lock _engine = new(); // held by whoever touches the context: the loop, or a reader stepping inline
     private readonly HashSet<GenerationSession> _demands = [];
     private readonly Queue<GenerationSession> _waiting = new();
     private readonly Queue<GenerationSession> _releases = new();
@@ -30,9 +32,16 @@ public sealed class TagDecoder : IDisposable
     private readonly ResolvedTag[] _multiTokenTags;
     private readonly int _scoreSequence;
     private readonly int _firstSpareSequence;
-    private readonly float[] _scratch;
+    private readonly byte[]?[] _pieces;
     private readonly LlamaBatch _batch;
     private readonly Dictionary<GenerationSession, LlamaSamplerChain> _samplers = [];
+    private readonly PhaseClock _clock;
+    private static readonly List<IReadOnlyList<LlamaToken>> NoSequences = [];
+    private readonly List<GenerationSession> _inline = [null!];
+    private readonly List<GenerationSession> _ready = [];
+    private readonly List<GenerationSession> _finishedDemands = [];
+    private readonly Dictionary<GenerationSession, int> _logitIndex = [];
+    private readonly List<Prepared> _prepared = [];
     private Exception? _fault;
     private bool _disposeOnExit;
 
@@ -51,8 +60,9 @@ public sealed class TagDecoder : IDisposable
             _freeSequences.Push(s);
         }
 
-        _scratch = new float[model.Vocab.Count];
+        _pieces = new byte[]?[model.Vocab.Count];
         _batch = new LlamaBatch(options.BatchSize);
+        _clock = new PhaseClock(options.CollectProfile);
         _loop = new Thread(Run) { IsBackground = true, Name = "tag-decoder" };
         _loop.Start();
     }
@@ -76,19 +86,29 @@ public sealed class TagDecoder : IDisposable
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tags);
         options ??= new DecoderOptions();
-        var sequences = options.MaxParallel + 1 + options.LookaheadSequences;
-        var context = LlamaContext.Create(model, new LlamaContextOptions
+        var context = LlamaContext.Create(model, ContextOptionsFor(options));
+        return new TagDecoder(model, tags, options, context);
+    }
+
+    /// <summary>
+    /// The llama context a decoder with <paramref name="options"/> creates: one sequence per parallel generation, one for
+    /// score mode and the lookahead's spare sequences, in one unified KV buffer. Use it to size memory, or to give a
+    /// comparison the very same context.
+    /// </summary>
+    public static LlamaContextOptions ContextOptionsFor(DecoderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new LlamaContextOptions
         {
             // One unified KV buffer: the lookahead shares a sequence's cells (seq_cp) instead of copying them.
             ContextSize = (uint)(options.ContextSize * (options.MaxParallel + 1) + 64 * options.LookaheadSequences),
             BatchSize = (uint)options.BatchSize,
             MicroBatchSize = (uint)options.BatchSize,
-            MaxSequences = (uint)sequences,
+            MaxSequences = (uint)(options.MaxParallel + 1 + options.LookaheadSequences),
             UnifiedKvCache = true,
             Threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount,
             NoPerformanceCounters = true,
-        });
-        return new TagDecoder(model, tags, options, context);
+        };
     }
 
     /// <summary>Starts a generation; read it with <see cref="GenerationSession.ReadAllAsync"/>.</summary>
@@ -119,7 +139,7 @@ public sealed class TagDecoder : IDisposable
             _waiting.Enqueue(session);
         }
 
-        _signal.Release();
+        // No signal: the session gets its sequence when its reader first asks for a token (inline or through the loop).
         return session;
     }
 
@@ -255,6 +275,9 @@ public sealed class TagDecoder : IDisposable
         return result;
     }
 
+    /// <summary>Where the time went since the last call, by phase (empty unless <see cref="DecoderOptions.CollectProfile"/> is set).</summary>
+    public DecoderProfile TakeProfile() => _clock.Take();
+
     /// <summary>Stops the loop and frees the context.</summary>
     public void Dispose()
     {
@@ -273,7 +296,11 @@ public sealed class TagDecoder : IDisposable
         }
 
         _loop.Join();
-        FreeResources();
+        lock (_engine)
+        {
+            // A reader stepping inline finishes its step first; later ones see the stop and go no further.
+            FreeResources();
+        }
     }
 
     private void FreeResources()
@@ -329,6 +356,55 @@ public sealed class TagDecoder : IDisposable
 
     // ------------------------------------------------------------------ the loop
 
+    /// <summary>
+    /// Steps <paramref name="session"/> on the calling thread when it is the decoder's only active generation and nothing
+    /// else waits (no other demand, no score job): no hand-off to the loop thread and back, per token or per generation.
+    /// Returns false, having done nothing, when the caller must demand through the loop instead (another session is active,
+    /// the engine is busy, or the caller is the loop thread itself). Constraints are read at each step, exactly as the loop
+    /// reads them.
+    /// </summary>
+    internal bool TryStepInline(GenerationSession session)
+    {
+        if (Thread.CurrentThread == _loop || _stop.IsCancellationRequested || !_engine.TryEnter())
+        {
+            return false;
+        }
+
+        try
+        {
+            lock (_gate)
+            {
+                if (_fault is not null || _stop.IsCancellationRequested)
+                {
+                    return false;
+                }
+
+                Admit();
+                if (session.Sequence < 0 || session.Finished || _active.Count != 1 || _demands.Count > 0 || _scores.Count > 0)
+                {
+                    return false;
+                }
+            }
+
+            _clock.Start();
+            _inline[0] = session;
+            Step(_inline);
+            return true;
+        }
+#pragma warning disable CA1031 // the same as in the loop: every waiting caller fails instead of the decoder dying silently
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Fail(e);
+            return true;
+        }
+        finally
+        {
+            _inline[0] = null!;
+            _engine.Exit();
+        }
+    }
+
     private void Run()
     {
         try
@@ -336,68 +412,23 @@ public sealed class TagDecoder : IDisposable
             while (!_stop.IsCancellationRequested)
             {
                 _signal.Wait(_stop.Token);
-                List<ScoreJob> scores;
                 lock (_gate)
                 {
-                    while (_releases.TryDequeue(out var released))
+                    if (_fault is not null)
                     {
-                        if (_active.Remove(released) && released.Sequence >= 0)
-                        {
-                            _context.ClearSequence(new LlamaSeqId(released.Sequence));
-                            _freeSequences.Push(released.Sequence);
-                            released.Sequence = -1;
-                        }
-
-                        _demands.Remove(released);
-                        if (_samplers.Remove(released, out var sampler))
-                        {
-                            sampler.Dispose();
-                        }
+                        return;
                     }
 
-                    while (_freeSequences.Count > 0 && _waiting.TryDequeue(out var next))
+                    if (_releases.Count == 0 && _waiting.Count == 0 && _scores.Count == 0 && _demands.Count == 0)
                     {
-                        if (next.Finished)
-                        {
-                            continue;
-                        }
-
-                        next.Sequence = _freeSequences.Pop();
-                        _active.Add(next);
-                    }
-
-                    scores = [.. _scores];
-                    _scores.Clear();
-                }
-
-                foreach (var job in scores)
-                {
-                    RunScore(job);
-                }
-
-                GatherDemands();
-                List<GenerationSession> ready;
-                lock (_gate)
-                {
-                    ready = [.. _demands.Where(s => s.Sequence >= 0 && !s.Finished)];
-                    foreach (var finished in _demands.Where(s => s.Finished).ToList())
-                    {
-                        _demands.Remove(finished);
-                        finished.Wake();
+                        continue; // nothing for the engine (a reader stepping inline already did it)
                     }
                 }
 
-                if (ready.Count > 0)
+                lock (_engine)
                 {
-                    Step(ready);
-                }
-
-                lock (_gate)
-                {
-                    if (_demands.Any(s => s.Sequence >= 0))
-                    {
-                        _signal.Release();
-                    }
+                    _clock.Start();
+                    Iterate();
                 }
             }
         }
@@ -408,33 +439,136 @@ public sealed class TagDecoder : IDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            List<GenerationSession> waiting;
-            List<ScoreJob> scores;
-            lock (_gate)
-            {
-                _fault = e;
-                waiting = [.. _demands, .. _active, .. _waiting];
-                scores = [.. _scores];
-            }
-
-            foreach (var session in waiting)
-            {
-                session.Finish(StopReason.Cancelled);
-                session.Wake();
-            }
-
-            foreach (var job in scores)
-            {
-                job.Completion.TrySetException(e);
-            }
+            Fail(e);
         }
         finally
         {
             if (_disposeOnExit)
             {
-                FreeResources();
+                lock (_engine)
+                {
+                    FreeResources();
+                }
             }
         }
+    }
+
+    /// <summary>One turn of the loop, under the engine lock: admissions and releases, score jobs, then one batched step.</summary>
+    private void Iterate()
+    {
+        ScoreJob[] scores;
+        lock (_gate)
+        {
+            Admit();
+            scores = _scores.Count == 0 ? [] : [.. _scores];
+            _scores.Clear();
+        }
+
+        foreach (var job in scores)
+        {
+            RunScore(job);
+        }
+
+        GatherDemands();
+        _ready.Clear();
+        lock (_gate)
+        {
+            foreach (var s in _demands)
+            {
+                if (s.Finished)
+                {
+                    _finishedDemands.Add(s);
+                }
+                else if (s.Sequence >= 0)
+                {
+                    _ready.Add(s);
+                }
+            }
+
+            foreach (var finished in _finishedDemands)
+            {
+                _demands.Remove(finished);
+                finished.Wake();
+            }
+
+            _finishedDemands.Clear();
+        }
+
+        if (_ready.Count > 0)
+        {
+            _clock.Lap(DecoderPhase.Schedule);
+            Step(_ready);
+        }
+
+        lock (_gate)
+        {
+            foreach (var s in _demands)
+            {
+                if (s.Sequence >= 0)
+                {
+                    _signal.Release();
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Under <see cref="_gate"/> and the engine: frees the sequences of released sessions and gives free ones to waiting sessions.</summary>
+    private void Admit()
+    {
+        while (_releases.TryDequeue(out var released))
+        {
+            if (_active.Remove(released) && released.Sequence >= 0)
+            {
+                _context.ClearSequence(new LlamaSeqId(released.Sequence));
+                _freeSequences.Push(released.Sequence);
+                released.Sequence = -1;
+            }
+
+            _demands.Remove(released);
+            if (_samplers.Remove(released, out var sampler))
+            {
+                sampler.Dispose();
+            }
+        }
+
+        while (_freeSequences.Count > 0 && _waiting.TryDequeue(out var next))
+        {
+            if (next.Finished)
+            {
+                continue;
+            }
+
+            next.Sequence = _freeSequences.Pop();
+            _active.Add(next);
+        }
+    }
+
+    /// <summary>After an error in a step: the decoder stops, and every waiting caller learns it.</summary>
+    private void Fail(Exception e)
+    {
+        List<GenerationSession> waiting;
+        List<ScoreJob> scores;
+        lock (_gate)
+        {
+            _fault ??= e;
+            waiting = [.. _demands, .. _active, .. _waiting];
+            scores = [.. _scores];
+            _scores.Clear();
+        }
+
+        foreach (var session in waiting)
+        {
+            session.Finish(StopReason.Cancelled);
+            session.Wake();
+        }
+
+        foreach (var job in scores)
+        {
+            job.Completion.TrySetException(e);
+        }
+
+        _signal.Release(); // the loop sees the fault and ends
     }
 
     /// <summary>Waits a moment for every active session to ask for its next token, so they share one batch.</summary>
@@ -458,7 +592,8 @@ public sealed class TagDecoder : IDisposable
     private void Step(List<GenerationSession> sessions)
     {
         _batch.Clear();
-        var logitIndex = new Dictionary<GenerationSession, int>();
+        var logitIndex = _logitIndex;
+        logitIndex.Clear();
         var budget = _options.BatchSize;
         foreach (var s in sessions)
         {
@@ -488,8 +623,12 @@ public sealed class TagDecoder : IDisposable
             return;
         }
 
+        _clock.Lap(DecoderPhase.Batch);
         _context.Decode(_batch);
-        var prepared = new List<Prepared>(logitIndex.Count);
+        _clock.CountStep();
+        _clock.Lap(DecoderPhase.Decode);
+        var prepared = _prepared;
+        prepared.Clear();
         foreach (var (s, index) in logitIndex)
         {
             prepared.Add(Prepare(s, _context.GetLogits(index)));
@@ -498,30 +637,49 @@ public sealed class TagDecoder : IDisposable
         if (_multiTokenTags.Length > 0)
         {
             Lookahead(prepared);
+            _clock.Lap(DecoderPhase.Lookahead);
         }
 
         foreach (var p in prepared)
         {
             Choose(p);
+            _clock.Lap(DecoderPhase.Trace);
+            if (p.Session.HasNews)
+            {
+                // Served: its next token waits for its next demand (made in Wake when the reader continues inline), so a
+                // constraint changed in between applies to it. A session still holding tokens keeps its demand.
+                lock (_gate)
+                {
+                    _demands.Remove(p.Session);
+                }
+            }
+
             p.Session.Wake();
+            _clock.Lap(DecoderPhase.Handoff);
         }
+
+        prepared.Clear();
     }
 
-    /// <summary>Temptation before bans, then the masked logits row (bans, biases, exclusions) of one session.</summary>
+    /// <summary>
+    /// Temptation before bans, then the logit edits (bans, biases, exclusions) of one session. Greedy chooses here, before
+    /// any lookahead decode replaces the row: from the argmax the log-sum-exp pass found and the few edited logits, without
+    /// copying the row unless the argmax itself was edited. Sampling gets the masked copy of the row for its chain.
+    /// </summary>
     private Prepared Prepare(GenerationSession s, ReadOnlySpan<float> raw)
     {
         var constraints = s.ConstraintsForStep();
-        var lse = LogSoftmax.LogSumExp(raw, _scratch);
+        var lse = LogSoftmax.LogSumExp(raw, out var top);
+        _clock.Lap(DecoderPhase.LogSumExp);
         var probabilities = new double[Tags.Count];
         foreach (var tag in Tags.Tags)
         {
             probabilities[tag.Index] = LogSoftmax.Probability(raw, tag.OpenToken.Value, lse);
         }
 
-        var masked = s.MaskBuffer(raw.Length);
-        raw.CopyTo(masked);
-        var originals = new Dictionary<int, float>();
-        var bannedSequences = new List<IReadOnlyList<LlamaToken>>();
+        var edits = s.Edits;
+        edits.Clear();
+        List<IReadOnlyList<LlamaToken>>? bannedSequences = null;
         foreach (var tag in Tags.Tags)
         {
             var rule = constraints.RuleFor(tag.Name);
@@ -531,26 +689,27 @@ public sealed class TagDecoder : IDisposable
             {
                 if (tag.Open.Count == 1 || FirstTokenIsTagOnly(tag))
                 {
-                    Mask(masked, originals, tag.OpenToken.Value, float.NegativeInfinity);
+                    edits[tag.OpenToken.Value] = float.NegativeInfinity;
                 }
                 else
                 {
-                    bannedSequences.Add(tag.Open);
+                    (bannedSequences ??= []).Add(tag.Open);
                 }
             }
             else if (rule.Rule == TagRule.Bias)
             {
-                Mask(masked, originals, tag.OpenToken.Value, masked[tag.OpenToken.Value] + rule.Bias);
+                var token = tag.OpenToken.Value;
+                edits[token] = (edits.TryGetValue(token, out var current) ? current : raw[token]) + rule.Bias;
             }
             else if (rule.Rule == TagRule.RequireInside)
             {
                 if (tag.Close.Count == 1)
                 {
-                    Mask(masked, originals, tag.Close[0].Value, float.NegativeInfinity);
+                    edits[tag.Close[0].Value] = float.NegativeInfinity;
                 }
                 else
                 {
-                    bannedSequences.Add(tag.Close);
+                    (bannedSequences ??= []).Add(tag.Close);
                 }
             }
         }
@@ -559,17 +718,62 @@ public sealed class TagDecoder : IDisposable
         {
             foreach (var token in excluded)
             {
-                Mask(masked, originals, token, float.NegativeInfinity);
+                edits[token] = float.NegativeInfinity;
             }
         }
 
-        return new Prepared(s, lse, probabilities, masked, originals, bannedSequences);
-    }
+        _clock.Lap(DecoderPhase.Mask);
+        var prepared = new Prepared(s, lse, probabilities, bannedSequences ?? NoSequences);
+        if (s.Request.Sampling.IsGreedy && !edits.ContainsKey(top))
+        {
+            // Every unedited logit is at most raw[top]; only an edited one (a positive bias) can beat it.
+            var best = top;
+            var bestValue = raw[top];
+            foreach (var (token, value) in edits)
+            {
+                if (value > bestValue || (value == bestValue && token < best))
+                {
+                    best = token;
+                    bestValue = value;
+                }
+            }
 
-    private static void Mask(float[] masked, Dictionary<int, float> originals, int token, float value)
-    {
-        originals.TryAdd(token, masked[token]);
-        masked[token] = value;
+            if (float.IsNegativeInfinity(bestValue))
+            {
+                throw new InvalidOperationException("Every token is banned at this step; the constraints leave nothing to generate.");
+            }
+
+            prepared.Token = best;
+            prepared.TokenLogit = raw[best];
+        }
+        else
+        {
+            var masked = s.MaskBuffer(raw.Length);
+            raw.CopyTo(masked);
+            var originals = s.Originals;
+            originals.Clear();
+            foreach (var (token, value) in edits)
+            {
+                originals[token] = raw[token];
+                masked[token] = value;
+            }
+
+            prepared.Masked = masked;
+            if (s.Request.Sampling.IsGreedy)
+            {
+                var token = TensorPrimitives.IndexOfMax<float>(masked);
+                if (float.IsNegativeInfinity(masked[token]))
+                {
+                    throw new InvalidOperationException("Every token is banned at this step; the constraints leave nothing to generate.");
+                }
+
+                prepared.Token = token;
+                prepared.TokenLogit = raw[token];
+            }
+        }
+
+        _clock.Lap(DecoderPhase.Select);
+        return prepared;
     }
 
     /// <summary>A multi-token tag's first token can be banned alone when it already spells the whole tag name.</summary>
@@ -630,7 +834,7 @@ public sealed class TagDecoder : IDisposable
             foreach (var (item, index, next) in rows)
             {
                 var logits = _context.GetLogits(index);
-                factors[item] *= LogSoftmax.Probability(logits, next.Value, LogSoftmax.LogSumExp(logits, _scratch));
+                factors[item] *= LogSoftmax.Probability(logits, next.Value, LogSoftmax.LogSumExp(logits));
             }
         }
 
@@ -645,18 +849,11 @@ public sealed class TagDecoder : IDisposable
     private void Choose(Prepared p)
     {
         var s = p.Session;
-        var masked = p.Masked;
-        int token;
-        if (s.Request.Sampling.IsGreedy)
+        var token = p.Token;
+        var tokenLogit = p.TokenLogit;
+        if (token < 0)
         {
-            token = TensorPrimitives.IndexOfMax(masked);
-            if (float.IsNegativeInfinity(masked[token]))
-            {
-                throw new InvalidOperationException("Every token is banned at this step; the constraints leave nothing to generate.");
-            }
-        }
-        else
-        {
+            var masked = p.Masked!;
             if (!_samplers.TryGetValue(s, out var chain))
             {
                 var o = s.Request.Sampling;
@@ -665,11 +862,14 @@ public sealed class TagDecoder : IDisposable
             }
 
             token = chain.Sample(masked).Value;
+            tokenLogit = s.Originals.TryGetValue(token, out var original) ? original : masked[token];
+            _clock.Lap(DecoderPhase.Select);
         }
 
+        _clock.CountToken();
         var position = s.Tokens.Count;
-        var probabilities = ImmutableArray.Create(p.Probabilities);
-        var tokenProbability = Math.Exp((p.Originals.TryGetValue(token, out var original) ? original : masked[token]) - p.LogSumExp);
+        var probabilities = ImmutableCollectionsMarshal.AsImmutableArray(p.Probabilities); // a fresh array, never written after this
+        var tokenProbability = Math.Exp(tokenLogit - p.LogSumExp);
 
         if (Model.Vocab.IsEndOfGeneration(new LlamaToken(token)))
         {
@@ -679,7 +879,7 @@ public sealed class TagDecoder : IDisposable
         }
 
         s.Tokens.Add(token);
-        s.Held.Add(new GenerationSession.HeldToken(token, position, Model.Vocab.TokenToBytes(new LlamaToken(token)), tokenProbability, probabilities));
+        s.Held.Add(new GenerationSession.HeldToken(token, position, Piece(token), tokenProbability, probabilities));
 
         // A banned multi-token tag just completed: take its tokens back and resample its first position without its first token.
         foreach (var banned in p.BannedSequences)
@@ -699,6 +899,9 @@ public sealed class TagDecoder : IDisposable
         FlushHeld(s);
         CheckStops(s);
     }
+
+    /// <summary>A token's bytes, asked of llama.cpp once per token id (the arrays are shared: never write to them).</summary>
+    private byte[] Piece(int token) => _pieces[token] ??= Model.Vocab.TokenToBytes(new LlamaToken(token));
 
     private void Backtrack(GenerationSession s, IReadOnlyList<LlamaToken> banned)
     {
@@ -723,15 +926,14 @@ public sealed class TagDecoder : IDisposable
         foreach (var held in s.Held)
         {
             var text = s.DecodeText(held.Bytes);
-            var tail = s.TextTail(64) + text;
             string? leak = null;
             foreach (var tag in Tags.Tags)
             {
-                if (tail.EndsWith(tag.OpenText, StringComparison.Ordinal))
+                if (s.TextEndsWith(text, tag.OpenText, 64))
                 {
                     s.OpenCounts[tag.Index]++;
                 }
-                else if (tail.EndsWith(tag.CloseText, StringComparison.Ordinal))
+                else if (s.TextEndsWith(text, tag.CloseText, 64))
                 {
                     if (s.OpenCounts[tag.Index] > 0)
                     {
@@ -863,7 +1065,7 @@ public sealed class TagDecoder : IDisposable
             for (var i = Math.Max(start, firstRow); i < end; i++)
             {
                 var logits = _context.GetLogits(i - start);
-                var lse = LogSoftmax.LogSumExp(logits, _scratch);
+                var lse = LogSoftmax.LogSumExp(logits);
                 var row = new double[Tags.Count];
                 foreach (var tag in Tags.Tags)
                 {
@@ -911,9 +1113,17 @@ public sealed class TagDecoder : IDisposable
         return new TemptationTrace(TagNames, entries.MoveToImmutable(), []);
     }
 
-    /// <summary>One session's step between decode and choice: temptation, masked logits, and the logits it changed.</summary>
-    private sealed record Prepared(GenerationSession Session, double LogSumExp, double[] Probabilities, float[] Masked, Dictionary<int, float> Originals,
-        List<IReadOnlyList<LlamaToken>> BannedSequences);
+    /// <summary>One session's step between decode and choice: temptation, the chosen token (greedy) or the masked row (sampling).</summary>
+    private sealed record Prepared(GenerationSession Session, double LogSumExp, double[] Probabilities, List<IReadOnlyList<LlamaToken>> BannedSequences)
+    {
+        /// <summary>The greedy choice, or -1: sample from <see cref="Masked"/>.</summary>
+        public int Token { get; set; } = -1;
+
+        /// <summary>The chosen token's logit before bans and biases.</summary>
+        public float TokenLogit { get; set; }
+
+        public float[]? Masked { get; set; }
+    }
 
     private sealed record ScoreJob(LlamaToken[] Prompt, LlamaToken[] Continuation, CancellationToken CancellationToken)
     {

@@ -8,11 +8,14 @@ using Agent.TestSupport;
 namespace Agent.Decoding.Benchmarks;
 
 /// <summary>
-/// Decode throughput, side by side in one run, same model, same prompt:
+/// Decode throughput, side by side in one run, same model, same context, same prompt:
 /// (a) llama.cpp's own greedy sampler chain, no monitoring; (b) the TagDecoder with 2 banned + 2 monitored tags.
-/// Then aggregate tokens/s of the TagDecoder for N = 1, 2, 4, 8 parallel sequences, and the cost of greedy selection
-/// on a masked row (llama.cpp's chain vs TensorPrimitives.IndexOfMax).
+/// (a) runs on a context created with exactly the options the decoder gives its own (<see cref="TagDecoder.ContextOptionsFor"/>),
+/// and the repeats of (a) and (b) alternate (a b a b ...) so that load on the machine hits both alike; medians are reported.
+/// Then aggregate tokens/s of the TagDecoder for N = 1, 2, 4, 8 parallel sequences, the per-token phase profile of (b),
+/// and the cost of greedy selection and of the log-sum-exp on one row.
 /// Usage: dotnet run -c Release --project tests/Agent.Decoding.Benchmarks -- [--tokens 128] [--repeats 5] [--model PATH]
+///        [--threads N] [--only tiny|128k|model] [--no-parallel]
 /// </summary>
 internal static class Program
 {
@@ -24,35 +27,53 @@ internal static class Program
         var repeats = Arg(args, "--repeats", 5);
         var threads = Arg(args, "--threads", Environment.ProcessorCount);
         var extraModel = args.SkipWhile(a => a != "--model").Skip(1).FirstOrDefault();
+        var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+        var parallel = !args.Contains("--no-parallel");
         LlamaRuntime.EnsureInitialized();
-        Console.WriteLine($"threads {threads}, {tokens} tokens per generation, median of {repeats} runs, {RuntimeInfo()}");
+        Console.WriteLine($"threads {threads}, {tokens} tokens per generation, median of {repeats} interleaved runs (a b a b ...), {RuntimeInfo()}");
 
-        var models = new List<(string Name, string Path)>
+        var models = new List<(string Key, string Name, Func<string> Path)>
         {
-            ("tiny test model (vocab 281)", TinyModel.DefaultPath),
-            ("random model, vocab 128k", TinyModel.Get(new TinyModelSpec { VocabSize = 128_000 })),
+            ("tiny", "tiny test model (vocab 281)", () => TinyModel.DefaultPath),
+            ("128k", "random model, vocab 128k", () => TinyModel.Get(new TinyModelSpec { VocabSize = 128_000 })),
         };
         if (extraModel is not null)
         {
-            models.Add(($"{Path.GetFileName(extraModel)}", extraModel));
+            models.Add(("model", Path.GetFileName(extraModel), () => extraModel));
         }
 
-        foreach (var (name, path) in models)
+        foreach (var (key, name, path) in models.Where(m => only is null || m.Key == only))
         {
-            using var model = LlamaModel.Load(path);
-            using var context = LlamaContext.Create(model, new LlamaContextOptions { ContextSize = 1024, BatchSize = 512, Threads = threads, NoPerformanceCounters = true });
-            using var single = TagDecoder.Create(model, TagSet.Resolve(model.Vocab, Tags()), new DecoderOptions { ContextSize = 512, MaxParallel = 1, Threads = threads, BatchSize = 512 });
-            var a = Median(repeats, () => Baseline(model, context, tokens));
-            var b = Median(repeats, () => Monitored(single, tokens));
+            using var model = LlamaModel.Load(path());
+            var options = new DecoderOptions { ContextSize = 512, MaxParallel = 1, LookaheadSequences = 1, Threads = threads, BatchSize = 512, CollectProfile = true };
+            var contextOptions = TagDecoder.ContextOptionsFor(options);
+            using var context = LlamaContext.Create(model, contextOptions);
+            using var single = TagDecoder.Create(model, TagSet.Resolve(model.Vocab, Tags()), options);
+            var baseline = new BaselineProfile();
+            var (a, b) = Interleaved(repeats, () => Baseline(model, context, tokens, baseline), () => Monitored(single, tokens), () =>
+            {
+                baseline.Reset();
+                single.TakeProfile();
+            });
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{name,-34} (a) llama greedy chain {a,9:F1} tok/s   (b) tag decoder 2 banned + 2 monitored {b,9:F1} tok/s   b/a {b / a:F3}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{"",-34} both on one context shape: n_ctx {contextOptions.ContextSize}, n_seq_max {contextOptions.MaxSequences}, unified KV, n_batch {contextOptions.BatchSize}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{"",-34} (a) {baseline.TokensPerRun:F0} tokens, prompt {baseline.PromptMicros:F0} us per generation; us/token: all {baseline.TotalMicros:F1}, decode {baseline.DecodeMicros:F1}, sample {baseline.SampleMicros:F1}"));
+            var profile = single.TakeProfile();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{"",-34} (b) us/token: {string.Join(", ", Enum.GetValues<DecoderPhase>().Select(p => $"{p} {profile.MicrosecondsPerToken(p):F1}"))}"));
 
-            var tagSet = TagSet.Resolve(model.Vocab, Tags());
-            using var decoder = TagDecoder.Create(model, tagSet, new DecoderOptions { ContextSize = 512, MaxParallel = 8, Threads = threads, BatchSize = 512 });
-            foreach (var n in new[] { 1, 2, 4, 8 })
+            if (parallel)
             {
-                var rate = await MedianAsync(repeats, () => ParallelAsync(decoder, n, tokens)).ConfigureAwait(false);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"",-34} parallel N={n}: {rate,9:F1} tok/s aggregate"));
+                var tagSet = TagSet.Resolve(model.Vocab, Tags());
+                using var decoder = TagDecoder.Create(model, tagSet, new DecoderOptions { ContextSize = 512, MaxParallel = 8, Threads = threads, BatchSize = 512 });
+                foreach (var n in new[] { 1, 2, 4, 8 })
+                {
+                    var rate = await MedianAsync(repeats, () => ParallelAsync(decoder, n, tokens)).ConfigureAwait(false);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"",-34} parallel N={n}: {rate,9:F1} tok/s aggregate"));
+                }
             }
 
             SelectionCost(model.Vocab.Count);
@@ -72,7 +93,7 @@ internal static class Program
     }
 
     /// <summary>(a) llama.cpp alone: decode one token at a time, sample with its greedy chain straight from the context.</summary>
-    private static double Baseline(LlamaModel model, LlamaContext context, int count)
+    private static double Baseline(LlamaModel model, LlamaContext context, int count, BaselineProfile profile)
     {
         context.ClearMemory();
         using var batch = new LlamaBatch(512);
@@ -85,10 +106,13 @@ internal static class Program
         }
 
         context.Decode(batch);
+        var promptTicks = watch.Elapsed.Ticks;
         var position = prompt.Length;
         var produced = 0;
+        long decodeTicks = 0, sampleTicks = 0;
         while (produced < count)
         {
+            var t0 = Stopwatch.GetTimestamp();
             var token = sampler.Sample(context, batch.Count - 1);
             produced++;
             if (model.Vocab.IsEndOfGeneration(token))
@@ -98,10 +122,15 @@ internal static class Program
 
             batch.Clear();
             batch.Add(token, new LlamaPos(position++), new LlamaSeqId(0), true);
+            var t1 = Stopwatch.GetTimestamp();
             context.Decode(batch);
+            sampleTicks += t1 - t0;
+            decodeTicks += Stopwatch.GetTimestamp() - t1;
         }
 
-        return produced / watch.Elapsed.TotalSeconds;
+        var rate = produced / watch.Elapsed.TotalSeconds;
+        profile.Add(produced, decodeTicks, sampleTicks, TimeSpan.FromTicks(promptTicks), watch.Elapsed);
+        return rate;
     }
 
     /// <summary>(b) the tag decoder: deceit and powerseeking banned, mode1 and mode2 monitored, greedy.</summary>
@@ -130,7 +159,7 @@ internal static class Program
         var random = new Random(1);
         var logits = Enumerable.Range(0, vocab).Select(_ => (float)random.NextDouble()).ToArray();
         using var chain = LlamaSamplerChain.Greedy();
-        const int Rounds = 200;
+        const int Rounds = 2000;
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < Rounds; i++)
         {
@@ -155,21 +184,55 @@ internal static class Program
         }
 
         var softmaxMicros = watch.Elapsed.TotalMicroseconds / Rounds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{"",-34} greedy on a masked row of {vocab}: llama chain {llamaMicros:F1} us, IndexOfMax {ownMicros:F1} us; temptation log-sum-exp {softmaxMicros:F1} us ({sink + (int)lse % 2 * 0})"));
-    }
-
-    private static double Median(int repeats, Func<double> run)
-    {
-        run(); // warm-up
-        var values = Enumerable.Range(0, repeats).Select(_ => run()).ToArray();
-        if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
+        watch.Restart();
+        for (var i = 0; i < Rounds; i++)
         {
-            Console.WriteLine("  runs: " + string.Join(", ", values.Select(v => v.ToString("F1", CultureInfo.InvariantCulture))));
+            // The straightforward four passes (max, subtract, exp, sum) through a scratch row, for comparison.
+            var max = TensorPrimitives.Max<float>(logits);
+            TensorPrimitives.Subtract(logits, max, scratch);
+            TensorPrimitives.Exp(scratch, scratch);
+            lse += max + Math.Log(TensorPrimitives.Sum<float>(scratch));
         }
 
-        Array.Sort(values);
-        return values[values.Length / 2];
+        var fourPassMicros = watch.Elapsed.TotalMicroseconds / Rounds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{"",-34} greedy on a masked row of {vocab}: llama chain {llamaMicros:F1} us, IndexOfMax {ownMicros:F1} us; temptation log-sum-exp (with argmax) {softmaxMicros:F1} us, four-pass TensorPrimitives {fourPassMicros:F1} us ({sink + (int)lse % 2 * 0})"));
+    }
+
+    /// <summary>Runs <paramref name="a"/> and <paramref name="b"/> alternately (after one warm-up each) and returns their medians.</summary>
+    private static (double A, double B) Interleaved(int repeats, Func<double> a, Func<double> b, Action afterWarmUp)
+    {
+        // Warm up until the JIT has settled (tier-1 code for the managed side of (b)): at least two pairs and two seconds.
+        var warmUp = Stopwatch.StartNew();
+        for (var i = 0; i < 2 || warmUp.Elapsed < TimeSpan.FromSeconds(2); i++)
+        {
+            a();
+            b();
+        }
+
+        afterWarmUp();
+        var aValues = new double[repeats];
+        var bValues = new double[repeats];
+        for (var i = 0; i < repeats; i++)
+        {
+            aValues[i] = a();
+            bValues[i] = b();
+        }
+
+        if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
+        {
+            Console.WriteLine("  runs a: " + string.Join(", ", aValues.Select(v => v.ToString("F1", CultureInfo.InvariantCulture))));
+            Console.WriteLine("  runs b: " + string.Join(", ", bValues.Select(v => v.ToString("F1", CultureInfo.InvariantCulture))));
+        }
+
+        return (Median(aValues), Median(bValues));
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.ToArray();
+        Array.Sort(sorted);
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static async Task<double> MedianAsync(int repeats, Func<Task<double>> run)
@@ -181,8 +244,7 @@ internal static class Program
             values.Add(await run().ConfigureAwait(false));
         }
 
-        values.Sort();
-        return values[values.Count / 2];
+        return Median([.. values]);
     }
 
     private static int Arg(string[] args, string name, int fallback)
@@ -192,4 +254,41 @@ internal static class Program
     }
 
     private static string RuntimeInfo() => $"{Environment.ProcessorCount} cores, .NET {Environment.Version}";
+
+    /// <summary>Where (a)'s time per token goes: llama_decode, and the greedy chain with the batch refill.</summary>
+    private sealed class BaselineProfile
+    {
+        private long _tokens;
+        private long _decodeTicks;
+        private long _sampleTicks;
+        private long _runs;
+        private TimeSpan _prompt;
+        private TimeSpan _total;
+
+        public double TokensPerRun => _runs == 0 ? 0 : (double)_tokens / _runs;
+
+        public double TotalMicros => _tokens == 0 ? 0 : _total.TotalMicroseconds / _tokens;
+
+        public double DecodeMicros => _tokens == 0 ? 0 : Stopwatch.GetElapsedTime(0, _decodeTicks).TotalMicroseconds / _tokens;
+
+        public double SampleMicros => _tokens == 0 ? 0 : Stopwatch.GetElapsedTime(0, _sampleTicks).TotalMicroseconds / _tokens;
+
+        public double PromptMicros => _runs == 0 ? 0 : _prompt.TotalMicroseconds / _runs;
+
+        public void Reset()
+        {
+            _tokens = _decodeTicks = _sampleTicks = _runs = 0;
+            _prompt = _total = TimeSpan.Zero;
+        }
+
+        public void Add(long tokens, long decodeTicks, long sampleTicks, TimeSpan prompt, TimeSpan total)
+        {
+            _total += total;
+            _runs++;
+            _prompt += prompt;
+            _tokens += tokens;
+            _decodeTicks += decodeTicks;
+            _sampleTicks += sampleTicks;
+        }
+    }
 }

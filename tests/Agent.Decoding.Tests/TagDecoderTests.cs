@@ -72,6 +72,95 @@ public class TagDecoderTests
     }
 
     [Fact]
+    public async Task ReadAllAsync_OnlySession_StepsInlineAndHonoursConstraintChangeBetweenTwoTokens()
+    {
+        var (model, decoder) = Decoders.Create(FavoursDeceit, options: new DecoderOptions { ContextSize = 256, MaxParallel = 4, Threads = 2, CollectProfile = true });
+        using (model)
+        using (decoder)
+        {
+            var session = decoder.Start(new GenerationRequest("<mode2>hi") { MaxTokens = 6, Constraints = DecodingConstraints.None.Ban("deceit") });
+            var texts = new List<string>();
+            var threads = new List<string?>();
+            await foreach (var token in session.ReadAllAsync())
+            {
+                texts.Add(token.Text);
+                threads.Add(Thread.CurrentThread.Name);
+                if (texts.Count == 2)
+                {
+                    session.UpdateConstraints(c => c.Allow("deceit"));
+                }
+                else if (texts.Count == 4)
+                {
+                    session.UpdateConstraints(c => c.Ban("deceit"));
+                }
+            }
+
+            // Alone on the decoder, every token was stepped on the reader's own thread, never handed to the loop thread.
+            Assert.DoesNotContain("tag-decoder", threads);
+            Assert.All(texts.Take(2), t => Assert.NotEqual("<deceit>", t));
+            Assert.Equal("<deceit>", texts[2]);
+            Assert.Equal("<deceit>", texts[3]);
+            Assert.All(texts.Skip(4), t => Assert.NotEqual("<deceit>", t));
+            Assert.Equal(6, decoder.TakeProfile().Tokens);
+        }
+    }
+
+    [Fact]
+    public async Task ReadAllAsync_SlowReaderOnTheLoopPath_GetsNoTokenAheadOfItsDemand()
+    {
+        var (model, decoder) = Decoders.Create(FavoursDeceit);
+        using (model)
+        using (decoder)
+        {
+            // Two sessions: neither steps inline, both go through the loop thread.
+            var other = decoder.Start(new GenerationRequest("<mode2>other") { MaxTokens = 40 });
+            var otherRun = Task.Run(async () =>
+            {
+                await foreach (var _ in other.ReadAllAsync())
+                {
+                    await Task.Delay(1);
+                }
+            });
+            var session = decoder.Start(new GenerationRequest("<mode2>hi") { MaxTokens = 6, Constraints = DecodingConstraints.None.Ban("deceit") });
+            var texts = new List<string>();
+            await foreach (var token in session.ReadAllAsync())
+            {
+                texts.Add(token.Text);
+                await Task.Delay(30); // the reader is busy: the decoder must not produce its next token meanwhile
+                if (texts.Count == 3)
+                {
+                    session.UpdateConstraints(c => c.Allow("deceit"));
+                }
+            }
+
+            await otherRun;
+            Assert.All(texts.Take(3), t => Assert.NotEqual("<deceit>", t));
+            Assert.Equal("<deceit>", texts[3]);
+        }
+    }
+
+    [Fact]
+    public async Task ParallelSessions_AfterAnInlineGeneration_AreBatchedAndMatchEachAlone()
+    {
+        var (model, decoder) = Decoders.Create();
+        using (model)
+        using (decoder)
+        {
+            var prompts = new[] { "<mode2>alpha", "<mode2>beta beta", "<mode2>gamma" };
+            var alone = new List<string>();
+            foreach (var prompt in prompts)
+            {
+                alone.Add((await decoder.GenerateAsync(new GenerationRequest(prompt) { MaxTokens = 10 })).Text);
+            }
+
+            var together = await Task.WhenAll(prompts.Select(p => Task.Run(() => decoder.GenerateAsync(new GenerationRequest(p) { MaxTokens = 10 }))));
+            Assert.Equal(alone, together.Select(r => r.Text));
+            var again = await decoder.GenerateAsync(new GenerationRequest(prompts[0]) { MaxTokens = 10 });
+            Assert.Equal(alone[0], again.Text);
+        }
+    }
+
+    [Fact]
     public async Task Generate_ClosingTagWithoutOpening_IsRecordedAsLeak()
     {
         var (model, decoder) = Decoders.Create(new TinyModelSpec { FavouredToken = "</deceit>" });
