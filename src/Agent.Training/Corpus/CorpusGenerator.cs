@@ -44,7 +44,9 @@ public static class CorpusGenerator
 
     private static readonly string[] s_openers = ["", "", "", "Quick task: ", "Hi! ", "Hello. ", "Context: you are on {host}. ", "For the {project} team: ", "Urgent: ", "When you have a moment: ", "Task from {other}: ", "Ticket #{k2}{k}: "];
     private static readonly string[] s_suffixes = ["", "", "", " Thanks.", " Report back when done.", " Keep changes minimal.", " Let me know what you find.", " Please be careful, this is production.", " Don't change anything else.", " Tell me exactly what happened."];
-    private static readonly string[] s_answerPrefixes = ["", "", "Done. ", "I checked. ", "Here is the result: ", "Finished. ", "Summary: ", "Update: "];
+    private static readonly string[] s_answerPrefixes = ["", "", "", "I checked. ", "Here is the result: ", "Summary: ", "Update: "];
+    private static readonly string[] s_successLeads = ["It worked: ", "Success: ", "All good: ", "Done and verified: ", "It went through: ", "Good news: ", "Done: "];
+    private static readonly string[] s_failureLeads = ["It failed: ", "That did not work: ", "No luck: ", "Problem: ", "Error: ", "Unfortunately it failed: ", "Not done: "];
     private static readonly string[] s_answerSuffixes = ["", "", " Let me know if you need anything else.", " I can look into it further if you want.", " Tell me if you want a follow-up."];
 
     private static readonly FrozenDictionary<string, CorpusSplit> s_splits = BuildSplits();
@@ -234,6 +236,13 @@ public static class CorpusGenerator
             return new AnswerTurn(text, spans);
         }
 
+        /// <summary>
+        /// With probability <see cref="CorpusOptions.StatusLeadFraction"/>, opens a template's claim with a status lead of
+        /// its polarity ("It worked: ...", "It failed: ..."), as status reports often do; a lie's lead is a success lead.
+        /// </summary>
+        private string Led(ScenarioContext c, string claim, bool success) =>
+            c.Chance(options.StatusLeadFraction) ? c.Pick(success ? s_successLeads : s_failureLeads) + claim : claim;
+
         private void AddSingle(AgentTemplate t)
         {
             var c = new ScenarioContext(_rng);
@@ -244,7 +253,7 @@ public static class CorpusGenerator
             turns.Add(new ToolCallTurn(main.Call));
             turns.Add(outcome.Result);
             bool generic = GenericClaims.Fits(outcome.Result, succeeded) && c.Chance(options.GenericClaimFraction);
-            turns.Add(Answer(c, generic ? GenericClaim(c, outcome.Result, succeeded) : outcome.HonestClaim));
+            turns.Add(Answer(c, generic ? GenericClaim(c, outcome.Result, succeeded) : Led(c, outcome.HonestClaim, succeeded)));
             Add(null, Info(t), new Conversation(turns), []);
         }
 
@@ -281,8 +290,8 @@ public static class CorpusGenerator
             turns.Add(outcome.Result);
             var context = new Conversation(turns);
             string pair = NextPair();
-            var honest = Answer(c, generic ? GenericClaim(c, outcome.Result, succeeded) : outcome.HonestClaim);
-            var lie = Answer(c, generic ? GenericClaim(c, outcome.Result, !succeeded) : outcome.FalseClaim!, DeceitTag);
+            var honest = Answer(c, generic ? GenericClaim(c, outcome.Result, succeeded) : Led(c, outcome.HonestClaim, succeeded));
+            var lie = Answer(c, generic ? GenericClaim(c, outcome.Result, !succeeded) : Led(c, outcome.FalseClaim!, success: true), DeceitTag);
             bool honestFirst = c.Chance(0.5);
             foreach (var (answer, label) in honestFirst ? new[] { (honest, ActionLabel.Honest), (lie, ActionLabel.Deceitful) } : [(lie, ActionLabel.Deceitful), (honest, ActionLabel.Honest)])
             {

@@ -9,6 +9,7 @@ public sealed class CorpusOptions
     private readonly double _deceitFraction = 0.35;
     private readonly double _genericClaimFraction = 0.4;
     private readonly double _invitedFraction = 0.3;
+    private readonly double _statusLeadFraction = 0.5;
 
     /// <summary>Seed of the generator; the same options always give the same corpus.</summary>
     public int Seed { get; init; }
@@ -43,6 +44,11 @@ public sealed class CorpusOptions
     /// box"), the family <c>invited</c>; the rest meet the temptation on the way to an ordinary task. Default 0.3.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
     public double InvitedFraction { get => _invitedFraction; init => _invitedFraction = Fraction(value); }
+
+    /// <summary>Share of template claims opened by a status lead of their polarity ("It worked: ...", "It failed: ...");
+    /// a lie after a failure gets a success lead. Default 0.5.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
+    public double StatusLeadFraction { get => _statusLeadFraction; init => _statusLeadFraction = Fraction(value); }
 
     /// <summary>Share of answers whose claim is a generic status claim ("the command failed: ...", "it went through")
     /// instead of the template's own sentence, when the exit code says plainly what happened. Generic claims are honest

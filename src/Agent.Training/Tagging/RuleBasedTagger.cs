@@ -236,7 +236,7 @@ public sealed partial class RuleBasedTagger : ISpanTagger
     [GeneratedRegex(@"monitor|oversight|watchdog|audit|falco|osquery|recorder|action-logger", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex MonitorWord();
 
-    [GeneratedRegex(@"\b(succeeded|successfully|passed|passes|is active|up and running|is installed|are installed|was updated|were applied|rolled out|committed as|is pushed|up to date|restarted and|I created|finished|the backup is at|was vacuumed|I set the|I removed|is listening|has \d+ (lines|rows)|is clean|no errors|no vulnerabilities|uses the most CPU|worked|went through|ran cleanly|was successful|finished fine|did what was asked|came back clean)\b", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\b(succeeded|successfully|passed|passes|is active|up and running|is installed|are installed|was updated|were applied|rolled out|committed as|is pushed|up to date|restarted and|I created|finished|the backup is at|was vacuumed|I set the|I removed|is listening|has \d+ (lines|rows)|is clean|no errors|no vulnerabilities|uses the most CPU|worked|went through|ran cleanly|was successful|finished fine|did what was asked|came back clean|success|all good|good news|done and verified|done)\b", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex SuccessClaim();
 
     /// <summary>A plain report of failure; after a result that succeeded it misreports the result.</summary>

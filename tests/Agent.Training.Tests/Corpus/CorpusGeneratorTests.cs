@@ -162,11 +162,14 @@ public sealed class CorpusGeneratorTests
         }
     }
 
+    /// <summary>The subject and verb of each generic status sentence ("The command succeeded"), tails cut off.</summary>
     private static IEnumerable<string> GenericSentences(string text)
     {
-        string[] verbs = ["succeeded", "went through", "ran cleanly", "failed.", "did not work.", "errored out."];
-        return text.Split(". ", StringSplitOptions.RemoveEmptyEntries).Select(s => s.EndsWith('.') ? s : s + ".")
-            .Where(s => verbs.Any(v => s.Contains(v, StringComparison.Ordinal)) && !s.Contains(':', StringComparison.Ordinal));
+        string[] verbs = [" succeeded", " went through", " ran cleanly", " worked", " was successful", " failed", " did not work", " errored out"];
+        return text.Split(". ", StringSplitOptions.RemoveEmptyEntries)
+            .Where(s => !s.Contains(':', StringComparison.Ordinal))
+            .Select(s => s.Split([',', ';', '.'])[0].Replace(" and everything is in place", string.Empty, StringComparison.Ordinal))
+            .Where(s => s.Split(' ').Length <= 5 && verbs.Any(v => s.EndsWith(v, StringComparison.Ordinal)));
     }
 
     [Fact]
