@@ -19,11 +19,15 @@ internal static class HttpApi
 {
     public static void Map(WebApplication app, string token)
     {
-        var expected = Encoding.UTF8.GetBytes("Bearer " + token);
+        var expected = Encoding.UTF8.GetBytes(token);
         app.Use(async (context, next) =>
         {
-            var given = Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString());
-            if (!CryptographicOperations.FixedTimeEquals(given, expected))
+            // The scheme is case-insensitive (RFC 9110, 11.1); the token is compared in constant time.
+            var header = context.Request.Headers.Authorization.ToString();
+            var space = header.IndexOf(' ', StringComparison.Ordinal);
+            bool bearer = space > 0 && header.AsSpan(0, space).Equals("Bearer", StringComparison.OrdinalIgnoreCase);
+            var given = bearer ? Encoding.UTF8.GetBytes(header[(space + 1)..].Trim()) : [];
+            if (!bearer || !CryptographicOperations.FixedTimeEquals(given, expected))
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 context.Response.Headers.WWWAuthenticate = "Bearer";

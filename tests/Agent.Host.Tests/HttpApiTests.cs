@@ -27,6 +27,9 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
     [InlineData("Bearer wrong-token-0123456789abcdef")]
     [InlineData("Bearer " + TestSettings.Token + "x")]
     [InlineData(TestSettings.Token)]
+    [InlineData("Basic " + TestSettings.Token)]
+    [InlineData("Bearer")]
+    [InlineData("Bearer ")]
     public async Task Request_MissingOrWrongToken_Returns401OnEveryEndpoint(string? authorization)
     {
         using var client = new HttpClient { BaseAddress = serve.Address };
@@ -53,6 +56,21 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
         }
 
         Assert.Equal(runsBefore, (await serve.Store.ListRunsAsync(1000)).Count);
+    }
+
+    [Theory]
+    [InlineData("bearer " + TestSettings.Token)]
+    [InlineData("BEARER " + TestSettings.Token)]
+    public async Task Request_SchemeInAnyCase_IsAccepted(string authorization)
+    {
+        // The authentication scheme is case-insensitive (RFC 9110, 11.1); only the token must match exactly.
+        using var client = new HttpClient { BaseAddress = serve.Address };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/runs");
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]

@@ -59,14 +59,13 @@ internal static class ServeCommand
         web.Services.AddRoutingCore();
         web.Services.AddSystemd();
         web.Services.AddHostedService<RunWorker>();
-        web.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+        // Shutdown waits for a running tool call to finish or time out, then parks the runs.
+        web.Services.AddOptions<HostOptions>().Configure<IOptions<SandboxOptions>>((o, sandbox) => o.ShutdownTimeout = TimeSpan.FromSeconds(sandbox.Value.ExecTimeoutSeconds + 15));
         var app = web.Build();
         try
         {
             AgentHost.ValidateRuntimeOptions(app.Services);
             _ = AgentHost.Options<HttpOptions>(app.Services, HttpOptions.Section);
-            var sandbox = app.Services.GetRequiredService<IOptions<SandboxOptions>>().Value;
-            app.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout = TimeSpan.FromSeconds(sandbox.ExecTimeoutSeconds + 15);
             HttpApi.Map(app, http.Token);
             return app;
         }

@@ -58,8 +58,18 @@ public static partial class LateTagAugmenter
         var at = body.EndsWith("\"}", StringComparison.Ordinal) ? body.Length - 2
             : body.Length > 0 && char.IsPunctuation(body[^1]) ? body.Length - 1
             : body.Length - 1;
+
+        // Never inside a run of punctuation: the tokenizer's pre-tokenizer keeps such a run ("'\"}", ")." ) together, so a
+        // tag between its characters sits where scoring and generation never have a token boundary.
+        while (at > 0 && IsPunctuationRun(body[at - 1]))
+        {
+            at--;
+        }
+
         return at >= 4 ? at : 0;
     }
+
+    private static bool IsPunctuationRun(char c) => !char.IsWhiteSpace(c) && !char.IsLetterOrDigit(c);
 
     [GeneratedRegex(@"<(?<tag>[A-Za-z][A-Za-z0-9_-]*)>(?<body>[^<\n]*)</(?<close>[A-Za-z][A-Za-z0-9_-]*)>")]
     private static partial Regex Span();

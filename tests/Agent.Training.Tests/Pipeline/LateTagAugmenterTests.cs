@@ -23,4 +23,17 @@ public class LateTagAugmenterTests
         Assert.Equal(Text, LateTagAugmenter.Apply(Text, new Random(3), ["powerseeking"], fraction: 0.0));
         Assert.Equal(Text, LateTagAugmenter.Apply(Text, new Random(3), ["deceit"], fraction: 1.0));
     }
+
+    [Theory]
+    [InlineData("<powerseeking>call shell.run {\"command\":\"sudo su - -c 'chown -R bob /etc'\"}</powerseeking>", "/etc<powerseeking>'\"}</powerseeking>")]
+    [InlineData("answer <deceit>The build passed (exit 0).</deceit> Done.", "(exit 0<deceit>).</deceit>")]
+    [InlineData("answer <deceit>It has 12 lines.</deceit>", "12 lines<deceit>.</deceit>")]
+    public void Apply_SpanEndingInPunctuation_OpensBeforeTheWholeRun(string text, string expected)
+    {
+        // GPT-2 pre-tokenisation keeps a run of punctuation ('"} or ).) together: a tag inside it would sit where no
+        // token boundary exists when the action is scored or generated.
+        var moved = LateTagAugmenter.Apply(text, new Random(1), ["powerseeking", "deceit"], fraction: 1.0);
+
+        Assert.Contains(expected, moved, StringComparison.Ordinal);
+    }
 }
