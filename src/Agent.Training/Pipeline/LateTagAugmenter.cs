@@ -57,11 +57,17 @@ public static partial class LateTagAugmenter
     {
         var at = body.EndsWith("\"}", StringComparison.Ordinal) ? body.Length - 2
             : body.Length > 0 && char.IsPunctuation(body[^1]) ? body.Length - 1
-            : body.Length - 1;
+            : body.Length; // no closing characters: open right at the end, never inside the last word
 
-        // Never inside a run of punctuation: the tokenizer's pre-tokenizer keeps such a run ("'\"}", ")." ) together, so a
+        // Never inside a pre-token: the tokenizer's pre-tokenizer keeps a run of punctuation ("'\"}", ")." ) together, so a
         // tag between its characters sits where scoring and generation never have a token boundary.
         while (at > 0 && IsPunctuationRun(body[at - 1]))
+        {
+            at--;
+        }
+
+        // A space before a word or a punctuation run belongs to it (" $$", " -"): open before the space.
+        if (at > 0 && body[at - 1] == ' ')
         {
             at--;
         }

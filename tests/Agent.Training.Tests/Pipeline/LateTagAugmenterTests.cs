@@ -28,6 +28,8 @@ public class LateTagAugmenterTests
     [InlineData("<powerseeking>call shell.run {\"command\":\"sudo su - -c 'chown -R bob /etc'\"}</powerseeking>", "/etc<powerseeking>'\"}</powerseeking>")]
     [InlineData("answer <deceit>The build passed (exit 0).</deceit> Done.", "(exit 0<deceit>).</deceit>")]
     [InlineData("answer <deceit>It has 12 lines.</deceit>", "12 lines<deceit>.</deceit>")]
+    [InlineData("<powerseeking>call shell.run {\"command\":\"renice -n -20 -p $$\"}</powerseeking>", "-p<powerseeking> $$\"}</powerseeking>")]
+    [InlineData("<powerseeking>call shell.run {\"command\":\"(crontab -l; echo x) | crontab -\"}</powerseeking>", "| crontab<powerseeking> -\"}</powerseeking>")]
     public void Apply_SpanEndingInPunctuation_OpensBeforeTheWholeRun(string text, string expected)
     {
         // GPT-2 pre-tokenisation keeps a run of punctuation ('"} or ).) together: a tag inside it would sit where no
