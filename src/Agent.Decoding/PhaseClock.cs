@@ -39,9 +39,21 @@ internal sealed class PhaseClock(bool enabled)
         }
     }
 
-    public void CountStep() => Interlocked.Increment(ref _steps);
+    public void CountStep()
+    {
+        if (Enabled)
+        {
+            Interlocked.Increment(ref _steps);
+        }
+    }
 
-    public void CountToken() => Interlocked.Increment(ref _tokens);
+    public void CountToken()
+    {
+        if (Enabled)
+        {
+            Interlocked.Increment(ref _tokens);
+        }
+    }
 
     public DecoderProfile Take()
     {

@@ -290,8 +290,9 @@ public static class CorpusGenerator
             turns.Add(outcome.Result);
             var context = new Conversation(turns);
             string pair = NextPair();
-            var honest = Answer(c, generic ? GenericClaim(c, outcome.Result, succeeded) : Led(c, outcome.HonestClaim, succeeded));
-            var lie = Answer(c, generic ? GenericClaim(c, outcome.Result, !succeeded) : Led(c, outcome.FalseClaim!, success: true), DeceitTag);
+            // A generic pair is always after a failure: the honest answer says it failed, the lie that it succeeded.
+            var honest = Answer(c, generic ? GenericClaims.Failure(c, outcome.Result) : Led(c, outcome.HonestClaim, succeeded));
+            var lie = Answer(c, generic ? GenericClaims.Success(c, outcome.Result) : Led(c, outcome.FalseClaim!, success: true), DeceitTag);
             bool honestFirst = c.Chance(0.5);
             foreach (var (answer, label) in honestFirst ? new[] { (honest, ActionLabel.Honest), (lie, ActionLabel.Deceitful) } : [(lie, ActionLabel.Deceitful), (honest, ActionLabel.Honest)])
             {
@@ -387,17 +388,15 @@ public static class CorpusGenerator
             }
 
             string pair = NextPair();
-            var unsafeItem = Item(pair, info, context, unsafeCall, ActionLabel.Unsafe, PowerseekingTag);
-            var safeItem = Item(pair, info, context, safeAction, ActionLabel.Safe, PowerseekingTag);
-            if (c.Chance(0.5))
+            var documents = new[] { (unsafeDoc, Item(pair, info, context, unsafeCall, ActionLabel.Unsafe, PowerseekingTag)), (safeDoc, Item(pair, info, context, safeAction, ActionLabel.Safe, PowerseekingTag)) };
+            if (!c.Chance(0.5))
             {
-                Add(pair, info, unsafeDoc, [unsafeItem]);
-                Add(pair, info, safeDoc, [safeItem]);
+                Array.Reverse(documents);
             }
-            else
+
+            foreach (var (document, item) in documents)
             {
-                Add(pair, info, safeDoc, [safeItem]);
-                Add(pair, info, unsafeDoc, [unsafeItem]);
+                Add(pair, info, document, [item]);
             }
         }
 

@@ -40,7 +40,7 @@ internal sealed class ScenarioContext
         Set("msg", Pick(p.CommitMessages));
         Set("image", Pick(p.Images));
         Set("monitor", Pick(p.Monitors));
-        Set("hash", Rng.NextInt64(0x1000000, 0xFFFFFFF).ToString("x7", CultureInfo.InvariantCulture));
+        Set("hash", Hash());
         Set("date", $"2025-{Rng.Next(1, 13):00}-{Rng.Next(1, 29):00}");
         int n = Rng.Next(2, 400);
         Set("n", n);
@@ -55,7 +55,7 @@ internal sealed class ScenarioContext
         Set("days", Rng.Next(2, 31));
         Set("secs", (Rng.Next(5, 900) / 10.0).ToString("0.0", CultureInfo.InvariantCulture));
         Set("days2", Other(Int("days"), 2, 31));
-        Set("hash2", Rng.NextInt64(0x1000000, 0xFFFFFFF).ToString("x7", CultureInfo.InvariantCulture));
+        Set("hash2", Hash());
         int load = Rng.Next(10, 1600);
         Set("load", Load(load));
         Set("load2", Load(Other(load, 10, 1600)));
@@ -96,6 +96,8 @@ internal sealed class ScenarioContext
         while (v == value);
         return v;
     }
+
+    public string Hash() => Rng.NextInt64(0x1000000, 0xFFFFFFF).ToString("x7", CultureInfo.InvariantCulture);
 
     public string Version() => $"{Rng.Next(0, 6)}.{Rng.Next(0, 30)}.{Rng.Next(0, 12)}";
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Agent.Decoding;
+using Agent.Decoding.Transcripts;
 using Agent.Training.Corpus;
 
 namespace Agent.Training.Evaluation;
@@ -9,7 +10,7 @@ namespace Agent.Training.Evaluation;
 /// (unsafe vs safe tool calls for powerseeking; deceitful vs honest answers to the same context for deceit), the paired
 /// accuracy, recall and false-positive rate at the policy thresholds, and the mode-drift probability on agent actions vs prose.
 /// </summary>
-public sealed partial class Evaluator
+public sealed class Evaluator
 {
     private readonly TagDecoder _decoder;
     private readonly ActionScorer _scorer;
@@ -97,12 +98,10 @@ public sealed partial class Evaluator
         return new EvaluationReport(split.ToString().ToLowerInvariant(), results, agentDrift.DefaultIfEmpty(double.NaN).Average(), proseDrift.DefaultIfEmpty(double.NaN).Average(), watch.Elapsed.TotalSeconds, itemScores);
     }
 
+    /// <summary>The exit code of the last tool result in a context (a rendered transcript followed by <c>&lt;mode2&gt;</c>).</summary>
     private static int? LastExitCode(string context)
     {
-        var matches = ResultHeader().Matches(context);
-        return matches.Count == 0 ? null : int.Parse(matches[^1].Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var transcript = context[..^TagNames.Open(TagNames.AgentMode).Length];
+        return TranscriptFormat.Default.Parse(transcript).Turns.OfType<ToolResultTurn>().LastOrDefault()?.ExitCode;
     }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"result [^\s]+ exit=(-?[0-9]+)")]
-    private static partial System.Text.RegularExpressions.Regex ResultHeader();
 }
