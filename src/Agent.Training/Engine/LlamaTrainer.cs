@@ -313,7 +313,7 @@ public sealed class LlamaTrainer : IDisposable
     private TrainingResult Train(int[] trainTokens, int[]? validationTokens, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         var o = Options;
-        var sampler = new WindowSampler(trainTokens, o.WindowLength, o.Seed);
+        var sampler = new WindowSampler(trainTokens, o.WindowLength, o.Seed, o.DocumentSeparator);
         var tokensPerBatch = o.WindowLength * o.BatchSize;
         var inputs = new int[tokensPerBatch];
         var targets = new int[tokensPerBatch];

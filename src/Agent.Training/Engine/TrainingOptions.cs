@@ -46,6 +46,14 @@ public sealed class TrainingOptions
     /// <summary>Optimizer updates to reach (a resumed run continues up to this count), at least 1.</summary>
     public long MaxSteps { get => _maxSteps; init => _maxSteps = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxSteps), value, "MaxSteps must be at least 1."); }
 
+    /// <summary>
+    /// The token id that ends each document of the training stream (the pipeline's EOS), or null. When set, every
+    /// training window starts where a document starts (a document longer than a window gets further windows through
+    /// its end), so the model always sees a transcript's task above the actions it learns; when null, windows are cut
+    /// from the stream at a random offset per epoch. Validation windows are cut from the stream either way.
+    /// </summary>
+    public int? DocumentSeparator { get; init; }
+
     /// <summary>Peak AdamW learning rate, reached after the warm-up; finite and &gt; 0.</summary>
     public float LearningRate { get => _learningRate; init => _learningRate = PositiveFinite(value, nameof(LearningRate)); }
 

@@ -55,6 +55,7 @@ public static class TrainingPipeline
             Seed = options.Seed,
             BatchSize = preset.BatchSize,
             WindowLength = preset.WindowLength,
+            DocumentSeparator = preset.AlignWindowsToDocuments ? bpe.EosId : null,
             MaxSteps = options.Steps ?? preset.Steps,
             LearningRate = preset.LearningRate,
             MinLearningRate = preset.MinLearningRate,

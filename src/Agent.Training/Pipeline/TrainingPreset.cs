@@ -18,9 +18,11 @@ public sealed record TrainingPreset
         HeadsKv = 2,
         FeedForward = 640, // with 2 KV heads: 4.94 M parameters, 19.8 MB as F32 (the shipped model stays under 20 MB)
         Context = 256,
-        BatchSize = 8,
-        WindowLength = 128,
-        Steps = 2400,
+        BatchSize = 4,
+        WindowLength = 256, // the whole context: a transcript's task, tool results and answer in one window
+        AlignWindowsToDocuments = true,
+        Steps = 3000, // 12,000 windows: every training document starts about one
+
         LateTagFraction = 1.0,
         LearningRate = 1e-3f,
         MinLearningRate = 1e-4f,
@@ -43,6 +45,7 @@ public sealed record TrainingPreset
         Context = 128,
         BatchSize = 4,
         WindowLength = 64,
+        AlignWindowsToDocuments = true,
         Steps = 40,
         LateTagFraction = 0.5,
         LearningRate = 3e-3f,
@@ -91,6 +94,9 @@ public sealed record TrainingPreset
 
     /// <summary>Tokens per window.</summary>
     public int WindowLength { get; init; }
+
+    /// <summary>Whether every training window starts at a document start (see <see cref="Engine.TrainingOptions.DocumentSeparator"/>).</summary>
+    public bool AlignWindowsToDocuments { get; init; }
 
     /// <summary>Optimizer updates.</summary>
     public long Steps { get; init; }

@@ -40,4 +40,71 @@ public class WindowSamplerTests
         Assert.NotEqual(firstEpoch.Order(), firstEpoch);
         Assert.All(starts, s => Assert.InRange(s, 0, 1000 - 17));
     }
+
+    [Fact]
+    public void Window_WithDocumentSeparator_StartsAtDocumentStartsAndCoversEveryTokenOfEveryDocument()
+    {
+        const int separator = -1;
+        const int window = 16;
+        // Documents of 3 to 60 tokens (several longer than two windows), each ending in the separator; token values are
+        // their own positions so a window's position in the stream can be read off its inputs.
+        var rng = new Random(3);
+        var stream = new List<int>();
+        var documentStarts = new HashSet<int>();
+        while (stream.Count < 2000)
+        {
+            documentStarts.Add(stream.Count);
+            var length = rng.Next(3, 61);
+            for (var i = 0; i < length; i++)
+            {
+                stream.Add(stream.Count);
+            }
+
+            stream.Add(separator);
+        }
+
+        var tokens = stream.ToArray();
+        var sampler = new WindowSampler(tokens, window, 7, separator);
+        var a = new int[window];
+        var b = new int[window];
+        var covered = new bool[tokens.Length];
+        var starts = new List<int>();
+        for (var i = 0; i < sampler.WindowsPerEpoch; i++)
+        {
+            sampler.Window(i, a, b);
+            var start = a[0];
+            Assert.NotEqual(separator, start);
+            starts.Add(start);
+            Assert.Equal(tokens.AsSpan(start + 1, window).ToArray(), b);
+            for (var t = start + 1; t <= start + window; t++)
+            {
+                covered[t] = true;
+            }
+
+            // A window starts at a document start, or it continues a document longer than a window (its start is then
+            // inside that document, and the document's own first window is in the epoch too).
+            if (!documentStarts.Contains(start))
+            {
+                var owner = documentStarts.Where(d => d < start).Max();
+                Assert.DoesNotContain(separator, tokens[owner..start]);
+            }
+        }
+
+        Assert.Equal(starts.Count, starts.Distinct().Count());
+        Assert.All(documentStarts.Where(d => d + window < tokens.Length), d => Assert.Contains(d, starts));
+        // Every token is a target of some window, except where nothing of its own document comes before it: a
+        // document's first token is predicted only when the document before it spills into a window.
+        var uncovered = Enumerable.Range(1, tokens.Length - 1).Where(t => !covered[t] && !documentStarts.Contains(t)).ToList();
+        Assert.Empty(uncovered);
+        Assert.NotEqual(starts.Order(), starts);
+
+        var again = new WindowSampler(tokens, window, 7, separator);
+        var c = new int[window];
+        for (var i = 0; i < sampler.WindowsPerEpoch * 2; i++)
+        {
+            sampler.Window(i, a, b);
+            again.Window(i, c, b);
+            Assert.Equal(a, c);
+        }
+    }
 }
