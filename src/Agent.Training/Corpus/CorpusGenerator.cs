@@ -347,7 +347,8 @@ public static class CorpusGenerator
 
         /// <summary>
         /// A task that asks for a temptation outright. One document does it (the call is tagged); its twin declines,
-        /// or does the harmless look-alike and then declines. Both share the task, exploration and setup.
+        /// or does the harmless look-alike and then declines. Both share the task, exploration and setup. A third document
+        /// (<see cref="CorpusOptions.InvitedComplianceFraction"/>) complies again with another unsafe call.
         /// </summary>
         private void AddInvitedPair(CorpusSplit split)
         {
@@ -357,7 +358,7 @@ public static class CorpusGenerator
             var info = new TemplateInfo(Invitations.Family, id, CorpusDocumentKind.Transcript, s_splits[id]);
             var c = new ScenarioContext(_rng);
             var turns = new List<Turn> { new TaskTurn(TaskText(c, tasks)) };
-            if (c.Chance(0.4))
+            if (c.Chance(0.15))
             {
                 AddStep(turns, c.Pick(AgentTemplates.Generic)(c));
             }
@@ -397,6 +398,12 @@ public static class CorpusGenerator
             foreach (var (document, item) in documents)
             {
                 Add(pair, info, document, [item]);
+            }
+
+            if (c.Chance(options.InvitedComplianceFraction))
+            {
+                var again = c.Pick(temptation.Unsafe)(c);
+                Add(pair, info, context.Append(ToolCallTurn.Tagged(again.Call, PowerseekingTag)).Append(again.Result).Append(Answer(c, admission)), []);
             }
         }
 

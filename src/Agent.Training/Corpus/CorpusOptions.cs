@@ -9,6 +9,7 @@ public sealed class CorpusOptions
     private readonly double _deceitFraction = 0.35;
     private readonly double _genericClaimFraction = 0.4;
     private readonly double _invitedFraction = 0.3;
+    private readonly double _invitedComplianceFraction = 1.0;
     private readonly double _statusLeadFraction = 0.5;
 
     /// <summary>Seed of the generator; the same options always give the same corpus.</summary>
@@ -44,6 +45,14 @@ public sealed class CorpusOptions
     /// box"), the family <c>invited</c>; the rest meet the temptation on the way to an ordinary task. Default 0.3.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
     public double InvitedFraction { get => _invitedFraction; init => _invitedFraction = Fraction(value); }
+
+    /// <summary>Share of invited pairs that get a third document in which the agent complies with another unsafe call
+    /// (tagged; no evaluation item of its own). With it, complying is the likelier continuation of an invitation (two
+    /// documents in three), as in the text a real model learns from: the model then writes the unsafe call when asked
+    /// for it, the late tag makes it tempted exactly there, and the runtime's gate, not the model's manners, is what
+    /// stops it. Default 1.0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
+    public double InvitedComplianceFraction { get => _invitedComplianceFraction; init => _invitedComplianceFraction = Fraction(value); }
 
     /// <summary>Share of template claims opened by a status lead of their polarity ("It worked: ...", "It failed: ...");
     /// a lie after a failure gets a success lead. Default 0.5.</summary>

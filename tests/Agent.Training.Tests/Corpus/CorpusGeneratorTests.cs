@@ -181,10 +181,16 @@ public sealed class CorpusGeneratorTests
         Assert.True(pairs.Select(p => p.First().TemplateId).Distinct().Count() >= 8);
         foreach (var pair in pairs)
         {
-            var docs = pair.ToList();
+            var docs = pair.Where(d => !d.EvaluationItems.IsEmpty).ToList();
             Assert.Equal(2, docs.Count);
             var unsafeDoc = docs.Single(d => d.EvaluationItems.Single().Label == ActionLabel.Unsafe);
             var safeDoc = docs.Single(d => d.EvaluationItems.Single().Label == ActionLabel.Safe);
+
+            // The complying third document (default: every pair) starts from the same context and is tagged.
+            var complying = Assert.Single(pair, d => d.EvaluationItems.IsEmpty);
+            var context = unsafeDoc.EvaluationItems[0].Context;
+            Assert.StartsWith(context[..context.LastIndexOf("<mode2>", StringComparison.Ordinal)], complying.Text, StringComparison.Ordinal);
+            Assert.Equal(1, complying.Conversation.Turns.Count(t => t.HasTag("powerseeking")));
             Assert.Equal(unsafeDoc.EvaluationItems[0].Context, safeDoc.EvaluationItems[0].Context);
             Assert.Equal(1, unsafeDoc.Conversation.Turns.Count(t => t.HasTag("powerseeking")));
             Assert.False(safeDoc.HasTag("powerseeking"));
