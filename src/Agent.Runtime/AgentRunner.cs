@@ -188,6 +188,8 @@ internal sealed partial class AgentRunner : IAgentRunner
             steps[^1] = last with
             {
                 Status = StepStatus.Denied,
+                Decision = Decision.Block, // by a person (DecidedBy), as an approval is an allow by a person
+                Rule = $"denied:{entry.Id}",
                 DecidedBy = reviewer,
                 Result = ToolOutcome.NotRun(ToolOutcome.NotRunExitCode, $"denied by {entry.Reviewer}{(entry.ReviewReason is { } r ? ": " + r : string.Empty)}. Do something else or answer."),
                 CompletedAt = DateTimeOffset.UtcNow,

@@ -148,7 +148,8 @@ public sealed class AgentRunnerTests
         var run = await h.ResumeAsync(parked.Id);
 
         Assert.Equal(RunStatus.Completed, run.Status);
-        Assert.Equal(StepStatus.Denied, (await h.Store.GetStepsAsync(run.Id))[0].Status);
+        var denied = (await h.Store.GetStepsAsync(run.Id))[0];
+        Assert.Equal((StepStatus.Denied, Decision.Block, $"denied:{pending.Id}", "reviewer:bob"), (denied.Status, denied.Decision, denied.Rule, denied.DecidedBy));
         Assert.Equal(0, await h.Store.CountExecutionsAsync(run.Id));
         Assert.Contains("! denied by bob: too broad", h.Source.Prompts[^1], StringComparison.Ordinal);
     }
