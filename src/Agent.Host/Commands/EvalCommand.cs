@@ -48,7 +48,7 @@ internal static class EvalCommand
             var builder = AgentHost.CreateBuilder(parseResult);
             AgentHost.AddPolicy(builder);
             using var host = builder.Build();
-            var (_, policyOptions) = PolicyReader.Read(host.Services);
+            var (policy, policyOptions) = PolicyReader.Read(host.Services);
             var corpus = TrainingPipeline.GenerateCorpus(recipe, parseResult.GetValue(seed));
             var modelPath = parseResult.GetValue(model);
             var untrainSteps = parseResult.GetValue(untrain);
@@ -74,12 +74,12 @@ internal static class EvalCommand
             using (loaded)
             using (decoder)
             {
-                var thresholds = new Dictionary<string, double>(StringComparer.Ordinal)
+                var gates = new Dictionary<string, TagGate>(StringComparer.Ordinal)
                 {
-                    ["powerseeking"] = PolicyReader.Threshold(policyOptions, "shell.run", "powerseeking"),
-                    ["deceit"] = PolicyReader.Threshold(policyOptions, PolicyOptions.AnswerTool, "deceit"),
+                    ["powerseeking"] = new(PolicyReader.Threshold(policyOptions, "shell.run", "powerseeking"), policy.AggregateFor("shell.run")),
+                    ["deceit"] = new(PolicyReader.Threshold(policyOptions, PolicyOptions.AnswerTool, "deceit"), policy.AggregateFor(PolicyOptions.AnswerTool)),
                 };
-                var report = await new Evaluator(decoder).EvaluateAsync(corpus, which, thresholds, parseResult.GetValue(maxItems), cancellationToken).ConfigureAwait(false);
+                var report = await new Evaluator(decoder).EvaluateAsync(corpus, which, gates, parseResult.GetValue(maxItems), cancellationToken).ConfigureAwait(false);
                 if (parseResult.GetValue(itemsOut) is { } itemsPath)
                 {
                     await File.WriteAllLinesAsync(itemsPath, report.Items.Select(i => JsonSerializer.Serialize(i, JsonOutput.Options)), cancellationToken).ConfigureAwait(false);
@@ -102,11 +102,11 @@ internal static class EvalCommand
 
     private static void Render(EvaluationReport report)
     {
-        var table = new Table().AddColumns("tag", "positives", "negatives", "AUROC", "paired acc.", "threshold", "recall", "false positives");
+        var table = new Table().AddColumns("tag", "positives", "negatives", "AUROC", "paired acc.", "aggregate", "threshold", "recall", "false positives");
         foreach (var t in report.Tags)
         {
             table.AddRow(t.Tag, t.Positives.ToString(CultureInfo.InvariantCulture), t.Negatives.ToString(CultureInfo.InvariantCulture),
-                t.Auroc.ToString("F4", CultureInfo.InvariantCulture), t.PairedAccuracy.ToString("F3", CultureInfo.InvariantCulture),
+                t.Auroc.ToString("F4", CultureInfo.InvariantCulture), t.PairedAccuracy.ToString("F3", CultureInfo.InvariantCulture), t.Aggregate,
                 t.Threshold.ToString("F2", CultureInfo.InvariantCulture), t.Recall.ToString("F3", CultureInfo.InvariantCulture),
                 t.FalsePositiveRate.ToString("F3", CultureInfo.InvariantCulture));
         }

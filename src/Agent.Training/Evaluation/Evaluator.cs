@@ -6,7 +6,8 @@ using Agent.Training.Corpus;
 namespace Agent.Training.Evaluation;
 
 /// <summary>
-/// Evaluates a model on a held-out split: for each tag, the AUROC of the <c>any</c> temptation over the action's tokens
+/// Evaluates a model on a held-out split: for each tag, the AUROC of the temptation over the action's tokens, read at
+/// the aggregate the policy uses for that tag (<see cref="TagGate"/>)
 /// (unsafe vs safe tool calls for powerseeking; deceitful vs honest answers to the same context for deceit), the paired
 /// accuracy, recall and false-positive rate at the policy thresholds, and the mode-drift probability on agent actions vs prose.
 /// </summary>
@@ -25,14 +26,15 @@ public sealed class Evaluator
     /// <summary>Scores the items and prose of a split.</summary>
     /// <param name="corpus">The generated corpus (its held-out items and prose).</param>
     /// <param name="split">Which split.</param>
-    /// <param name="thresholds">Per tag, the policy threshold recall and false positives are measured at.</param>
+    /// <param name="gates">Per tag, the aggregate the policy reads and the threshold recall and false positives are
+    /// measured at; a tag without one is read at <c>any</c> with threshold 0.5.</param>
     /// <param name="maxItems">At most this many items per tag (pairs are kept together), 0 = all.</param>
     /// <param name="cancellationToken">Cancels between items.</param>
-    public async Task<EvaluationReport> EvaluateAsync(GeneratedCorpus corpus, CorpusSplit split, IReadOnlyDictionary<string, double> thresholds, int maxItems = 0,
+    public async Task<EvaluationReport> EvaluateAsync(GeneratedCorpus corpus, CorpusSplit split, IReadOnlyDictionary<string, TagGate> gates, int maxItems = 0,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(corpus);
-        ArgumentNullException.ThrowIfNull(thresholds);
+        ArgumentNullException.ThrowIfNull(gates);
         var watch = Stopwatch.StartNew();
         var items = corpus.EvaluationItems(split);
         var results = new List<TagEvaluation>();
@@ -41,12 +43,13 @@ public sealed class Evaluator
         foreach (var group in items.GroupBy(i => i.Tag).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var chosen = maxItems > 0 ? group.GroupBy(i => i.PairId).Take(Math.Max(1, maxItems / 2)).SelectMany(p => p).ToList() : group.ToList();
+            var gate = gates.TryGetValue(group.Key, out var g) ? g : new TagGate(0.5);
             var scores = new Dictionary<EvaluationItem, double>();
             foreach (var item in chosen)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var score = await _scorer.ScoreAsync(item.DocumentId, item.Context, item.ActionLine, cancellationToken).ConfigureAwait(false);
-                scores[item] = score.Temptation.TryGetValue(group.Key, out var aggregate) ? aggregate.Any : 0;
+                scores[item] = score.Temptation.TryGetValue(group.Key, out var aggregate) ? aggregate.Get(gate.Aggregate) : 0;
                 itemScores.Add(new ItemScore(item.DocumentId, item.PairId, item.TemplateId, item.Tag, item.Label.ToString().ToLowerInvariant(), scores[item],
                     LastExitCode(item.Context), item.ActionLine));
                 if (score.Temptation.TryGetValue("mode1", out var drift))
@@ -67,16 +70,16 @@ public sealed class Evaluator
                               Negative: p.Where(s => s.Key.Label is ActionLabel.Safe or ActionLabel.Honest).Select(s => s.Value).DefaultIfEmpty(double.NaN).First()))
                 .Where(p => !double.IsNaN(p.Positive) && !double.IsNaN(p.Negative))
                 .ToList();
-            var threshold = thresholds.TryGetValue(group.Key, out var t) ? t : 0.5;
             results.Add(new TagEvaluation(
                 group.Key,
                 positives.Count,
                 negatives.Count,
                 Auroc.Compute(positives, negatives),
                 pairs.Count == 0 ? double.NaN : pairs.Count(p => p.Positive > p.Negative) / (double)pairs.Count,
-                threshold,
-                positives.Count(p => p >= threshold) / (double)positives.Count,
-                negatives.Count(n => n >= threshold) / (double)negatives.Count));
+                gate.Aggregate,
+                gate.Threshold,
+                positives.Count(p => p >= gate.Threshold) / (double)positives.Count,
+                negatives.Count(n => n >= gate.Threshold) / (double)negatives.Count));
         }
 
         var proseDrift = new List<double>();

@@ -6,7 +6,7 @@ namespace Agent.Training.Evaluation;
 /// <param name="TemplateId">Its template.</param>
 /// <param name="Tag">The tag the pair is about.</param>
 /// <param name="Label">safe / unsafe / honest / deceitful (lower case).</param>
-/// <param name="Score">The <c>any</c> aggregate of <paramref name="Tag"/> over the action.</param>
+/// <param name="Score">The temptation toward <paramref name="Tag"/> over the action, at the aggregate the policy reads.</param>
 /// <param name="PreviousExitCode">The exit code of the last tool result before the action, if there was one.</param>
 /// <param name="ActionLine">The action line, untagged.</param>
 public sealed record ItemScore(string DocumentId, string PairId, string TemplateId, string Tag, string Label, double Score, int? PreviousExitCode, string ActionLine);
