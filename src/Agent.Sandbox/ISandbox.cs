@@ -50,4 +50,31 @@ public interface ISandbox : IAsyncDisposable
     /// <exception cref="SandboxPathException">The path is refused or missing.</exception>
     /// <exception cref="SandboxContainerDiedException">The sandbox container is not running any more.</exception>
     Task<IReadOnlyList<SandboxFileEntry>> ListFilesAsync(string path = ".", CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes the whole workspace as a tar archive (PAX) to <paramref name="destination"/>, read through the engine's
+    /// archive API: entry names are relative to the workspace (<c>notes/a.txt</c>), regular files, folders, symbolic and
+    /// hard links keep their mode and time; other kinds (fifos, sockets) are left out. What a parked or stopped run
+    /// leaves behind is saved this way and given back with <see cref="ImportWorkspaceAsync"/>.
+    /// </summary>
+    /// <param name="destination">Where the archive goes; it is not closed.</param>
+    /// <param name="cancellationToken">Cancels the copy.</param>
+    /// <returns>A task that completes when the archive is written.</returns>
+    /// <exception cref="SandboxContainerDiedException">The sandbox container is not running any more.</exception>
+    /// <exception cref="SandboxPathException">The engine refused to read the workspace.</exception>
+    Task ExportWorkspaceAsync(Stream destination, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Extracts an archive written by <see cref="ExportWorkspaceAsync"/> into the workspace, through the engine's
+    /// archive API (nothing is unpacked on the host). Every entry is checked before anything is extracted: it must be
+    /// a path inside the workspace (no absolute path, no '..', nothing below a symbolic link of the archive), and the
+    /// files together must fit in <see cref="SandboxOptions.WorkspaceSizeMiB"/>. Files are owned by the sandbox user
+    /// (<see cref="SandboxOptions.User"/>), whatever the archive says, and lose setuid/setgid bits.
+    /// </summary>
+    /// <param name="archive">The tar archive; read once, to its end; it is not closed.</param>
+    /// <param name="cancellationToken">Cancels the copy.</param>
+    /// <returns>A task that completes when the workspace holds the archive's files.</returns>
+    /// <exception cref="SandboxArchiveException">The archive is unreadable, has an entry outside the workspace, or is larger than the workspace.</exception>
+    /// <exception cref="SandboxContainerDiedException">The sandbox container is not running any more.</exception>
+    Task ImportWorkspaceAsync(Stream archive, CancellationToken cancellationToken = default);
 }

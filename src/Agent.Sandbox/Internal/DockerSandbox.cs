@@ -255,7 +255,214 @@ internal sealed class DockerSandbox : ISandbox
         return entries;
     }
 
+    public async Task ExportWorkspaceAsync(Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ThrowIfDead();
+        var archive = await FileCallAsync(
+            ".",
+            c => c.Containers.GetArchiveFromContainerAsync(ContainerId, new ContainerPathStatParameters { Path = WorkspacePath + "/." }, false, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        using var stream = archive.Stream;
+        using var reader = new TarReader(stream ?? Stream.Null);
+        var writer = new TarWriter(destination, TarEntryFormat.Pax, leaveOpen: true);
+        await using (writer.ConfigureAwait(false))
+        {
+            // copyData: each file's bytes are copied out of the engine's (unseekable, chunked) response before they are
+            // written; streaming them straight through failed with EndOfStreamException. A file is at most the workspace.
+            while (await reader.GetNextEntryAsync(copyData: true, cancellationToken).ConfigureAwait(false) is { } entry)
+            {
+                // The engine names entries "<folder name>/<relative path>": re-root them at the workspace.
+                if (WorkspaceRelative(entry.Name) is not { } name)
+                {
+                    continue;
+                }
+
+                var kind = entry.EntryType switch
+                {
+                    TarEntryType.RegularFile or TarEntryType.V7RegularFile => TarEntryType.RegularFile,
+                    TarEntryType.Directory or TarEntryType.SymbolicLink or TarEntryType.HardLink => entry.EntryType,
+                    _ => (TarEntryType?)null,
+                };
+                var linkName = entry.EntryType == TarEntryType.HardLink ? WorkspaceRelative(entry.LinkName) : entry.LinkName;
+                if (kind is null || (kind == TarEntryType.HardLink && linkName is null))
+                {
+                    Log.ArchiveEntrySkipped(_logger, name, entry.EntryType.ToString(), Name);
+                    continue;
+                }
+
+                var copy = new PaxTarEntry(kind.Value, kind == TarEntryType.Directory ? name + "/" : name)
+                {
+                    Mode = entry.Mode,
+                    ModificationTime = entry.ModificationTime,
+                    Uid = entry.Uid,
+                    Gid = entry.Gid,
+                };
+                if (kind is TarEntryType.SymbolicLink or TarEntryType.HardLink)
+                {
+                    copy.LinkName = linkName!;
+                }
+                else if (kind == TarEntryType.RegularFile)
+                {
+                    copy.DataStream = entry.DataStream;
+                }
+
+                await writer.WriteEntryAsync(copy, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async Task ImportWorkspaceAsync(Stream archive, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(archive);
+        ThrowIfDead();
+        var capacity = _options.WorkspaceSizeMiB * 1024L * 1024L;
+
+        // Checked and rewritten into a temporary file first, so that nothing is extracted from an archive that turns out
+        // to be bad half-way, and so that the engine gets entries owned by the sandbox user under known names only.
+        var temporary = new FileStream(
+            Path.Combine(Path.GetTempPath(), $"agent-workspace-{Guid.NewGuid():N}.tar"),
+            FileMode.CreateNew,
+            FileAccess.ReadWrite,
+            FileShare.None,
+            81920,
+            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        await using (temporary.ConfigureAwait(false))
+        {
+            var writer = new TarWriter(temporary, TarEntryFormat.Pax, leaveOpen: true);
+            await using (writer.ConfigureAwait(false))
+            {
+                try
+                {
+                    await RewriteArchiveAsync(archive, writer, capacity, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or OverflowException or ArgumentException)
+                {
+                    throw new SandboxArchiveException($"it is not a readable tar archive ({e.Message})", e);
+                }
+            }
+
+            temporary.Position = 0;
+            try
+            {
+                await FileCallAsync(
+                    ".",
+                    c => c.Containers.ExtractArchiveToContainerAsync(
+                        ContainerId,
+                        new CopyToContainerParameters { Path = WorkspacePath, AllowOverwriteDirWithFile = false },
+                        temporary,
+                        cancellationToken),
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (SandboxPathException e)
+            {
+                throw new SandboxArchiveException($"the engine could not extract it into the workspace ({e.Reason}); a workspace that is nearly full (Sandbox:WorkspaceSizeMiB) does this", e);
+            }
+        }
+    }
+
     public ValueTask DisposeAsync() => _onDispose?.Invoke(this) ?? ValueTask.CompletedTask;
+
+    /// <summary>Drops the first segment of an entry name the engine wrote ("workspace/a.txt" or "./a.txt" becomes "a.txt"); null for the folder itself.</summary>
+    private static string? WorkspaceRelative(string entryName)
+    {
+        var name = entryName.TrimEnd('/');
+        var slash = name.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0)
+        {
+            return null;
+        }
+
+        var relative = name[(slash + 1)..];
+        return relative.Length == 0 || relative == "." ? null : relative;
+    }
+
+    private static IReadOnlyList<string> ArchiveSegments(string name, string what)
+    {
+        try
+        {
+            return WorkspacePaths.Segments(name, allowRoot: true);
+        }
+        catch (SandboxPathException e)
+        {
+            throw new SandboxArchiveException($"{what} '{name}' is not a path inside the workspace ({e.Reason})", e);
+        }
+    }
+
+    /// <summary>Copies the entries of <paramref name="archive"/> to <paramref name="writer"/> under checked workspace-relative names, owned by the sandbox user.</summary>
+    private async Task RewriteArchiveAsync(Stream archive, TarWriter writer, long capacity, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        var folders = new HashSet<string>(StringComparer.Ordinal);
+        var links = new List<string>();
+        using var reader = new TarReader(archive, leaveOpen: true);
+        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+        {
+            var segments = ArchiveSegments(entry.Name, "entry");
+            if (segments.Count == 0)
+            {
+                continue;
+            }
+
+            var name = string.Join('/', segments);
+            if (links.FirstOrDefault(l => name.StartsWith(l + "/", StringComparison.Ordinal)) is { } link)
+            {
+                throw new SandboxArchiveException($"entry '{entry.Name}' lies below '{link}', a symbolic link of the same archive, so it could land outside the workspace");
+            }
+
+            var mode = entry.Mode & ~(UnixFileMode.SetUser | UnixFileMode.SetGroup);
+            for (var i = 1; i < segments.Count; i++)
+            {
+                var parent = string.Join('/', segments.Take(i));
+                if (folders.Add(parent))
+                {
+                    await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, parent + "/") { Mode = (UnixFileMode)0b111_101_101, Uid = _uid, Gid = _gid }, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            PaxTarEntry copy;
+            switch (entry.EntryType)
+            {
+                case TarEntryType.Directory:
+                    folders.Add(name);
+                    copy = new PaxTarEntry(TarEntryType.Directory, name + "/");
+                    break;
+                case TarEntryType.RegularFile or TarEntryType.V7RegularFile:
+                    total += entry.Length;
+                    if (total > capacity)
+                    {
+                        throw new SandboxArchiveException(string.Create(
+                            CultureInfo.InvariantCulture,
+                            $"its files hold more than the workspace's {_options.WorkspaceSizeMiB} MiB (Sandbox:WorkspaceSizeMiB), at least {total} bytes; raise Sandbox:WorkspaceSizeMiB above that to restore it"));
+                    }
+
+                    copy = new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = entry.DataStream };
+                    break;
+                case TarEntryType.SymbolicLink:
+                    links.Add(name);
+                    copy = new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = entry.LinkName };
+                    break;
+                case TarEntryType.HardLink:
+                    var target = string.Join('/', ArchiveSegments(entry.LinkName, "hard link target"));
+                    if (links.Any(l => target == l || target.StartsWith(l + "/", StringComparison.Ordinal)))
+                    {
+                        throw new SandboxArchiveException($"hard link '{entry.Name}' points through '{target}', a symbolic link of the same archive");
+                    }
+
+                    copy = new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = target };
+                    break;
+                default:
+                    Log.ArchiveEntrySkipped(_logger, name, entry.EntryType.ToString(), Name);
+                    continue;
+            }
+
+            copy.Mode = mode;
+            copy.ModificationTime = entry.ModificationTime;
+            copy.Uid = _uid;
+            copy.Gid = _gid;
+            await writer.WriteEntryAsync(copy, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     internal void MarkDead(string reason) => _deathReason ??= reason;
 

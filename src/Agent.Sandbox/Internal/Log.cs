@@ -43,4 +43,13 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Debug, "Created sandbox {Container} for run {RunId}")]
     public static partial void Created(ILogger logger, string container, string runId);
+
+    [LoggerMessage(14, LogLevel.Information, "Adopted sandbox {Container} of run {RunId}, left running by {PreviousOwner}; its workspace is as that process left it")]
+    public static partial void Adopted(ILogger logger, string container, string runId, string previousOwner);
+
+    [LoggerMessage(15, LogLevel.Information, "Kept {Count} running sandboxes of runs whose process is gone, for their runs to adopt when they resume")]
+    public static partial void KeptSurvivors(ILogger logger, int count);
+
+    [LoggerMessage(16, LogLevel.Warning, "Workspace archive entry {Entry} ({Kind}) of sandbox {Container} left out: only files, folders and links are saved and restored")]
+    public static partial void ArchiveEntrySkipped(ILogger logger, string entry, string kind, string container);
 }

@@ -1,3 +1,4 @@
+using System.Formats.Tar;
 using System.Text;
 
 namespace Agent.Sandbox.Tests.Internal;
@@ -83,5 +84,85 @@ public sealed class DockerSandboxTests(DockerFixture docker)
         await Assert.ThrowsAsync<SandboxPathException>(() => sandbox.GetFileAsync("nope.txt", docker.Token));
         await sandbox.PutFileAsync("d/f", "x"u8.ToArray(), docker.Token);
         await Assert.ThrowsAsync<SandboxPathException>(() => sandbox.GetFileAsync("d", docker.Token));
+    }
+
+    /// <summary>Proves a workspace moves whole from one sandbox to a new one through the archive API: nested files, modes, symbolic and hard links, ownership.</summary>
+    [Fact]
+    public async Task ExportWorkspaceAsync_ImportedIntoNewSandbox_RestoresFilesLinksAndModes()
+    {
+        using var archive = new MemoryStream();
+        await using (var source = await docker.NewSandboxAsync("export"))
+        {
+            var setup = await source.ExecAsync(
+                new SandboxExecRequest("sh", "-c", "mkdir -p notes/deep && echo kept > notes/deep/a.txt && printf 'x' > run.sh && chmod 755 run.sh && ln -s notes/deep/a.txt link && ln run.sh hard && mkfifo pipe"),
+                docker.Token);
+            Assert.Equal(0, setup.ExitCode);
+            await source.ExportWorkspaceAsync(archive, docker.Token);
+        }
+
+        archive.Position = 0;
+        await using var target = await docker.NewSandboxAsync("import");
+        await target.ImportWorkspaceAsync(archive, docker.Token);
+
+        var check = await target.ExecAsync(new SandboxExecRequest("sh", "-c", "cat notes/deep/a.txt; cat link; stat -c '%a %u %h' run.sh; readlink link; [ -e pipe ] || echo no-pipe"), docker.Token);
+        Assert.Equal("kept\nkept\n755 1000 2\nnotes/deep/a.txt\nno-pipe\n", check.StandardOutput);
+    }
+
+    /// <summary>Proves a damaged archive is refused with a typed exception before anything reaches the workspace.</summary>
+    [Fact]
+    public async Task ImportWorkspaceAsync_CorruptArchive_ThrowsArchiveExceptionAndLeavesWorkspaceEmpty()
+    {
+        await using var sandbox = await docker.NewSandboxAsync("corrupt");
+        var damaged = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("this is not a tar archive; ", 100)));
+
+        var error = await Assert.ThrowsAsync<SandboxArchiveException>(() => sandbox.ImportWorkspaceAsync(new MemoryStream(damaged), docker.Token));
+
+        Assert.Contains("not a readable tar archive", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await sandbox.ListFilesAsync(cancellationToken: docker.Token));
+    }
+
+    /// <summary>Proves an archive cannot write outside the workspace, neither by name nor through a symbolic link it carries.</summary>
+    [Theory]
+    [InlineData("../escape.txt", null)]
+    [InlineData("/etc/escape.txt", null)]
+    [InlineData("out/escape.txt", "out")]
+    public async Task ImportWorkspaceAsync_EntryOutsideWorkspace_Refused(string name, string? symlink)
+    {
+        await using var sandbox = await docker.NewSandboxAsync("escape");
+        using var archive = new MemoryStream();
+        await using (var writer = new TarWriter(archive, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            if (symlink is not null)
+            {
+                await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.SymbolicLink, symlink) { LinkName = "/tmp" }, docker.Token);
+            }
+
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream("x"u8.ToArray()) }, docker.Token);
+        }
+
+        archive.Position = 0;
+        var error = await Assert.ThrowsAsync<SandboxArchiveException>(() => sandbox.ImportWorkspaceAsync(archive, docker.Token));
+
+        Assert.Contains(name.TrimStart('/'), error.Message, StringComparison.Ordinal);
+        var tmp = await sandbox.ExecAsync(new SandboxExecRequest("sh", "-c", "ls /tmp /workspace"), docker.Token);
+        Assert.DoesNotContain("escape", tmp.StandardOutput, StringComparison.Ordinal);
+    }
+
+    /// <summary>Proves the workspace size cap holds for restores: an archive larger than Sandbox:WorkspaceSizeMiB is refused with the key to raise.</summary>
+    [Fact]
+    public async Task ImportWorkspaceAsync_LargerThanWorkspace_RefusedNamingTheLimit()
+    {
+        await using var sandbox = await docker.NewSandboxAsync("toolarge");
+        using var archive = new MemoryStream();
+        await using (var writer = new TarWriter(archive, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "big.bin") { DataStream = new MemoryStream(new byte[(DockerFixture.WorkspaceSizeMiB * 1024 * 1024) + 1]) }, docker.Token);
+        }
+
+        archive.Position = 0;
+        var error = await Assert.ThrowsAsync<SandboxArchiveException>(() => sandbox.ImportWorkspaceAsync(archive, docker.Token));
+
+        Assert.Contains("Sandbox:WorkspaceSizeMiB", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await sandbox.ListFilesAsync(cancellationToken: docker.Token));
     }
 }
