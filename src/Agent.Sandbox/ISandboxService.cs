@@ -7,7 +7,7 @@ namespace Agent.Sandbox;
 /// </summary>
 public interface ISandboxService
 {
-    /// <summary>Returns the sandbox of <paramref name="runId"/>, creating it on first use (or replacing it when its container died).</summary>
+    /// <summary>Returns the sandbox of <paramref name="runId"/>, creating it on first use (or replacing it when its container died). A new sandbox has an empty workspace; see <see cref="FindAsync"/> and <see cref="ISandbox.ImportWorkspaceAsync"/> for a run that resumes.</summary>
     /// <param name="runId">The run the sandbox belongs to; recorded in the container's labels and name.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The run's sandbox; dispose it or call <see cref="ReleaseAsync"/> at run end.</returns>
@@ -16,7 +16,31 @@ public interface ISandboxService
     /// <exception cref="SandboxImageBuildException">The sandbox image had to be built and its build failed.</exception>
     Task<ISandbox> GetOrCreateAsync(string runId, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes the sandbox of <paramref name="runId"/> and its workspace; does nothing when the run has none.</summary>
+    /// <summary>
+    /// Returns the live sandbox of <paramref name="runId"/> without creating one: the one this service holds, or a
+    /// running container labelled with the run that was left behind by a process that is gone (killed with SIGKILL, so
+    /// its shutdown never removed it) or by an earlier service instance of this process. Such a container is adopted
+    /// as it is, workspace, <c>/tmp</c> and processes included: from then on <see cref="GetOrCreateAsync"/> returns it
+    /// and <see cref="ReleaseAsync"/> or this service's shutdown removes it. When several survive, the newest is
+    /// adopted and the others are removed.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The run's sandbox, or null when it has none anywhere.</returns>
+    /// <exception cref="DockerUnavailableException">The engine does not answer.</exception>
+    Task<ISandbox?> FindAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The runs that have a running sandbox container left by processes that are gone, which this service could adopt
+    /// with <see cref="FindAsync"/> (other service instances of this process are left out: they may be alive). Orphan removal at start (<see cref="SandboxOptions.RemoveOrphansOnStart"/>) keeps
+    /// these for their runs; the composition root decides, from the run store, which to adopt, save or remove.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>Run ids, each once.</returns>
+    /// <exception cref="DockerUnavailableException">The engine does not answer.</exception>
+    Task<IReadOnlyList<string>> ListSurvivingRunsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the sandbox of <paramref name="runId"/> and its workspace; does nothing when the run has none in this service (call <see cref="FindAsync"/> first to take over a surviving one).</summary>
     /// <param name="runId">The run that ended.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes when the container is gone.</returns>

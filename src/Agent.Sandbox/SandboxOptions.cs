@@ -82,7 +82,12 @@ public sealed class SandboxOptions
     /// <summary>Largest file <see cref="ISandbox.PutFileAsync"/> writes or <see cref="ISandbox.GetFileAsync"/> returns, in bytes.</summary>
     public int MaxFileBytes { get; set; } = 16 * 1024 * 1024;
 
-    /// <summary>Remove, at start, the sandboxes left by earlier processes that are gone.</summary>
+    /// <summary>
+    /// Remove, at start, the sandboxes left by earlier processes that are gone, except the running sandbox of a run
+    /// (a process killed with SIGKILL never removed it): that one holds the run's latest workspace and is kept for the
+    /// run to adopt when it resumes (<see cref="ISandboxService.FindAsync"/>); <c>agent serve</c> settles the rest at
+    /// start and <c>agent sandbox clean</c> removes everything.
+    /// </summary>
     public bool RemoveOrphansOnStart { get; set; } = true;
 
     /// <summary>The oldest engine API version this library works with.</summary>

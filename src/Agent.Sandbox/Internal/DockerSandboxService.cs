@@ -13,7 +13,9 @@ namespace Agent.Sandbox.Internal;
 
 /// <summary>
 /// The Docker implementation of <see cref="ISandboxService"/>: a sandbox per run, a warm pool of started containers,
-/// orphan removal at start and removal of its own containers at shutdown.
+/// orphan removal at start and removal of its own containers at shutdown. A run's container that a killed process
+/// left running is not an orphan to remove but a survivor to adopt (<see cref="FindAsync"/>): its workspace is the
+/// run's latest state.
 /// </summary>
 internal sealed class DockerSandboxService : ISandboxService, IHostedService, IAsyncDisposable
 {
@@ -30,6 +32,9 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
     private readonly ImageBuilder _images;
     private readonly ConcurrentDictionary<string, Lazy<Task<DockerSandbox>>> _runs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DockerSandbox> _owned = new(StringComparer.Ordinal);
+
+    // Adopted containers carry their first owner's label, so the label sweep at shutdown misses them: removed by id.
+    private readonly ConcurrentDictionary<string, DockerSandbox> _adopted = new(StringComparer.Ordinal);
     private readonly Channel<DockerSandbox> _pool = Channel.CreateUnbounded<DockerSandbox>();
     private readonly SemaphoreSlim _initGate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -106,6 +111,63 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
         await RemoveAsync(sandbox, cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<ISandbox?> FindAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_runs.TryGetValue(runId, out var held))
+        {
+            try
+            {
+                var sandbox = await held.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (!sandbox.IsDead)
+                {
+                    return sandbox;
+                }
+            }
+            catch (SandboxException)
+            {
+                // Its creation failed: GetOrCreateAsync retries; nothing to find.
+            }
+
+            return null;
+        }
+
+        var survivors = (await ListSurvivorsAsync(runId, orphansOnly: false, cancellationToken).ConfigureAwait(false))
+            .OrderByDescending(c => c.Created)
+            .ToList();
+        if (survivors.Count == 0)
+        {
+            return null;
+        }
+
+        var newest = survivors[0];
+        foreach (var stale in survivors.Skip(1))
+        {
+            await RemoveContainerAndVolumeAsync(stale.ID, LabelOf(stale.Labels, VolumeLabel), cancellationToken).ConfigureAwait(false);
+        }
+
+        var name = newest.Names?.FirstOrDefault()?.TrimStart('/') ?? newest.ID;
+        var adopted = new DockerSandbox(_engine, _options, _logger, newest.ID, name, LabelOf(newest.Labels, VolumeLabel), runId, ReleaseFromDisposeAsync);
+        var lazy = new Lazy<Task<DockerSandbox>>(Task.FromResult(adopted));
+        if (!_runs.TryAdd(runId, lazy))
+        {
+            // A concurrent call got the run a sandbox first (possibly this very container): use what it holds.
+            return await FindAsync(runId, cancellationToken).ConfigureAwait(false);
+        }
+
+        _owned[adopted.ContainerId] = adopted;
+        _adopted[adopted.ContainerId] = adopted;
+        Log.Adopted(_logger, name, runId, LabelOf(newest.Labels, SandboxLabels.Owner) ?? "?");
+        return adopted;
+    }
+
+    public async Task<IReadOnlyList<string>> ListSurvivingRunsAsync(CancellationToken cancellationToken = default)
+    {
+        var survivors = await ListSurvivorsAsync(null, orphansOnly: true, cancellationToken).ConfigureAwait(false);
+        return survivors.Select(c => LabelOf(c.Labels, SandboxLabels.Run)!).Distinct(StringComparer.Ordinal).ToList();
+    }
+
     public async Task<ISandbox> CreateDetachedAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -157,12 +219,13 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
 
     public async Task<int> RemoveAllAsync(CancellationToken cancellationToken = default)
     {
-        var removed = await RemoveLabelledAsync(static _ => true, cancellationToken).ConfigureAwait(false);
+        var removed = await RemoveLabelledAsync(static _ => true, keepSurvivors: false, cancellationToken).ConfigureAwait(false);
         while (_pool.Reader.TryRead(out _))
         {
         }
 
         _owned.Clear();
+        _adopted.Clear();
         _runs.Clear();
         return removed;
     }
@@ -219,7 +282,14 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
             return;
         }
 
-        var removed = await RemoveLabelledAsync(owner => owner == _owner, cancellationToken).ConfigureAwait(false);
+        var removed = await RemoveLabelledAsync(owner => owner == _owner, keepSurvivors: false, cancellationToken).ConfigureAwait(false);
+        foreach (var adopted in _adopted.Values)
+        {
+            await RemoveContainerAndVolumeAsync(adopted.ContainerId, adopted.VolumeName, cancellationToken).ConfigureAwait(false);
+            removed++;
+        }
+
+        _adopted.Clear();
         _owned.Clear();
         if (removed > 0)
         {
@@ -245,7 +315,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
             await _engine.ClientAsync(cancellationToken).ConfigureAwait(false);
             if (_options.RemoveOrphansOnStart)
             {
-                var orphans = await RemoveLabelledAsync(SandboxLabels.IsOrphan, cancellationToken).ConfigureAwait(false);
+                var orphans = await RemoveLabelledAsync(SandboxLabels.IsOrphan, keepSurvivors: true, cancellationToken).ConfigureAwait(false);
                 if (orphans > 0)
                 {
                     Log.RemovedOrphans(_logger, orphans);
@@ -440,6 +510,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
     private async Task RemoveAsync(DockerSandbox sandbox, CancellationToken cancellationToken)
     {
         _owned.TryRemove(sandbox.ContainerId, out _);
+        _adopted.TryRemove(sandbox.ContainerId, out _);
         sandbox.MarkDead("the sandbox was released");
         await RemoveContainerAndVolumeAsync(sandbox.ContainerId, sandbox.VolumeName, cancellationToken).ConfigureAwait(false);
     }
@@ -470,13 +541,25 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
         }
     }
 
-    /// <summary>Removes the labelled containers (and workspace volumes) whose owner label matches; returns the container count.</summary>
-    private async Task<int> RemoveLabelledAsync(Func<string?, bool> ownerMatches, CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes the labelled containers (and workspace volumes) whose owner label matches; returns the container count.
+    /// With <paramref name="keepSurvivors"/>, running containers of a run (not of the pool) are kept, volume included:
+    /// their run adopts them when it resumes (<see cref="FindAsync"/>).
+    /// </summary>
+    private async Task<int> RemoveLabelledAsync(Func<string?, bool> ownerMatches, bool keepSurvivors, CancellationToken cancellationToken)
     {
         var containers = await _engine.CallAsync(
             c => c.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = SandboxLabels.MarkerFilter() }, cancellationToken),
             cancellationToken).ConfigureAwait(false);
-        var doomed = containers.Where(c => ownerMatches(LabelOf(c.Labels, SandboxLabels.Owner))).ToList();
+        var matching = containers.Where(c => ownerMatches(LabelOf(c.Labels, SandboxLabels.Owner))).ToList();
+        var kept = keepSurvivors ? matching.Where(IsRunSurvivor).ToList() : [];
+        var doomed = matching.Except(kept).ToList();
+        var keptVolumes = kept.Select(c => LabelOf(c.Labels, VolumeLabel)).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        if (kept.Count > 0)
+        {
+            Log.KeptSurvivors(_logger, kept.Count);
+        }
+
         await Parallel.ForEachAsync(doomed, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (container, token) =>
             await RemoveContainerAndVolumeAsync(container.ID, LabelOf(container.Labels, VolumeLabel), token).ConfigureAwait(false)).ConfigureAwait(false);
 
@@ -486,7 +569,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
             cancellationToken).ConfigureAwait(false);
         foreach (var volume in volumes.Volumes ?? [])
         {
-            if (ownerMatches(LabelOf(volume.Labels, SandboxLabels.Owner)))
+            if (ownerMatches(LabelOf(volume.Labels, SandboxLabels.Owner)) && !keptVolumes.Contains(volume.Name))
             {
                 await RemoveContainerAndVolumeAsync(null, volume.Name, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
@@ -494,6 +577,25 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
 
         return doomed.Count;
     }
+
+    /// <summary>
+    /// Running run containers (not pool ones) this instance may adopt, of one run or of all. <paramref name="orphansOnly"/>
+    /// leaves out those of other service instances of this process, which may still be alive (tests host several).
+    /// </summary>
+    private async Task<List<ContainerListResponse>> ListSurvivorsAsync(string? runId, bool orphansOnly, CancellationToken cancellationToken)
+    {
+        var running = await _engine.CallAsync(
+            c => c.Containers.ListContainersAsync(new ContainersListParameters { All = false, Filters = SandboxLabels.MarkerFilter(runId: runId) }, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        return running
+            .Where(c => IsRunSurvivor(c) && !_owned.ContainsKey(c.ID)
+                && (orphansOnly ? SandboxLabels.IsOrphan(LabelOf(c.Labels, SandboxLabels.Owner)) : SandboxLabels.IsAdoptable(LabelOf(c.Labels, SandboxLabels.Owner), _owner)))
+            .ToList();
+    }
+
+    private static bool IsRunSurvivor(ContainerListResponse container) =>
+        string.Equals(container.State, "running", StringComparison.OrdinalIgnoreCase)
+        && LabelOf(container.Labels, SandboxLabels.Run) is { } run && run != SandboxLabels.PoolRun;
 
     private static string ContainerName(string runId)
     {

@@ -25,12 +25,17 @@ internal static class SandboxLabels
     /// <summary>A new owner value for one service instance of this process: <c>host/pid/start/instance</c>.</summary>
     public static string NewOwner() => CurrentProcess + "/" + Guid.NewGuid().ToString("N")[..12];
 
-    public static IDictionary<string, IDictionary<string, bool>> MarkerFilter(string? owner = null)
+    public static IDictionary<string, IDictionary<string, bool>> MarkerFilter(string? owner = null, string? runId = null)
     {
         var labels = new Dictionary<string, bool> { [$"{Marker}=true"] = true };
         if (owner is not null)
         {
             labels[$"{Owner}={owner}"] = true;
+        }
+
+        if (runId is not null)
+        {
+            labels[$"{Run}={runId}"] = true;
         }
 
         return new Dictionary<string, IDictionary<string, bool>> { ["label"] = labels };
@@ -73,6 +78,15 @@ internal static class SandboxLabels
             return true;
         }
     }
+
+    /// <summary>
+    /// True when a run's container with this owner may be adopted by another service instance: its process is gone
+    /// (<see cref="IsOrphan"/>), or it is this very process (a service instance that was disposed without releasing
+    /// the run, as a test that simulates a crash does). Detached sandboxes and live processes' containers never are.
+    /// </summary>
+    public static bool IsAdoptable(string? owner, string self) =>
+        owner is not null && owner != self && owner != DetachedOwner
+        && (owner.StartsWith(CurrentProcess + "/", StringComparison.Ordinal) || IsOrphan(owner));
 
     private static string ProcessOf(string host, int pid, long startTicks) =>
         string.Create(CultureInfo.InvariantCulture, $"{host}/{pid}/{startTicks}");

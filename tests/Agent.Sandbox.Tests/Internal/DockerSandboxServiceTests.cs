@@ -1,3 +1,4 @@
+using System.Text;
 using Agent.Sandbox.Internal;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.DependencyInjection;
@@ -95,6 +96,103 @@ public sealed class DockerSandboxServiceTests(DockerFixture docker)
             var all = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, docker.Token);
             Assert.DoesNotContain(all, c => c.ID == orphan.ID);
         }
+    }
+
+    /// <summary>
+    /// Proves a crashed service's run sandbox is adopted as it is: a second service (as after a restart) that never saw the run
+    /// finds the container still running, with the file the run wrote, uses it for the run, and removes it on release.
+    /// </summary>
+    [Fact]
+    public async Task FindAsync_SandboxLeftRunningByCrashedService_AdoptsItWithItsWorkspace()
+    {
+        var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
+        var settings = new Dictionary<string, string?>(DockerFixture.Settings()) { ["Sandbox:WarmPoolSize"] = "0" };
+        var runId = "run-adopt-" + Guid.NewGuid().ToString("N")[..8];
+        var crashed = DockerFixture.BuildProvider(settings);
+        var original = await crashed.GetRequiredService<ISandboxService>().GetOrCreateAsync(runId, docker.Token);
+        await original.PutFileAsync("notes/kept.txt", "written before the crash"u8.ToArray(), docker.Token);
+        // The crash: the service is neither stopped nor disposed, so nothing releases the run's container.
+
+        await using var restarted = DockerFixture.BuildProvider(settings);
+        foreach (var hosted in restarted.GetServices<IHostedService>())
+        {
+            await hosted.StartAsync(docker.Token);
+        }
+
+        var service = restarted.GetRequiredService<ISandboxService>();
+
+        var adopted = await service.FindAsync(runId, docker.Token);
+
+        Assert.NotNull(adopted);
+        Assert.Equal(original.ContainerId, adopted.ContainerId);
+        Assert.Same(adopted, await service.GetOrCreateAsync(runId, docker.Token));
+        Assert.Equal("written before the crash", Encoding.UTF8.GetString(await adopted.GetFileAsync("notes/kept.txt", docker.Token)));
+
+        await service.ReleaseAsync(runId, docker.Token);
+        var all = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, docker.Token);
+        Assert.DoesNotContain(all, c => c.ID == original.ContainerId);
+        Assert.Null(await service.FindAsync(runId, docker.Token));
+    }
+
+    /// <summary>
+    /// Proves the sandbox a SIGKILLed process left running for a run is not removed as an orphan at the next start: it is
+    /// listed as a survivor, adopted by FindAsync and removed by ReleaseAsync.
+    /// </summary>
+    [Fact]
+    public async Task StartAsync_RunningRunContainerOfDeadProcess_KeptForAdoption()
+    {
+        var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
+        var deadOwner = $"{Environment.MachineName}/{int.MaxValue - 9}/1/deadbeef";
+        var runId = "run-survivor-" + Guid.NewGuid().ToString("N")[..8];
+        var survivor = await client.Containers.CreateContainerAsync(
+            new CreateContainerParameters
+            {
+                Image = "agent-sandbox/default:latest",
+                Entrypoint = ["/bin/sh", "-c"],
+                Cmd = ["sleep 120"],
+                User = "1000:1000",
+                Labels = SandboxLabels.For(deadOwner, runId),
+                HostConfig = new HostConfig { NetworkMode = "none", Init = true, Tmpfs = new Dictionary<string, string> { ["/workspace"] = "rw,size=1m,uid=1000,gid=1000" } },
+            },
+            docker.Token);
+        try
+        {
+            await client.Containers.StartContainerAsync(survivor.ID, new ContainerStartParameters(), docker.Token);
+            await using var provider = DockerFixture.BuildProvider(new(DockerFixture.Settings()) { ["Sandbox:WarmPoolSize"] = "0" });
+            foreach (var hosted in provider.GetServices<IHostedService>())
+            {
+                await hosted.StartAsync(docker.Token);
+            }
+
+            var service = provider.GetRequiredService<ISandboxService>();
+            Assert.Contains(runId, await service.ListSurvivingRunsAsync(docker.Token));
+
+            var adopted = await service.FindAsync(runId, docker.Token);
+
+            Assert.Equal(survivor.ID, adopted?.ContainerId);
+            Assert.Equal(0, (await adopted!.ExecAsync(new SandboxExecRequest("true"), docker.Token)).ExitCode);
+            await service.ReleaseAsync(runId, docker.Token);
+            var all = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, docker.Token);
+            Assert.DoesNotContain(all, c => c.ID == survivor.ID);
+        }
+        finally
+        {
+            try
+            {
+                await client.Containers.RemoveContainerAsync(survivor.ID, new ContainerRemoveParameters { Force = true }, CancellationToken.None);
+            }
+            catch (Docker.DotNet.DockerApiException)
+            {
+                // Already removed by ReleaseAsync.
+            }
+        }
+    }
+
+    /// <summary>Proves a run without any sandbox is not given one by FindAsync.</summary>
+    [Fact]
+    public async Task FindAsync_RunWithoutSandbox_ReturnsNull()
+    {
+        Assert.Null(await docker.Service.FindAsync("run-never-had-one-" + Guid.NewGuid().ToString("N")[..8], docker.Token));
     }
 
     /// <summary>Proves a stopping host removes its own containers (and their workspace volumes).</summary>
