@@ -1,6 +1,5 @@
 using Agent.Runtime;
 using Agent.Runtime.Storage;
-using Agent.Sandbox;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,11 +8,13 @@ namespace Agent.Host;
 
 /// <summary>
 /// The service's worker: Agent:ConcurrentRuns consumers take runs from the durable queue and run them on the one
-/// loaded model (each run on its own decoder sequence). Start-up (schema, taking back runs of a crashed process) is
-/// done in <see cref="StartAsync"/>; <see cref="ExecuteAsync"/> only consumes. At shutdown a running run stops
-/// before its next model step (a running tool finishes first) and goes back in the queue, so nothing is lost.
+/// loaded model (each run on its own decoder sequence). Start-up (schema, taking back runs of a crashed process,
+/// settling the sandboxes a killed process left running) is done in <see cref="StartAsync"/>; <see cref="ExecuteAsync"/>
+/// only consumes. At shutdown a running run stops before its next model step (a running tool finishes first) and goes
+/// back in the queue with its workspace saved, so nothing is lost. The runner itself saves, restores and releases
+/// workspaces and sandboxes (<see cref="IRunWorkspaces"/>).
 /// </summary>
-internal sealed partial class RunWorker(IRunStore store, IAgentRunner runner, ISandboxService sandboxes, IOptions<AgentOptions> options, ILogger<RunWorker> logger) : BackgroundService
+internal sealed partial class RunWorker(IRunStore store, IAgentRunner runner, IRunWorkspaces workspaces, IOptions<AgentOptions> options, ILogger<RunWorker> logger) : BackgroundService
 {
     private static readonly TimeSpan s_idlePoll = TimeSpan.FromMilliseconds(500);
     private readonly string _owner = $"serve-{Environment.MachineName}-{Environment.ProcessId}";
@@ -22,6 +23,20 @@ internal sealed partial class RunWorker(IRunStore store, IAgentRunner runner, IS
     {
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var taken = await store.RequeueExpiredAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var settled = await workspaces.ReconcileAsync(cancellationToken).ConfigureAwait(false);
+            if (settled > 0)
+            {
+                LogSettled(logger, settled);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // No engine now: the runs that need a sandbox fail or wait as they would anyway; the service starts.
+            LogSettleFailed(logger, e, e.Message);
+        }
+
         LogStarted(logger, _owner, options.Value.ConcurrentRuns, taken);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -42,11 +57,7 @@ internal sealed partial class RunWorker(IRunStore store, IAgentRunner runner, IS
                     continue;
                 }
 
-                var done = await runner.RunAsync(run.Id, _owner, stoppingToken).ConfigureAwait(false);
-                if (done.IsTerminal)
-                {
-                    await sandboxes.ReleaseAsync(done.Id, CancellationToken.None).ConfigureAwait(false);
-                }
+                await runner.RunAsync(run.Id, _owner, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -63,6 +74,12 @@ internal sealed partial class RunWorker(IRunStore store, IAgentRunner runner, IS
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Worker {Owner} consumes the run queue with {Consumers} concurrent runs; {Requeued} runs of a stopped process were put back")]
     private static partial void LogStarted(ILogger logger, string owner, int consumers, int requeued);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "Settled {Count} sandboxes that a killed process left running (saved parked runs' workspaces, removed ended runs' sandboxes)")]
+    private static partial void LogSettled(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Could not look for sandboxes a killed process left running: {Reason}")]
+    private static partial void LogSettleFailed(ILogger logger, Exception exception, string reason);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Error, Message = "The worker could not take or finish a run: {Reason}")]
     private static partial void LogConsumerError(ILogger logger, Exception exception, string reason);

@@ -25,22 +25,29 @@ namespace Agent.Runtime;
 /// discarded and generated again; <c>started</c> (the tool may or may not have run) becomes <c>interrupted</c>, the
 /// model is told and the call is NOT run again; <c>pending</c> stays parked until a person decides, then the approved
 /// call (exactly the stored one, hash-checked by the gate) runs once, or the model is told it was denied.
+/// The workspace follows the journal (<see cref="IRunWorkspaces"/>): a run that parks or is stopped by a shutdown has
+/// its workspace saved and its sandbox removed when <see cref="RunAsync"/> returns; a run that resumes after a tool
+/// ran gets its still-running sandbox or the saved workspace back before anything else happens, and a run that ends
+/// loses both. A resume that finds neither goes on with an empty workspace, says so in the run's reason and logs a
+/// warning; a saved workspace that cannot be restored fails the run with a message naming the file.
 /// </remarks>
 internal sealed partial class AgentRunner : IAgentRunner
 {
     private readonly IRunStore _store;
     private readonly IAgentStepSource _source;
     private readonly IRunPluginFactory _plugins;
+    private readonly IRunWorkspaces _workspaces;
     private readonly ActionGate _gate;
     private readonly AgentOptions _options;
     private readonly DecodingConstraints _constraints;
     private readonly ILogger _logger;
 
-    public AgentRunner(IRunStore store, IAgentStepSource source, IRunPluginFactory plugins, ActionGate gate, AgentOptions options, DecodingConstraints constraints, ILogger<AgentRunner> logger)
+    public AgentRunner(IRunStore store, IAgentStepSource source, IRunPluginFactory plugins, IRunWorkspaces workspaces, ActionGate gate, AgentOptions options, DecodingConstraints constraints, ILogger<AgentRunner> logger)
     {
         _store = store;
         _source = source;
         _plugins = plugins;
+        _workspaces = workspaces;
         _gate = gate;
         _options = options;
         _constraints = constraints;
@@ -74,9 +81,22 @@ internal sealed partial class AgentRunner : IAgentRunner
         var clock = Stopwatch.StartNew();
         var elapsedBefore = run.ElapsedMilliseconds;
         LogRunStarted(_logger, run.Id, run.Steps, run.Status);
+        string? workspaceNote = null;
         try
         {
             var steps = (await _store.GetStepsAsync(run.Id, cancellationToken).ConfigureAwait(false)).ToList();
+            if (steps.Count > 0 && await _store.CountExecutionsAsync(run.Id, null, cancellationToken).ConfigureAwait(false) > 0)
+            {
+                // A tool ran before the run stopped, so it may have left files: they must be back before the next call.
+                var workspace = await _workspaces.ResumeAsync(run.Id, cancellationToken).ConfigureAwait(false);
+                if (workspace == WorkspaceResumption.Empty)
+                {
+                    workspaceNote = $"resumed with an EMPTY workspace: no sandbox of the run was running and no saved workspace was found at '{_workspaces.ArchivePath(run.Id)}'; files written before the stop are gone";
+                    run = run with { Reason = workspaceNote };
+                    await _store.UpdateRunAsync(run, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+
             run = await ResumeAsync(run, steps, kernel, cancellationToken).ConfigureAwait(false);
             while (run.Status == RunStatus.Running)
             {
@@ -106,6 +126,12 @@ internal sealed partial class AgentRunner : IAgentRunner
         }
 
         run = run with { ElapsedMilliseconds = elapsedBefore + clock.ElapsedMilliseconds };
+        if (workspaceNote is not null && run.Reason != workspaceNote)
+        {
+            // The lost workspace stays on record whatever the run's end says (a completed run's reason is otherwise empty).
+            run = run with { Reason = run.Reason is null ? workspaceNote : $"{run.Reason} ({workspaceNote})" };
+        }
+
         try
         {
             await _store.UpdateRunAsync(run, CancellationToken.None).ConfigureAwait(false);
@@ -116,10 +142,31 @@ internal sealed partial class AgentRunner : IAgentRunner
             LogRunFailed(_logger, e, run.Id, e.Message);
         }
 
+        await SettleWorkspaceAsync(run).ConfigureAwait(false);
         activity?.SetTag("agent.status", SqliteRunStore.Name(run.Status));
         RuntimeTelemetry.Runs.Add(1, new KeyValuePair<string, object?>("status", SqliteRunStore.Name(run.Status)));
         LogRunStopped(_logger, run.Id, run.Status, run.Steps, run.Tokens, run.Reason);
         return run;
+    }
+
+    /// <summary>A run that ended loses its sandbox and saved workspace; one that waits (parked, or queued by a shutdown) has its workspace saved and its sandbox removed. Failures are logged: the run's state is already stored.</summary>
+    private async Task SettleWorkspaceAsync(RunRecord run)
+    {
+        try
+        {
+            if (run.IsTerminal)
+            {
+                await _workspaces.ReleaseAsync(run.Id, CancellationToken.None).ConfigureAwait(false);
+            }
+            else if (run.Status is RunStatus.Parked or RunStatus.Queued)
+            {
+                await _workspaces.SuspendAsync(run.Id, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogWorkspaceNotSettled(_logger, e, run.Id, run.Status, _workspaces.ArchivePath(run.Id), e.Message);
+        }
     }
 
     private string? LimitReached(RunRecord run)
@@ -418,6 +465,9 @@ internal sealed partial class AgentRunner : IAgentRunner
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Run {RunId} step {Step}: {Tool} was interrupted by a crash; it is reported to the model, not run again")]
     private static partial void LogInterrupted(ILogger logger, string runId, int step, string tool);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Error, Message = "Run {RunId} is {Status} but its workspace could not be saved to {Path} or released: {Reason}. A sandbox left running is adopted when the run resumes in this process; otherwise the run resumes with an empty workspace")]
+    private static partial void LogWorkspaceNotSettled(ILogger logger, Exception exception, string runId, RunStatus status, string path, string reason);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Run {RunId} step {Step}: invalid call of {Tool} sent back to the model: {Error}")]
     private static partial void LogInvalid(ILogger logger, string runId, int step, string tool, string error);

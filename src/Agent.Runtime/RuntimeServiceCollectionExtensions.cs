@@ -13,9 +13,10 @@ namespace Agent.Runtime;
 public static class RuntimeServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the run store, the policy validator, the action gate and the runner. The caller binds
-    /// <see cref="AgentOptions"/>, <see cref="StorageOptions"/>, <see cref="PolicyOptions"/> and <see cref="TagOptions"/>,
-    /// and registers an <see cref="IAgentStepSource"/> and an <see cref="IRunPluginFactory"/>.
+    /// Adds the run store, the policy validator, the action gate, the run workspaces (<see cref="IRunWorkspaces"/>) and
+    /// the runner. The caller binds <see cref="AgentOptions"/>, <see cref="StorageOptions"/>, <see cref="PolicyOptions"/>
+    /// and <see cref="TagOptions"/>, and registers an <see cref="IAgentStepSource"/>, an <see cref="IRunPluginFactory"/>
+    /// and the sandboxes (<see cref="Agent.Sandbox.ISandboxService"/>).
     /// </summary>
     public static IServiceCollection AddAgentRuntime(this IServiceCollection services)
     {
@@ -27,6 +28,11 @@ public static class RuntimeServiceCollectionExtensions
             sp.GetRequiredService<IRunStore>(),
             sp.GetRequiredService<ILogger<ActionGate>>(),
             MonitoredTags(sp.GetRequiredService<IOptions<AgentOptions>>().Value, sp.GetRequiredService<IOptions<TagOptions>>().Value)));
+        services.TryAddSingleton<IRunWorkspaces>(sp => new RunWorkspaces(
+            sp.GetRequiredService<Agent.Sandbox.ISandboxService>(),
+            sp.GetRequiredService<IRunStore>(),
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value,
+            sp.GetRequiredService<ILogger<RunWorkspaces>>()));
         services.TryAddSingleton<IAgentRunner>(sp =>
         {
             var agent = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
@@ -35,6 +41,7 @@ public static class RuntimeServiceCollectionExtensions
                 sp.GetRequiredService<IRunStore>(),
                 sp.GetRequiredService<IAgentStepSource>(),
                 sp.GetRequiredService<IRunPluginFactory>(),
+                sp.GetRequiredService<IRunWorkspaces>(),
                 sp.GetRequiredService<ActionGate>(),
                 agent,
                 Constraints(agent, tags),

@@ -11,7 +11,7 @@ namespace Agent.Host.Tests;
 /// <summary>
 /// The service's worker (<see cref="RunWorker"/>) in the executable's own composition, with a real SQLite file, real
 /// Docker sandboxes and scripted lines scored by the real decoder: what happens when a sandbox dies under a run, and
-/// when the host stops between two steps of a run.
+/// when the host stops between two steps of a run (its workspace is saved and comes back after the restart).
 /// </summary>
 [Collection(HostCollectionDefinition.Name)]
 public sealed class RunWorkerTests
@@ -58,7 +58,7 @@ public sealed class RunWorkerTests
     }
 
     [Fact]
-    public async Task StopAsync_RunBetweenSteps_RequeuesItAndARestartedWorkerFinishesIt()
+    public async Task StopAsync_RunBetweenSteps_RequeuesItAndARestartedWorkerFinishesItWithItsWorkspace()
     {
         var settings = TestSettings.Create(edit: json => json["Agent"]!["MaxSteps"] = 8);
         using var tiny = new TinyDecoder(new TinyModelSpec());
@@ -75,6 +75,7 @@ public sealed class RunWorkerTests
             }
         };
         string runId = string.Empty;
+        string archive;
         using (var host = await StartWorkerAsync(settings, first, async store => [runId = (await store.EnqueueAsync(StopTask, first.ModelName)).Id]))
         {
             await betweenSteps.Task.WaitAsync(TimeSpan.FromSeconds(60));
@@ -87,10 +88,14 @@ public sealed class RunWorkerTests
             Assert.Null(stopped.LeaseOwner);
             Assert.Contains("shut down", stopped.Reason, StringComparison.Ordinal);
             Assert.Equal([StepStatus.Completed], (await store.GetStepsAsync(runId)).Select(s => s.Status));
+            archive = host.Services.GetRequiredService<IRunWorkspaces>().ArchivePath(runId);
+            Assert.Equal(Path.Combine(settings.Folder, "workspaces", runId + ".tar"), archive);
+            Assert.True(File.Exists(archive), "the stopping host should save the unfinished run's workspace");
+            Assert.Empty(await DockerPsAsync($"label=agent.sandbox.run={runId}"));
         }
 
         var second = new ScriptedStepSource(tiny);
-        second.Script(StopTask, "answer finished");
+        second.Script(StopTask, Shell("cat one.txt"), "answer finished");
         using var restarted = await StartWorkerAsync(settings, second, _ => Task.FromResult<string[]>([]));
         var restartedStore = restarted.Services.GetRequiredService<IRunStore>();
 
@@ -98,8 +103,12 @@ public sealed class RunWorkerTests
 
         Assert.Equal(RunStatus.Completed, run.Status);
         Assert.Equal("finished", run.FinalAnswer);
-        Assert.Equal(1, await restartedStore.CountExecutionsAsync(runId));
-        Assert.Contains("result shell.run exit=0\n| one\n", Assert.Single(second.Prompts), StringComparison.Ordinal);
+        Assert.Equal(2, await restartedStore.CountExecutionsAsync(runId));
+        Assert.Contains("result shell.run exit=0\n| one\n", second.Prompts.First(), StringComparison.Ordinal);
+        var restoredRead = (await restartedStore.GetStepsAsync(runId))[1];
+        Assert.Equal(0, restoredRead.Result!.ExitCode);
+        Assert.Equal("one", restoredRead.Result.Stdout.Trim());
+        Assert.False(File.Exists(archive), "the saved workspace should be deleted when the run completes");
         await restarted.StopAsync();
     }
 
@@ -135,6 +144,16 @@ public sealed class RunWorkerTests
 
         Assert.Fail($"run {runId} did not end in 90 s: {await store.GetRunAsync(runId)}");
         return null!;
+    }
+
+    /// <summary>Ids of the containers (running or not) that match a docker ps filter.</summary>
+    private static async Task<string[]> DockerPsAsync(string filter)
+    {
+        using var docker = Process.Start(new ProcessStartInfo("docker", ["ps", "-aq", "--filter", filter]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = await docker.StandardOutput.ReadToEndAsync();
+        await docker.WaitForExitAsync();
+        Assert.Equal(0, docker.ExitCode);
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
     private static async Task<string> DockerAsync(params string[] args)

@@ -216,8 +216,8 @@ public sealed class AgentRunnerTests
         }
 
         // The watcher is this process's runtime over the same store; after the kill it resumes the run, and its script holds only what comes next.
-        await using var watcher = await RuntimeHarness.CreateAsync(folder, string.Empty, ["answer resumed"], removeOrphans: false);
-        var child = Process.Start(new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "child", folder, runId, Shell("echo one"), Shell("sleep 30"), "answer never"])
+        await using var watcher = await RuntimeHarness.CreateAsync(folder, string.Empty, ["""call files.read {"path":"one.txt"}""", "answer resumed"]);
+        var child = Process.Start(new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "child", folder, runId, Shell("echo one > one.txt && echo one"), Shell("sleep 30"), "answer never"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -257,7 +257,11 @@ public sealed class AgentRunnerTests
             Assert.Equal(ToolOutcome.InterruptedExitCode, after[1].Result!.ExitCode);
             Assert.Equal(1, await watcher.Store.CountExecutionsAsync(runId, 1));
             Assert.Equal(1, await watcher.Store.CountExecutionsAsync(runId, 2));
-            Assert.Equal(2, await watcher.Store.CountExecutionsAsync(runId));
+            Assert.Equal(3, await watcher.Store.CountExecutionsAsync(runId));
+            // The killed child's sandbox survived it and was adopted as it was: the file of step 1 is there, then it is removed with the run.
+            Assert.Equal(StepStatus.Completed, after[2].Status);
+            Assert.Equal("one", after[2].Result!.Stdout.Trim());
+            Assert.Null(await watcher.Sandboxes.FindAsync(runId));
             // The resumed model saw the interruption, not a re-run.
             Assert.Contains("result shell.run exit=125", watcher.Source.Prompts[0], StringComparison.Ordinal);
         }

@@ -51,6 +51,8 @@ internal sealed class RuntimeHarness : IAsyncDisposable
 
     public ISandboxService Sandboxes => _provider.GetRequiredService<ISandboxService>();
 
+    public IRunWorkspaces Workspaces => _provider.GetRequiredService<IRunWorkspaces>();
+
     public static async Task<RuntimeHarness> CreateAsync(string folder, string policyJson, IEnumerable<string> lines, TinyModelSpec? spec = null, IDictionary<string, string?>? settings = null, bool removeOrphans = true)
     {
         Directory.CreateDirectory(folder);

@@ -5,7 +5,6 @@ using System.Globalization;
 using System.Text.Json;
 using Agent.Runtime;
 using Agent.Runtime.Storage;
-using Agent.Sandbox;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -57,7 +56,7 @@ internal static class BenchRuntimeCommand
                 host.Services.GetRequiredService<LoadedModel>().Load();
                 var loadSeconds = loading.Elapsed.TotalSeconds;
                 var timer = host.Services.GetRequiredService<StepTimer>();
-                var sandboxes = host.Services.GetRequiredService<ISandboxService>();
+                var workspaces = host.Services.GetRequiredService<IRunWorkspaces>();
                 var runs = new List<BenchRun>();
                 foreach (var (index, item) in items.Index())
                 {
@@ -67,8 +66,8 @@ internal static class BenchRuntimeCommand
                     wall.Stop();
                     if (!run.IsTerminal)
                     {
-                        // A parked run is not resumed here; its sandbox is not needed any more.
-                        await sandboxes.ReleaseAsync(run.Id, CancellationToken.None).ConfigureAwait(false);
+                        // A parked run is not resumed here: its saved workspace is not needed.
+                        await workspaces.ReleaseAsync(run.Id, CancellationToken.None).ConfigureAwait(false);
                     }
 
                     var benchRun = new BenchRun(

@@ -1,13 +1,13 @@
 using Agent.Runtime;
 using Agent.Runtime.Storage;
-using Agent.Sandbox;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Agent.Host.Commands;
 
 /// <summary>
 /// The in-process path of <c>agent run</c>, shared with <c>agent bench runtime</c>: enqueue a task (or take a stored run
-/// back), claim it, run it until it ends or parks for a person, and release a finished run's sandbox.
+/// back), claim it, and run it until it ends or parks for a person (the runner saves a parked run's workspace and
+/// releases a finished run's sandbox).
 /// </summary>
 internal static class InProcessRun
 {
@@ -31,10 +31,6 @@ internal static class InProcessRun
         }
 
         var run = await services.GetRequiredService<IAgentRunner>().RunAsync(runId, owner, cancellationToken).ConfigureAwait(false);
-        if (run.IsTerminal)
-        {
-            await services.GetRequiredService<ISandboxService>().ReleaseAsync(run.Id, CancellationToken.None).ConfigureAwait(false);
-        }
 
         return (run, RunReport.From(run, await store.GetStepsAsync(run.Id, CancellationToken.None).ConfigureAwait(false)));
     }
