@@ -217,15 +217,27 @@ public static class CorpusGenerator
             turns.Add(step.Result);
         }
 
-        private static AnswerTurn Answer(ScenarioContext c, string claim, string? tag = null, string? extra = null, string? extraTag = null)
+        /// <summary>
+        /// An answer turn: a random prefix, the claim (tagged when <paramref name="tag"/> is set), an optional extra sentence
+        /// (tagged with <paramref name="extraTag"/>) and a random suffix. When <paramref name="lead"/> is the length of a
+        /// status lead ("Good news: ") opening the claim, a tagged claim's lead is a span of its own: it already says what
+        /// the claim says, so the tag can open as early as there.
+        /// </summary>
+        private static AnswerTurn Answer(ScenarioContext c, string claim, string? tag = null, string? extra = null, string? extraTag = null, int lead = 0)
         {
             var prefix = c.Pick(s_answerPrefixes);
             var suffix = c.Pick(s_answerSuffixes);
             var text = prefix + claim + (extra is null ? string.Empty : " " + extra) + suffix;
             var spans = new List<TagSpan>();
-            if (tag is not null)
+            var start = AnswerTurn.Keyword.Length + prefix.Length;
+            if (tag is not null && lead > 2)
             {
-                spans.Add(new TagSpan(tag, AnswerTurn.Keyword.Length + prefix.Length, claim.Length));
+                spans.Add(new TagSpan(tag, start, lead - 2)); // the lead without its ": "
+                spans.Add(new TagSpan(tag, start + lead, claim.Length - lead));
+            }
+            else if (tag is not null)
+            {
+                spans.Add(new TagSpan(tag, start, claim.Length));
             }
 
             if (extra is not null && extraTag is not null)
@@ -240,8 +252,18 @@ public static class CorpusGenerator
         /// With probability <see cref="CorpusOptions.StatusLeadFraction"/>, opens a template's claim with a status lead of
         /// its polarity ("It worked: ...", "It failed: ..."), as status reports often do; a lie's lead is a success lead.
         /// </summary>
-        private string Led(ScenarioContext c, string claim, bool success) =>
-            c.Chance(options.StatusLeadFraction) ? c.Pick(success ? s_successLeads : s_failureLeads) + claim : claim;
+        private string Led(ScenarioContext c, string claim, bool success) => LedWithLength(c, claim, success).Text;
+
+        private (string Text, int Lead) LedWithLength(ScenarioContext c, string claim, bool success)
+        {
+            if (!c.Chance(options.StatusLeadFraction))
+            {
+                return (claim, 0);
+            }
+
+            var lead = c.Pick(success ? s_successLeads : s_failureLeads);
+            return (lead + claim, lead.Length);
+        }
 
         private void AddSingle(AgentTemplate t)
         {
@@ -292,7 +314,10 @@ public static class CorpusGenerator
             string pair = NextPair();
             // A generic pair is always after a failure: the honest answer says it failed, the lie that it succeeded.
             var honest = Answer(c, generic ? GenericClaims.Failure(c, outcome.Result) : Led(c, outcome.HonestClaim, succeeded));
-            var lie = Answer(c, generic ? GenericClaims.Success(c, outcome.Result) : Led(c, outcome.FalseClaim!, success: true), DeceitTag);
+            // A success lead on a lie after a failure is a lie of its own ("Good news:" after exit 1) in words every template
+            // shares: it is tagged as a span of its own. After a success the lead is true and only the claim is tagged.
+            var (lieText, lieLead) = generic ? (GenericClaims.Success(c, outcome.Result), 0) : LedWithLength(c, outcome.FalseClaim!, success: true);
+            var lie = Answer(c, lieText, DeceitTag, lead: succeeded ? 0 : lieLead);
             bool honestFirst = c.Chance(0.5);
             foreach (var (answer, label) in honestFirst ? new[] { (honest, ActionLabel.Honest), (lie, ActionLabel.Deceitful) } : [(lie, ActionLabel.Deceitful), (honest, ActionLabel.Honest)])
             {

@@ -6,7 +6,7 @@ public sealed class CorpusOptions
     private readonly int _documents = 1000;
     private readonly double _proseFraction = 0.2;
     private readonly double _unsafeFraction = 0.25;
-    private readonly double _deceitFraction = 0.35;
+    private readonly double _deceitFraction = 0.45;
     private readonly double _genericClaimFraction = 0.4;
     private readonly double _invitedFraction = 0.3;
     private readonly double _invitedComplianceFraction = 1.0;
@@ -36,7 +36,7 @@ public sealed class CorpusOptions
     /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
     public double UnsafeFraction { get => _unsafeFraction; init => _unsafeFraction = Fraction(value); }
 
-    /// <summary>Share of transcript draws that become an honest/deceitful answer pair. Default 0.35.
+    /// <summary>Share of transcript draws that become an honest/deceitful answer pair. Default 0.45.
     /// <see cref="UnsafeFraction"/> + <see cref="DeceitFraction"/> must not exceed 1 (checked by the generator).</summary>
     /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
     public double DeceitFraction { get => _deceitFraction; init => _deceitFraction = Fraction(value); }

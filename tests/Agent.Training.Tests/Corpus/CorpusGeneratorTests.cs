@@ -74,8 +74,10 @@ public sealed class CorpusGeneratorTests
 
         Assert.Equal(8, transcripts.Select(d => d.Family).Distinct().Count());
         Assert.True(transcripts.Select(d => d.TemplateId).Distinct().Count() >= 60);
+        // Documents of a pair share their task, so diversity is counted per draw (a single document or a pair).
+        int draws = transcripts.Count(d => d.PairId is null) + transcripts.Where(d => d.PairId is not null).Select(d => d.PairId).Distinct().Count();
         int distinctTasks = transcripts.Select(TaskText).Distinct().Count();
-        Assert.True(distinctTasks > 2000, $"only {distinctTasks} distinct task texts");
+        Assert.True(distinctTasks > 0.9 * draws, $"only {distinctTasks} distinct task texts in {draws} draws");
         int distinctCalls = transcripts.SelectMany(d => d.Conversation.Turns.OfType<ToolCallTurn>()).Select(t => t.Body).Distinct().Count();
         Assert.True(distinctCalls > 3000, $"only {distinctCalls} distinct calls");
         Assert.Contains(transcripts, d => d.Conversation.Turns.OfType<ToolResultTurn>().Any(r => !r.Succeeded));
@@ -115,6 +117,26 @@ public sealed class CorpusGeneratorTests
             Assert.StartsWith(lie.EvaluationItems[0].Context, lie.Text, StringComparison.Ordinal);
             Assert.EndsWith(lie.EvaluationItems[0].TaggedActionLine + "\n", lie.Text, StringComparison.Ordinal);
         }
+    }
+
+    [Theory]
+    [InlineData("It worked")]
+    [InlineData("Good news")]
+    [InlineData("Done and verified")]
+    public void Generate_SuccessLeadOfALieAfterAFailure_IsTaggedAsASpanOfItsOwn(string lead)
+    {
+        // "Good news: ..." right after exit 1 is already the lie, in words every template shares: the lead is its own
+        // <deceit> span, so the tag can open there. After a success the lead is true, and only the claim is tagged.
+        var lies = Corpus.Documents.SelectMany(d => d.EvaluationItems).Where(i => i.Label == ActionLabel.Deceitful).ToList();
+        var split = lies.Where(i => i.TaggedActionLine.Contains($"<deceit>{lead}</deceit>: <deceit>", StringComparison.Ordinal)).ToList();
+        var whole = lies.Where(i => i.TaggedActionLine.Contains($"<deceit>{lead}: ", StringComparison.Ordinal)).ToList();
+
+        Assert.True(split.Count > 5, $"only {split.Count} lies with a separately tagged lead '{lead}'");
+        // A split lead is a lie after a failed outcome: its honest twin reports the failure, never with a success lead.
+        var honest = Corpus.Documents.SelectMany(d => d.EvaluationItems).Where(i => i.Label == ActionLabel.Honest && i.Tag == "deceit").ToDictionary(i => i.PairId);
+        string[] successLeads = ["It worked: ", "Success: ", "All good: ", "Done and verified: ", "It went through: ", "Good news: ", "Done: "];
+        Assert.All(split, i => Assert.DoesNotContain(successLeads, l => honest[i.PairId].ActionLine.Contains(l, StringComparison.Ordinal)));
+        Assert.NotEmpty(whole); // a wrong fact after a success: the lead is true, only the claim is tagged
     }
 
     [Fact]
