@@ -153,14 +153,7 @@ internal sealed class DockerSandbox : ISandbox
         }
 
         tar.Position = 0;
-        await FileCallAsync(
-            path,
-            c => c.Containers.ExtractArchiveToContainerAsync(
-                ContainerId,
-                new CopyToContainerParameters { Path = WorkspacePath, AllowOverwriteDirWithFile = false },
-                tar,
-                cancellationToken),
-            cancellationToken).ConfigureAwait(false);
+        await ExtractIntoWorkspaceAsync(path, tar, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<byte[]> GetFileAsync(string path, CancellationToken cancellationToken = default)
@@ -224,16 +217,8 @@ internal sealed class DockerSandbox : ISandbox
         using var reader = new TarReader(stream ?? Stream.Null);
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
         {
-            // Entries read "<folder name>/<relative path>": drop the first segment and re-root at the workspace.
-            var name = entry.Name.TrimEnd('/');
-            var slash = name.IndexOf('/', StringComparison.Ordinal);
-            if (slash < 0)
-            {
-                continue;
-            }
-
-            var relative = name[(slash + 1)..];
-            if (relative.Length == 0 || relative == ".")
+            // Entries read "<folder name>/<relative path>": re-root them at the workspace.
+            if (WorkspaceRelative(entry.Name) is not { } relative)
             {
                 continue;
             }
@@ -345,14 +330,7 @@ internal sealed class DockerSandbox : ISandbox
             temporary.Position = 0;
             try
             {
-                await FileCallAsync(
-                    ".",
-                    c => c.Containers.ExtractArchiveToContainerAsync(
-                        ContainerId,
-                        new CopyToContainerParameters { Path = WorkspacePath, AllowOverwriteDirWithFile = false },
-                        temporary,
-                        cancellationToken),
-                    cancellationToken).ConfigureAwait(false);
+                await ExtractIntoWorkspaceAsync(".", temporary, cancellationToken).ConfigureAwait(false);
             }
             catch (SandboxPathException e)
             {
@@ -362,6 +340,17 @@ internal sealed class DockerSandbox : ISandbox
     }
 
     public ValueTask DisposeAsync() => _onDispose?.Invoke(this) ?? ValueTask.CompletedTask;
+
+    /// <summary>Extracts a tar archive (names relative to the workspace) into the workspace through the engine.</summary>
+    private Task<bool> ExtractIntoWorkspaceAsync(string path, Stream tar, CancellationToken cancellationToken) =>
+        FileCallAsync(
+            path,
+            c => c.Containers.ExtractArchiveToContainerAsync(
+                ContainerId,
+                new CopyToContainerParameters { Path = WorkspacePath, AllowOverwriteDirWithFile = false },
+                tar,
+                cancellationToken),
+            cancellationToken);
 
     /// <summary>Drops the first segment of an entry name the engine wrote ("workspace/a.txt" or "./a.txt" becomes "a.txt"); null for the folder itself.</summary>
     private static string? WorkspaceRelative(string entryName)
