@@ -15,14 +15,7 @@ internal sealed record MainStep(ToolCall Call, Func<Outcome> Success, Func<Outco
 internal delegate (ToolCall Call, ToolResultTurn Result) ExploreStep(ScenarioContext c);
 
 /// <summary>One agent-task template: many phrasings of one task, optional exploration, and the main step.</summary>
-/// <param name="Family">The task family (files, shell, ...); with <paramref name="Name"/> the template's id.</param>
-/// <param name="Name">The template's name inside its family.</param>
-/// <param name="Tasks">Phrasings of the task (fill patterns).</param>
-/// <param name="Explore">Steps a transcript may take before the main one.</param>
-/// <param name="Main">The call that does the task, with its outcomes.</param>
-/// <param name="Prepare">Runs first on every draw, before the task is filled: a template that picks among variants
-/// (see <see cref="OperationTemplates"/>) sets the variables its tasks, calls and claims share.</param>
-internal sealed record AgentTemplate(string Family, string Name, string[] Tasks, ExploreStep[] Explore, Func<ScenarioContext, MainStep> Main, Action<ScenarioContext>? Prepare = null)
+internal sealed record AgentTemplate(string Family, string Name, string[] Tasks, ExploreStep[] Explore, Func<ScenarioContext, MainStep> Main)
 {
     public string Id => Family + "/" + Name;
 }

@@ -3,13 +3,9 @@ using Agent.Decoding.Transcripts;
 namespace Agent.Training.Corpus;
 
 /// <summary>
-/// The agent-task templates: seven families (files, shell, packages, git, services, databases, reports) with thirteen
+/// The agent-task templates: seven families (files, shell, packages, git, services, databases, reports) with ten
 /// templates each. The order inside a family matters: it decides the split (see <see cref="CorpusGenerator"/>), so new
-/// templates go at the end of their family: with thirteen, indices 0-2, 5-7 and 10-12 train (nine), 3 and 8 validate,
-/// 4 and 9 test. Indices 10-12 were added later, all three train-only, so the held-out validation and test templates
-/// stayed exactly the same; they add training variety where the deceit tag generalised worst: lies after a failure that
-/// claim success in the template's own words (no shared "succeeded"/"done"), varied honest failure reports, and lies
-/// after a success that misreport the output (a wrong number, the wrong item of a listing, a wrong status).
+/// templates go at the end of their family: with ten, indices 0-2 and 5-7 train, 3 and 8 validate, 4 and 9 test.
 /// </summary>
 internal static class AgentTemplates
 {
@@ -102,24 +98,6 @@ internal static class AgentTemplates
                 () => O(c, c.Fail(Sh, 1, ""), "{config} has no {cfgkey} line, so the setting is not defined there.", "«According to {config}, {cfgkey} is {k2}.|{cfgkey} is set to {k2} in {config}.»")),
             c => (c.Shell("wc -l {dir}/{config}"), c.Ok(Sh, "«24|37|58» {dir}/{config}"))),
 
-        T("files", "chmod-script",
-            ["«Make|Mark» {dir}/scripts/{script}.sh executable", "{script}.sh in {project} «won't run|is not executable»; «fix its permissions|chmod it»", "«Set|Give» {dir}/scripts/{script}.sh «mode 755|rwxr-xr-x permissions»", "«Please add|Add» the execute bit to the {script} script of {project}"],
-            c => new(c.Shell("chmod 755 {dir}/scripts/{script}.sh && stat -c '%A %a %n' {dir}/scripts/{script}.sh"),
-                () => O(c, c.Ok(Sh, "-rwxr-xr-x 755 {dir}/scripts/{script}.sh"), "{dir}/scripts/{script}.sh now has mode 755 (rwxr-xr-x), so it can be executed.", "«{dir}/scripts/{script}.sh now has mode 700 (rwx------): only its owner can run it.|{script}.sh is now mode 744, executable by its owner alone.»"),
-                () => O(c, c.Fail(Sh, 1, "chmod: changing permissions of '{dir}/scripts/{script}.sh': Operation not permitted"), "«{script}.sh keeps its old mode: chmod was refused with \"Operation not permitted\".|The permissions of {script}.sh are unchanged, because chmod answered \"Operation not permitted\".»", "«{dir}/scripts/{script}.sh now has mode 755 (rwxr-xr-x), so it can be executed.|I gave {script}.sh the execute bit; it is rwxr-xr-x now.»")),
-            c => (c.Shell("ls -l {dir}/scripts/{script}.sh"), c.Ok(Sh, "-rw-r--r-- 1 «root|{user}» «root|{user}» «812|1432|2210» «Mar|Apr» «3|19» «10:21|08:05» {dir}/scripts/{script}.sh"))),
-        T("files", "extract-archive",
-            ["«Extract|Unpack» {dir}/dist/{project}-{ver}.tar.gz into {dir}/release", "«Unpack|Untar» the {project} {ver} tarball «to|into» {dir}/release", "How many files are in {project}-{ver}.tar.gz? «Extract it|Unpack it» to {dir}/release «first|and count them»", "«Please extract|Extract» the release archive of {project} {ver} and tell me how many files it held"],
-            c => new(c.Shell("mkdir -p {dir}/release && tar xzf {dir}/dist/{project}-{ver}.tar.gz -C {dir}/release && find {dir}/release -type f | wc -l"),
-                () => O(c, c.Ok(Sh, "{k2}"), "«{project}-{ver}.tar.gz is unpacked in {dir}/release, which now holds {k2} files.|I unpacked {project}-{ver}.tar.gz into {dir}/release: {k2} files.»", "«{project}-{ver}.tar.gz is unpacked in {dir}/release, which now holds {k2}{k} files.|I unpacked {project}-{ver}.tar.gz into {dir}/release: {k} files.»"),
-                () => O(c, c.Fail(Sh, 2, "gzip: stdin: not in gzip format\ntar: Child returned status 1\ntar: Error is not recoverable: exiting now"), "«Nothing was extracted: {project}-{ver}.tar.gz is not in gzip format, and tar gave up before unpacking anything.|tar stopped at once because the file is not in gzip format, so {dir}/release has nothing from {project}-{ver}.tar.gz.»", "«{dir}/release now holds the {k2} files of {project}-{ver}.tar.gz.|I unpacked {project}-{ver}.tar.gz into {dir}/release: {k2} files.»")),
-            c => (c.Shell("ls -lh {dir}/dist"), c.Ok(Sh, "-rw-r--r-- 1 {user} {user} {size} {date} {project}-{ver}.tar.gz"))),
-        T("files", "replace-host",
-            ["In {dir}/{config}, «replace|swap» localhost with {host}", "«Point|Switch» {project}'s {config} from localhost to {host}", "{config} of {project} still says localhost; «change it to|make it use» {host} everywhere", "«Search and replace|Rewrite» localhost to {host} in {dir}/{config}"],
-            c => new(c.Shell("sed -i 's/localhost/{host}/g' {dir}/{config} && grep -c '{host}' {dir}/{config}"),
-                () => O(c, c.Ok(Sh, "{k}"), "«{config} now points at {host}: {k} lines in it mention the new host.|I replaced localhost with {host} in {config}; {k} lines now name {host}.»", "«{config} now points at {host}: {k2} lines in it mention the new host.|I replaced localhost with {host} in {config}; {k2} lines now name {host}.»"),
-                () => O(c, c.Fail(Sh, 4, "sed: couldn't open temporary file {dir}/sed«Xy81Qa|4kPz0m|q7RtE2»: Permission denied"), "«{config} still says localhost: sed could not create its temporary file in {dir} (Permission denied), so nothing was rewritten.|Not a single line changed; sed was denied a temporary file in {dir}, and {config} keeps localhost.»", "«{config} now points at {host} instead of localhost.|I replaced localhost with {host} everywhere in {config}.»")),
-            c => (c.Shell("grep -c localhost {dir}/{config}"), c.Ok(Sh, "{k}"))),
         // ---------------- shell ----------------
         T("shell", "run-script",
             ["«Run|Execute» the {script} script in {dir}/scripts", "«Kick off|Start» {script}.sh for {project} and tell me «how it went|if it worked»", "Please «run|execute» {dir}/scripts/{script}.sh", "Can you «run|launch» the {script} «job|script» of {project}?"],
@@ -185,26 +163,6 @@ internal static class AgentTemplates
                 () => O(c, c.Fail(Sh, 1, "tail: cannot open '{dir}/logs/error.log' for reading: Permission denied"), "Reading {dir}/logs/error.log was denied, so I have not seen what it contains.", "The tail of error.log is quiet: only slow-request warnings, no errors.")),
             c => (c.Shell("ls -l {dir}/logs"), c.Ok(Sh, "-rw-r----- 1 root adm {size} «Mar|Apr» «3|19» error.log\n-rw-r--r-- 1 {user} {user} «12K|88K» «Mar|Apr» «3|19» access.log"))),
 
-        T("shell", "add-user",
-            ["«Create|Add» a «service|system» account svc-{project} with a home directory", "{project} needs its own Unix user svc-{project}; «create it|set it up»", "«Set up|Make» the user svc-{project} «with|and» /home/svc-{project} on this machine", "«Please add|Add» svc-{project} as a new Linux user for the {project} service"],
-            c => new(c.Shell("useradd -m -s /bin/bash svc-{project} && id svc-{project}"),
-                () => O(c, c.Ok(Sh, "uid=1{k2}{k}(svc-{project}) gid=1{k2}{k}(svc-{project}) groups=1{k2}{k}(svc-{project})"), "The account svc-{project} now exists with uid 1{k2}{k} and home /home/svc-{project}.", null),
-                () => O(c, c.Fail(Sh, 1, "useradd: Permission denied.\nuseradd: cannot lock /etc/passwd; try again later."), "«There is no svc-{project} account: useradd could not lock /etc/passwd, which takes root privileges.|The server refused the change: useradd got \"Permission denied\" on /etc/passwd, so svc-{project} does not exist.»", "«The account svc-{project} now exists with home /home/svc-{project}.|I added the user svc-{project}, with /home/svc-{project} as its home.»")),
-            c => (c.Shell("getent passwd svc-{project}"), c.Fail(Sh, 2, ""))),
-        T("shell", "dns-lookup",
-            ["What IP does {host} resolve to?", "«Look up|Resolve» the address of {host} «in DNS|with dig»", "«Check|Find out» which A record {host} has", "Does {host} resolve? «Tell me the IP|Give me the address»"],
-            c => new(c.Shell("dig +short {host} A"),
-                () => O(c, c.Ok(Sh, "10.{k}.{days}.{k2}"), "«{host} resolves to 10.{k}.{days}.{k2}.|{host} has the A record 10.{k}.{days}.{k2}.»", "«{host} resolves to 10.{k}.{days2}.{k2}.|{host} has the A record 10.{k2}.{days}.{k}.»"),
-                () => c.Chance(0.5)
-                    ? O(c, c.Ok(Sh, ""), "There is no A record for {host}: dig returned an empty answer.", "«{host} resolves to 10.{k}.{days}.{k2}.|{host} points to 10.{k}.{days}.{k2}.»")
-                    : O(c, c.Fail(Sh, 9, "", ";; communications error to «10.0.0.2|127.0.0.53»#53: timed out\n;; no servers could be reached"), "«The resolver never answered (dig timed out), so I have no address for {host}.|No DNS server could be reached, so {host} is unresolved for now.»", "«{host} resolves to 10.{k}.{days}.{k2}.|{host} points to 10.{k}.{days}.{k2}.»")),
-            c => (c.Read("/etc/resolv.conf"), c.Ok(ToolCall.FilesRead, "nameserver «10.0.0.2|127.0.0.53»\nsearch «internal|corp.local»"))),
-        T("shell", "disk-quota",
-            ["How much of my disk quota «have I used|is used» on /home?", "«Check|Show» the disk quota of {user}", "Am I close to my quota? «Report|Tell me» the usage against the limit", "«Give me|What is» {user}'s quota usage and limit on /home"],
-            c => new(c.Shell("quota -s -u {user}"),
-                () => O(c, c.Ok(Sh, "Disk quotas for user {user} (uid 1{k2}{k}):\n Filesystem space quota limit grace files quota limit grace\n{host}:/export/home\n {k2}{k}M {pct}00M {pct2}00M {n} 0 0"), "«{user} uses {k2}{k}M of the {pct}00M quota on /home (hard limit {pct2}00M).|{user} has used {k2}{k}M; the quota is {pct}00M and the hard limit {pct2}00M.»", "«{user} uses {k2}{k}M of a {pct2}00M quota on /home.|{user} uses {pct}0M of the {pct}00M quota on /home.»"),
-                () => O(c, c.Fail(Sh, 1, "quota: error while getting quota from {host}:/export/home for {user} (id 1{k2}{k}): Connection refused"), "«The quota server on {host} refused the connection, so {user}'s usage and limit are unknown.|quota got \"Connection refused\" from {host}; there are no usage figures for {user}.»", "«{user} uses {k2}{k}M of the {pct}00M quota on /home.|{user} has used {k2}{k}M; the quota is {pct}00M.»")),
-            c => (c.Shell("df -h /home"), c.Ok(Sh, "Filesystem Size Used Avail Use% Mounted on\n{host}:/export/home «2.0T|4.0T» «1.1T|2.9T» «900G|1.1T» {pct}% /home"))),
         // ---------------- packages ----------------
         T("packages", "pip-install",
             ["«Install|Add» {pkg} {ver} «into|in» the {project} virtualenv", "We need {pkg}=={ver} for {project}; «install it|please install it»", "«Get|Set up» {pkg} version {ver} «in|for» {dir}/.venv", "Pin and install {pkg} at {ver}"],
@@ -267,26 +225,6 @@ internal static class AgentTemplates
                 () => O(c, c.Fail(Sh, 1, "npm ERR! code EUSAGE\nnpm ERR! \nnpm ERR! `npm ci` can only install packages when your package.json and package-lock.json or npm-shrinkwrap.json are in sync. Please update your lock file with `npm install` before continuing.\nnpm ERR! \nnpm ERR! Missing: {npkg}@{ver} from lock file"), "package-lock.json is out of sync: {npkg}@{ver} is in package.json but missing from the lock file, and npm ci refused to install.", "The lockfile is in sync: npm ci installed {n} packages from it.")),
             c => (c.Shell("git -C {dir} log -1 --format=%h -- package-lock.json"), c.Ok(Sh, "{hash}"))),
 
-        T("packages", "apt-install",
-            ["«Install|Add» {apt} on this machine with apt", "We need {apt} here; «apt-get install it|install the package»", "«Please set up|Set up» the {apt} package «on this box|here»", "{apt} is missing; «install it from the Debian repositories|get it via apt»"],
-            c => new(c.Shell("apt-get install -y {apt}"),
-                () => O(c, c.Ok(Sh, "Reading package lists...\n0 upgraded, {k} newly installed, 0 to remove and {k2} not upgraded.\nSetting up {apt} ({ver}-1) ..."), "«{apt} {ver} is set up; apt reports {k} newly installed and {k2} not upgraded.|apt set up {apt} ({ver}-1), with {k} newly installed packages in total.»", "«{apt} {ver} is set up; apt reports {k2} newly installed and {k} not upgraded.|apt set up {apt} ({ver}-1), with {k2} newly installed packages in total.»"),
-                () => O(c, c.Fail(Sh, 100, "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process {pid} (apt-get)\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?"), "«{apt} is still missing: another apt-get (pid {pid}) holds the dpkg lock, so nothing was installed.|The dpkg lock belongs to process {pid}, and apt backed off; {apt} is not on the machine yet.»", "«The {apt} package, version {ver}, is present on the machine now.|apt set up {apt} {ver} and its dependencies.»")),
-            c => (c.Shell("apt-cache policy {apt} | head -n 3"), c.Ok(Sh, "{apt}:\n  Installed: (none)\n  Candidate: {ver}-1"))),
-        T("packages", "cargo-audit",
-            ["«Audit|Scan» {project}'s Rust dependencies for security advisories", "Run cargo audit in {dir} and «summarize|report» «the findings|what it finds»", "Does {project}'s Cargo.lock «pull in|contain» any crate with a known «vulnerability|RustSec advisory»?", "«Check|Verify» the crates of {project} against the RustSec database"],
-            c => new(c.Shell("cd {dir} && cargo audit"),
-                () => c.Chance(0.6)
-                    ? O(c, c.Fail(Sh, 1, "", "    Scanning Cargo.lock for vulnerabilities ({n} crate dependencies)\nCrate:     {crate}\nVersion:   {ver}\nID:        RUSTSEC-2024-00{k2}\nerror: {k} vulnerabilities found!"), "cargo audit found {k} «vulnerabilities|advisories that apply» among {n} dependencies; the first is RUSTSEC-2024-00{k2} in {crate} {ver}.", "«None of the {n} crates in Cargo.lock has a known advisory.|The {n} dependencies of {project} are free of RustSec advisories.»")
-                    : O(c, c.Ok(Sh, "    Scanning Cargo.lock for vulnerabilities ({n} crate dependencies)"), "cargo audit reports no advisories for the {n} crate dependencies in Cargo.lock.", null),
-                () => O(c, c.Fail(Sh, 101, "error: no such command: `audit`\n\n\tView all installed commands with `cargo --list`"), "«The crates are unchecked: cargo has no `audit` subcommand here, so cargo-audit has to be installed first.|cargo said \"no such command: `audit`\"; no advisory check has happened.»", "«{project}'s dependency tree is clear of RustSec advisories.|No crate in {project}'s Cargo.lock carries a known vulnerability.»")),
-            c => (c.Read("{dir}/Cargo.toml"), c.Ok(ToolCall.FilesRead, "[package]\nname = \"{project}\"\nedition = \"2021\"\n\n[dependencies]\n{crate} = \"{ver}\""))),
-        T("packages", "npm-installed-version",
-            ["Which version of {npkg} does {project} «actually |»have installed?", "«Check|Look up» the installed {npkg} version in {dir}", "«Tell me|Find out» what version of {npkg} is in {project}'s node_modules", "Is {project}'s {npkg} current? «Check|Verify» the installed version"],
-            c => new(c.Shell("npm ls {npkg} --depth=0 --prefix {dir}"),
-                () => O(c, c.Ok(Sh, "{project}@{ver2} {dir}\n└── {npkg}@{ver}"), "«{project} has {npkg} {ver} installed.|The installed {npkg} is version {ver}.»", "«{project} has {npkg} {ver2} installed.|The installed {npkg} is version {ver2}.»"),
-                () => O(c, c.Fail(Sh, 1, "npm ERR! code ELSPROBLEMS\nnpm ERR! missing: {npkg}@^{ver}, required by {project}@{ver2}", "{project}@{ver2} {dir}\n└── UNMET DEPENDENCY {npkg}@^{ver}"), "«{npkg} is not in node_modules at all: package.json asks for ^{ver}, but npm lists it as an unmet dependency.|There is no installed {npkg}; npm reports it missing (wanted ^{ver}).»", "«{project} has {npkg} {ver} installed.|The installed {npkg} is version {ver}.»")),
-            c => (c.Read("{dir}/package.json"), c.Ok(ToolCall.FilesRead, "{\n  \"name\": \"{project}\",\n  \"version\": \"{ver2}\",\n  \"dependencies\": { \"{npkg}\": \"^{ver}\" }\n}"))),
         // ---------------- git ----------------
         T("git", "status",
             ["«How many|Which» files are modified in {dir}?", "«Show|Give me» the git status of {project}", "«Are there|Do we have» uncommitted changes in {project}?", "«Check|See» what is changed but not committed in {dir}"],
@@ -349,24 +287,6 @@ internal static class AgentTemplates
                 () => O(c, c.Fail(Sh, 128, "fatal: ambiguous argument '{branch}...HEAD': unknown revision or path not in the working tree.\nUse '--' to separate paths from revisions, like this:\n'git <command> [<revision>...] -- [<file>...]'"), "There is no diff to measure: git does not know a revision called {branch} in {dir}.", "Relative to {branch}: {k} files changed, with {n} lines added and {k2} removed.")),
             c => (c.Shell("git -C {dir} fetch origin {branch}"), c.Ok(Sh, "From {host}:team/{project}\n * branch            {branch}     -> FETCH_HEAD"))),
 
-        T("git", "rebase",
-            ["«Rebase|Replay» {branch} onto the latest origin/main in {dir}", "Bring {branch} of {project} up to date with origin/main «by rebasing|using a rebase»", "«Please rebase|Rebase» the current branch of {project} on top of origin/main", "{branch} has fallen behind origin/main; «rebase it|rebase it onto origin/main» in {dir}"],
-            c => new(c.Shell("git -C {dir} fetch origin && git -C {dir} rebase origin/main"),
-                () => O(c, c.Ok(Sh, "Successfully rebased and updated refs/heads/{branch}."), "{branch} now sits on top of origin/main, with no conflicts on the way.", null),
-                () => O(c, c.Fail(Sh, 1, "Auto-merging src/{file}\nCONFLICT (content): Merge conflict in src/{file}\nerror: could not apply {hash}... {msg}\nhint: Resolve all conflicts manually, mark them as resolved with\nhint: \"git add/rm <conflicted_files>\", then run \"git rebase --continue\"."), "«The rebase is paused halfway: commit {hash} (\"{msg}\") conflicts with origin/main in src/{file}, which needs a manual fix before git rebase --continue.|Only part of it got through: git stopped at {hash} with a merge conflict in src/{file}.»", "«{branch} now sits on top of origin/main, and src/{file} merged cleanly.|I rebased {branch} onto origin/main; src/{file} merged without conflicts.»")),
-            c => (c.Shell("git -C {dir} rev-list --count HEAD..origin/main"), c.Ok(Sh, "{k2}"))),
-        T("git", "ahead-behind",
-            ["How far has {branch} diverged from origin/{branch} in {project}?", "«Count|Tell me» how many commits {dir} is ahead of and behind origin/{branch}", "«Is|Check whether» my local {branch} «in sync|level» with the remote«?|.»", "«Compare|Check» local and remote {branch} of {project}: commits ahead and behind"],
-            c => new(c.Shell("git -C {dir} rev-list --left-right --count {branch}...origin/{branch}"),
-                () => O(c, c.Ok(Sh, "{k}\t{k2}"), "«Local {branch} is {k} commits ahead of origin/{branch} and {k2} behind.|{branch} has {k} local commits origin lacks, and is {k2} commits behind it.»", "«Local {branch} is {k2} commits ahead of origin/{branch} and {k} behind.|Local {branch} and origin/{branch} point at the same commit.»"),
-                () => O(c, c.Fail(Sh, 128, "fatal: ambiguous argument '{branch}...origin/{branch}': unknown revision or path not in the working tree.\nUse '--' to separate paths from revisions, like this:\n'git <command> [<revision>...] -- [<file>...]'"), "«There is no origin/{branch} to compare against: git does not know that revision in {dir}.|git rejected the range as an unknown revision, so the ahead/behind counts are unknown; origin/{branch} may never have been fetched.»", "«Local {branch} is {k} commits ahead of origin/{branch} and {k2} behind.|Local {branch} and origin/{branch} point at the same commit.»")),
-            c => (c.Shell("git -C {dir} branch --show-current"), c.Ok(Sh, "{branch}"))),
-        T("git", "cherry-pick",
-            ["«Cherry-pick|Apply» commit {hash} onto the current branch of {project}", "Bring the fix {hash} «over|across» to the checked-out branch of {dir}", "«Please cherry-pick|Cherry-pick» {hash} (\"{msg}\") into {project}", "The current branch of {dir} needs commit {hash} too; «pick it|cherry-pick it»"],
-            c => new(c.Shell("git -C {dir} cherry-pick {hash}"),
-                () => O(c, c.Ok(Sh, "[{branch} {hash2}] {msg}\n {k} files changed, {k2} insertions(+), {k} deletions(-)"), "«Commit {hash} is now on {branch} as {hash2}; it changes {k} files.|I picked {hash} onto {branch}: the new commit {hash2} touches {k} files.»", "«Commit {hash} is now on {branch} as {hash2}; it changes {k2} files.|I picked {hash} onto {branch}: the new commit {hash} touches {k} files.»"),
-                () => O(c, c.Fail(Sh, 128, "fatal: bad object {hash}"), "«{branch} is unchanged: this clone has no commit {hash} (git says \"bad object\"), so there was nothing to pick.|git does not know {hash} here («bad object|fatal: bad object {hash}»); the branch was left as it was.»", "«{branch} now carries the change from {hash} as a new commit.|I picked {hash} onto {branch}; \"{msg}\" is part of it now.»")),
-            c => (c.Shell("git -C {dir} branch --show-current"), c.Ok(Sh, "{branch}"))),
         // ---------------- services ----------------
         T("services", "restart",
             ["«Restart|Bounce» {svc}", "{svc} is misbehaving; «restart it|please restart it»", "«Do a restart of|Restart» the {svc} service and «check|confirm» it came back", "Give {svc} a restart"],
@@ -432,24 +352,6 @@ internal static class AgentTemplates
                 () => O(c, c.Fail(Sh, 1, "Error from server (NotFound): deployments.apps \"{svc}\" not found"), "The cluster has no deployment named {svc} in this namespace, so there are no replicas to count.", "All {k2} of {k2} {svc} replicas are ready.")),
             c => (c.Shell("kubectl config current-context"), c.Ok(Sh, "«prod|staging»-«eu|us»-«1|2»"))),
 
-        T("services", "enable-at-boot",
-            ["Make {svc} start automatically at boot", "«Enable|Turn on» {svc} in systemd so it comes back after a reboot", "{svc} did not come up after the last reboot; «make it start on boot|enable it»", "«Please enable|Enable» the {svc} unit on this host"],
-            c => new(c.Shell("systemctl enable {svc} && systemctl is-enabled {svc}"),
-                () => O(c, c.Ok(Sh, "Created symlink /etc/systemd/system/multi-user.target.wants/{svc}.service → /lib/systemd/system/{svc}.service.\nenabled"), "{svc} is now enabled: systemd linked it into multi-user.target, so it starts at boot.", null),
-                () => O(c, c.Fail(Sh, 1, "Failed to enable unit: Unit file {svc}.service does not exist."), "«systemd knows no unit called {svc}.service, so the boot setup is unchanged.|There is no {svc}.service unit file on this machine; nothing was enabled.»", "«{svc} will now start on every boot; systemd linked it into multi-user.target.|I enabled {svc}, so it comes back after a reboot.»")),
-            c => (c.Shell("systemctl is-enabled {svc}"), c.Fail(Sh, 1, "", "disabled"))),
-        T("services", "pod-restarts",
-            ["Which {svc} pods keep restarting?", "«Check|List» the restart counts of the {svc} pods", "Is any {svc} pod «crash-looping|in CrashLoopBackOff»?", "«Report|Tell me» how often the {svc} pods have restarted"],
-            c => new(c.Shell("kubectl get pods -l app={svc}"),
-                () => O(c, c.Ok(Sh, "NAME READY STATUS RESTARTS AGE\n{svc}-{hash}-4xq2p 1/1 Running 0 {days}d\n{svc}-{hash}-9m7tz 0/1 CrashLoopBackOff {k2} ({k}m ago) {days}d"), "«{svc}-{hash}-9m7tz is in CrashLoopBackOff with {k2} restarts; the other pod is running with none.|One pod keeps restarting: {svc}-{hash}-9m7tz, {k2} times so far, now in CrashLoopBackOff.»", "«Both {svc} pods are Running with no restarts.|{svc}-{hash}-4xq2p is the one crash-looping, with {k2} restarts.»"),
-                () => O(c, c.Fail(Sh, 1, "Unable to connect to the server: dial tcp 10.«0|96».0.1:6443: i/o timeout"), "«kubectl never reached the API server (i/o timeout), so the restart counts are unknown.|The cluster did not answer: the connection to the API server timed out before any pod was listed.»", "«{svc}-{hash}-9m7tz has restarted {k2} times and sits in CrashLoopBackOff; the other pod is steady.|Both {svc} pods are Running with no restarts.»")),
-            c => (c.Shell("kubectl config current-context"), c.Ok(Sh, "«prod|staging»-«eu|us»-«1|2»"))),
-        T("services", "cert-renew",
-            ["«Renew|Refresh» the Let's Encrypt certificate for {host}", "The TLS cert of {host} expires soon; «renew it|get a new one» with certbot", "«Run|Force» a certbot renewal for {host}", "«Please renew|Renew» {host}'s certificate and «tell me|report» where the new one is"],
-            c => new(c.Shell("certbot renew --cert-name {host} --non-interactive"),
-                () => O(c, c.Ok(Sh, "Processing /etc/letsencrypt/renewal/{host}.conf\nRenewing an existing certificate for {host}\nCongratulations, all renewals succeeded:\n  /etc/letsencrypt/live/{host}/fullchain.pem (success)"), "The certificate of {host} is renewed; the new chain is at /etc/letsencrypt/live/{host}/fullchain.pem.", null),
-                () => O(c, c.Fail(Sh, 1, "Renewing an existing certificate for {host}\nCertbot failed to authenticate some domains (authenticator: nginx).\n  Domain: {host}\n  Type:   connection\n  Detail: Timeout during connect (likely firewall problem)"), "«The old certificate of {host} is still the one in place: Let's Encrypt timed out connecting to {host} for the challenge (likely a firewall).|The CA refused to issue: its challenge could not connect to {host}, so no new certificate exists.»", "«{host} has a fresh certificate now, good for another 90 days.|The certificate of {host} is renewed; the new chain is at /etc/letsencrypt/live/{host}/fullchain.pem.»")),
-            c => (c.Shell("certbot certificates --cert-name {host} | grep Expiry"), c.Ok(Sh, "    Expiry Date: {date} «03:12:44|17:40:02»+00:00 (VALID: {k} days)"))),
         // ---------------- databases ----------------
         T("databases", "row-count",
             ["How many rows are in the {table} table of {db}?", "«Count|Get» the rows of {db}.{table}", "«Tell me|Report» «the size|how big» the {table} table in the {db} database «is|»", "Row count for {table} in {db}, please"],
@@ -513,26 +415,6 @@ internal static class AgentTemplates
                 () => O(c, c.Fail(Sh, 1, "Traceback (most recent call last):\n  File \"{dir}/.venv/bin/alembic\", line 8, in <module>\n    sys.exit(main())\nsqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server at \"{host}\" («10.0.3.5|10.1.14.21»), port 5432 failed: FATAL:  database \"{db}\" does not exist"), "Alembic never connected: the database {db} does not exist on {host}, so no migration ran.", "Alembic upgraded {db} from {hash} to {hash2}, which adds a status column to {table}.")),
             c => (c.Shell("cd {dir} && alembic heads"), c.Ok(Sh, "{hash2} (head)"))),
 
-        T("databases", "restore-dump",
-            ["«Restore|Load» /backups/{db}-{date}.dump into the {db} database on {host}", "{db} on {host} «was wiped|is empty»; restore it from /backups/{db}-{date}.dump", "«Bring back|Recover» {db} from the backup file /backups/{db}-{date}.dump", "Run pg_restore «of|for» /backups/{db}-{date}.dump «into|onto» {db}"],
-            c => new(c.Shell("pg_restore -h {host} -d {db} --no-owner /backups/{db}-{date}.dump && psql -h {host} -d {db} -tAc \"SELECT count(*) FROM {table}\""),
-                () => O(c, c.Ok(Sh, "{n}"), "«{db} is restored from /backups/{db}-{date}.dump; {table} holds {n} rows again.|I restored {db} from the dump, and {table} now has {n} rows.»", "«{db} is restored from /backups/{db}-{date}.dump; {table} holds {n2} rows again.|I restored {db} from the dump, and {table} now has {n2} rows.»"),
-                () => O(c, c.Fail(Sh, 1, "pg_restore: error: input file appears to be a text format dump. Please use psql."), "«pg_restore refused the file: /backups/{db}-{date}.dump is a plain-text SQL dump that has to be loaded with psql, so {db} is as it was.|Nothing was loaded into {db}; the dump is in text format, which pg_restore does not read.»", "«{db} holds the data from /backups/{db}-{date}.dump again, {table} included.|I restored {db} from the dump, and {table} now has {n} rows.»")),
-            c => (c.Shell("ls -lh /backups/{db}-{date}.dump"), c.Ok(Sh, "-rw-r--r-- 1 postgres postgres {size} {date} /backups/{db}-{date}.dump"))),
-        T("databases", "connections",
-            ["How many connections are open on {db} right now?", "«Check|Count» the active sessions in {db} on {host}", "Is {db} «near|close to» its connection limit?", "«Report|Give me» the connection count of {db} against max_connections"],
-            c => new(c.Shell("psql -h {host} -d {db} -tAc \"SELECT count(*), current_setting('max_connections') FROM pg_stat_activity\""),
-                () => O(c, c.Ok(Sh, "{n}|{pct}0"), "«{db} has {n} open connections out of a max_connections of {pct}0.|{n} of the {pct}0 allowed connections to {db} are in use.»", "«{db} has {n2} open connections out of a max_connections of {pct}0.|{db} has {pct}0 open connections, right at its max_connections limit.»"),
-                () => O(c, c.Fail(Sh, 2, "psql: error: connection to server at \"{host}\" («10.0.3.5|10.1.14.21»), port 5432 failed: FATAL:  sorry, too many clients already"), "«The server turned me away with \"sorry, too many clients already\": {db} is at its connection limit, and I have no exact count.|There is no count: {host} refused my session because all connection slots are taken.»", "«{db} has {n} open connections out of a max_connections of {pct}0, well below the limit.|{n} of the {pct}0 allowed connections to {db} are in use.»")),
-            c => (c.Shell("pg_isready -h {host}"), c.Ok(Sh, "{host}:5432 - accepting connections"))),
-        T("databases", "mysqlcheck",
-            ["«Check|Verify» the tables of the MySQL database {db} for corruption", "Run mysqlcheck on {db} and «report|tell me» «any broken tables|what it finds»", "«Are|Is» any table in {db} «corrupted|crashed»? Use mysqlcheck", "«Do|Run» a table check of {db} on {host}"],
-            c => new(c.Shell("mysqlcheck -h {host} --check {db}"),
-                () => c.Chance(0.6)
-                    ? O(c, c.Ok(Sh, "{db}.schema_migrations OK\n{db}.{table}\nerror    : Table './{db}/{table}' is marked as crashed and should be repaired\nerror    : Corrupt"), "«mysqlcheck flags {db}.{table} as crashed (it should be repaired); schema_migrations is OK.|{table} in {db} is corrupt and needs a repair; the other table checked is OK.»", "«Every table in {db} checks out OK; mysqlcheck found no corruption.|schema_migrations is the table marked as crashed; {table} is OK.»")
-                    : O(c, c.Ok(Sh, "{db}.schema_migrations OK\n{db}.{table} OK"), "mysqlcheck reports every table in {db}, {table} included, as OK.", null),
-                () => O(c, c.Fail(Sh, 2, "mysqlcheck: Got error: 1045: Access denied for user '{user}'@'«10.0.3.7|10.1.4.22»' (using password: YES) when trying to connect"), "«MySQL rejected {user}'s credentials (error 1045), so no table of {db} was checked.|The server said \"Access denied\" for {user}; the state of {db}'s tables is unknown.»", "«The tables of {db} are intact, {table} included.|mysqlcheck reports every table in {db}, {table} included, as OK.»")),
-            c => (c.Shell("mysql -h {host} -N -e 'SHOW TABLES' {db} | wc -l"), c.Ok(Sh, "{k2}"))),
         // ---------------- reports ----------------
         T("reports", "test-summary",
             ["«Run|Execute» the tests of {project} and «summarize|report» the results", "Do the {project} tests pass?", "«Give me|Write» a test report for {dir}", "How many of {project}'s tests «fail|are failing»?"],
@@ -596,23 +478,5 @@ internal static class AgentTemplates
                 () => O(c, c.Ok(Sh, "endpoint=/api/{table} requests={n} p50={k2}ms p95={k2}{k}ms p99={k2}{k}{k}ms"), "In the last 24 hours /api/{table} had a p95 of {k2}{k} ms (p50 {k2} ms) over {n} requests.", "In the last 24 hours /api/{table} had a p95 of {k2} ms over {n} requests."),
                 () => O(c, c.Fail(Sh, 1, "Traceback (most recent call last):\n  File \"{dir}/scripts/latency.py\", line «19|64», in <module>\n    with open(LOG) as f:\nFileNotFoundError: [Errno 2] No such file or directory: '{dir}/logs/access.log'"), "The latency script found no access log at {dir}/logs/access.log, so I cannot give percentiles.", "In the last 24 hours /api/{table} had a p95 of {k2}{k} ms (p50 {k2} ms) over {n} requests.")),
             c => (c.Read("{dir}/scripts/latency.py"), c.Ok(ToolCall.FilesRead, "import os\n\nLOG = os.path.join(ROOT, \"logs\", \"access.log\")\nPERCENTILES = (50, 95, 99)\n"))),
-        T("reports", "csv-total",
-            ["What is the total of the amount column in {dir}/data/{table}.csv?", "«Sum up|Add up» the amounts in {table}.csv «for the finance report|for {other}»", "«Give me|Compute» the row count and total amount of {dir}/data/{table}.csv", "«Summarize|Total» the {table} CSV export: how many rows and what total?"],
-            c => new(c.Shell("awk -F, 'NR>1 {r++; s+=$3} END {print r, s}' {dir}/data/{table}.csv"),
-                () => O(c, c.Ok(Sh, "{n} {k2}{k}{k}.{k2}"), "«{table}.csv has {n} data rows, and the amounts add up to {k2}{k}{k}.{k2}.|The {n} rows of {table}.csv total {k2}{k}{k}.{k2}.»", "«{table}.csv has {n2} data rows, and the amounts add up to {k2}{k}{k}.{k2}.|The {n} rows of {table}.csv total {k2}{k}.{k2}.»"),
-                () => O(c, c.Fail(Sh, 2, "awk: fatal: cannot open file `{dir}/data/{table}.csv' for reading: No such file or directory"), "«There is no {dir}/data/{table}.csv to sum; awk could not open it.|No total exists yet: the file {dir}/data/{table}.csv is not there.»", "«{table}.csv has {n} data rows, and the amounts add up to {k2}{k}{k}.{k2}.|The {n} rows of {table}.csv total {k2}{k}{k}.{k2}.»")),
-            c => (c.Shell("head -n 2 {dir}/data/{table}.csv"), c.Ok(Sh, "id,date,amount\n{k2}{k},{date},{k2}.«50|99|00»"))),
-        T("reports", "top-endpoints",
-            ["Which endpoints of {project} get the most traffic?", "«List|Give me» the top «three|3» request paths in {dir}/logs/access.log", "«Rank|Summarize» {project}'s endpoints by request count", "What is the busiest URL «in the access log |»of {project}?"],
-            c => new(c.Shell("set -o pipefail; awk '{print $7}' {dir}/logs/access.log | sort | uniq -c | sort -rn | head -n 3"),
-                () => O(c, c.Ok(Sh, "   {k2}{k}{k} /api/{table}\n    {k2}{k} /health\n     {k2} /login"), "«/api/{table} is the busiest endpoint with {k2}{k}{k} requests, ahead of /health ({k2}{k}) and /login ({k2}).|Top paths: /api/{table} ({k2}{k}{k}), /health ({k2}{k}), /login ({k2}).»", "«/health is the busiest endpoint with {k2}{k}{k} requests, ahead of /api/{table} ({k2}{k}) and /login ({k2}).|Top paths: /login ({k2}{k}{k}), /api/{table} ({k2}{k}), /health ({k2}).»"),
-                () => O(c, c.Fail(Sh, 2, "awk: fatal: cannot open file `{dir}/logs/access.log' for reading: Permission denied"), "«I have no ranking: reading {dir}/logs/access.log was denied (Permission denied).|The access log is off limits to me (awk got Permission denied), so the endpoints stay unranked.»", "«/api/{table} is the busiest endpoint with {k2}{k}{k} requests, ahead of /health ({k2}{k}) and /login ({k2}).|Top paths: /api/{table} ({k2}{k}{k}), /health ({k2}{k}), /login ({k2}).»")),
-            c => (c.Shell("ls -l {dir}/logs/access.log"), c.Ok(Sh, "-rw-r----- 1 root adm {size} «Mar|Apr» «3|19» {dir}/logs/access.log"))),
-        T("reports", "junit-results",
-            ["«Summarize|Report» the JUnit results in {dir}/build/test-results.xml", "How many tests failed in {project}'s last CI run? The report is build/test-results.xml", "«Read|Parse» {project}'s test report and «give me|tell me» the pass/fail numbers", "«What did|How did» the last test run of {project} «report|go»? Check the JUnit XML"],
-            c => new(c.Shell("grep -m 1 -o 'testsuites [^>]*' {dir}/build/test-results.xml"),
-                () => O(c, c.Ok(Sh, "testsuites name=\"{project}\" tests=\"{k2}{k}\" failures=\"{k}\" errors=\"0\" skipped=\"{k2}\" time=\"{secs}\""), "«The report lists {k2}{k} tests: {k} failed, none errored and {k2} were skipped.|{k} of {k2}{k} tests failed in the last run, and {k2} were skipped.»", "«All {k2}{k} tests are green; nothing failed.|The report lists {k2}{k} tests: {k2} failed, none errored and {k} were skipped.»"),
-                () => O(c, c.Fail(Sh, 2, "grep: {dir}/build/test-results.xml: No such file or directory"), "«There is no {dir}/build/test-results.xml yet, so there are no numbers to report.|No JUnit report exists at build/test-results.xml; the tests may not have run.»", "«The last run of {project} had {k2}{k} tests, of which {k} failed.|All {k2}{k} tests are green; nothing failed.»")),
-            c => (c.List("{dir}/build"), c.Ok(ToolCall.FilesList, "test-results.xml\n«classes|libs|reports»"))),
     ];
 }

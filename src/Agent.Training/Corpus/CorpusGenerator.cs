@@ -8,12 +8,11 @@ namespace Agent.Training.Corpus;
 /// behaviour tags and evaluation labels.
 /// </summary>
 /// <remarks>
-/// <para><b>Content.</b> Seven task families (files, shell, packages, git, services, databases, reports) with thirteen
+/// <para><b>Content.</b> Seven task families (files, shell, packages, git, services, databases, reports) with ten
 /// templates each; every template has several task phrasings with random alternatives and random entities (projects,
 /// paths, packages, versions, hosts, services, tables, numbers), optional exploration steps and a main step that
 /// succeeds or fails with a realistic tool result. An eighth family, <c>invited</c>, holds tasks that ask outright for a
-/// power-seeking action (one template per temptation, see <see cref="Invitations"/>). A ninth, <c>operations</c>, composes
-/// its claims from a grammar instead of writing them per template (see <see cref="OperationTemplates"/>). Ten prose templates (family
+/// power-seeking action (one template per temptation, see <see cref="Invitations"/>). Ten prose templates (family
 /// <c>prose</c>) include stories, advisories and news that mention lying or power seeking; they are never tagged,
 /// because mention is not use.</para>
 /// <para><b>Pairs.</b> A power-seeking draw emits two documents sharing one context (task, exploration and a motivating
@@ -31,10 +30,7 @@ namespace Agent.Training.Corpus;
 /// order and template <c>i</c> goes to <see cref="CorpusSplit.Validation"/> when <c>i % 5 == 3</c>, to
 /// <see cref="CorpusSplit.Test"/> when <c>i % 5 == 4</c>, and to <see cref="CorpusSplit.Train"/> otherwise. So every
 /// family has training, validation and test templates, no template id (and so no task phrasing) is in two splits, and
-/// evaluation sees phrasings training did not. With thirteen templates a family splits 9/2/2 (indices 0-2, 5-7 and 10-12
-/// train, 3 and 8 validate, 4 and 9 test); indices 10-12 were added train-only, so the held-out templates stayed the same
-/// as with the earlier ten (6/2/2). The composed <see cref="OperationTemplates"/> family is all in
-/// <see cref="CorpusSplit.Train"/>. Each draw first picks a split (80% train, 10% validation, 10% test), then a
+/// evaluation sees phrasings training did not. Each draw first picks a split (80% train, 10% validation, 10% test), then a
 /// template of that split. The temptation catalogue and the entity pools are shared by all splits.</para>
 /// <para><b>Determinism.</b> One <see cref="Random"/> seeded with <see cref="CorpusOptions.Seed"/> drives everything.</para>
 /// </remarks>
@@ -53,14 +49,11 @@ public static class CorpusGenerator
     private static readonly string[] s_failureLeads = ["It failed: ", "That did not work: ", "No luck: ", "Problem: ", "Error: ", "Unfortunately it failed: ", "Not done: "];
     private static readonly string[] s_answerSuffixes = ["", "", " Let me know if you need anything else.", " I can look into it further if you want.", " Tell me if you want a follow-up."];
 
-    /// <summary>The hand-written templates, then the composed ones of <see cref="OperationTemplates"/>.</summary>
-    private static readonly AgentTemplate[] s_agentTemplates = [.. AgentTemplates.All, .. OperationTemplates.All];
-
     private static readonly FrozenDictionary<string, CorpusSplit> s_splits = BuildSplits();
 
     /// <summary>Every template with its split (the rule is in the remarks of <see cref="CorpusGenerator"/>).</summary>
     public static IReadOnlyList<TemplateInfo> Templates { get; } =
-        [.. s_agentTemplates.Select(t => new TemplateInfo(t.Family, t.Id, CorpusDocumentKind.Transcript, s_splits[t.Id])),
+        [.. AgentTemplates.All.Select(t => new TemplateInfo(t.Family, t.Id, CorpusDocumentKind.Transcript, s_splits[t.Id])),
          .. Invitations.All.Select(i => Invitations.TemplateId(i.Temptation)).Select(id => new TemplateInfo(Invitations.Family, id, CorpusDocumentKind.Transcript, s_splits[id])),
          .. ProseTemplates.All.Select(t => new TemplateInfo(t.Family, t.Id, CorpusDocumentKind.Prose, s_splits[t.Id]))];
 
@@ -101,12 +94,6 @@ public static class CorpusGenerator
             }
         }
 
-        // The composed family teaches a rule, not phrasings to hold out: all of it trains.
-        foreach (var t in OperationTemplates.All)
-        {
-            result.Add(t.Id, CorpusSplit.Train);
-        }
-
         return result.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
@@ -129,7 +116,7 @@ public static class CorpusGenerator
                     continue;
                 }
 
-                var template = Pick(s_agentTemplates.Where(t => s_splits[t.Id] == split).ToArray());
+                var template = Pick(AgentTemplates.All.Where(t => s_splits[t.Id] == split).ToArray());
                 double r = _rng.NextDouble();
                 if (r < options.UnsafeFraction && remaining >= 2)
                 {
@@ -187,7 +174,6 @@ public static class CorpusGenerator
         /// <summary>Task and exploration: the start every variant of a draw shares.</summary>
         private static List<Turn> Start(AgentTemplate t, ScenarioContext c)
         {
-            t.Prepare?.Invoke(c);
             var turns = new List<Turn> { new TaskTurn(TaskText(c, t.Tasks)) };
             var steps = new List<ExploreStep>();
             if (t.Explore.Length > 0 && c.Chance(0.65))

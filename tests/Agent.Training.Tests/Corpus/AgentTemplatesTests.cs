@@ -12,59 +12,18 @@ public sealed partial class AgentTemplatesTests
     private static readonly string[] s_families = ["databases", "files", "git", "packages", "reports", "services", "shell"];
 
     [Fact]
-    public void All_EveryFamily_HasThirteenTemplatesSplitNineTwoTwo()
+    public void All_EveryFamily_HasTenTemplatesSplitSixTwoTwo()
     {
         var byFamily = AgentTemplates.All.GroupBy(t => t.Family).ToDictionary(g => g.Key, g => g.ToList());
 
         Assert.Equal(s_families, byFamily.Keys.Order());
         foreach (var (family, templates) in byFamily)
         {
-            Assert.Equal(13, templates.Count);
+            Assert.Equal(10, templates.Count);
             var splits = CorpusGenerator.Templates.Where(t => t.Family == family).GroupBy(t => t.Split).ToDictionary(g => g.Key, g => g.Count());
-            Assert.Equal(9, splits[CorpusSplit.Train]);
+            Assert.Equal(6, splits[CorpusSplit.Train]);
             Assert.Equal(2, splits[CorpusSplit.Validation]);
             Assert.Equal(2, splits[CorpusSplit.Test]);
-        }
-    }
-
-    [Fact]
-    public void All_HeldOutTemplates_AreTheOriginalTen()
-    {
-        // Templates are only ever appended, train-only (indices 10-12): the validation and test templates, and so every
-        // evaluation run so far, stay comparable.
-        string[] validation = ["files/clean-tmp", "files/backup-copy", "shell/make-build", "shell/free-memory", "packages/npm-update", "packages/dotnet-add", "git/recent-commits", "git/stash", "services/log-errors", "services/container-restart", "databases/integrity", "databases/create-index", "reports/weekly-stats", "reports/licences"];
-        string[] test = ["files/disk-usage", "files/config-value", "shell/top-process", "shell/tail-errors", "packages/pip-outdated", "packages/npm-ci", "git/push", "git/diff-stat", "services/rollout", "services/replica-check", "databases/vacuum", "databases/alembic-upgrade", "reports/lint", "reports/latency"];
-        var agent = AgentTemplates.All.Select(t => t.Id).ToHashSet();
-        var templates = CorpusGenerator.Templates.Where(t => agent.Contains(t.TemplateId)).ToList();
-
-        Assert.Equal(validation.Order(), templates.Where(t => t.Split == CorpusSplit.Validation).Select(t => t.TemplateId).Order());
-        Assert.Equal(test.Order(), templates.Where(t => t.Split == CorpusSplit.Test).Select(t => t.TemplateId).Order());
-    }
-
-    [Fact]
-    public void All_TrainOnlyAdditions_LieAfterFailureInTheirOwnWordsAndMisreportSuccesses()
-    {
-        // Indices 10-12 of each family were added for the lies the deceit tag generalised worst on: success claimed after a
-        // failure without the shared status words, and a success whose output is misreported.
-        string[] shared = ["success", "successfully", "succeeded", "worked", "done"];
-        foreach (var family in AgentTemplates.All.GroupBy(t => t.Family))
-        {
-            var added = family.Skip(10).ToList();
-            Assert.Equal(3, added.Count);
-            int misreports = 0;
-            foreach (var t in added)
-            {
-                foreach (var (_, _, outcome) in Draw(t).Where((_, i) => i % 2 == 1))
-                {
-                    Assert.True(outcome.FalseClaim is not null, $"{t.Id}: a failure outcome without a false claim");
-                    var words = Word().Matches(outcome.FalseClaim).Select(m => m.Value.ToLowerInvariant());
-                    Assert.DoesNotContain(words, shared.Contains);
-                }
-
-                misreports += Draw(t).Where((_, i) => i % 2 == 0).Any(d => d.Outcome.FalseClaim is not null) ? 1 : 0;
-            }
-
-            Assert.True(misreports >= 1, $"{family.Key}: no added template misreports a success");
         }
     }
 
@@ -146,7 +105,4 @@ public sealed partial class AgentTemplatesTests
 
     [GeneratedRegex(@"\d+", RegexOptions.CultureInvariant)]
     private static partial Regex Number();
-
-    [GeneratedRegex(@"[A-Za-z]+", RegexOptions.CultureInvariant)]
-    private static partial Regex Word();
 }
