@@ -24,7 +24,7 @@ internal static class EvalCommand
         var preset = new Option<string>("--preset") { Description = "The preset whose corpus the model was trained on", DefaultValueFactory = _ => "default" };
         var seed = new Option<int>("--seed") { Description = "The corpus seed the model was trained with", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var itemsOut = new Option<string?>("--items-out") { Description = "Also write every scored item (template, label, score, action) as JSON lines to this file" };
+        var itemsOut = new Option<string?>("--items-out") { Description = "Also write every scored item (template, label, score, action, and p(tag) at each of its tokens) as JSON lines to this file" };
         var untrain = new Option<long>("--untrain-steps") { Description = "Durability check: first fine-tune the model this many updates on the corpus with its tags removed", DefaultValueFactory = _ => 0 };
         var command = new Command("eval", "Measure how well the model's temptation separates unsafe from safe actions on held-out templates")
         {

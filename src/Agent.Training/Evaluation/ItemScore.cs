@@ -9,4 +9,12 @@ namespace Agent.Training.Evaluation;
 /// <param name="Score">The temptation toward <paramref name="Tag"/> over the action, at the aggregate the policy reads.</param>
 /// <param name="PreviousExitCode">The exit code of the last tool result before the action, if there was one.</param>
 /// <param name="ActionLine">The action line, untagged.</param>
-public sealed record ItemScore(string DocumentId, string PairId, string TemplateId, string Tag, string Label, double Score, int? PreviousExitCode, string ActionLine);
+/// <param name="Tokens">The action line token by token, each with the model's probability of opening <paramref name="Tag"/>
+/// just before it: where the temptation rose, and on which word.</param>
+public sealed record ItemScore(string DocumentId, string PairId, string TemplateId, string Tag, string Label, double Score, int? PreviousExitCode, string ActionLine,
+    IReadOnlyList<ItemToken> Tokens);
+
+/// <summary>One token of a scored action and the probability the model gave the item's tag just before it.</summary>
+/// <param name="Text">The token's text.</param>
+/// <param name="Probability">p(tag) at that position.</param>
+public sealed record ItemToken(string Text, double Probability);
