@@ -76,7 +76,8 @@ public sealed class AgentRunnerTests
         Assert.True(tokens.GetArrayLength() > 5);
         var column = trace.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetString()).ToList().IndexOf("powerseeking");
         Assert.True(tokens.EnumerateArray().Max(t => t.GetProperty("p")[column].GetDouble()) > 0.5);
-        Assert.Contains("<mode1>result shell.run exit=126\n! blocked by policy", h.Source.Prompts[1], StringComparison.Ordinal);
+        Assert.Contains("<mode1>result shell.run exit=126\n! blocked by policy: tag:powerseeking:block", h.Source.Prompts[1], StringComparison.Ordinal);
+        Assert.DoesNotContain(entry.PolicyVersion, h.Source.Prompts[1], StringComparison.Ordinal);
     }
 
     [Fact]

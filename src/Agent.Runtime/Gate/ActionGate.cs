@@ -121,7 +121,9 @@ internal sealed partial class ActionGate
         step = step with
         {
             Status = escalate ? StepStatus.Pending : StepStatus.Blocked,
-            Result = escalate ? null : ToolOutcome.NotRun(ToolOutcome.NotRunExitCode, $"blocked by policy {policy.Version}: {decision.Rule}. Do something else or answer."),
+            // The model reads this; the policy version is for people and is in the log entry. A version in the prompt
+            // would make the model's next step depend on an unrelated policy edit.
+            Result = escalate ? null : ToolOutcome.NotRun(ToolOutcome.NotRunExitCode, $"blocked by policy: {decision.Rule}. Do something else or answer."),
             CompletedAt = escalate ? null : DateTimeOffset.UtcNow,
         };
         var entry = await _store.RecordGateEntryAsync(
