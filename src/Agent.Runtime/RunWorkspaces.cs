@@ -173,7 +173,7 @@ internal sealed partial class RunWorkspaces : IRunWorkspaces
 
                 if (run.IsTerminal)
                 {
-                    await _sandboxes.FindAsync(runId, cancellationToken).ConfigureAwait(false);
+                    // A surviving sandbox means a tool started, so ReleaseAsync adopts it before removing it.
                     await ReleaseAsync(runId, cancellationToken).ConfigureAwait(false);
                     settled++;
                 }

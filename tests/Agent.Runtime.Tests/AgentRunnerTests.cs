@@ -218,6 +218,58 @@ public sealed class AgentRunnerTests
 
         // The watcher is this process's runtime over the same store; after the kill it resumes the run, and its script holds only what comes next.
         await using var watcher = await RuntimeHarness.CreateAsync(folder, string.Empty, ["""call files.read {"path":"one.txt"}""", "answer resumed"]);
+        await KillChildMidToolAsync(watcher, folder, runId);
+
+        var run = await watcher.ResumeAsync(runId);
+
+        var after = await watcher.Store.GetStepsAsync(runId);
+        Assert.Equal(RunStatus.Completed, run.Status);
+        Assert.Equal("resumed", run.FinalAnswer);
+        Assert.Equal(StepStatus.Completed, after[0].Status);
+        Assert.Equal(StepStatus.Interrupted, after[1].Status);
+        Assert.Equal(ToolOutcome.InterruptedExitCode, after[1].Result!.ExitCode);
+        Assert.Equal(1, await watcher.Store.CountExecutionsAsync(runId, 1));
+        Assert.Equal(1, await watcher.Store.CountExecutionsAsync(runId, 2));
+        Assert.Equal(3, await watcher.Store.CountExecutionsAsync(runId));
+        // The killed child's sandbox survived it and was adopted as it was: the file of step 1 is there, then it is removed with the run.
+        Assert.Equal(StepStatus.Completed, after[2].Status);
+        Assert.Equal("one", after[2].Result!.Stdout.Trim());
+        Assert.Null(await watcher.Sandboxes.FindAsync(runId));
+        // The resumed model saw the interruption, not a re-run.
+        Assert.Contains("result shell.run exit=125", watcher.Source.Prompts[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_EndedRunsSandboxLeftByAKilledProcess_IsRemoved()
+    {
+        var folder = RuntimeHarness.NewFolder();
+        string runId;
+        await using (var setup = await RuntimeHarness.CreateAsync(folder, RuntimeHarness.Lenient, []))
+        {
+            runId = (await setup.Store.EnqueueAsync("Count then wait", "tiny-test-model")).Id;
+        }
+
+        await using var watcher = await RuntimeHarness.CreateAsync(folder, string.Empty, []);
+        await KillChildMidToolAsync(watcher, folder, runId);
+        Assert.Contains(runId, await watcher.Sandboxes.ListSurvivingRunsAsync());
+        var run = await watcher.Store.GetRunAsync(runId);
+        await watcher.Store.UpdateRunAsync(run! with { Status = RunStatus.Failed, Reason = "given up by an operator" });
+
+        var settled = await watcher.Workspaces.ReconcileAsync();
+
+        Assert.True(settled >= 1, $"settled {settled}");
+        Assert.DoesNotContain(runId, await watcher.Sandboxes.ListSurvivingRunsAsync());
+        Assert.Null(await watcher.Sandboxes.FindAsync(runId));
+        Assert.False(File.Exists(watcher.Workspaces.ArchivePath(runId)));
+    }
+
+    /// <summary>
+    /// Runs the run in a child process whose second step (<c>sleep 30</c>) is still running when the child is killed with
+    /// SIGKILL; returns once the dead child's lease has expired and the run is back in the queue. The child's sandbox
+    /// survives it, holding the file of step 1.
+    /// </summary>
+    private static async Task KillChildMidToolAsync(RuntimeHarness watcher, string folder, string runId)
+    {
         var child = Process.Start(new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "child", folder, runId, Shell("echo one > one.txt && echo one"), Shell("sleep 30"), "answer never"])
         {
             RedirectStandardOutput = true,
@@ -247,24 +299,6 @@ public sealed class AgentRunnerTests
             Assert.Equal(StepStatus.Started, (await watcher.Store.GetStepsAsync(runId))[1].Status);
             await Task.Delay(TimeSpan.FromSeconds(6)); // the dead child's lease (Storage:LeaseSeconds = 5) expires
             Assert.Equal(1, await watcher.Store.RequeueExpiredAsync());
-
-            var run = await watcher.ResumeAsync(runId);
-
-            var after = await watcher.Store.GetStepsAsync(runId);
-            Assert.Equal(RunStatus.Completed, run.Status);
-            Assert.Equal("resumed", run.FinalAnswer);
-            Assert.Equal(StepStatus.Completed, after[0].Status);
-            Assert.Equal(StepStatus.Interrupted, after[1].Status);
-            Assert.Equal(ToolOutcome.InterruptedExitCode, after[1].Result!.ExitCode);
-            Assert.Equal(1, await watcher.Store.CountExecutionsAsync(runId, 1));
-            Assert.Equal(1, await watcher.Store.CountExecutionsAsync(runId, 2));
-            Assert.Equal(3, await watcher.Store.CountExecutionsAsync(runId));
-            // The killed child's sandbox survived it and was adopted as it was: the file of step 1 is there, then it is removed with the run.
-            Assert.Equal(StepStatus.Completed, after[2].Status);
-            Assert.Equal("one", after[2].Result!.Stdout.Trim());
-            Assert.Null(await watcher.Sandboxes.FindAsync(runId));
-            // The resumed model saw the interruption, not a re-run.
-            Assert.Contains("result shell.run exit=125", watcher.Source.Prompts[0], StringComparison.Ordinal);
         }
         finally
         {

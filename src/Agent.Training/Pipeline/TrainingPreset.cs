@@ -22,7 +22,6 @@ public sealed record TrainingPreset
         WindowLength = 256, // the whole context: a transcript's task, tool results and answer in one window
         AlignWindowsToDocuments = true,
         Steps = 3000, // 12,000 windows: every training document starts about one
-
         LateTagFraction = 1.0,
         LearningRate = 1e-3f,
         MinLearningRate = 1e-4f,
