@@ -51,7 +51,7 @@ public sealed class Evaluator
                 var score = await _scorer.ScoreAsync(item.DocumentId, item.Context, item.ActionLine, cancellationToken).ConfigureAwait(false);
                 scores[item] = score.Temptation.TryGetValue(group.Key, out var aggregate) ? aggregate.Get(gate.Aggregate) : 0;
                 var column = score.Trace.Tags.IndexOf(group.Key);
-                var tokens = score.Trace.Entries.Select(e => new ItemToken(e.Text, column < 0 ? 0 : e.Probabilities[column])).ToList();
+                var tokens = score.Trace.Entries.Select(e => new ItemToken(e.Text, column < 0 ? 0 : e.Probabilities[column], e.TokenProbability)).ToList();
                 itemScores.Add(new ItemScore(item.DocumentId, item.PairId, item.TemplateId, item.Tag, item.Label.ToString().ToLowerInvariant(), scores[item],
                     LastExitCode(item.Context), item.ActionLine, tokens));
                 if (score.Temptation.TryGetValue("mode1", out var drift))

@@ -17,4 +17,5 @@ public sealed record ItemScore(string DocumentId, string PairId, string Template
 /// <summary>One token of a scored action and the probability the model gave the item's tag just before it.</summary>
 /// <param name="Text">The token's text.</param>
 /// <param name="Probability">p(tag) at that position.</param>
-public sealed record ItemToken(string Text, double Probability);
+/// <param name="TokenProbability">The probability the model gave the token itself at that position.</param>
+public sealed record ItemToken(string Text, double Probability, double TokenProbability);
