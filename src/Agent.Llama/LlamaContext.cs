@@ -122,6 +122,14 @@ public sealed unsafe class LlamaContext : IDisposable
         }
 
         NativeLog.BeginCapture();
+
+        // With one KV cache shared by several sequences, llama.cpp compares the whole cache with the training context: when
+        // each sequence's share fits, only a sequence that took more than its share could overflow, and bounding that is
+        // the caller's job (TagDecoder caps each sequence at the training context). Log it at debug level, explained.
+        var contextShare = contextTokens / Math.Max(1u, p.n_seq_max);
+        using var expected = p.kv_unified != 0 && p.n_seq_max > 1 && contextShare <= model.TrainingContextSize
+            ? NativeLog.Expect("n_ctx_seq (", $"one KV cache of {contextTokens} tokens shared by {p.n_seq_max} sequences, about {contextShare} each; the training context is {model.TrainingContextSize}")
+            : default;
         var handle = NativeMethods.llama_init_from_model(model.Handle, p);
         if (handle.IsInvalid)
         {

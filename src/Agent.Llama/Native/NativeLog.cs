@@ -27,6 +27,9 @@ internal static unsafe class NativeLog
     [ThreadStatic]
     private static List<string>? t_problems;
 
+    [ThreadStatic]
+    private static (string Fragment, string Note)? t_expected;
+
     private static ILogger s_logger = NullLogger.Instance;
 
     public static void Install(ILogger logger)
@@ -42,6 +45,17 @@ internal static unsafe class NativeLog
             NativeMethods.llama_log_set(null, null);
             NativeMethods.ggml_log_set(null, null);
         };
+    }
+
+    /// <summary>
+    /// Until the returned scope ends, a warning on this thread that contains <paramref name="fragment"/> is logged at
+    /// debug level with <paramref name="note"/> appended, and not kept as a problem: for a warning the caller knows does
+    /// not apply to what it is doing.
+    /// </summary>
+    public static ExpectedWarning Expect(string fragment, string note)
+    {
+        t_expected = (fragment, note);
+        return default;
     }
 
     /// <summary>Forgets earlier problems on this thread; call before a native call whose failure you will report.</summary>
@@ -79,7 +93,14 @@ internal static unsafe class NativeLog
                 return;
             }
 
-            if (t_pendingLevel is LevelWarn or LevelError)
+            var level2 = t_pendingLevel;
+            if (level2 == LevelWarn && t_expected is { } expected && line.Contains(expected.Fragment, StringComparison.Ordinal))
+            {
+                level2 = LevelDebug;
+                line += " (" + expected.Note + ")";
+            }
+
+            if (level2 is LevelWarn or LevelError)
             {
                 var problems = t_problems ??= [];
                 problems.Add(line);
@@ -89,7 +110,7 @@ internal static unsafe class NativeLog
                 }
             }
 
-            var logLevel = t_pendingLevel switch
+            var logLevel = level2 switch
             {
                 LevelError => LogLevel.Error,
                 LevelWarn => LogLevel.Warning,
@@ -109,5 +130,11 @@ internal static unsafe class NativeLog
 #pragma warning restore CA1031
         {
         }
+    }
+
+    /// <summary>Ends a <see cref="Expect"/> scope.</summary>
+    public readonly struct ExpectedWarning : IDisposable
+    {
+        public void Dispose() => t_expected = null;
     }
 }
