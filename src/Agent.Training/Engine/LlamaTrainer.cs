@@ -440,19 +440,24 @@ public sealed class LlamaTrainer : IDisposable
         }
     }
 
+    /// <summary>Random streams of dropout masks count down from here, one per batch (keyed by the windows drawn before it).</summary>
+    private const long DropoutStream = -1_000_000;
+
     internal GgmlStepResult Step(int[] inputs, int[] targets, bool train) => Step(inputs, targets, train, Options.WindowLength, Options.BatchSize);
 
     private GgmlStepResult Step(int[] inputs, int[] targets, bool train, int window, int batch)
     {
         GgmlForward Build(GgmlContext ctx)
         {
-            _built = _graph.Build(ctx, window, batch);
+            _built = _graph.Build(ctx, window, batch, dropout: Options.Dropout > 0f);
             return new GgmlForward(_built.Tokens, _built.Logits);
         }
 
         void SetInputs(GgmlOptimizerBatch b)
         {
             LlamaTrainingGraph.SetInputs(_built, inputs, window);
+            var masks = SplitMix64.ForStream(Options.Seed, DropoutStream - _windowsDrawn);
+            LlamaTrainingGraph.SetDropout(_built, train ? Options.Dropout : 0f, ref masks);
             foreach (var i in _hotLabels)
             {
                 _labels[i] = 0f;

@@ -60,9 +60,12 @@ internal sealed class LlamaTrainingGraph : IDisposable
 
     /// <summary>
     /// Builds the forward graph in <paramref name="ctx"/>: inputs are token ids [T·B] (window-major), positions [T·B]
-    /// and the causal mask [T, T]; the output is the logits [vocab, T·B].
+    /// and the causal mask [T, T]; the output is the logits [vocab, T·B]. With <paramref name="dropout"/>, the token
+    /// embeddings and every block's attention and feed-forward outputs are multiplied by a mask input [E, T·B] before
+    /// they join the residual stream (see <see cref="SetDropout"/>); the graph has the same nodes in training and
+    /// validation, where the masks are all ones.
     /// </summary>
-    public BuiltGraph Build(GgmlContext ctx, int windowLength, int batchSize)
+    public BuiltGraph Build(GgmlContext ctx, int windowLength, int batchSize, bool dropout = false)
     {
         var s = Shape;
         long t = windowLength, b = batchSize, n = t * b;
@@ -71,7 +74,20 @@ internal sealed class LlamaTrainingGraph : IDisposable
         var positions = ctx.NewTensor(GgmlType.I32, n).SetName("positions").SetInput();
         var mask = ctx.NewTensor(GgmlType.F32, t, t).SetName("causal_mask").SetInput();
         var scale = 1f / MathF.Sqrt(hd);
-        var x = ctx.GetRows(_embedding, tokens); // [E, T·B]
+        var masks = new List<GgmlTensor>();
+        GgmlTensor Drop(GgmlTensor a)
+        {
+            if (!dropout)
+            {
+                return a;
+            }
+
+            var m = ctx.NewTensor(GgmlType.F32, s.EmbeddingSize, n).SetName(string.Create(CultureInfo.InvariantCulture, $"dropout_{masks.Count}")).SetInput();
+            masks.Add(m);
+            return ctx.Mul(a, m);
+        }
+
+        var x = Drop(ctx.GetRows(_embedding, tokens)); // [E, T·B]
         foreach (var layer in _layers)
         {
             var cur = ctx.Mul(ctx.RmsNorm(x, s.RmsNormEpsilon), layer.AttnNorm);
@@ -87,14 +103,14 @@ internal sealed class LlamaTrainingGraph : IDisposable
             var vt = ctx.Reshape(ctx.Cont(ctx.Permute(v, 1, 2, 0, 3)), t, hd, hkv * b);              // [T, hd, Hkv·B]
             var kqv = ctx.Reshape(ctx.MulMat(vt, kq), hd, t, h, b);                                     // [hd, T(q), H, B]
             var merged = ctx.Reshape(ctx.Cont(ctx.Permute(kqv, 0, 2, 1, 3)), s.EmbeddingSize, n);    // [E, T·B]
-            x = ctx.Add(x, ctx.MulMat(layer.O, merged));
+            x = ctx.Add(x, Drop(ctx.MulMat(layer.O, merged)));
 
             var f = ctx.Mul(ctx.RmsNorm(x, s.RmsNormEpsilon), layer.FfnNorm);
-            x = ctx.Add(x, ctx.MulMat(layer.Down, ctx.SwiGlu(ctx.MulMat(layer.Gate, f), ctx.MulMat(layer.Up, f))));
+            x = ctx.Add(x, Drop(ctx.MulMat(layer.Down, ctx.SwiGlu(ctx.MulMat(layer.Gate, f), ctx.MulMat(layer.Up, f)))));
         }
 
         var logits = ctx.MulMat(_output, ctx.Mul(ctx.RmsNorm(x, s.RmsNormEpsilon), _outputNorm)).SetName("logits");
-        return new BuiltGraph(tokens, positions, mask, logits);
+        return new BuiltGraph(tokens, positions, mask, logits, masks);
     }
 
     /// <summary>Writes a batch's tokens, positions and causal mask.</summary>
@@ -109,6 +125,31 @@ internal sealed class LlamaTrainingGraph : IDisposable
 
         graph.Positions.SetData(positions);
         graph.Mask.SetData(CausalMask(windowLength));
+    }
+
+    /// <summary>
+    /// Fills a graph's dropout masks: each element is 0 with probability <paramref name="rate"/> and 1 / (1 - rate)
+    /// otherwise (inverted dropout: the expected activation is unchanged), drawn from <paramref name="rng"/>; a rate of 0
+    /// (validation) fills ones. Does nothing for a graph built without dropout.
+    /// </summary>
+    public static void SetDropout(BuiltGraph graph, float rate, ref SplitMix64 rng)
+    {
+        if (graph.DropoutMasks.Count == 0)
+        {
+            return;
+        }
+
+        var values = new float[graph.DropoutMasks[0].ElementCount];
+        var keep = 1f / (1f - rate);
+        foreach (var m in graph.DropoutMasks)
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = rate > 0f && rng.NextDouble() < rate ? 0f : keep;
+            }
+
+            m.SetData(values);
+        }
     }
 
     /// <summary>Forward pass only: the logits [T·B · vocab] of <paramref name="tokens"/> (B windows of T), row per token.</summary>
@@ -148,7 +189,7 @@ internal sealed class LlamaTrainingGraph : IDisposable
     private GgmlTensor Rope(GgmlContext ctx, GgmlTensor a, GgmlTensor positions) =>
         ctx.RopeExt(a, positions, Shape.HeadSize, GgmlRopeMode.Normal, Shape.RopeFrequencyBase, 1f, Shape.ContextLength, 0f, 1f, 32f, 1f);
 
-    internal readonly record struct BuiltGraph(GgmlTensor Tokens, GgmlTensor Positions, GgmlTensor Mask, GgmlTensor Logits);
+    internal readonly record struct BuiltGraph(GgmlTensor Tokens, GgmlTensor Positions, GgmlTensor Mask, GgmlTensor Logits, IReadOnlyList<GgmlTensor> DropoutMasks);
 
     private sealed record Layer(
         GgmlTensor AttnNorm, GgmlTensor Q, GgmlTensor K, GgmlTensor V, GgmlTensor O, GgmlTensor FfnNorm, GgmlTensor Gate, GgmlTensor Up, GgmlTensor Down);

@@ -29,6 +29,7 @@ public sealed class TrainingOptions
     private long _checkpointInterval;
     private int _threads;
     private float _initStandardDeviation = 0.02f;
+    private float _dropout;
 
     /// <summary>Seeds the weight initialisation and the window order; the same seed gives the same run.</summary>
     public long Seed { get => _seed; init => _seed = value; }
@@ -95,6 +96,13 @@ public sealed class TrainingOptions
 
     /// <summary>Standard deviation of the initial weights (normal); output projections are further scaled by 1/sqrt(2·layers).</summary>
     public float InitStandardDeviation { get => _initStandardDeviation; init => _initStandardDeviation = PositiveFinite(value, nameof(InitStandardDeviation)); }
+
+    /// <summary>
+    /// Dropout rate in [0, 1) on the token embeddings and on every block's attention and feed-forward outputs, in
+    /// training only (validation and the saved model see no dropout); 0 (the default) builds the graph without it.
+    /// The masks are drawn from the seed and the number of windows drawn so far, so a resumed run draws the same ones.
+    /// </summary>
+    public float Dropout { get => _dropout; init => _dropout = value is >= 0f and < 1f ? value : throw new ArgumentOutOfRangeException(nameof(Dropout), value, "Dropout must be in [0, 1)."); }
 
     /// <summary>The learning rate of update <paramref name="update"/> (0-based): linear warm-up, then cosine decay to the minimum.</summary>
     public float LearningRateAt(long update)

@@ -58,6 +58,7 @@ public static class TrainingPipeline
             DocumentSeparator = preset.AlignWindowsToDocuments ? bpe.EosId : null,
             MaxSteps = options.Steps ?? preset.Steps,
             LearningRate = preset.LearningRate,
+            Dropout = preset.Dropout,
             MinLearningRate = preset.MinLearningRate,
             WarmupSteps = preset.WarmupSteps,
             ValidationInterval = preset.ValidationInterval,

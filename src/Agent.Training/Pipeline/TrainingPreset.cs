@@ -103,6 +103,9 @@ public sealed record TrainingPreset
     /// <summary>Share of behaviour spans whose opening tag is moved inside the span (see <see cref="LateTagAugmenter"/>).</summary>
     public double LateTagFraction { get; init; }
 
+    /// <summary>Dropout rate in training (see <see cref="Engine.TrainingOptions.Dropout"/>).</summary>
+    public float Dropout { get; init; }
+
     /// <summary>Peak learning rate.</summary>
     public float LearningRate { get; init; }
 

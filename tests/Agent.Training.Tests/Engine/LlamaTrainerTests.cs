@@ -54,15 +54,38 @@ public class LlamaTrainerTests
     }
 
     [Fact]
-    public async Task Resume_FromCheckpoint_ReproducesTheUninterruptedLosses()
+    public async Task TrainAsync_WithDropout_DropsOnlyInTraining()
+    {
+        var stream = TrainingFixtures.RandomStream(500, 32, 4);
+        using var plain = LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(steps: 1));
+        using var dropped = LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(steps: 1, dropout: 0.5f));
+
+        // Same seed, same initial weights: validation (all-ones masks) gives the same loss, training (masks) does not.
+        Assert.Equal(plain.EvaluateLoss(stream), dropped.EvaluateLoss(stream), 5);
+        var plainLoss = (await plain.TrainAsync(stream, null)).TrainLosses[0];
+        var droppedLoss = (await dropped.TrainAsync(stream, null)).TrainLosses[0];
+        Assert.True(Math.Abs(plainLoss - droppedLoss) > 1e-3, $"half the activations were dropped, yet the loss stayed {plainLoss}");
+    }
+
+    [Fact]
+    public void Options_DropoutOutsideTheUnitInterval_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { Dropout = 1f });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { Dropout = -0.1f });
+    }
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.3f)]
+    public async Task Resume_FromCheckpoint_ReproducesTheUninterruptedLosses(float dropout)
     {
         var stream = TrainingFixtures.RandomStream(500, 32, 3);
         var dir = TrainingFixtures.TempDirectory();
-        using (var full = LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(steps: 10)))
+        using (var full = LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(steps: 10, dropout: dropout)))
         {
             var expected = (await full.TrainAsync(stream, null)).TrainLosses;
 
-            using (var interrupted = LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(steps: 10, checkpoints: dir, checkpointInterval: 4)))
+            using (var interrupted = LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(steps: 10, checkpoints: dir, checkpointInterval: 4, dropout: dropout)))
             {
                 using var cancel = new CancellationTokenSource();
                 var progress = new SynchronousProgress(p =>

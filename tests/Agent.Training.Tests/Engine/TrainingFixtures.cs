@@ -10,9 +10,10 @@ internal static class TrainingFixtures
     /// <summary>A 2-layer GQA model (4 query heads sharing 2 KV heads) over a small vocabulary.</summary>
     public static LlamaHyperparameters TinyShape(int vocab = 32, int context = 32) => new(vocab, 32, 2, 4, 2, 64, context);
 
-    public static TrainingOptions Options(long steps = 10, string? checkpoints = null, long checkpointInterval = 0, long seed = 7) => new()
+    public static TrainingOptions Options(long steps = 10, string? checkpoints = null, long checkpointInterval = 0, long seed = 7, float dropout = 0f) => new()
     {
         Seed = seed,
+        Dropout = dropout,
         BatchSize = 4,
         WindowLength = 16,
         MaxSteps = steps,
