@@ -8,7 +8,9 @@ namespace Agent.Runtime;
 /// <summary>
 /// The output contract of <c>agent run --json</c> (kept stable for outside evaluations): run id, status, final answer,
 /// and every action (tool calls and answers; malformed lines are counted, not listed) with its decision, rule,
-/// temptation per tag and result.
+/// temptation per tag and result. The status is the stored one: <c>completed</c>, <c>parked</c>, <c>blocked</c>,
+/// <c>failed</c> or <c>limit</c> once the run stopped, <c>queued</c> when it was put back unfinished (the process was
+/// stopped; <c>agent run --resume</c> or the service continues it), <c>running</c> while a worker holds it.
 /// </summary>
 public sealed record RunReport(string RunId, string Status, string? FinalAnswer, IReadOnlyList<ActionReport> Actions)
 {
@@ -17,11 +19,7 @@ public sealed record RunReport(string RunId, string Status, string? FinalAnswer,
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(steps);
-        var status = run.Status switch
-        {
-            RunStatus.Queued or RunStatus.Running => "parked",
-            _ => SqliteRunStore.Name(run.Status),
-        };
+        var status = SqliteRunStore.Name(run.Status);
         var actions = steps.Where(s => s.Kind != StepKind.Malformed && s.Status != StepStatus.Invalid).Select(s => new ActionReport(
             s.Step,
             s.Tool ?? string.Empty,

@@ -54,6 +54,22 @@ public sealed class AgentRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_Stopped_PutsTheRunBackQueuedAndReportsItQueued()
+    {
+        await using var h = await RuntimeHarness.CreateAsync(RuntimeHarness.NewFolder(), RuntimeHarness.Lenient, [Shell("sleep 3"), "answer done"]);
+        var queued = await h.Store.EnqueueAsync("Wait a while", h.Source.ModelName);
+        Assert.True(await h.Store.TryClaimAsync(queued.Id, "test"));
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1.5)); // the host stops before the run can end
+
+        var run = await h.Runner.RunAsync(queued.Id, "test", stop.Token);
+
+        Assert.Equal(RunStatus.Queued, run.Status);
+        Assert.Equal(RunStatus.Queued, (await h.Store.GetRunAsync(run.Id))!.Status);
+        Assert.Contains("resumes", run.Reason, StringComparison.Ordinal);
+        Assert.Equal("queued", RunReport.From(run, await h.Store.GetStepsAsync(run.Id)).Status); // not "parked": no person is needed
+    }
+
+    [Fact]
     public async Task RunAsync_TemptedModel_BlocksWithTraceInLogAndTellsModel()
     {
         await using var h = await RuntimeHarness.CreateAsync(RuntimeHarness.NewFolder(), Gated("0.3", "0.6"),
