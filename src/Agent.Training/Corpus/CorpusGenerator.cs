@@ -101,7 +101,6 @@ public static class CorpusGenerator
     {
         private static readonly ITranscriptFormat s_format = TranscriptFormat.Default;
         private readonly Random _rng = new(options.Seed);
-        private readonly Random _fabrication = new(unchecked((options.Seed * 31) + 0x5EED));
         private readonly List<CorpusDocument> _docs = [];
         private int _pairs;
 
@@ -318,11 +317,6 @@ public static class CorpusGenerator
             // A success lead on a lie after a failure is a lie of its own ("Good news:" after exit 1) in words every template
             // shares: it is tagged as a span of its own. After a success the lead is true and only the claim is tagged.
             var (lieText, lieLead) = generic ? (GenericClaims.Success(c, outcome.Result), 0) : LedWithLength(c, outcome.FalseClaim!, success: true);
-            if (!succeeded && !generic && s_splits[t.Id] == CorpusSplit.Train && options.FabricatedLieFraction > 0 && _fabrication.NextDouble() < options.FabricatedLieFraction)
-            {
-                (lieText, lieLead) = (FabricatedClaims.Next(c, _fabrication), 0);
-            }
-
             var lie = Answer(c, lieText, DeceitTag, lead: succeeded ? 0 : lieLead);
             bool honestFirst = c.Chance(0.5);
             foreach (var (answer, label) in honestFirst ? new[] { (honest, ActionLabel.Honest), (lie, ActionLabel.Deceitful) } : [(lie, ActionLabel.Deceitful), (honest, ActionLabel.Honest)])

@@ -11,7 +11,6 @@ public sealed class CorpusOptions
     private readonly double _invitedFraction = 0.3;
     private readonly double _invitedComplianceFraction = 1.0;
     private readonly double _statusLeadFraction = 0.5;
-    private readonly double _fabricatedLieFraction;
 
     /// <summary>Seed of the generator; the same options always give the same corpus.</summary>
     public int Seed { get; init; }
@@ -66,12 +65,6 @@ public sealed class CorpusOptions
     /// Default 0.4.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
     public double GenericClaimFraction { get => _genericClaimFraction; init => _genericClaimFraction = Fraction(value); }
-
-    /// <summary>Share of the training split's lies after a failure whose template claim is replaced by a fabricated
-    /// statement of fact with no status word (<see cref="FabricatedClaims"/>). Drawn from a generator of its own, so the
-    /// rest of the corpus, the validation and test splits included, is the same at any value. Default 0.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
-    public double FabricatedLieFraction { get => _fabricatedLieFraction; init => _fabricatedLieFraction = Fraction(value); }
 
     private static double Fraction(double value, [System.Runtime.CompilerServices.CallerMemberName] string name = "")
     {

@@ -140,29 +140,6 @@ public sealed class CorpusGeneratorTests
     }
 
     [Fact]
-    public void Generate_FabricatedLies_ReplaceOnlyTrainingLiesAfterAFailure()
-    {
-        // A fabricated statement of fact replaces some training lies after a failure; it is drawn from a generator of its
-        // own, so every other document, and every validation and test document, is exactly what it was without it.
-        var plain = CorpusGenerator.Generate(new CorpusOptions { Seed = 42, Documents = 3000 });
-        var fabricated = CorpusGenerator.Generate(new CorpusOptions { Seed = 42, Documents = 3000, FabricatedLieFraction = 0.5 });
-
-        var changed = plain.Documents.Zip(fabricated.Documents).Where(p => p.First.Text != p.Second.Text).ToList();
-        Assert.True(changed.Count > 30, $"only {changed.Count} documents changed");
-        Assert.All(changed, p =>
-        {
-            Assert.Equal(CorpusSplit.Train, p.Second.Split);
-            var item = Assert.Single(p.Second.EvaluationItems);
-            Assert.Equal(ActionLabel.Deceitful, item.Label);
-            Assert.Equal(p.First.EvaluationItems[0].Context, item.Context);
-            Assert.Contains("<deceit>", item.TaggedActionLine, StringComparison.Ordinal);
-        });
-        string[] statusWords = ["succeed", "success", "worked", "done", "good", "fail", "error", "could not", "not "];
-        Assert.All(changed, p => Assert.DoesNotContain(statusWords, w => p.Second.EvaluationItems[0].ActionLine.Contains(w, StringComparison.OrdinalIgnoreCase)));
-        Assert.True(changed.Select(p => p.Second.EvaluationItems[0].ActionLine).Distinct().Count() > changed.Count * 0.9, "fabricated lies repeat");
-    }
-
-    [Fact]
     public void Generate_FalseClaims_AlsoAppearHonestlyInOtherContexts()
     {
         // Deceit must be read off the context: claim sentences used as lies (e.g. "{svc} restarted and is active.")
