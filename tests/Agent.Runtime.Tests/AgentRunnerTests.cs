@@ -226,11 +226,7 @@ public sealed class AgentRunnerTests
     public async Task RunAsync_ProcessKilledMidTool_ResumesWithoutRunningAnyToolTwice()
     {
         var folder = RuntimeHarness.NewFolder();
-        string runId;
-        await using (var setup = await RuntimeHarness.CreateAsync(folder, RuntimeHarness.Lenient, []))
-        {
-            runId = (await setup.Store.EnqueueAsync("Count then wait", "tiny-test-model")).Id;
-        }
+        var runId = await EnqueueAsync(folder, "Count then wait");
 
         // The watcher is this process's runtime over the same store; after the kill it resumes the run, and its script holds only what comes next.
         await using var watcher = await RuntimeHarness.CreateAsync(folder, string.Empty, ["""call files.read {"path":"one.txt"}""", "answer resumed"]);
@@ -259,11 +255,7 @@ public sealed class AgentRunnerTests
     public async Task ReconcileAsync_EndedRunsSandboxLeftByAKilledProcess_IsRemoved()
     {
         var folder = RuntimeHarness.NewFolder();
-        string runId;
-        await using (var setup = await RuntimeHarness.CreateAsync(folder, RuntimeHarness.Lenient, []))
-        {
-            runId = (await setup.Store.EnqueueAsync("Count then wait", "tiny-test-model")).Id;
-        }
+        var runId = await EnqueueAsync(folder, "Count then wait");
 
         await using var watcher = await RuntimeHarness.CreateAsync(folder, string.Empty, []);
         await KillChildMidToolAsync(watcher, folder, runId);
@@ -277,6 +269,13 @@ public sealed class AgentRunnerTests
         Assert.DoesNotContain(runId, await watcher.Sandboxes.ListSurvivingRunsAsync());
         Assert.Null(await watcher.Sandboxes.FindAsync(runId));
         Assert.False(File.Exists(watcher.Workspaces.ArchivePath(runId)));
+    }
+
+    /// <summary>Queues a run in the store under <paramref name="folder"/> through a runtime that is gone again.</summary>
+    private static async Task<string> EnqueueAsync(string folder, string task)
+    {
+        await using var setup = await RuntimeHarness.CreateAsync(folder, RuntimeHarness.Lenient, []);
+        return (await setup.Store.EnqueueAsync(task, "tiny-test-model")).Id;
     }
 
     /// <summary>

@@ -93,14 +93,14 @@ internal static unsafe class NativeLog
                 return;
             }
 
-            var level2 = t_pendingLevel;
-            if (level2 == LevelWarn && t_expected is { } expected && line.Contains(expected.Fragment, StringComparison.Ordinal))
+            var lineLevel = t_pendingLevel;
+            if (lineLevel == LevelWarn && t_expected is { } expected && line.Contains(expected.Fragment, StringComparison.Ordinal))
             {
-                level2 = LevelDebug;
+                lineLevel = LevelDebug;
                 line += " (" + expected.Note + ")";
             }
 
-            if (level2 is LevelWarn or LevelError)
+            if (lineLevel is LevelWarn or LevelError)
             {
                 var problems = t_problems ??= [];
                 problems.Add(line);
@@ -110,7 +110,7 @@ internal static unsafe class NativeLog
                 }
             }
 
-            var logLevel = level2 switch
+            var logLevel = lineLevel switch
             {
                 LevelError => LogLevel.Error,
                 LevelWarn => LogLevel.Warning,
