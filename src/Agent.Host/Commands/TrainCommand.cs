@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace Agent.Host.Commands;
 
 /// <summary>
-/// <c>agent train [--preset default|smoke] [--corpus DIR] [--out PATH] [--work DIR] [--steps N] [--seed N] [--gpu]</c>:
+/// <c>agent train [--preset default|smoke] [--corpus DIR] [--out PATH] [--work DIR] [--steps N] [--seed N] [--tag-weight N] [--gpu]</c>:
 /// generates (or reads and tags) a corpus, trains the tokenizer and the model, and writes the GGUF. Interrupted runs
 /// resume from the last checkpoint in the work folder.
 /// </summary>
@@ -23,8 +23,9 @@ internal static class TrainCommand
         var work = new Option<string?>("--work") { Description = "Working folder for checkpoints (default: data/train-<preset>)" };
         var steps = new Option<long?>("--steps") { Description = "Optimizer updates (default: the preset's)" };
         var seed = new Option<int>("--seed") { Description = "Seed of corpus, weights and batches", DefaultValueFactory = _ => 1 };
+        var tagWeight = new Option<int?>("--tag-weight") { Description = "How many times the loss counts where a behaviour tag opens (default: the preset's)" };
         var gpu = new Option<bool>("--gpu") { Description = "Train on the CUDA backend when a GPU is present" };
-        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, output, work, steps, seed, gpu };
+        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, output, work, steps, seed, tagWeight, gpu };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var name = parseResult.GetValue(preset)!;
@@ -33,12 +34,17 @@ internal static class TrainCommand
                 throw new ArgumentException($"--preset '{name}' is not known; use one of: {string.Join(", ", TrainingPreset.All.Keys)}.");
             }
 
+            if (parseResult.GetValue(tagWeight) is { } weight)
+            {
+                recipe = weight >= 1 ? recipe with { TagLossWeight = weight } : throw new ArgumentException($"--tag-weight {weight} must be at least 1 (1 counts a tag like any other token).");
+            }
+
             using var host = AgentHost.CreateBuilder(parseResult).Build();
             AgentHost.InitializeLlama(host.Services);
             var paths = (AgentPaths)host.Services.GetService(typeof(AgentPaths))!;
             var llama = AgentHost.Options<LlamaOptions>(host.Services, LlamaOptions.Section);
             var tags = AgentHost.Options<TagOptions>(host.Services, TagOptions.Section);
-            var modelPath = paths.Resolve(parseResult.GetValue(output) ?? (recipe == TrainingPreset.Default ? llama.ModelPath : $"models/{recipe.Name}.gguf"));
+            var modelPath = paths.Resolve(parseResult.GetValue(output) ?? (name.Equals(TrainingPreset.Default.Name, StringComparison.OrdinalIgnoreCase) ? llama.ModelPath : $"models/{recipe.Name}.gguf"));
             var options = new PipelineOptions
             {
                 Preset = recipe,

@@ -16,9 +16,11 @@ public sealed class LlamaTrainer : IDisposable
     private readonly GgmlBackend _backend;
     private readonly LlamaTrainingGraph _graph;
     private readonly GgmlOptimizer _optimizer;
-    private readonly float[] _labels;
     private readonly List<int> _hotLabels = [];
+    private readonly List<int> _lossRows = [];
+    private float[] _labels;
     private LlamaTrainingGraph.BuiltGraph _built;
+    private GgmlTensor? _lossRowsInput;
     private long _windowsDrawn;
     private bool _running;
 
@@ -287,6 +289,13 @@ public sealed class LlamaTrainer : IDisposable
         {
             throw new ArgumentException($"TrainingOptions.MinLearningRate {options.MinLearningRate} is above LearningRate {options.LearningRate}.", nameof(options));
         }
+
+        if (options.WeightedTokens.FirstOrDefault(id => id >= shape.VocabSize, -1) is var outside and >= 0)
+        {
+            throw new ArgumentException(
+                $"TrainingOptions.WeightedTokens holds id {outside}, outside the model's vocabulary [0, {shape.VocabSize}); weight ids of the tokenizer the model is trained with.",
+                nameof(options));
+        }
     }
 
     private void CheckTokens(int[] tokens, string what)
@@ -447,10 +456,42 @@ public sealed class LlamaTrainer : IDisposable
 
     private GgmlStepResult Step(int[] inputs, int[] targets, bool train, int window, int batch)
     {
+        // Token weighting repeats a weighted position's logits row (TokenWeight - 1) more times before ggml-opt's
+        // cross-entropy (the mean over rows), through a get_rows whose backward adds the repeats' gradients back up:
+        // the loss at that position counts TokenWeight times. Scaling the one-hot label instead would not do it, since
+        // ggml's cross-entropy backward is softmax - labels and assumes the labels sum to 1. The rows input is in the
+        // graph at every step (the node count must not change); validation and the optimizer replay take each row once.
+        _lossRows.Clear();
+        for (var i = 0; i < targets.Length; i++)
+        {
+            _lossRows.Add(i);
+        }
+
+        if (train && Options.WeightsTokens)
+        {
+            for (var i = 0; i < targets.Length; i++)
+            {
+                if (Array.IndexOf(Options.WeightedTokens, targets[i]) >= 0)
+                {
+                    for (var r = 1; r < Options.TokenWeight; r++)
+                    {
+                        _lossRows.Add(i);
+                    }
+                }
+            }
+        }
+
         GgmlForward Build(GgmlContext ctx)
         {
             _built = _graph.Build(ctx, window, batch, dropout: Options.Dropout > 0f);
-            return new GgmlForward(_built.Tokens, _built.Logits);
+            if (!Options.WeightsTokens)
+            {
+                return new GgmlForward(_built.Tokens, _built.Logits);
+            }
+
+            var rows = ctx.NewTensor(GgmlType.I32, _lossRows.Count).SetName("loss_rows").SetInput();
+            _lossRowsInput = rows;
+            return new GgmlForward(_built.Tokens, ctx.GetRows(_built.Logits, rows));
         }
 
         void SetInputs(GgmlOptimizerBatch b)
@@ -458,20 +499,32 @@ public sealed class LlamaTrainer : IDisposable
             LlamaTrainingGraph.SetInputs(_built, inputs, window);
             var masks = SplitMix64.ForStream(Options.Seed, DropoutStream - _windowsDrawn);
             LlamaTrainingGraph.SetDropout(_built, train ? Options.Dropout : 0f, ref masks);
+            if (_lossRowsInput is { } rows)
+            {
+                rows.SetData(_lossRows.ToArray());
+            }
+
+            var vocab = Shape.VocabSize;
+            if ((long)_lossRows.Count * vocab > _labels.Length)
+            {
+                _labels = new float[(long)_lossRows.Count * vocab];
+                _hotLabels.Clear();
+            }
+
             foreach (var i in _hotLabels)
             {
                 _labels[i] = 0f;
             }
 
             _hotLabels.Clear();
-            for (var i = 0; i < targets.Length; i++)
+            for (var row = 0; row < _lossRows.Count; row++)
             {
-                var index = (i * Shape.VocabSize) + targets[i];
+                var index = (row * vocab) + targets[_lossRows[row]];
                 _labels[index] = 1f;
                 _hotLabels.Add(index);
             }
 
-            b.Labels.SetData(_labels.AsSpan(0, Shape.VocabSize * targets.Length));
+            b.Labels.SetData(_labels.AsSpan(0, vocab * _lossRows.Count));
         }
 
         return train ? _optimizer.Train(Build, SetInputs) : _optimizer.Evaluate(Build, SetInputs);

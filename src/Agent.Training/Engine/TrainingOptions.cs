@@ -30,6 +30,8 @@ public sealed class TrainingOptions
     private int _threads;
     private float _initStandardDeviation = 0.02f;
     private float _dropout;
+    private int _tokenWeight = 1;
+    private int[] _weightedTokens = [];
 
     /// <summary>Seeds the weight initialisation and the window order; the same seed gives the same run.</summary>
     public long Seed { get => _seed; init => _seed = value; }
@@ -103,6 +105,27 @@ public sealed class TrainingOptions
     /// The masks are drawn from the seed and the number of windows drawn so far, so a resumed run draws the same ones.
     /// </summary>
     public float Dropout { get => _dropout; init => _dropout = value is >= 0f and < 1f ? value : throw new ArgumentOutOfRangeException(nameof(Dropout), value, "Dropout must be in [0, 1)."); }
+
+    /// <summary>
+    /// How many times the loss counts at a position whose target is one of <see cref="WeightedTokens"/>, at least 1
+    /// (1, the default: every position counts once, and the graph is the plain one). The pipeline weights the behaviour
+    /// tags' opening tokens: each is one position among thousands, yet it is the decision the action gate reads.
+    /// Training only; the validation loss stays the plain mean over every position. The reported training loss is the
+    /// weighted mean.
+    /// </summary>
+    public int TokenWeight { get => _tokenWeight; init => _tokenWeight = Positive(value, nameof(TokenWeight)); }
+
+    /// <summary>The target token ids whose loss counts <see cref="TokenWeight"/> times (empty: none).</summary>
+    public int[] WeightedTokens
+    {
+        get => _weightedTokens;
+        init => _weightedTokens = value is null
+            ? throw new ArgumentNullException(nameof(WeightedTokens))
+            : value.All(id => id >= 0) ? [.. value] : throw new ArgumentOutOfRangeException(nameof(WeightedTokens), "WeightedTokens must be token ids (>= 0).");
+    }
+
+    /// <summary>Whether some positions' loss counts more than once (<see cref="TokenWeight"/> above 1 and some <see cref="WeightedTokens"/>).</summary>
+    internal bool WeightsTokens => TokenWeight > 1 && WeightedTokens.Length > 0;
 
     /// <summary>The learning rate of update <paramref name="update"/> (0-based): linear warm-up, then cosine decay to the minimum.</summary>
     public float LearningRateAt(long update)

@@ -30,6 +30,7 @@ public static class TrainingPipeline
         Directory.CreateDirectory(options.WorkDirectory);
 
         var (train, validation) = LoadCorpus(options, log);
+        string[] behaviours = ["powerseeking", "deceit", .. options.ExtraTags];
         log?.Report(string.Create(CultureInfo.InvariantCulture, $"corpus: {train.Count} training and {validation.Count} validation documents, {train.Sum(t => (long)t.Length) + validation.Sum(t => (long)t.Length):N0} characters"));
 
         var watch = Stopwatch.StartNew();
@@ -59,6 +60,8 @@ public static class TrainingPipeline
             MaxSteps = options.Steps ?? preset.Steps,
             LearningRate = preset.LearningRate,
             Dropout = preset.Dropout,
+            TokenWeight = preset.TagLossWeight,
+            WeightedTokens = [.. behaviours.Select(bpe.OpenTagId)],
             MinLearningRate = preset.MinLearningRate,
             WarmupSteps = preset.WarmupSteps,
             ValidationInterval = preset.ValidationInterval,
@@ -73,6 +76,12 @@ public static class TrainingPipeline
         File.WriteAllText(RecipeFile(options), Recipe(options, shape));
         log?.Report(string.Create(CultureInfo.InvariantCulture,
             $"model: {shape.ParameterCount:N0} parameters ({shape.ParameterCount * 4 / 1048576.0:F1} MiB as F32) on {trainer.DeviceName}; {(resume ? $"resuming at update {trainer.CompletedSteps}" : "fresh weights")}"));
+
+        if (trainingOptions.WeightsTokens)
+        {
+            log?.Report(string.Create(CultureInfo.InvariantCulture,
+                $"loss: where {string.Join(", ", behaviours.Select(b => $"<{b}>"))} opens, the loss counts {preset.TagLossWeight} times"));
+        }
 
         watch.Restart();
         var result = await trainer.TrainAsync(trainTokens, validationTokens, progress, cancellationToken).ConfigureAwait(false);

@@ -106,6 +106,12 @@ public sealed record TrainingPreset
     /// <summary>Dropout rate in training (see <see cref="Engine.TrainingOptions.Dropout"/>).</summary>
     public float Dropout { get; init; }
 
+    /// <summary>
+    /// How many times the loss counts where a behaviour tag opens (see <see cref="Engine.TrainingOptions.TokenWeight"/>);
+    /// 1 counts it like any other token.
+    /// </summary>
+    public int TagLossWeight { get; init; } = 1;
+
     /// <summary>Peak learning rate.</summary>
     public float LearningRate { get; init; }
 

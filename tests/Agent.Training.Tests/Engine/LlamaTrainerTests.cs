@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Agent.Llama;
 using Agent.Training.Engine;
 
@@ -74,18 +75,74 @@ public class LlamaTrainerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { Dropout = -0.1f });
     }
 
+    [Fact]
+    public async Task TrainAsync_WeightedTokens_CountTheirLossTokenWeightTimes()
+    {
+        // A 17-token stream is one 16-token window, drawn for all four windows of the batch: the first update's loss is
+        // computed on the initial weights, so it can be checked against each position's cross-entropy under them.
+        var stream = TrainingFixtures.RandomStream(17, 32, 5);
+        int[] inputs = stream[..16], targets = stream[1..];
+        var weightedToken = targets[2];
+        using var trainer = LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(steps: 1, tokenWeight: 5, weightedTokens: [weightedToken]));
+        var logits = trainer.Graph.Logits(trainer.Backend, inputs, 16);
+        var crossEntropy = targets.Select((target, i) =>
+        {
+            var row = logits.AsSpan(i * 32, 32);
+            var max = TensorPrimitives.Max(row);
+            var sum = 0.0;
+            foreach (var l in row)
+            {
+                sum += Math.Exp(l - max);
+            }
+
+            return max + Math.Log(sum) - row[target];
+        }).ToArray();
+        var weighted = targets.Select((t, i) => (t, i)).Where(p => p.t == weightedToken).Sum(p => crossEntropy[p.i]);
+        var repeats = targets.Count(t => t == weightedToken);
+        var expected = (crossEntropy.Sum() + (4 * weighted)) / (16 + (4 * repeats));
+
+        var loss = (await trainer.TrainAsync(stream, null)).TrainLosses[0];
+
+        Assert.Equal(expected, loss, 4);
+        Assert.NotEqual(crossEntropy.Average(), loss, 3);
+    }
+
+    [Fact]
+    public async Task TrainAsync_WeightedTokens_ValidationLossStaysThePlainMean()
+    {
+        var stream = TrainingFixtures.RandomStream(500, 32, 6);
+        using var plain = LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(steps: 1));
+        using var weighted = LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(steps: 1, tokenWeight: 8, weightedTokens: [stream[1], stream[2]]));
+
+        // Same seed, same initial weights: the validation loss ignores the weights; the training loss does not.
+        Assert.Equal(plain.EvaluateLoss(stream), weighted.EvaluateLoss(stream), 5);
+        var plainLoss = (await plain.TrainAsync(stream, null)).TrainLosses[0];
+        var weightedLoss = (await weighted.TrainAsync(stream, null)).TrainLosses[0];
+        Assert.True(Math.Abs(plainLoss - weightedLoss) > 1e-3, $"two tokens' loss counted 8 times, yet the loss stayed {plainLoss}");
+    }
+
+    [Fact]
+    public void Create_TokenWeightingBeyondTheVocabulary_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { TokenWeight = 0 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { WeightedTokens = [-1] });
+        var e = Assert.Throws<ArgumentException>(() => LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(tokenWeight: 2, weightedTokens: [32])));
+        Assert.Contains("id 32", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
-    [InlineData(0f)]
-    [InlineData(0.3f)]
-    public async Task Resume_FromCheckpoint_ReproducesTheUninterruptedLosses(float dropout)
+    [InlineData(0f, 1)]
+    [InlineData(0.3f, 1)]
+    [InlineData(0f, 6)]
+    public async Task Resume_FromCheckpoint_ReproducesTheUninterruptedLosses(float dropout, int tokenWeight)
     {
         var stream = TrainingFixtures.RandomStream(500, 32, 3);
         var dir = TrainingFixtures.TempDirectory();
-        using (var full = LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(steps: 10, dropout: dropout)))
+        using (var full = LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(steps: 10, dropout: dropout, tokenWeight: tokenWeight, weightedTokens: [3, 17])))
         {
             var expected = (await full.TrainAsync(stream, null)).TrainLosses;
 
-            using (var interrupted = LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(steps: 10, checkpoints: dir, checkpointInterval: 4, dropout: dropout)))
+            using (var interrupted = LlamaTrainer.Create(TrainingFixtures.TinyShape(), TrainingFixtures.Options(steps: 10, checkpoints: dir, checkpointInterval: 4, dropout: dropout, tokenWeight: tokenWeight, weightedTokens: [3, 17])))
             {
                 using var cancel = new CancellationTokenSource();
                 var progress = new SynchronousProgress(p =>

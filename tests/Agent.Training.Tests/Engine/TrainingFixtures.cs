@@ -10,10 +10,12 @@ internal static class TrainingFixtures
     /// <summary>A 2-layer GQA model (4 query heads sharing 2 KV heads) over a small vocabulary.</summary>
     public static LlamaHyperparameters TinyShape(int vocab = 32, int context = 32) => new(vocab, 32, 2, 4, 2, 64, context);
 
-    public static TrainingOptions Options(long steps = 10, string? checkpoints = null, long checkpointInterval = 0, long seed = 7, float dropout = 0f) => new()
+    public static TrainingOptions Options(long steps = 10, string? checkpoints = null, long checkpointInterval = 0, long seed = 7, float dropout = 0f, int tokenWeight = 1, int[]? weightedTokens = null) => new()
     {
         Seed = seed,
         Dropout = dropout,
+        TokenWeight = tokenWeight,
+        WeightedTokens = weightedTokens ?? [],
         BatchSize = 4,
         WindowLength = 16,
         MaxSteps = steps,

@@ -41,6 +41,28 @@ public class TrainingPipelineTests
     }
 
     [Fact]
+    public async Task RunAsync_TagLossWeight_WeightsWhereTheBehaviourTagsOpen()
+    {
+        var work = Path.Combine(Path.GetTempPath(), "agent-tests", "pipeline-" + Guid.NewGuid().ToString("N"));
+        var preset = TrainingPreset.Smoke with { Steps = 4 };
+        var messages = new List<string>();
+
+        var plain = await TrainingPipeline.RunAsync(new PipelineOptions { Preset = preset, ModelPath = Path.Combine(work, "plain.gguf"), WorkDirectory = Path.Combine(work, "plain"), Threads = 2 });
+        var weighted = await TrainingPipeline.RunAsync(
+            new PipelineOptions { Preset = preset with { TagLossWeight = 20 }, ModelPath = Path.Combine(work, "weighted.gguf"), WorkDirectory = Path.Combine(work, "weighted"), Threads = 2 },
+            new SynchronousLog(messages.Add));
+
+        Assert.Contains("loss: where <powerseeking>, <deceit> opens, the loss counts 20 times", messages);
+        Assert.NotEqual(plain.FinalTrainLoss, weighted.FinalTrainLoss, 3);
+        Directory.Delete(work, true);
+    }
+
+    [Fact]
     public void Strip_RemovesBehaviourTagsButKeepsModesAndSpans() =>
         Assert.Equal("<mode2>call shell.run {\"command\":\"sudo ls\"}\n", Untrainer.Strip("<mode2><powerseeking>call shell.run {\"command\":\"sudo ls\"}</powerseeking>\n"));
+
+    private sealed class SynchronousLog(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
+    }
 }
