@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Agent.Llama.Ggml;
 using Agent.Llama.Gguf;
 
@@ -20,7 +21,6 @@ public sealed class LlamaTrainer : IDisposable
     private readonly List<int> _lossRows = [];
     private float[] _labels;
     private LlamaTrainingGraph.BuiltGraph _built;
-    private GgmlTensor? _lossRowsInput;
     private long _windowsDrawn;
     private bool _running;
 
@@ -481,6 +481,7 @@ public sealed class LlamaTrainer : IDisposable
             }
         }
 
+        GgmlTensor? lossRows = null;
         GgmlForward Build(GgmlContext ctx)
         {
             _built = _graph.Build(ctx, window, batch, dropout: Options.Dropout > 0f);
@@ -489,9 +490,8 @@ public sealed class LlamaTrainer : IDisposable
                 return new GgmlForward(_built.Tokens, _built.Logits);
             }
 
-            var rows = ctx.NewTensor(GgmlType.I32, _lossRows.Count).SetName("loss_rows").SetInput();
-            _lossRowsInput = rows;
-            return new GgmlForward(_built.Tokens, ctx.GetRows(_built.Logits, rows));
+            lossRows = ctx.NewTensor(GgmlType.I32, _lossRows.Count).SetName("loss_rows").SetInput();
+            return new GgmlForward(_built.Tokens, ctx.GetRows(_built.Logits, lossRows.Value));
         }
 
         void SetInputs(GgmlOptimizerBatch b)
@@ -499,9 +499,9 @@ public sealed class LlamaTrainer : IDisposable
             LlamaTrainingGraph.SetInputs(_built, inputs, window);
             var masks = SplitMix64.ForStream(Options.Seed, DropoutStream - _windowsDrawn);
             LlamaTrainingGraph.SetDropout(_built, train ? Options.Dropout : 0f, ref masks);
-            if (_lossRowsInput is { } rows)
+            if (lossRows is { } rows)
             {
-                rows.SetData(_lossRows.ToArray());
+                rows.SetData<int>(CollectionsMarshal.AsSpan(_lossRows));
             }
 
             var vocab = Shape.VocabSize;
