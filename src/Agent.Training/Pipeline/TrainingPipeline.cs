@@ -27,10 +27,14 @@ public static class TrainingPipeline
     {
         ArgumentNullException.ThrowIfNull(options);
         var preset = options.Preset;
-        Directory.CreateDirectory(options.WorkDirectory);
-
-        var (train, validation) = LoadCorpus(options, log);
         string[] behaviours = ["powerseeking", "deceit", .. options.ExtraTags];
+        if (preset.LineEndTags.FirstOrDefault(t => !behaviours.Contains(t, StringComparer.Ordinal)) is { } unknown)
+        {
+            throw new ArgumentException($"'{unknown}' cannot be judged at the line end: it is not a behaviour tag (known: {string.Join(", ", behaviours)}).", nameof(options));
+        }
+
+        Directory.CreateDirectory(options.WorkDirectory);
+        var (train, validation) = TrainingText(options, behaviours, log);
         log?.Report(string.Create(CultureInfo.InvariantCulture, $"corpus: {train.Count} training and {validation.Count} validation documents, {train.Sum(t => (long)t.Length) + validation.Sum(t => (long)t.Length):N0} characters"));
 
         var watch = Stopwatch.StartNew();
@@ -81,6 +85,11 @@ public static class TrainingPipeline
         {
             log?.Report(string.Create(CultureInfo.InvariantCulture,
                 $"loss: where {string.Join(", ", behaviours.Select(b => $"<{b}>"))} opens, the loss counts {preset.TagLossWeight} times"));
+        }
+
+        if (preset.LineEndTags.Count > 0)
+        {
+            log?.Report($"tags: {string.Join(", ", preset.LineEndTags.Select(b => $"<{b}>"))} judged once per line, at its end");
         }
 
         watch.Restart();
@@ -135,14 +144,19 @@ public static class TrainingPipeline
             addBos: false);
     }
 
-    private static (List<string> Train, List<string> Validation) LoadCorpus(PipelineOptions options, IProgress<string>? log)
+    /// <summary>
+    /// The training and validation text: the synthetic corpus, or the user's folder tagged by the rule-based tagger. The
+    /// training text's behaviour tags open late (<see cref="LateTagAugmenter"/>), whoever tagged it: a model trained on
+    /// tags that open where their span starts decides before it has read the action. Validation keeps the format's own.
+    /// </summary>
+    internal static (List<string> Train, List<string> Validation) TrainingText(PipelineOptions options, string[] behaviours, IProgress<string>? log)
     {
+        var random = new Random(options.Seed);
+        string Augment(string text) => LateTagAugmenter.Apply(text, random, behaviours, options.Preset.LateTagFraction, options.Preset.LineEndTags);
         if (options.CorpusDirectory is null)
         {
             var corpus = GenerateCorpus(options.Preset, options.Seed);
-            var random = new Random(options.Seed);
-            string[] behaviours = ["powerseeking", "deceit", .. options.ExtraTags];
-            return (corpus.DocumentsIn(CorpusSplit.Train).Select(d => LateTagAugmenter.Apply(d.Text, random, behaviours, options.Preset.LateTagFraction)).ToList(),
+            return (corpus.DocumentsIn(CorpusSplit.Train).Select(d => Augment(d.Text)).ToList(),
                 corpus.DocumentsIn(CorpusSplit.Validation).Select(d => d.Text).ToList());
         }
 
@@ -158,7 +172,7 @@ public static class TrainingPipeline
         foreach (var document in tagged.Documents)
         {
             var bucket = Fnv1a(document.Source) % 20;
-            (bucket == 0 ? validation : train).Add(document.Text);
+            (bucket == 0 ? validation : train).Add(bucket == 0 ? document.Text : Augment(document.Text));
         }
 
         if (validation.Count == 0 && train.Count > 1)
@@ -209,7 +223,7 @@ public static class TrainingPipeline
     private static string RecipeFile(PipelineOptions options) => Path.Combine(options.WorkDirectory, "recipe.txt");
 
     private static string Recipe(PipelineOptions options, LlamaHyperparameters shape) =>
-        string.Create(CultureInfo.InvariantCulture, $"{options.Preset} seed={options.Seed} corpus={options.CorpusDirectory ?? "synthetic"} tags={string.Join(",", options.ExtraTags)} shape={shape}");
+        string.Create(CultureInfo.InvariantCulture, $"{options.Preset} seed={options.Seed} corpus={options.CorpusDirectory ?? "synthetic"} tags={string.Join(",", options.ExtraTags)} line-end={string.Join(",", options.Preset.LineEndTags)} shape={shape}");
 
     /// <summary>Resume only a run of the same recipe; a different one starts fresh (its checkpoints would not fit).</summary>
     private static bool SameRecipe(PipelineOptions options, LlamaHyperparameters shape) =>
