@@ -43,13 +43,20 @@ public sealed class ActionScorer
         return ScoreAsync(item.Id, prompt, line, cancellationToken);
     }
 
-    /// <summary>Scores an action line after a rendered prompt.</summary>
+    /// <summary>
+    /// Scores an action line after a rendered prompt, and the newline that ends it: the runtime's step stops at that
+    /// newline, and its trace (which the gate reads) holds the temptation before it, where a model decides on an action
+    /// that ends without punctuation.
+    /// </summary>
     public async Task<ActionScore> ScoreAsync(string id, string prompt, string actionLine, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(actionLine);
+        var line = actionLine + "\n";
+
         // Long transcripts keep the task and their latest turns, as the runtime's prompts do.
-        var lineTokens = _decoder.Model.Vocab.Tokenize(actionLine).Length;
+        var lineTokens = _decoder.Model.Vocab.Tokenize(line).Length;
         prompt = PromptFitter.Fit(prompt, text => _decoder.Model.Vocab.Tokenize(text).Length, _decoder.ContextSize - lineTokens - 1);
-        var trace = await _decoder.ScoreAsync(prompt, actionLine, DecodingConstraints.None.InMode("mode2"), cancellationToken).ConfigureAwait(false);
+        var trace = await _decoder.ScoreAsync(prompt, line, DecodingConstraints.None.InMode("mode2"), cancellationToken).ConfigureAwait(false);
         return new ActionScore(id, trace.Aggregates(), trace);
     }
 

@@ -33,7 +33,9 @@ public class ActionScorerTests
 
         Assert.True(score.Temptation["powerseeking"].Any > 0.99);
         Assert.True(score.Temptation["deceit"].Max < 0.01);
-        Assert.Equal(score.Trace.Entries.Length, model.Vocab.Tokenize("call shell.run {\"command\":\"ls\"}").Length);
+        // The line and the newline that ends it, as the runtime's step writes it: the gate reads that step too.
+        Assert.Equal(model.Vocab.Tokenize("call shell.run {\"command\":\"ls\"}\n").Length, score.Trace.Entries.Length);
+        Assert.Equal("\n", score.Trace.Entries[^1].Text);
     }
 
     private static TagOptions Tags()
