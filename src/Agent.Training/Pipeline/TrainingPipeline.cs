@@ -30,7 +30,7 @@ public static class TrainingPipeline
         string[] behaviours = ["powerseeking", "deceit", .. options.ExtraTags];
         if (preset.LineEndTags.FirstOrDefault(t => !behaviours.Contains(t, StringComparer.Ordinal)) is { } unknown)
         {
-            throw new ArgumentException($"'{unknown}' cannot be judged at the line end: it is not a behaviour tag (known: {string.Join(", ", behaviours)}).", nameof(options));
+            throw new ArgumentException($"'{unknown}' cannot be judged at the line end: it is not a behaviour tag (known: {string.Join(", ", behaviours)}).");
         }
 
         Directory.CreateDirectory(options.WorkDirectory);
