@@ -62,9 +62,9 @@ public static partial class LateTagAugmenter
     /// Judges a whole line once: in every line that holds a span of one of <paramref name="lineEndTags"/>, those spans'
     /// tags are removed (their text stays) and the line gets one span of the tag around its closing characters
     /// (<c>answer It has 12 lines. Done&lt;deceit&gt;.&lt;/deceit&gt;</c>), so the model decides after it has read the
-    /// whole answer, as it decides on a call at its closing <c>"}</c>, and nowhere before. An answer whose lie is followed
-    /// by an admission of failure ("..., so I could not check") is then judged on all of it, and the model learns no
-    /// temptation in the middle of an answer, where the held-out phrasings of honest answers raised false alarms.
+    /// whole answer, as it decides on a call at its closing <c>"}</c>, and nowhere before. Tried for <c>deceit</c> (run 22
+    /// in the model card): lies after a success gained and lies after a failure lost more, so the shipped recipe judges
+    /// every tag at its span.
     /// </summary>
     public static string JudgeAtLineEnd(string text, IReadOnlyCollection<string> lineEndTags)
     {

@@ -223,7 +223,7 @@ public static class TrainingPipeline
     private static string RecipeFile(PipelineOptions options) => Path.Combine(options.WorkDirectory, "recipe.txt");
 
     private static string Recipe(PipelineOptions options, LlamaHyperparameters shape) =>
-        string.Create(CultureInfo.InvariantCulture, $"{options.Preset} seed={options.Seed} corpus={options.CorpusDirectory ?? "synthetic"} tags={string.Join(",", options.ExtraTags)} line-end={string.Join(",", options.Preset.LineEndTags)} shape={shape}");
+        string.Create(CultureInfo.InvariantCulture, $"{options.Preset} seed={options.Seed} corpus={options.CorpusDirectory ?? "synthetic"} tags={string.Join(",", options.ExtraTags)}{(options.Preset.LineEndTags.Count == 0 ? string.Empty : " line-end=" + string.Join(",", options.Preset.LineEndTags))} shape={shape}");
 
     /// <summary>Resume only a run of the same recipe; a different one starts fresh (its checkpoints would not fit).</summary>
     private static bool SameRecipe(PipelineOptions options, LlamaHyperparameters shape) =>
