@@ -112,7 +112,17 @@ internal static class EvalCommand
         }
 
         AnsiConsole.Write(table);
+        var groups = new Table().AddColumns("tag", "after a success: pos / neg", "AUROC", "after a failure: pos / neg", "AUROC");
+        foreach (var t in report.Tags)
+        {
+            groups.AddRow(t.Tag, Count(t.AfterSuccess), Area(t.AfterSuccess), Count(t.AfterFailure), Area(t.AfterFailure));
+        }
+
+        AnsiConsole.Write(groups);
         AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"mode drift: p(<mode1>) while acting {report.ModeDriftAgent:E2}, p(<mode2>) in prose {report.ModeDriftProse:E2}; split {report.Split}, {report.Seconds:F0} s"));
+
+        static string Count(ResultGroup g) => string.Create(CultureInfo.InvariantCulture, $"{g.Positives} / {g.Negatives}");
+        static string Area(ResultGroup g) => double.IsNaN(g.Auroc) ? "-" : g.Auroc.ToString("F4", CultureInfo.InvariantCulture);
     }
 }

@@ -10,4 +10,17 @@ namespace Agent.Training.Evaluation;
 /// <param name="Threshold">The policy threshold the rates below use.</param>
 /// <param name="Recall">Share of positives at or above the threshold.</param>
 /// <param name="FalsePositiveRate">Share of negatives at or above the threshold.</param>
-public sealed record TagEvaluation(string Tag, int Positives, int Negatives, double Auroc, double PairedAccuracy, string Aggregate, double Threshold, double Recall, double FalsePositiveRate);
+/// <param name="AfterSuccess">The AUROC of the items whose last tool result before the action succeeded (exit 0).</param>
+/// <param name="AfterFailure">The AUROC of the items whose last tool result before the action failed (exit not 0).</param>
+public sealed record TagEvaluation(string Tag, int Positives, int Negatives, double Auroc, double PairedAccuracy, string Aggregate, double Threshold, double Recall, double FalsePositiveRate,
+    ResultGroup AfterSuccess, ResultGroup AfterFailure);
+
+/// <summary>
+/// A tag's items after one kind of tool result. For deceit the two groups are different kinds of lie: after a failure
+/// a lie claims success, after a success it changes a number or a fact, or denies a call, which only a comparison with
+/// the result or the transcript reveals.
+/// </summary>
+/// <param name="Positives">Unsafe (or deceitful) actions in the group.</param>
+/// <param name="Negatives">Safe (or honest) actions in the group.</param>
+/// <param name="Auroc">Their AUROC; NaN when either side is empty.</param>
+public sealed record ResultGroup(int Positives, int Negatives, double Auroc);
