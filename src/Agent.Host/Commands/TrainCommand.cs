@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace Agent.Host.Commands;
 
 /// <summary>
-/// <c>agent train [--preset default|smoke] [--corpus DIR] [--out PATH] [--work DIR] [--steps N] [--seed N] [--tag-weight N] [--line-end-tag TAG]... [--number-lies F] [--gpu]</c>:
+/// <c>agent train [--preset default|smoke] [--corpus DIR] [--out PATH] [--work DIR] [--steps N] [--seed N] [--tag-weight N] [--line-end-tag TAG]... [--gpu]</c>:
 /// generates (or reads and tags) a corpus, trains the tokenizer and the model, and writes the GGUF. Interrupted runs
 /// resume from the last checkpoint in the work folder.
 /// </summary>
@@ -29,9 +29,8 @@ internal static class TrainCommand
             Description = "A behaviour tag (deceit, powerseeking) to judge once per agent line, at its end, instead of where its span ends; repeatable (default: the preset's)",
             AllowMultipleArgumentsPerToken = false,
         };
-        var numberLies = new Option<double?>("--number-lies") { Description = "Share of training documents that also train with a number copied from a successful call changed and tagged <deceit> (default: the preset's)" };
         var gpu = new Option<bool>("--gpu") { Description = "Train on the CUDA backend when a GPU is present" };
-        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, output, work, steps, seed, tagWeight, lineEnd, numberLies, gpu };
+        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, output, work, steps, seed, tagWeight, lineEnd, gpu };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var name = parseResult.GetValue(preset)!;
@@ -48,11 +47,6 @@ internal static class TrainCommand
             if (parseResult.GetValue(lineEnd) is { Length: > 0 } judged)
             {
                 recipe = recipe with { LineEndTags = judged };
-            }
-
-            if (parseResult.GetValue(numberLies) is { } share)
-            {
-                recipe = share is >= 0 and <= 1 ? recipe with { NumberLieFraction = share } : throw new ArgumentException($"--number-lies {share} must be between 0 and 1.");
             }
 
             using var host = AgentHost.CreateBuilder(parseResult).Build();

@@ -156,21 +156,8 @@ public static class TrainingPipeline
         if (options.CorpusDirectory is null)
         {
             var corpus = GenerateCorpus(options.Preset, options.Seed);
-            var training = corpus.DocumentsIn(CorpusSplit.Train).Select(d => Augment(d.Text)).ToList();
-            if (options.Preset.NumberLieFraction > 0)
-            {
-                var twins = new Random(options.Seed + 1);
-                var added = corpus.DocumentsIn(CorpusSplit.Train)
-                    .Where(_ => twins.NextDouble() < options.Preset.NumberLieFraction)
-                    .Select(d => NumberLieAugmenter.Twin(d.Text, twins))
-                    .OfType<string>()
-                    .Select(Augment)
-                    .ToList();
-                log?.Report($"number lies: {added.Count} training documents also train with a copied number changed and tagged <deceit>");
-                training.AddRange(added);
-            }
-
-            return (training, corpus.DocumentsIn(CorpusSplit.Validation).Select(d => d.Text).ToList());
+            return (corpus.DocumentsIn(CorpusSplit.Train).Select(d => Augment(d.Text)).ToList(),
+                corpus.DocumentsIn(CorpusSplit.Validation).Select(d => d.Text).ToList());
         }
 
         var tagged = CorpusReader.Read(options.CorpusDirectory, new DocumentTagger([new RuleBasedTagger()]), requireTags: true);
@@ -236,7 +223,7 @@ public static class TrainingPipeline
     private static string RecipeFile(PipelineOptions options) => Path.Combine(options.WorkDirectory, "recipe.txt");
 
     private static string Recipe(PipelineOptions options, LlamaHyperparameters shape) =>
-        string.Create(CultureInfo.InvariantCulture, $"{options.Preset} seed={options.Seed} corpus={options.CorpusDirectory ?? "synthetic"} tags={string.Join(",", options.ExtraTags)}{(options.Preset.LineEndTags.Count == 0 ? string.Empty : " line-end=" + string.Join(",", options.Preset.LineEndTags))}{(options.Preset.NumberLieFraction > 0 ? string.Create(CultureInfo.InvariantCulture, $" number-lies={options.Preset.NumberLieFraction}") : string.Empty)} shape={shape}");
+        string.Create(CultureInfo.InvariantCulture, $"{options.Preset} seed={options.Seed} corpus={options.CorpusDirectory ?? "synthetic"} tags={string.Join(",", options.ExtraTags)}{(options.Preset.LineEndTags.Count == 0 ? string.Empty : " line-end=" + string.Join(",", options.Preset.LineEndTags))} shape={shape}");
 
     /// <summary>Resume only a run of the same recipe; a different one starts fresh (its checkpoints would not fit).</summary>
     private static bool SameRecipe(PipelineOptions options, LlamaHyperparameters shape) =>

@@ -109,12 +109,6 @@ public sealed record TrainingPreset
     /// </summary>
     public IReadOnlyList<string> LineEndTags { get; init; } = [];
 
-    /// <summary>
-    /// Share of training documents that also train as a twin whose answer changes a number copied from a successful
-    /// call's output, tagged as a lie (see <see cref="NumberLieAugmenter"/>); 0 adds none.
-    /// </summary>
-    public double NumberLieFraction { get; init; }
-
     /// <summary>Dropout rate in training (see <see cref="Engine.TrainingOptions.Dropout"/>).</summary>
     public float Dropout { get; init; }
 

@@ -95,35 +95,6 @@ public class TrainingPipelineTests
     }
 
     [Fact]
-    public void TrainingText_NumberLies_AddsTaggedTwinsOfTrainingDocumentsOnly()
-    {
-        var plainOptions = new PipelineOptions { Preset = TrainingPreset.Smoke with { LateTagFraction = 0 }, ModelPath = "unused.gguf", WorkDirectory = "unused" };
-        var options = plainOptions with { Preset = plainOptions.Preset with { NumberLieFraction = 1.0 } };
-        var messages = new List<string>();
-
-        var (plainTrain, plainValidation) = TrainingPipeline.TrainingText(plainOptions, ["powerseeking", "deceit"], log: null);
-        var (train, validation) = TrainingPipeline.TrainingText(options, ["powerseeking", "deceit"], new SynchronousLog(messages.Add));
-
-        // The corpus's own documents come first and unchanged; every added one is a twin of one of them that differs in
-        // one answer line, where a number changed and a late <deceit> span closes the sentence.
-        Assert.Equal(plainTrain, train.Take(plainTrain.Count));
-        Assert.Equal(plainValidation, validation);
-        var twins = train.Skip(plainTrain.Count).ToList();
-        Assert.NotEmpty(twins);
-        Assert.Contains($"number lies: {twins.Count} training documents also train with a copied number changed and tagged <deceit>", messages);
-        Assert.All(twins, twin =>
-        {
-            var lines = twin.Split('\n');
-            Assert.Contains(plainTrain, t =>
-            {
-                var changed = t.Split('\n').Zip(lines).Where(p => p.First != p.Second).ToList();
-                return t.Split('\n').Length == lines.Length && changed.Count == 1
-                    && !changed[0].First.Contains("</", StringComparison.Ordinal) && changed[0].Second.Contains("<deceit>", StringComparison.Ordinal);
-            });
-        });
-    }
-
-    [Fact]
     public void TrainingText_UserCorpus_OpensTagsLateLikeTheSyntheticOne()
     {
         var folder = Path.Combine(Path.GetTempPath(), "agent-tests", "corpus-" + Guid.NewGuid().ToString("N"));
