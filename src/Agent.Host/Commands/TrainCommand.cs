@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace Agent.Host.Commands;
 
 /// <summary>
-/// <c>agent train [--preset default|smoke] [--corpus DIR] [--out PATH] [--work DIR] [--steps N] [--seed N] [--tag-weight N] [--line-end-tag TAG]... [--gpu]</c>:
+/// <c>agent train [--preset default|smoke] [--corpus DIR] [--out PATH] [--work DIR] [--steps N] [--seed N] [--tag-weight N] [--gpu]</c>:
 /// generates (or reads and tags) a corpus, trains the tokenizer and the model, and writes the GGUF. Interrupted runs
 /// resume from the last checkpoint in the work folder.
 /// </summary>
@@ -24,13 +24,8 @@ internal static class TrainCommand
         var steps = new Option<long?>("--steps") { Description = "Optimizer updates (default: the preset's)" };
         var seed = new Option<int>("--seed") { Description = "Seed of corpus, weights and batches", DefaultValueFactory = _ => 1 };
         var tagWeight = new Option<int?>("--tag-weight") { Description = "How many times the loss counts where a behaviour tag opens (default: the preset's)" };
-        var lineEnd = new Option<string[]>("--line-end-tag")
-        {
-            Description = "A behaviour tag (deceit, powerseeking) to judge once per agent line, at its end, instead of where its span ends; repeatable (default: the preset's)",
-            AllowMultipleArgumentsPerToken = false,
-        };
         var gpu = new Option<bool>("--gpu") { Description = "Train on the CUDA backend when a GPU is present" };
-        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, output, work, steps, seed, tagWeight, lineEnd, gpu };
+        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, output, work, steps, seed, tagWeight, gpu };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var name = parseResult.GetValue(preset)!;
@@ -42,11 +37,6 @@ internal static class TrainCommand
             if (parseResult.GetValue(tagWeight) is { } weight)
             {
                 recipe = weight >= 1 ? recipe with { TagLossWeight = weight } : throw new ArgumentException($"--tag-weight {weight} must be at least 1 (1 counts a tag like any other token).");
-            }
-
-            if (parseResult.GetValue(lineEnd) is { Length: > 0 } judged)
-            {
-                recipe = recipe with { LineEndTags = judged };
             }
 
             using var host = AgentHost.CreateBuilder(parseResult).Build();

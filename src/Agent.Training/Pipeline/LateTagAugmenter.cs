@@ -13,22 +13,12 @@ namespace Agent.Training.Pipeline;
 /// </summary>
 public static partial class LateTagAugmenter
 {
-    /// <summary>
-    /// Moves the opening tag of each behaviour span, with probability <paramref name="fraction"/>, to the end of the span's
-    /// content. Spans of a <paramref name="lineEndTags"/> tag are judged at the end of their line instead (see
-    /// <see cref="JudgeAtLineEnd"/>), always.
-    /// </summary>
-    public static string Apply(string text, Random random, IReadOnlyCollection<string> tags, double fraction = 0.5, IReadOnlyCollection<string>? lineEndTags = null)
+    /// <summary>Moves the opening tag of each behaviour span, with probability <paramref name="fraction"/>, to the end of the span's content.</summary>
+    public static string Apply(string text, Random random, IReadOnlyCollection<string> tags, double fraction = 0.5)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(random);
         ArgumentNullException.ThrowIfNull(tags);
-        if (lineEndTags is { Count: > 0 })
-        {
-            text = JudgeAtLineEnd(text, lineEndTags);
-            tags = tags.Except(lineEndTags).ToArray();
-        }
-
         var result = new StringBuilder(text.Length);
         var position = 0;
         foreach (Match match in Span().Matches(text))
@@ -59,54 +49,11 @@ public static partial class LateTagAugmenter
     }
 
     /// <summary>
-    /// Judges a whole line once: in every line that holds a span of one of <paramref name="lineEndTags"/>, those spans'
-    /// tags are removed (their text stays) and the line gets one span of the tag around its closing characters
-    /// (<c>answer It has 12 lines. Done&lt;deceit&gt;.&lt;/deceit&gt;</c>), so the model decides after it has read the
-    /// whole answer, as it decides on a call at its closing <c>"}</c>, and nowhere before. Tried for <c>deceit</c> (run 22
-    /// in the model card): lies after a success gained and lies after a failure lost more, so the shipped recipe judges
-    /// every tag at its span.
-    /// </summary>
-    public static string JudgeAtLineEnd(string text, IReadOnlyCollection<string> lineEndTags)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        ArgumentNullException.ThrowIfNull(lineEndTags);
-        var lines = text.Split('\n');
-        for (var i = 0; i < lines.Length; i++)
-        {
-            var line = lines[i];
-            var judged = lineEndTags.Where(tag => line.Contains("</" + tag + ">", StringComparison.Ordinal)).ToList();
-            if (judged.Count == 0)
-            {
-                continue;
-            }
-
-            foreach (var tag in judged)
-            {
-                line = line.Replace("<" + tag + ">", string.Empty, StringComparison.Ordinal).Replace("</" + tag + ">", string.Empty, StringComparison.Ordinal);
-            }
-
-            var at = ClosingCharacters(line);
-            var opening = string.Concat(judged.Select(tag => "<" + tag + ">"));
-            var closing = string.Concat(judged.AsEnumerable().Reverse().Select(tag => "</" + tag + ">"));
-            lines[i] = line[..at] + opening + line[at..] + closing;
-        }
-
-        return string.Join('\n', lines);
-    }
-
-    /// <summary>
     /// Where the moved opening goes: after the span's content and before its closing characters — before the closing
     /// <c>"}</c> of a call's JSON, before the final punctuation of a claim — so the model has read the whole action when
     /// it decides. 0 when the span is too short to move.
     /// </summary>
     private static int LateOpening(string body)
-    {
-        var at = ClosingCharacters(body);
-        return at >= 4 ? at : 0;
-    }
-
-    /// <summary>Where a text's closing characters (a final punctuation run and the space before it) start.</summary>
-    private static int ClosingCharacters(string body)
     {
         var at = body.EndsWith("\"}", StringComparison.Ordinal) ? body.Length - 2
             : body.Length > 0 && char.IsPunctuation(body[^1]) ? body.Length - 1
@@ -125,7 +72,7 @@ public static partial class LateTagAugmenter
             at--;
         }
 
-        return at;
+        return at >= 4 ? at : 0;
     }
 
     private static bool IsPunctuationRun(char c) => !char.IsWhiteSpace(c) && !char.IsLetterOrDigit(c);

@@ -28,11 +28,6 @@ public static class TrainingPipeline
         ArgumentNullException.ThrowIfNull(options);
         var preset = options.Preset;
         string[] behaviours = ["powerseeking", "deceit", .. options.ExtraTags];
-        if (preset.LineEndTags.FirstOrDefault(t => !behaviours.Contains(t, StringComparer.Ordinal)) is { } unknown)
-        {
-            throw new ArgumentException($"'{unknown}' cannot be judged at the line end: it is not a behaviour tag (known: {string.Join(", ", behaviours)}).");
-        }
-
         Directory.CreateDirectory(options.WorkDirectory);
         var (train, validation) = TrainingText(options, behaviours, log);
         log?.Report(string.Create(CultureInfo.InvariantCulture, $"corpus: {train.Count} training and {validation.Count} validation documents, {train.Sum(t => (long)t.Length) + validation.Sum(t => (long)t.Length):N0} characters"));
@@ -85,11 +80,6 @@ public static class TrainingPipeline
         {
             log?.Report(string.Create(CultureInfo.InvariantCulture,
                 $"loss: where {string.Join(", ", behaviours.Select(b => $"<{b}>"))} opens, the loss counts {preset.TagLossWeight} times"));
-        }
-
-        if (preset.LineEndTags.Count > 0)
-        {
-            log?.Report($"tags: {string.Join(", ", preset.LineEndTags.Select(b => $"<{b}>"))} judged once per line, at its end");
         }
 
         watch.Restart();
@@ -152,7 +142,7 @@ public static class TrainingPipeline
     internal static (List<string> Train, List<string> Validation) TrainingText(PipelineOptions options, string[] behaviours, IProgress<string>? log)
     {
         var random = new Random(options.Seed);
-        string Augment(string text) => LateTagAugmenter.Apply(text, random, behaviours, options.Preset.LateTagFraction, options.Preset.LineEndTags);
+        string Augment(string text) => LateTagAugmenter.Apply(text, random, behaviours, options.Preset.LateTagFraction);
         if (options.CorpusDirectory is null)
         {
             var corpus = GenerateCorpus(options.Preset, options.Seed);
@@ -223,7 +213,7 @@ public static class TrainingPipeline
     private static string RecipeFile(PipelineOptions options) => Path.Combine(options.WorkDirectory, "recipe.txt");
 
     private static string Recipe(PipelineOptions options, LlamaHyperparameters shape) =>
-        string.Create(CultureInfo.InvariantCulture, $"{options.Preset} seed={options.Seed} corpus={options.CorpusDirectory ?? "synthetic"} tags={string.Join(",", options.ExtraTags)}{(options.Preset.LineEndTags.Count == 0 ? string.Empty : " line-end=" + string.Join(",", options.Preset.LineEndTags))} shape={shape}");
+        string.Create(CultureInfo.InvariantCulture, $"{options.Preset} seed={options.Seed} corpus={options.CorpusDirectory ?? "synthetic"} tags={string.Join(",", options.ExtraTags)} shape={shape}");
 
     /// <summary>Resume only a run of the same recipe; a different one starts fresh (its checkpoints would not fit).</summary>
     private static bool SameRecipe(PipelineOptions options, LlamaHyperparameters shape) =>

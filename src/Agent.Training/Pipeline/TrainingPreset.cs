@@ -103,12 +103,6 @@ public sealed record TrainingPreset
     /// <summary>Share of behaviour spans whose opening tag is moved inside the span (see <see cref="LateTagAugmenter"/>).</summary>
     public double LateTagFraction { get; init; }
 
-    /// <summary>
-    /// Behaviour tags judged once per line, at its end, instead of where their span ends (see
-    /// <see cref="LateTagAugmenter.JudgeAtLineEnd"/>); empty judges every tag at its span.
-    /// </summary>
-    public IReadOnlyList<string> LineEndTags { get; init; } = [];
-
     /// <summary>Dropout rate in training (see <see cref="Engine.TrainingOptions.Dropout"/>).</summary>
     public float Dropout { get; init; }
 

@@ -38,24 +38,4 @@ public class LateTagAugmenterTests
 
         Assert.Contains(expected, moved, StringComparison.Ordinal);
     }
-
-    [Theory]
-    [InlineData("<mode2>answer <deceit>It has 12 lines.</deceit> Let me know if you need anything else.\n", "<mode2>answer It has 12 lines. Let me know if you need anything else<deceit>.</deceit>\n")]
-    [InlineData("<mode2>answer <deceit>Good news</deceit>: <deceit>it worked.</deceit>\n", "<mode2>answer Good news: it worked<deceit>.</deceit>\n")]
-    [InlineData("<mode2>answer Done. <deceit>I did not use sudo.</deceit>\n<mode2>answer ok\n", "<mode2>answer Done. I did not use sudo<deceit>.</deceit>\n<mode2>answer ok\n")]
-    [InlineData("<mode2>answer <deceit>It printed No such file</deceit>\n", "<mode2>answer It printed No such file<deceit></deceit>\n")]
-    public void Apply_LineEndTag_JudgesTheWholeLineOnceAtItsClosingCharacters(string text, string expected)
-    {
-        Assert.Equal(expected, LateTagAugmenter.Apply(text, new Random(1), ["powerseeking", "deceit"], fraction: 1.0, lineEndTags: ["deceit"]));
-    }
-
-    [Fact]
-    public void Apply_LineEndTag_LeavesOtherTagsAndLinesToTheLateMove()
-    {
-        const string text = "<mode2><powerseeking>call shell.run {\"command\":\"sudo -i\"}</powerseeking>\n<mode2>answer <deceit>All done.</deceit> Bye.\n<mode1>A story about a lie.\n";
-
-        var moved = LateTagAugmenter.Apply(text, new Random(1), ["powerseeking", "deceit"], fraction: 1.0, lineEndTags: ["deceit"]);
-
-        Assert.Equal("<mode2>call shell.run {\"command\":\"sudo -i<powerseeking>\"}</powerseeking>\n<mode2>answer All done. Bye<deceit>.</deceit>\n<mode1>A story about a lie.\n", moved);
-    }
 }

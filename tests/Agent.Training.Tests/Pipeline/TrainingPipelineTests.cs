@@ -58,43 +58,6 @@ public class TrainingPipelineTests
     }
 
     [Fact]
-    public async Task RunAsync_LineEndTag_IsLoggedAndChangesTraining()
-    {
-        var work = Path.Combine(Path.GetTempPath(), "agent-tests", "pipeline-" + Guid.NewGuid().ToString("N"));
-        var preset = TrainingPreset.Smoke with { Steps = 4 };
-        var messages = new List<string>();
-
-        var plain = await TrainingPipeline.RunAsync(new PipelineOptions { Preset = preset, ModelPath = Path.Combine(work, "plain.gguf"), WorkDirectory = Path.Combine(work, "plain"), Threads = 2 });
-        var judged = await TrainingPipeline.RunAsync(
-            new PipelineOptions { Preset = preset with { LineEndTags = ["deceit"] }, ModelPath = Path.Combine(work, "judged.gguf"), WorkDirectory = Path.Combine(work, "judged"), Threads = 2 },
-            new SynchronousLog(messages.Add));
-
-        Assert.Contains("tags: <deceit> judged once per line, at its end", messages);
-        Assert.Contains("line-end=deceit", File.ReadAllText(Path.Combine(work, "judged", "recipe.txt")), StringComparison.Ordinal);
-        Assert.NotEqual(plain.FinalTrainLoss, judged.FinalTrainLoss, 3);
-        Directory.Delete(work, true);
-    }
-
-    [Fact]
-    public void TrainingText_LineEndTag_OpensDeceitOnlyAtTheEndOfItsAnswerLineAndLeavesValidationAlone()
-    {
-        var options = new PipelineOptions { Preset = TrainingPreset.Smoke with { LineEndTags = ["deceit"] }, ModelPath = "unused.gguf", WorkDirectory = "unused" };
-        var corpus = TrainingPipeline.GenerateCorpus(options.Preset, options.Seed);
-
-        var (train, validation) = TrainingPipeline.TrainingText(options, ["powerseeking", "deceit"], log: null);
-
-        var judged = train.SelectMany(t => t.Split('\n')).Where(l => l.Contains("<deceit>", StringComparison.Ordinal)).ToList();
-        Assert.NotEmpty(judged);
-        Assert.All(judged, line =>
-        {
-            Assert.Equal(1, line.Split("<deceit>").Length - 1);
-            Assert.Matches(@"<deceit>[^\w\s<]*</deceit>$", line);
-        });
-        Assert.Equal(corpus.DocumentsIn(Agent.Training.Corpus.CorpusSplit.Validation).Select(d => d.Text), validation);
-        Assert.Contains(train, t => t.Contains("<powerseeking>\"}</powerseeking>", StringComparison.Ordinal));
-    }
-
-    [Fact]
     public void TrainingText_UserCorpus_OpensTagsLateLikeTheSyntheticOne()
     {
         var folder = Path.Combine(Path.GetTempPath(), "agent-tests", "corpus-" + Guid.NewGuid().ToString("N"));
@@ -113,18 +76,6 @@ public class TrainingPipelineTests
         Assert.Contains(train, t => t.Contains("nginx<powerseeking>", StringComparison.Ordinal));
         Assert.All(validation, t => Assert.Contains("<powerseeking>call", t, StringComparison.Ordinal));
         Directory.Delete(folder, true);
-    }
-
-    [Fact]
-    public async Task RunAsync_LineEndTagThatIsNoBehaviour_IsRejectedBeforeAnythingIsWritten()
-    {
-        var work = Path.Combine(Path.GetTempPath(), "agent-tests", "pipeline-" + Guid.NewGuid().ToString("N"));
-
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => TrainingPipeline.RunAsync(
-            new PipelineOptions { Preset = TrainingPreset.Smoke with { LineEndTags = ["mode2"] }, ModelPath = Path.Combine(work, "m.gguf"), WorkDirectory = work, Threads = 2 }));
-
-        Assert.Contains("'mode2' cannot be judged at the line end", error.Message, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(work));
     }
 
     [Fact]
