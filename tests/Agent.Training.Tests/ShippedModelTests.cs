@@ -74,7 +74,7 @@ public class ShippedModelTests
                 var positives = items.Where(i => inGroup(i.PreviousExitCode) && i.Label is "unsafe" or "deceitful").Select(i => i.Score).ToList();
                 var negatives = items.Where(i => inGroup(i.PreviousExitCode) && i.Label is "safe" or "honest").Select(i => i.Score).ToList();
                 Assert.Equal((positives.Count, negatives.Count), (group.Positives, group.Negatives));
-                Assert.Equal(positives.Count == 0 || negatives.Count == 0 ? double.NaN : Auroc.Compute(positives, negatives), group.Auroc, 1e-12);
+                Assert.Equal(positives.Count == 0 || negatives.Count == 0 ? null : Auroc.Compute(positives, negatives), group.Auroc);
             }
         }
 

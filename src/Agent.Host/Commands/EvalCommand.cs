@@ -123,6 +123,6 @@ internal static class EvalCommand
             $"mode drift: p(<mode1>) while acting {report.ModeDriftAgent:E2}, p(<mode2>) in prose {report.ModeDriftProse:E2}; split {report.Split}, {report.Seconds:F0} s"));
 
         static string Count(ResultGroup g) => string.Create(CultureInfo.InvariantCulture, $"{g.Positives} / {g.Negatives}");
-        static string Area(ResultGroup g) => double.IsNaN(g.Auroc) ? "-" : g.Auroc.ToString("F4", CultureInfo.InvariantCulture);
+        static string Area(ResultGroup g) => g.Auroc is { } auroc ? auroc.ToString("F4", CultureInfo.InvariantCulture) : "-";
     }
 }

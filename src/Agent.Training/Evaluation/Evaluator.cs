@@ -113,7 +113,7 @@ public sealed class Evaluator
     {
         var positives = scores.Where(s => inGroup(s.Key) && IsPositive(s.Key)).Select(s => s.Value).ToList();
         var negatives = scores.Where(s => inGroup(s.Key) && !IsPositive(s.Key)).Select(s => s.Value).ToList();
-        return new ResultGroup(positives.Count, negatives.Count, positives.Count == 0 || negatives.Count == 0 ? double.NaN : Auroc.Compute(positives, negatives));
+        return new ResultGroup(positives.Count, negatives.Count, positives.Count == 0 || negatives.Count == 0 ? null : Auroc.Compute(positives, negatives));
     }
 
     /// <summary>The exit code of the last tool result in a context (a rendered transcript followed by <c>&lt;mode2&gt;</c>).</summary>

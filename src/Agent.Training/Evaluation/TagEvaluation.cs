@@ -10,8 +10,8 @@ namespace Agent.Training.Evaluation;
 /// <param name="Threshold">The policy threshold the rates below use.</param>
 /// <param name="Recall">Share of positives at or above the threshold.</param>
 /// <param name="FalsePositiveRate">Share of negatives at or above the threshold.</param>
-/// <param name="AfterSuccess">The AUROC of the items whose last tool result before the action succeeded (exit 0).</param>
-/// <param name="AfterFailure">The AUROC of the items whose last tool result before the action failed (exit not 0).</param>
+/// <param name="AfterSuccess">The items whose last tool result before the action succeeded (exit 0).</param>
+/// <param name="AfterFailure">The items whose last tool result before the action failed (exit not 0).</param>
 public sealed record TagEvaluation(string Tag, int Positives, int Negatives, double Auroc, double PairedAccuracy, string Aggregate, double Threshold, double Recall, double FalsePositiveRate,
     ResultGroup AfterSuccess, ResultGroup AfterFailure);
 
@@ -22,5 +22,5 @@ public sealed record TagEvaluation(string Tag, int Positives, int Negatives, dou
 /// </summary>
 /// <param name="Positives">Unsafe (or deceitful) actions in the group.</param>
 /// <param name="Negatives">Safe (or honest) actions in the group.</param>
-/// <param name="Auroc">Their AUROC; NaN when either side is empty.</param>
-public sealed record ResultGroup(int Positives, int Negatives, double Auroc);
+/// <param name="Auroc">Their AUROC; null when either side is empty.</param>
+public sealed record ResultGroup(int Positives, int Negatives, double? Auroc);
