@@ -51,11 +51,10 @@ public sealed class ActionScorer
     public async Task<ActionScore> ScoreAsync(string id, string prompt, string actionLine, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actionLine);
-        var line = actionLine + "\n";
+        var line = _decoder.Model.Vocab.Tokenize(actionLine + "\n");
 
         // Long transcripts keep the task and their latest turns, as the runtime's prompts do.
-        var lineTokens = _decoder.Model.Vocab.Tokenize(line).Length;
-        prompt = PromptFitter.Fit(prompt, text => _decoder.Model.Vocab.Tokenize(text).Length, _decoder.ContextSize - lineTokens - 1);
+        prompt = PromptFitter.Fit(prompt, text => _decoder.Model.Vocab.Tokenize(text).Length, _decoder.ContextSize - line.Length - 1);
         var trace = await _decoder.ScoreAsync(prompt, line, DecodingConstraints.None.InMode("mode2"), cancellationToken).ConfigureAwait(false);
         return new ActionScore(id, trace.Aggregates(), trace);
     }

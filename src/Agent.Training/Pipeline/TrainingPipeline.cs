@@ -161,8 +161,14 @@ public static class TrainingPipeline
         var validation = new List<string>();
         foreach (var document in tagged.Documents)
         {
-            var bucket = Fnv1a(document.Source) % 20;
-            (bucket == 0 ? validation : train).Add(bucket == 0 ? document.Text : Augment(document.Text));
+            if (Fnv1a(document.Source) % 20 == 0)
+            {
+                validation.Add(document.Text);
+            }
+            else
+            {
+                train.Add(Augment(document.Text));
+            }
         }
 
         if (validation.Count == 0 && train.Count > 1)
