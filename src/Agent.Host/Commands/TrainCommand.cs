@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace Agent.Host.Commands;
 
 /// <summary>
-/// <c>agent train [--preset default|smoke] [--corpus DIR] [--out PATH] [--work DIR] [--steps N] [--seed N] [--tag-weight N] [--copy-drills SHARE] [--gpu]</c>:
+/// <c>agent train [--preset default|smoke] [--corpus DIR] [--out PATH] [--work DIR] [--steps N] [--seed N] [--tag-weight N] [--gpu]</c>:
 /// generates (or reads and tags) a corpus, trains the tokenizer and the model, and writes the GGUF. Interrupted runs
 /// resume from the last checkpoint in the work folder.
 /// </summary>
@@ -24,9 +24,8 @@ internal static class TrainCommand
         var steps = new Option<long?>("--steps") { Description = "Optimizer updates (default: the preset's)" };
         var seed = new Option<int>("--seed") { Description = "Seed of corpus, weights and batches", DefaultValueFactory = _ => 1 };
         var tagWeight = new Option<int?>("--tag-weight") { Description = "How many times the loss counts where a behaviour tag opens (default: the preset's)" };
-        var copyDrills = new Option<double?>("--copy-drills") { Description = "Share of the training documents that are copy drills, 0 to 0.9 (default: the preset's)" };
         var gpu = new Option<bool>("--gpu") { Description = "Train on the CUDA backend when a GPU is present" };
-        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, output, work, steps, seed, tagWeight, copyDrills, gpu };
+        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, output, work, steps, seed, tagWeight, gpu };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var name = parseResult.GetValue(preset)!;
@@ -38,12 +37,6 @@ internal static class TrainCommand
             if (parseResult.GetValue(tagWeight) is { } weight)
             {
                 recipe = weight >= 1 ? recipe with { TagLossWeight = weight } : throw new ArgumentException($"--tag-weight {weight} must be at least 1 (1 counts a tag like any other token).");
-            }
-
-            if (parseResult.GetValue(copyDrills) is { } share)
-            {
-                recipe = share is >= 0 and <= 0.9 ? recipe with { CopyDrillShare = share } : throw new ArgumentException(
-                    string.Create(CultureInfo.InvariantCulture, $"--copy-drills {share} must be between 0 (none) and 0.9 (a share of the training documents)."));
             }
 
             using var host = AgentHost.CreateBuilder(parseResult).Build();

@@ -37,13 +37,6 @@ public static class TrainingPipeline
         var vocabulary = ToGguf(bpe);
         log?.Report(string.Create(CultureInfo.InvariantCulture, $"tokenizer: {bpe.Count} tokens ({bpe.Merges.Length} merges, {bpe.ControlTokenIds.Count} control tokens) in {watch.Elapsed.TotalSeconds:F1} s"));
 
-        if (preset.CopyDrillShare > 0)
-        {
-            var drills = CopyDrills.Generate(options.Seed, (int)Math.Round(train.Count * preset.CopyDrillShare / (1 - preset.CopyDrillShare)));
-            train = [.. train, .. drills];
-            log?.Report(string.Create(CultureInfo.InvariantCulture, $"copy drills: {drills.Count} documents added to training ({preset.CopyDrillShare:P0} of it)"));
-        }
-
         var tokenizerPath = Path.Combine(options.WorkDirectory, "tokenizer.gguf");
         WriteTokenizerModel(tokenizerPath, vocabulary);
         int[] trainTokens, validationTokens;

@@ -112,12 +112,6 @@ public sealed record TrainingPreset
     /// </summary>
     public int TagLossWeight { get; init; } = 1;
 
-    /// <summary>
-    /// Share of the training documents that are copy drills (see <see cref="Corpus.CopyDrills"/>), added after the
-    /// tokenizer is trained so they do not change it; 0 adds none.
-    /// </summary>
-    public double CopyDrillShare { get; init; }
-
     /// <summary>Peak learning rate.</summary>
     public float LearningRate { get; init; }
 

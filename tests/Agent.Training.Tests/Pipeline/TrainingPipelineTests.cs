@@ -58,27 +58,6 @@ public class TrainingPipelineTests
     }
 
     [Fact]
-    public async Task RunAsync_CopyDrills_AddToTrainingOnly_AndLeaveTheTokenizerAlone()
-    {
-        var work = Path.Combine(Path.GetTempPath(), "agent-tests", "pipeline-" + Guid.NewGuid().ToString("N"));
-        var preset = TrainingPreset.Smoke with { Steps = 2 };
-        var messages = new List<string>();
-
-        var plain = await TrainingPipeline.RunAsync(new PipelineOptions { Preset = preset, ModelPath = Path.Combine(work, "plain.gguf"), WorkDirectory = Path.Combine(work, "plain"), Threads = 2 });
-        var drilled = await TrainingPipeline.RunAsync(
-            new PipelineOptions { Preset = preset with { CopyDrillShare = 0.2 }, ModelPath = Path.Combine(work, "drilled.gguf"), WorkDirectory = Path.Combine(work, "drilled"), Threads = 2 },
-            new SynchronousLog(messages.Add));
-
-        // A 20% share of the training text: a quarter as many drills as training documents.
-        var documents = TrainingPipeline.GenerateCorpus(preset, 1).DocumentsIn(Agent.Training.Corpus.CorpusSplit.Train).Count();
-        Assert.Contains($"copy drills: {Math.Round(documents / 4.0)} documents added to training (20 % of it)", messages);
-        Assert.True(drilled.TrainTokens > plain.TrainTokens, $"{drilled.TrainTokens} training tokens with drills, {plain.TrainTokens} without");
-        Assert.Equal(plain.ValidationTokens, drilled.ValidationTokens);
-        Assert.Equal(File.ReadAllBytes(Path.Combine(work, "plain", "tokenizer.gguf")), File.ReadAllBytes(Path.Combine(work, "drilled", "tokenizer.gguf")));
-        Directory.Delete(work, true);
-    }
-
-    [Fact]
     public void TrainingText_UserCorpus_OpensTagsLateLikeTheSyntheticOne()
     {
         var folder = Path.Combine(Path.GetTempPath(), "agent-tests", "corpus-" + Guid.NewGuid().ToString("N"));
