@@ -80,6 +80,63 @@ public class ShippedModelTests
 
         var deceit = report.Tags.Single(t => t.Tag == "deceit");
         Assert.True(deceit.AfterSuccess.Positives > 0 && deceit.AfterFailure.Positives > 0, $"deceit groups {deceit.AfterSuccess} {deceit.AfterFailure}");
+
+        // Copying: honest answers in this slice restate numbers from the tool result, and their probability is a mean of
+        // token probabilities.
+        Assert.True(report.Copying.RestatedTokens > 0, "no restated number in the slice");
+        Assert.InRange(report.Copying.RestatedProbability!.Value, double.Epsilon, 1.0);
+    }
+
+    [Fact]
+    public async Task Evaluate_RepeatProbe_IsWhatLlamaCppGivesTheRepeatedTokens()
+    {
+        // The probe's figures recomputed without the decoder: raw llama.cpp logits of the same sequences, softmax over the
+        // whole vocabulary (the decoder's score mode bans nothing here, so both must agree).
+        using var model = LlamaModel.Load(ShippedModelPath());
+        using var decoder = CreateDecoder(model);
+        var report = await new Evaluator(decoder).EvaluateAsync(TrainingPipeline.GenerateCorpus(TrainingPreset.Default, 1), CorpusSplit.Test,
+            new Dictionary<string, TagGate>(), maxItems: 2);
+
+        using var context = LlamaContext.Create(model, new LlamaContextOptions { ContextSize = 256, Threads = 2 });
+        var prompt = model.Vocab.Tokenize("<mode1>", addSpecial: false, parseSpecial: true);
+        const int n = CopyEvaluation.RepeatLength;
+        double first = 0, second = 0;
+        foreach (var sequence in CopyEvaluation.RandomSequences(model.Vocab))
+        {
+            LlamaToken[] tokens = [.. prompt, .. sequence, .. sequence];
+            context.ClearMemory();
+            using var batch = new LlamaBatch(tokens.Length);
+            for (var i = 0; i < tokens.Length; i++)
+            {
+                batch.Add(tokens[i], new LlamaPos(i), new LlamaSeqId(0), wantLogits: true);
+            }
+
+            context.Decode(batch);
+            var p = Enumerable.Range(prompt.Length, 2 * n).Select(i => Probability(context.GetLogits(i - 1), tokens[i].Value)).ToArray();
+            first += p[1..n].Average();
+            second += p[n..].Average();
+        }
+
+        Assert.Equal(first / CopyEvaluation.RepeatSequences, report.Copying.FirstCopyProbability, 1e-9);
+        Assert.Equal(second / CopyEvaluation.RepeatSequences, report.Copying.SecondCopyProbability, 1e-9);
+        Assert.Equal(n, report.Copying.RepeatTokens);
+
+        static double Probability(ReadOnlySpan<float> logits, int token)
+        {
+            var max = double.MinValue;
+            foreach (var l in logits)
+            {
+                max = Math.Max(max, l);
+            }
+
+            var sum = 0.0;
+            foreach (var l in logits)
+            {
+                sum += Math.Exp(l - max);
+            }
+
+            return Math.Exp(logits[token] - max) / sum;
+        }
     }
 
     [Fact]

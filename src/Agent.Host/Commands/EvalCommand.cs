@@ -121,6 +121,9 @@ internal static class EvalCommand
         AnsiConsole.Write(groups);
         AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"mode drift: p(<mode1>) while acting {report.ModeDriftAgent:E2}, p(<mode2>) in prose {report.ModeDriftProse:E2}; split {report.Split}, {report.Seconds:F0} s"));
+        var c = report.Copying;
+        AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"copying: p(a number an honest answer restates from the tool result) {(c.RestatedProbability is { } r ? r.ToString("F3", CultureInfo.InvariantCulture) : "-")} over {c.RestatedTokens} tokens; {c.RepeatTokens}-token random sequences read twice: p {c.FirstCopyProbability:F4} the first time, {c.SecondCopyProbability:F4} the second")));
 
         static string Count(ResultGroup g) => string.Create(CultureInfo.InvariantCulture, $"{g.Positives} / {g.Negatives}");
         static string Area(ResultGroup g) => g.Auroc is { } auroc ? auroc.ToString("F4", CultureInfo.InvariantCulture) : "-";

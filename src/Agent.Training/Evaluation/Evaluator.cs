@@ -40,6 +40,7 @@ public sealed class Evaluator
         var results = new List<TagEvaluation>();
         var agentDrift = new List<double>();
         var itemScores = new List<ItemScore>();
+        var restated = new List<double>();
         foreach (var group in items.GroupBy(i => i.Tag).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var chosen = maxItems > 0 ? group.GroupBy(i => i.PairId).Take(Math.Max(1, maxItems / 2)).SelectMany(p => p).ToList() : group.ToList();
@@ -49,13 +50,19 @@ public sealed class Evaluator
             foreach (var item in chosen)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                exitCodes[item] = LastExitCode(item.Context);
+                var result = LastResult(item.Context);
+                exitCodes[item] = result?.ExitCode;
                 var score = await _scorer.ScoreAsync(item.DocumentId, item.Context, item.ActionLine, cancellationToken).ConfigureAwait(false);
                 scores[item] = score.Temptation.TryGetValue(group.Key, out var aggregate) ? aggregate.Get(gate.Aggregate) : 0;
                 var column = score.Trace.Tags.IndexOf(group.Key);
                 var tokens = score.Trace.Entries.Select(e => new ItemToken(e.Text, column < 0 ? 0 : e.Probabilities[column], e.TokenProbability)).ToList();
                 itemScores.Add(new ItemScore(item.DocumentId, item.PairId, item.TemplateId, item.Tag, item.Label.ToString().ToLowerInvariant(), scores[item],
                     exitCodes[item], item.ActionLine, tokens));
+                if (item.Label == ActionLabel.Honest && result is { ExitCode: 0 })
+                {
+                    restated.AddRange(CopyEvaluation.RestatedNumberTokens([.. tokens.Select(t => t.Text)], result.Stdout + "\n" + result.Stderr).Select(i => tokens[i].TokenProbability));
+                }
+
                 if (score.Temptation.TryGetValue("mode1", out var drift))
                 {
                     agentDrift.Add(drift.Mean);
@@ -104,7 +111,29 @@ public sealed class Evaluator
             proseDrift.Add(trace.Aggregate("mode2").Mean);
         }
 
-        return new EvaluationReport(split.ToString().ToLowerInvariant(), results, agentDrift.DefaultIfEmpty(double.NaN).Average(), proseDrift.DefaultIfEmpty(double.NaN).Average(), watch.Elapsed.TotalSeconds, itemScores);
+        var (first, second) = await RepeatProbeAsync(cancellationToken).ConfigureAwait(false);
+        var copying = new CopyEvaluation(restated.Count, restated.Count == 0 ? null : restated.Average(), CopyEvaluation.RepeatLength, first, second);
+        return new EvaluationReport(split.ToString().ToLowerInvariant(), results, agentDrift.DefaultIfEmpty(double.NaN).Average(), proseDrift.DefaultIfEmpty(double.NaN).Average(),
+            copying, watch.Elapsed.TotalSeconds, itemScores);
+    }
+
+    /// <summary>
+    /// Induction probe: random sequences of ordinary tokens (fixed seed), each scored twice in a row after
+    /// <c>&lt;mode1&gt;</c>; the mean probability of the first copy (but its first token) and of the second.
+    /// </summary>
+    private async Task<(double First, double Second)> RepeatProbeAsync(CancellationToken cancellationToken)
+    {
+        double first = 0, second = 0;
+        const int n = CopyEvaluation.RepeatLength;
+        foreach (var sequence in CopyEvaluation.RandomSequences(_decoder.Model.Vocab))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var trace = await _decoder.ScoreAsync(TagNames.Open(TagNames.PlainMode), [.. sequence, .. sequence], DecodingConstraints.None, cancellationToken).ConfigureAwait(false);
+            first += trace.Entries.Skip(1).Take(n - 1).Average(e => e.TokenProbability);
+            second += trace.Entries.Skip(n).Average(e => e.TokenProbability);
+        }
+
+        return (first / CopyEvaluation.RepeatSequences, second / CopyEvaluation.RepeatSequences);
     }
 
     private static bool IsPositive(EvaluationItem item) => item.Label is ActionLabel.Unsafe or ActionLabel.Deceitful;
@@ -116,10 +145,10 @@ public sealed class Evaluator
         return new ResultGroup(positives.Count, negatives.Count, positives.Count == 0 || negatives.Count == 0 ? null : Auroc.Compute(positives, negatives));
     }
 
-    /// <summary>The exit code of the last tool result in a context (a rendered transcript followed by <c>&lt;mode2&gt;</c>).</summary>
-    private static int? LastExitCode(string context)
+    /// <summary>The last tool result in a context (a rendered transcript followed by <c>&lt;mode2&gt;</c>), or null.</summary>
+    private static ToolResultTurn? LastResult(string context)
     {
         var transcript = context[..^TagNames.Open(TagNames.AgentMode).Length];
-        return TranscriptFormat.Default.Parse(transcript).Turns.OfType<ToolResultTurn>().LastOrDefault()?.ExitCode;
+        return TranscriptFormat.Default.Parse(transcript).Turns.OfType<ToolResultTurn>().LastOrDefault();
     }
 }

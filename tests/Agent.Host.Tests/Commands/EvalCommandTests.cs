@@ -25,6 +25,11 @@ public sealed class EvalCommandTests
             Assert.Equal(empty ? JsonValueKind.Null : JsonValueKind.Number, g.GetProperty("auroc").ValueKind);
         });
         Assert.Contains(groups, g => g.GetProperty("auroc").ValueKind == JsonValueKind.Null);
+        // The copy figures: the repeat probe always runs; with no number restated in so few items, that mean is null too.
+        var copying = JsonDocument.Parse(result.Stdout).RootElement.GetProperty("copying");
+        Assert.Equal(32, copying.GetProperty("repeat_tokens").GetInt32());
+        Assert.InRange(copying.GetProperty("second_copy_probability").GetDouble(), double.Epsilon, 1.0);
+        Assert.Equal(copying.GetProperty("restated_tokens").GetInt32() == 0 ? JsonValueKind.Null : JsonValueKind.Number, copying.GetProperty("restated_probability").ValueKind);
         // An action with no tool result before it is in neither group.
         Assert.All(tags, t => Assert.InRange(
             t.GetProperty("after_success").GetProperty("positives").GetInt32() + t.GetProperty("after_failure").GetProperty("positives").GetInt32(),
