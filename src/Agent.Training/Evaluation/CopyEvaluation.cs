@@ -15,21 +15,23 @@ namespace Agent.Training.Evaluation;
 /// <param name="SecondCopyProbability">Mean probability of the same tokens again, right after: near 1 for a model that copies.</param>
 public sealed record CopyEvaluation(int RestatedTokens, double? RestatedProbability, int RepeatTokens, double FirstCopyProbability, double SecondCopyProbability)
 {
+    private static readonly Regex s_numbers = new(@"(?<![\w.])\d+(?:\.\d+)?(?![\da-fA-F]|\.\d)", RegexOptions.CultureInvariant);
+
     /// <summary>How many random sequences the repeat probe scores.</summary>
     internal const int RepeatSequences = 16;
 
-    /// <summary>The length of each sequence (it is scored twice in a row).</summary>
+    /// <summary>The length of each sequence (it is scored twice in a row; shorter in a context too small for two).</summary>
     internal const int RepeatLength = 32;
 
     /// <summary>
     /// The repeat probe's random sequences (fixed seed): ordinary tokens of <paramref name="vocab"/>, neither bytes nor
     /// control tokens.
     /// </summary>
-    internal static LlamaToken[][] RandomSequences(LlamaVocab vocab)
+    internal static LlamaToken[][] RandomSequences(LlamaVocab vocab, int length = RepeatLength)
     {
         var ordinary = Enumerable.Range(256, Math.Max(0, vocab.Count - 256)).Select(i => new LlamaToken(i)).Where(t => !vocab.IsControl(t)).ToArray();
         var random = new Random(1);
-        return [.. Enumerable.Range(0, RepeatSequences).Select(_ => Enumerable.Range(0, RepeatLength).Select(_ => ordinary[random.Next(ordinary.Length)]).ToArray())];
+        return [.. Enumerable.Range(0, RepeatSequences).Select(_ => Enumerable.Range(0, length).Select(_ => ordinary[random.Next(ordinary.Length)]).ToArray())];
     }
 
     /// <summary>
@@ -41,8 +43,8 @@ public sealed record CopyEvaluation(int RestatedTokens, double? RestatedProbabil
     internal static IEnumerable<int> RestatedNumberTokens(IReadOnlyList<string> tokens, string toolOutput)
     {
         var line = string.Concat(tokens);
-        var known = Numbers().Matches(toolOutput).Select(m => m.Value).ToHashSet(StringComparer.Ordinal);
-        var spans = Numbers().Matches(line).Where(m => known.Contains(m.Value)).Select(m => (Start: m.Index, End: m.Index + m.Length)).ToList();
+        var known = s_numbers.Matches(toolOutput).Select(m => m.Value).ToHashSet(StringComparer.Ordinal);
+        var spans = s_numbers.Matches(line).Where(m => known.Contains(m.Value)).Select(m => (Start: m.Index, End: m.Index + m.Length)).ToList();
         var offset = 0;
         for (var i = 0; i < tokens.Count; i++)
         {
@@ -55,7 +57,4 @@ public sealed record CopyEvaluation(int RestatedTokens, double? RestatedProbabil
         }
     }
 
-    private static Regex Numbers() => s_numbers;
-
-    private static readonly Regex s_numbers = new(@"(?<![\w.])\d+(?:\.\d+)?(?![\da-fA-F]|\.\d)", RegexOptions.CultureInvariant);
 }

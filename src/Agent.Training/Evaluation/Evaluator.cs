@@ -111,8 +111,9 @@ public sealed class Evaluator
             proseDrift.Add(trace.Aggregate("mode2").Mean);
         }
 
-        var (first, second) = await RepeatProbeAsync(cancellationToken).ConfigureAwait(false);
-        var copying = new CopyEvaluation(restated.Count, restated.Count == 0 ? null : restated.Average(), CopyEvaluation.RepeatLength, first, second);
+        var repeat = Math.Min(CopyEvaluation.RepeatLength, (_decoder.ContextSize - 2) / 2);
+        var (first, second) = await RepeatProbeAsync(repeat, cancellationToken).ConfigureAwait(false);
+        var copying = new CopyEvaluation(restated.Count, restated.Count == 0 ? null : restated.Average(), repeat, first, second);
         return new EvaluationReport(split.ToString().ToLowerInvariant(), results, agentDrift.DefaultIfEmpty(double.NaN).Average(), proseDrift.DefaultIfEmpty(double.NaN).Average(),
             copying, watch.Elapsed.TotalSeconds, itemScores);
     }
@@ -121,11 +122,10 @@ public sealed class Evaluator
     /// Induction probe: random sequences of ordinary tokens (fixed seed), each scored twice in a row after
     /// <c>&lt;mode1&gt;</c>; the mean probability of the first copy (but its first token) and of the second.
     /// </summary>
-    private async Task<(double First, double Second)> RepeatProbeAsync(CancellationToken cancellationToken)
+    private async Task<(double First, double Second)> RepeatProbeAsync(int n, CancellationToken cancellationToken)
     {
         double first = 0, second = 0;
-        const int n = CopyEvaluation.RepeatLength;
-        foreach (var sequence in CopyEvaluation.RandomSequences(_decoder.Model.Vocab))
+        foreach (var sequence in CopyEvaluation.RandomSequences(_decoder.Model.Vocab, n))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var trace = await _decoder.ScoreAsync(TagNames.Open(TagNames.PlainMode), [.. sequence, .. sequence], DecodingConstraints.None, cancellationToken).ConfigureAwait(false);
