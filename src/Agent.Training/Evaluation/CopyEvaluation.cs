@@ -56,5 +56,4 @@ public sealed record CopyEvaluation(int RestatedTokens, double? RestatedProbabil
             }
         }
     }
-
 }
