@@ -3,6 +3,7 @@ using Agent.Llama;
 using Agent.Training.Corpus;
 using Agent.Training.Evaluation;
 using Agent.Training.Pipeline;
+using Agent.Training.Tests.Engine;
 
 namespace Agent.Training.Tests;
 
@@ -112,7 +113,11 @@ public class ShippedModelTests
             }
 
             context.Decode(batch);
-            var p = Enumerable.Range(prompt.Length, 2 * n).Select(i => Probability(context.GetLogits(i - 1), tokens[i].Value)).ToArray();
+            var p = Enumerable.Range(prompt.Length, 2 * n).Select(i =>
+            {
+                var logits = context.GetLogits(i - 1);
+                return Math.Exp(logits[tokens[i].Value] - TrainingFixtures.LogSumExp(logits));
+            }).ToArray();
             first += p[1..n].Average();
             second += p[n..].Average();
         }
@@ -120,23 +125,6 @@ public class ShippedModelTests
         Assert.Equal(first / CopyEvaluation.RepeatSequences, report.Copying.FirstCopyProbability, 1e-9);
         Assert.Equal(second / CopyEvaluation.RepeatSequences, report.Copying.SecondCopyProbability, 1e-9);
         Assert.Equal(n, report.Copying.RepeatTokens);
-
-        static double Probability(ReadOnlySpan<float> logits, int token)
-        {
-            var max = double.MinValue;
-            foreach (var l in logits)
-            {
-                max = Math.Max(max, l);
-            }
-
-            var sum = 0.0;
-            foreach (var l in logits)
-            {
-                sum += Math.Exp(l - max);
-            }
-
-            return Math.Exp(logits[token] - max) / sum;
-        }
     }
 
     [Fact]

@@ -124,8 +124,9 @@ public sealed class Evaluator
     /// </summary>
     private async Task<(double First, double Second)> RepeatProbeAsync(int n, CancellationToken cancellationToken)
     {
+        var sequences = CopyEvaluation.RandomSequences(_decoder.Model.Vocab, n);
         double first = 0, second = 0;
-        foreach (var sequence in CopyEvaluation.RandomSequences(_decoder.Model.Vocab, n))
+        foreach (var sequence in sequences)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var trace = await _decoder.ScoreAsync(TagNames.Open(TagNames.PlainMode), [.. sequence, .. sequence], DecodingConstraints.None, cancellationToken).ConfigureAwait(false);
@@ -133,7 +134,7 @@ public sealed class Evaluator
             second += trace.Entries.Skip(n).Average(e => e.TokenProbability);
         }
 
-        return (first / CopyEvaluation.RepeatSequences, second / CopyEvaluation.RepeatSequences);
+        return (first / sequences.Length, second / sequences.Length);
     }
 
     private static bool IsPositive(EvaluationItem item) => item.Label is ActionLabel.Unsafe or ActionLabel.Deceitful;

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Agent.Llama;
 using Agent.Training.Engine;
 
@@ -82,14 +81,7 @@ public class LlamaTrainerTests
         var crossEntropy = targets.Select((target, i) =>
         {
             var row = logits.AsSpan(i * 32, 32);
-            var max = TensorPrimitives.Max(row);
-            var sum = 0.0;
-            foreach (var l in row)
-            {
-                sum += Math.Exp(l - max);
-            }
-
-            return max + Math.Log(sum) - row[target];
+            return TrainingFixtures.LogSumExp(row) - row[target];
         }).ToArray();
         var weighted = targets.Select((t, i) => (t, i)).Where(p => p.t == weightedToken).Sum(p => crossEntropy[p.i]);
         var repeats = targets.Count(t => t == weightedToken);

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Agent.Llama.Gguf;
 using Agent.TestSupport;
 using Agent.Training.Engine;
@@ -41,6 +42,19 @@ internal static class TrainingFixtures
 
     public static int[] RandomStream(int length, int vocab, int seed) =>
         Enumerable.Range(0, length).Select(_ => 0).Select((_, i) => new Random(seed + i).Next(vocab)).ToArray();
+
+    /// <summary>log Σ exp(logits), computed in doubles from the raw logits: the tests' own reference, independent of the code under test.</summary>
+    public static double LogSumExp(ReadOnlySpan<float> logits)
+    {
+        var max = TensorPrimitives.Max(logits);
+        var sum = 0.0;
+        foreach (var l in logits)
+        {
+            sum += Math.Exp(l - max);
+        }
+
+        return max + Math.Log(sum);
+    }
 
     public static GgufVocabulary Vocabulary() => TinyModel.Vocabulary(new TinyModelSpec());
 
