@@ -18,8 +18,9 @@ public interface ISandboxService
 
     /// <summary>
     /// Returns the live sandbox of <paramref name="runId"/> without creating one: the one this service holds, or a
-    /// running container labelled with the run that was left behind by a process that is gone (killed with SIGKILL, so
-    /// its shutdown never removed it) or by an earlier service instance of this process. Such a container is adopted
+    /// running container of the run (by its run label, or by its name for a warm-pool container the run took) and of
+    /// this installation that was left behind by a process that is gone (killed with SIGKILL, so its shutdown never
+    /// removed it) or by an earlier service instance of this process. Such a container is adopted
     /// as it is, workspace, <c>/tmp</c> and processes included: from then on <see cref="GetOrCreateAsync"/> returns it
     /// and <see cref="ReleaseAsync"/> or this service's shutdown removes it. When several survive, the newest is
     /// adopted and the others are removed.
@@ -69,9 +70,14 @@ public interface ISandboxService
     /// <exception cref="DockerUnavailableException">The engine does not answer.</exception>
     Task<IReadOnlyList<string>> BuildImagesAsync(bool force = false, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes every container and workspace volume labelled as a sandbox, from any process (<c>agent sandbox clean</c>).</summary>
+    /// <summary>
+    /// Removes every sandbox container and workspace volume of this installation, from any of its processes, live or
+    /// not, detached ones included (<c>agent sandbox clean</c>); with <paramref name="everyInstallation"/>, those of
+    /// every installation sharing the engine (<c>agent sandbox clean --all</c>).
+    /// </summary>
+    /// <param name="everyInstallation">Also remove sandboxes other installations (other folders, hosts or versions) created.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>How many containers were removed.</returns>
     /// <exception cref="DockerUnavailableException">The engine does not answer.</exception>
-    Task<int> RemoveAllAsync(CancellationToken cancellationToken = default);
+    Task<int> RemoveAllAsync(bool everyInstallation = false, CancellationToken cancellationToken = default);
 }

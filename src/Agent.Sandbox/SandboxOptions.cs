@@ -83,10 +83,11 @@ public sealed class SandboxOptions
     public int MaxFileBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>
-    /// Remove, at start, the sandboxes left by earlier processes that are gone, except the running sandbox of a run
-    /// (a process killed with SIGKILL never removed it): that one holds the run's latest workspace and is kept for the
-    /// run to adopt when it resumes (<see cref="ISandboxService.FindAsync"/>); <c>agent serve</c> settles the rest at
-    /// start and <c>agent sandbox clean</c> removes everything.
+    /// Remove, at start, the sandboxes this installation's earlier processes left and that are gone, except the running
+    /// sandbox of a run (a process killed with SIGKILL never removed it): that one holds the run's latest workspace and
+    /// is kept for the run to adopt when it resumes (<see cref="ISandboxService.FindAsync"/>); <c>agent serve</c>
+    /// settles the rest at start and <c>agent sandbox clean</c> removes all of this installation's. Live processes'
+    /// and other installations' sandboxes are never touched.
     /// </summary>
     public bool RemoveOrphansOnStart { get; set; } = true;
 

@@ -75,10 +75,11 @@ internal static class SandboxCommand
 
     private static Command Clean()
     {
-        var command = new Command("clean", "Remove every sandbox container and workspace labelled as ours, from any process");
+        var all = new Option<bool>("--all") { Description = "Also remove the sandboxes of every other installation (other folders, hosts or versions of agent) on this Docker engine" };
+        var command = new Command("clean", "Remove every sandbox container and workspace of this installation, from any of its processes, live or not") { all };
         command.SetAction((ParseResult result, CancellationToken cancellationToken) => WithServiceAsync(result, async service =>
         {
-            var removed = await service.RemoveAllAsync(cancellationToken).ConfigureAwait(false);
+            var removed = await service.RemoveAllAsync(result.GetValue(all), cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine($"removed {removed} sandbox containers");
             return 0;
         }));

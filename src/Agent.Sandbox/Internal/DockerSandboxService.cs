@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Threading.Channels;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -15,18 +14,19 @@ namespace Agent.Sandbox.Internal;
 /// The Docker implementation of <see cref="ISandboxService"/>: a sandbox per run, a warm pool of started containers,
 /// orphan removal at start and removal of its own containers at shutdown. A run's container that a killed process
 /// left running is not an orphan to remove but a survivor to adopt (<see cref="FindAsync"/>): its workspace is the
-/// run's latest state.
+/// run's latest state. Everything it removes or adopts without being asked by name carries this installation's label
+/// (<see cref="SandboxLabels.CurrentInstallation"/>); other installations sharing the daemon are left alone.
 /// </summary>
 internal sealed class DockerSandboxService : ISandboxService, IHostedService, IAsyncDisposable
 {
     private const string VolumeLabel = "agent.sandbox.volume";
-    private const string NamePrefix = "agent-sbx-";
 
     // PID 1 is docker-init (Init = true), which reaps the orphans of killed exec trees; this loop just keeps the container alive.
     private static readonly string[] KeepAlive = ["trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"];
 
     private readonly SandboxOptions _options;
     private readonly string _owner = SandboxLabels.NewOwner();
+    private readonly string _installation;
     private readonly ILogger _logger;
     private readonly DockerEngine _engine;
     private readonly ImageBuilder _images;
@@ -44,8 +44,16 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
     private int _disposed;
 
     public DockerSandboxService(IOptions<SandboxOptions> options, ILoggerFactory? loggerFactory = null)
+        : this(options, loggerFactory, SandboxLabels.CurrentInstallation)
+    {
+    }
+
+    /// <summary>A service of the given installation (tests play a second installation with it).</summary>
+    internal DockerSandboxService(IOptions<SandboxOptions> options, ILoggerFactory? loggerFactory, string installation)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(installation);
+        _installation = installation;
         _options = options.Value;
         _logger = (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<DockerSandboxService>();
         _engine = new DockerEngine(_options, _logger);
@@ -56,6 +64,9 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
 
     /// <summary>The owner label of this instance's containers.</summary>
     internal string Owner => _owner;
+
+    /// <summary>The installation label of this instance's containers.</summary>
+    internal string Installation => _installation;
 
     internal int PooledCount => _pool.Reader.Count;
 
@@ -147,7 +158,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
             await RemoveContainerAndVolumeAsync(stale.ID, LabelOf(stale.Labels, VolumeLabel), cancellationToken).ConfigureAwait(false);
         }
 
-        var name = newest.Names?.FirstOrDefault()?.TrimStart('/') ?? newest.ID;
+        var name = NameOf(newest);
         var adopted = new DockerSandbox(_engine, _options, _logger, newest.ID, name, LabelOf(newest.Labels, VolumeLabel), runId, ReleaseFromDisposeAsync);
         var lazy = new Lazy<Task<DockerSandbox>>(Task.FromResult(adopted));
         if (!_runs.TryAdd(runId, lazy))
@@ -165,7 +176,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
     public async Task<IReadOnlyList<string>> ListSurvivingRunsAsync(CancellationToken cancellationToken = default)
     {
         var survivors = await ListSurvivorsAsync(null, orphansOnly: true, cancellationToken).ConfigureAwait(false);
-        return survivors.Select(c => LabelOf(c.Labels, SandboxLabels.Run)!).Distinct(StringComparer.Ordinal).ToList();
+        return survivors.Select(c => RunOf(c.Labels, NameOf(c))!).Distinct(StringComparer.Ordinal).ToList();
     }
 
     public async Task<ISandbox> CreateDetachedAsync(string name, CancellationToken cancellationToken = default)
@@ -201,9 +212,9 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
             throw new SandboxNotFoundException(nameOrId);
         }
 
-        labels.TryGetValue(SandboxLabels.Run, out var runId);
         labels.TryGetValue(VolumeLabel, out var volume);
-        return new DockerSandbox(_engine, _options, _logger, inspect.ID, inspect.Name.TrimStart('/'), volume, runId ?? nameOrId, onDispose: null);
+        var name = inspect.Name.TrimStart('/');
+        return new DockerSandbox(_engine, _options, _logger, inspect.ID, name, volume, RunOf(labels, name) ?? nameOrId, onDispose: null);
     }
 
     public async Task<IReadOnlyList<string>> BuildImagesAsync(bool force = false, CancellationToken cancellationToken = default)
@@ -217,9 +228,9 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
         return built;
     }
 
-    public async Task<int> RemoveAllAsync(CancellationToken cancellationToken = default)
+    public async Task<int> RemoveAllAsync(bool everyInstallation = false, CancellationToken cancellationToken = default)
     {
-        var removed = await RemoveLabelledAsync(static _ => true, keepSurvivors: false, cancellationToken).ConfigureAwait(false);
+        var removed = await RemoveLabelledAsync(everyInstallation ? null : _installation, static _ => true, keepSurvivors: false, cancellationToken).ConfigureAwait(false);
         while (_pool.Reader.TryRead(out _))
         {
         }
@@ -282,7 +293,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
             return;
         }
 
-        var removed = await RemoveLabelledAsync(owner => owner == _owner, keepSurvivors: false, cancellationToken).ConfigureAwait(false);
+        var removed = await RemoveLabelledAsync(_installation, owner => owner == _owner, keepSurvivors: false, cancellationToken).ConfigureAwait(false);
         foreach (var adopted in _adopted.Values)
         {
             await RemoveContainerAndVolumeAsync(adopted.ContainerId, adopted.VolumeName, cancellationToken).ConfigureAwait(false);
@@ -315,7 +326,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
             await _engine.ClientAsync(cancellationToken).ConfigureAwait(false);
             if (_options.RemoveOrphansOnStart)
             {
-                var orphans = await RemoveLabelledAsync(SandboxLabels.IsOrphan, keepSurvivors: true, cancellationToken).ConfigureAwait(false);
+                var orphans = await RemoveLabelledAsync(_installation, SandboxLabels.IsOrphan, keepSurvivors: true, cancellationToken).ConfigureAwait(false);
                 if (orphans > 0)
                 {
                     Log.RemovedOrphans(_logger, orphans);
@@ -336,27 +347,55 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
     private async Task<DockerSandbox> AcquireAsync(string runId, CancellationToken cancellationToken)
     {
         await InitialiseAsync(cancellationToken).ConfigureAwait(false);
-        if (_pool.Reader.TryRead(out var warm))
+
+        // A pooled container keeps its "pool" run label (labels are immutable): only its new name says it is the run's,
+        // so a run whose id no name can carry gets a container of its own.
+        while (SandboxNames.CarriesRun(runId) && _pool.Reader.TryRead(out var warm))
         {
             Refill();
-            var name = ContainerName(runId);
-            try
+            if (await TakeFromPoolAsync(warm, runId, cancellationToken).ConfigureAwait(false))
             {
-                // The pool container takes the run's name, so `docker ps` shows which run holds it.
-                await _engine.CallAsync(c => c.Containers.RenameContainerAsync(warm.ContainerId, new ContainerRenameParameters { NewName = name }, cancellationToken), cancellationToken).ConfigureAwait(false);
-                warm.Name = name;
+                return warm;
             }
-            catch (DockerApiException e)
-            {
-                Log.RenameFailed(_logger, e, warm.Name, runId);
-            }
-
-            warm.RunId = runId;
-            return warm;
         }
 
         Refill();
-        return await CreateContainerAsync(ContainerName(runId), runId, _owner, cancellationToken).ConfigureAwait(false);
+        return await CreateContainerAsync(SandboxNames.ForRun(runId), runId, _owner, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Hands a pooled container to a run when it still runs and takes the run's name (which is how a later process
+    /// knows whose it is, <see cref="SandboxNames.RunOf"/>); otherwise removes it and returns false.
+    /// </summary>
+    private async Task<bool> TakeFromPoolAsync(DockerSandbox warm, string runId, CancellationToken cancellationToken)
+    {
+        var name = SandboxNames.ForRun(runId);
+        string? failure;
+        try
+        {
+            var inspect = await _engine.CallAsync(c => c.Containers.InspectContainerAsync(warm.ContainerId, cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (inspect.State is { Running: true })
+            {
+                await _engine.CallAsync(c => c.Containers.RenameContainerAsync(warm.ContainerId, new ContainerRenameParameters { NewName = name }, cancellationToken), cancellationToken).ConfigureAwait(false);
+                warm.Name = name;
+                warm.RunId = runId;
+                return true;
+            }
+
+            failure = inspect.State is { } state ? $"{state.Status}, exit code {state.ExitCode}" : "unknown state";
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            failure = "removed";
+        }
+        catch (DockerApiException e)
+        {
+            failure = $"{e.StatusCode}: {e.ResponseBody?.Trim()}";
+        }
+
+        Log.PooledContainerUnusable(_logger, warm.Name, runId, failure);
+        await RemoveAsync(warm, CancellationToken.None).ConfigureAwait(false);
+        return false;
     }
 
     private void Refill()
@@ -383,7 +422,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
             try
             {
                 // Not cancelled half-way: a create the daemon completes after the client gave up would leak a container.
-                var sandbox = await CreateContainerAsync(ContainerName(SandboxLabels.PoolRun), SandboxLabels.PoolRun, _owner, CancellationToken.None).ConfigureAwait(false);
+                var sandbox = await CreateContainerAsync(SandboxNames.ForPool(), SandboxLabels.PoolRun, _owner, CancellationToken.None).ConfigureAwait(false);
                 await _pool.Writer.WriteAsync(sandbox, CancellationToken.None).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -401,7 +440,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
     private async Task<DockerSandbox> CreateContainerAsync(string name, string runId, string owner, CancellationToken cancellationToken)
     {
         var image = await _images.EnsureAsync(_options.Image, force: false, cancellationToken).ConfigureAwait(false);
-        var labels = SandboxLabels.For(owner, runId);
+        var labels = SandboxLabels.For(owner, runId, _installation);
         var volume = name + "-ws";
         labels[VolumeLabel] = volume;
         var user = _options.User.Split(':');
@@ -542,14 +581,15 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
     }
 
     /// <summary>
-    /// Removes the labelled containers (and workspace volumes) whose owner label matches; returns the container count.
-    /// With <paramref name="keepSurvivors"/>, running containers of a run (not of the pool) are kept, volume included:
-    /// their run adopts them when it resumes (<see cref="FindAsync"/>).
+    /// Removes the labelled containers (and workspace volumes) of <paramref name="installation"/> (null: of every
+    /// installation) whose owner label matches; returns the container count. With <paramref name="keepSurvivors"/>,
+    /// running containers of a run (not idle pool ones) are kept, volume included: their run adopts them when it
+    /// resumes (<see cref="FindAsync"/>).
     /// </summary>
-    private async Task<int> RemoveLabelledAsync(Func<string?, bool> ownerMatches, bool keepSurvivors, CancellationToken cancellationToken)
+    private async Task<int> RemoveLabelledAsync(string? installation, Func<string?, bool> ownerMatches, bool keepSurvivors, CancellationToken cancellationToken)
     {
         var containers = await _engine.CallAsync(
-            c => c.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = SandboxLabels.MarkerFilter() }, cancellationToken),
+            c => c.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = SandboxLabels.MarkerFilter(installation: installation) }, cancellationToken),
             cancellationToken).ConfigureAwait(false);
         var matching = containers.Where(c => ownerMatches(LabelOf(c.Labels, SandboxLabels.Owner))).ToList();
         var kept = keepSurvivors ? matching.Where(IsRunSurvivor).ToList() : [];
@@ -565,7 +605,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
 
         // Volumes whose container never got created (a crash between the two calls).
         var volumes = await _engine.CallAsync(
-            c => c.Volumes.ListAsync(new VolumesListParameters { Filters = SandboxLabels.MarkerFilter() }, cancellationToken),
+            c => c.Volumes.ListAsync(new VolumesListParameters { Filters = SandboxLabels.MarkerFilter(installation: installation) }, cancellationToken),
             cancellationToken).ConfigureAwait(false);
         foreach (var volume in volumes.Volumes ?? [])
         {
@@ -579,34 +619,34 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
     }
 
     /// <summary>
-    /// Running run containers (not pool ones) this instance may adopt, of one run or of all. <paramref name="orphansOnly"/>
-    /// leaves out those of other service instances of this process, which may still be alive (tests host several).
+    /// Running run containers (including pooled ones a run took) of this installation that this instance may adopt,
+    /// of one run or of all. <paramref name="orphansOnly"/> leaves out those of other service instances of this
+    /// process, which may still be alive (tests host several).
     /// </summary>
     private async Task<List<ContainerListResponse>> ListSurvivorsAsync(string? runId, bool orphansOnly, CancellationToken cancellationToken)
     {
         var running = await _engine.CallAsync(
-            c => c.Containers.ListContainersAsync(new ContainersListParameters { All = false, Filters = SandboxLabels.MarkerFilter(runId: runId) }, cancellationToken),
+            c => c.Containers.ListContainersAsync(new ContainersListParameters { All = false, Filters = SandboxLabels.MarkerFilter(installation: _installation) }, cancellationToken),
             cancellationToken).ConfigureAwait(false);
         return running
             .Where(c => IsRunSurvivor(c) && !_owned.ContainsKey(c.ID)
+                && (runId is null || RunOf(c.Labels, NameOf(c)) == runId)
                 && (orphansOnly ? SandboxLabels.IsOrphan(LabelOf(c.Labels, SandboxLabels.Owner)) : SandboxLabels.IsAdoptable(LabelOf(c.Labels, SandboxLabels.Owner), _owner)))
             .ToList();
     }
 
     private static bool IsRunSurvivor(ContainerListResponse container) =>
-        string.Equals(container.State, "running", StringComparison.OrdinalIgnoreCase)
-        && LabelOf(container.Labels, SandboxLabels.Run) is { } run && run != SandboxLabels.PoolRun;
+        string.Equals(container.State, "running", StringComparison.OrdinalIgnoreCase) && RunOf(container.Labels, NameOf(container)) is not null;
 
-    private static string ContainerName(string runId)
+    /// <summary>The run a container belongs to: its run label, or for a pooled container its name (null while it waits in the pool).</summary>
+    private static string? RunOf(IDictionary<string, string>? labels, string name) => LabelOf(labels, SandboxLabels.Run) switch
     {
-        var name = new StringBuilder(NamePrefix);
-        foreach (var ch in runId.Take(40))
-        {
-            name.Append(char.IsAsciiLetterOrDigit(ch) || ch is '_' or '.' or '-' ? ch : '-');
-        }
+        null => null,
+        SandboxLabels.PoolRun => SandboxNames.RunOf(name),
+        var run => run,
+    };
 
-        return name.Append('-').Append(Guid.NewGuid().ToString("N").AsSpan(0, 8)).ToString();
-    }
+    private static string NameOf(ContainerListResponse container) => container.Names?.FirstOrDefault()?.TrimStart('/') ?? container.ID;
 
     private static string? LabelOf(IDictionary<string, string>? labels, string key) =>
         labels is not null && labels.TryGetValue(key, out var value) ? value : null;

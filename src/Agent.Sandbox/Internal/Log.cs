@@ -35,8 +35,8 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Information, "Removed {Count} orphaned sandbox containers of earlier processes")]
     public static partial void RemovedOrphans(ILogger logger, int count);
 
-    [LoggerMessage(11, LogLevel.Debug, "Renaming pool sandbox {Container} for run {RunId} failed")]
-    public static partial void RenameFailed(ILogger logger, Exception exception, string container, string runId);
+    [LoggerMessage(11, LogLevel.Warning, "Pooled sandbox {Container} could not be handed to run {RunId} ({Failure}); removed it, the run gets another")]
+    public static partial void PooledContainerUnusable(ILogger logger, string container, string runId, string failure);
 
     [LoggerMessage(12, LogLevel.Warning, "Filling the sandbox warm pool failed; runs will create their containers themselves")]
     public static partial void PoolFillFailed(ILogger logger, Exception exception);

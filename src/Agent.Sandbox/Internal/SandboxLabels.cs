@@ -1,31 +1,50 @@
-using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace Agent.Sandbox.Internal;
 
-/// <summary>The labels every sandbox container and workspace volume carries, and who owns it.</summary>
+/// <summary>The labels every sandbox container and workspace volume carries: which installation and which process own it.</summary>
 internal static class SandboxLabels
 {
-    /// <summary>Marks everything this library creates; <c>agent sandbox clean</c> removes all of it.</summary>
+    /// <summary>Marks everything this library creates; <c>agent sandbox clean --all</c> removes all of it.</summary>
     public const string Marker = "agent.sandbox";
     public const string Run = "agent.sandbox.run";
     public const string Owner = "agent.sandbox.owner";
+
+    /// <summary>The installation that created it (<see cref="CurrentInstallation"/>): orphan removal, survivors and <c>agent sandbox clean</c> only look at their own.</summary>
+    public const string Installation = "agent.sandbox.installation";
     public const string Image = "agent.sandbox.image";
     public const string ContextHash = "agent.sandbox.context-hash";
 
     /// <summary>Owner value of detached sandboxes (<c>run --keep</c>): never treated as orphans.</summary>
     public const string DetachedOwner = "detached";
 
-    /// <summary>Run value of warm-pool containers not yet handed to a run.</summary>
+    /// <summary>Run value of warm-pool containers (labels are immutable, so a pooled container handed to a run keeps it; its name says the run, see <see cref="SandboxNames"/>).</summary>
     public const string PoolRun = "pool";
 
-    /// <summary>This process: host, pid and start time, so that a recycled pid is not mistaken for its owner.</summary>
-    public static string CurrentProcess { get; } = ProcessOf(Environment.MachineName, Environment.ProcessId, CurrentStartTicks());
+    private const string UnknownBoot = "unknown";
 
-    /// <summary>A new owner value for one service instance of this process: <c>host/pid/start/instance</c>.</summary>
+    /// <summary>
+    /// This installation: the first 16 hex digits of SHA-256 over the host name and the folder the program runs from
+    /// (<see cref="AppContext.BaseDirectory"/>). Decision: derived, not stored, so that nothing has to be written into
+    /// an installation folder that may be read-only, and every process of one installation (<c>agent serve</c>,
+    /// <c>agent sandbox run</c>, the tests of one test project) agrees on it without coordination. Another checkout, a
+    /// copy in another folder or another host is another installation, and its sandboxes are left alone; moving an
+    /// installation makes its old sandboxes foreign (<c>agent sandbox clean --all</c> removes them).
+    /// </summary>
+    public static string CurrentInstallation { get; } = InstallationOf(Environment.MachineName, AppContext.BaseDirectory);
+
+    /// <summary>This process: <c>host/pid/start ticks since boot/boot id</c> (<see cref="ProcessIdentity"/>); zeros and "unknown" where /proc cannot tell.</summary>
+    public static string CurrentProcess { get; } = ProcessOf(Environment.MachineName, ProcessIdentity.Current);
+
+    /// <summary>A new owner value for one service instance of this process: <c>host/pid/start/boot/instance</c>.</summary>
     public static string NewOwner() => CurrentProcess + "/" + Guid.NewGuid().ToString("N")[..12];
 
-    public static IDictionary<string, IDictionary<string, bool>> MarkerFilter(string? owner = null, string? runId = null)
+    public static string InstallationOf(string host, string folder) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(host + "\n" + Path.GetFullPath(folder))))[..16];
+
+    public static IDictionary<string, IDictionary<string, bool>> MarkerFilter(string? owner = null, string? runId = null, string? installation = null)
     {
         var labels = new Dictionary<string, bool> { [$"{Marker}=true"] = true };
         if (owner is not null)
@@ -38,17 +57,27 @@ internal static class SandboxLabels
             labels[$"{Run}={runId}"] = true;
         }
 
+        if (installation is not null)
+        {
+            labels[$"{Installation}={installation}"] = true;
+        }
+
         return new Dictionary<string, IDictionary<string, bool>> { ["label"] = labels };
     }
 
-    public static Dictionary<string, string> For(string owner, string runId) => new()
+    public static Dictionary<string, string> For(string owner, string runId, string? installation = null) => new()
     {
         [Marker] = "true",
+        [Installation] = installation ?? CurrentInstallation,
         [Owner] = owner,
         [Run] = runId,
     };
 
-    /// <summary>True when the owner is a process of this host that has exited (detached and foreign hosts are never orphans).</summary>
+    /// <summary>
+    /// True when the owner is a process of this host that has certainly exited: another boot, no such pid, or a pid
+    /// that a later process reuses. Detached sandboxes, other hosts' owners, owner values this build does not write
+    /// (earlier versions') and any owner this host cannot judge are never orphans: a live process must not be misread.
+    /// </summary>
     public static bool IsOrphan(string? owner)
     {
         if (owner is null || owner == DetachedOwner)
@@ -57,26 +86,14 @@ internal static class SandboxLabels
         }
 
         var parts = owner.Split('/');
-        if (parts.Length is not (3 or 4) || parts[0] != Environment.MachineName
+        if (parts.Length != 5 || parts[0] != Environment.MachineName || parts[3] == UnknownBoot
             || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
             || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var startTicks))
         {
             return false;
         }
 
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return process.StartTime.ToUniversalTime().Ticks != startTicks;
-        }
-        catch (ArgumentException)
-        {
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return true;
-        }
+        return new ProcessIdentity(pid, startTicks, parts[3]).IsGone();
     }
 
     /// <summary>
@@ -88,12 +105,7 @@ internal static class SandboxLabels
         owner is not null && owner != self && owner != DetachedOwner
         && (owner.StartsWith(CurrentProcess + "/", StringComparison.Ordinal) || IsOrphan(owner));
 
-    private static string ProcessOf(string host, int pid, long startTicks) =>
-        string.Create(CultureInfo.InvariantCulture, $"{host}/{pid}/{startTicks}");
-
-    private static long CurrentStartTicks()
-    {
-        using var self = Process.GetCurrentProcess();
-        return self.StartTime.ToUniversalTime().Ticks;
-    }
+    private static string ProcessOf(string host, ProcessIdentity? identity) => identity is { } id
+        ? string.Create(CultureInfo.InvariantCulture, $"{host}/{id.Pid}/{id.StartTicks}/{id.BootId}")
+        : string.Create(CultureInfo.InvariantCulture, $"{host}/{Environment.ProcessId}/0/{UnknownBoot}");
 }

@@ -75,7 +75,7 @@ public sealed class DockerSandboxServiceTests(DockerFixture docker)
     public async Task StartAsync_OrphansOfDeadProcess_Removed()
     {
         var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
-        var deadOwner = $"{Environment.MachineName}/{int.MaxValue - 7}/1/deadbeef";
+        var deadOwner = DeadOwner();
         var orphan = await client.Containers.CreateContainerAsync(
             new CreateContainerParameters
             {
@@ -142,7 +142,7 @@ public sealed class DockerSandboxServiceTests(DockerFixture docker)
     public async Task StartAsync_RunningRunContainerOfDeadProcess_KeptForAdoption()
     {
         var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
-        var deadOwner = $"{Environment.MachineName}/{int.MaxValue - 9}/1/deadbeef";
+        var deadOwner = DeadOwner();
         var runId = "run-survivor-" + Guid.NewGuid().ToString("N")[..8];
         var survivor = await client.Containers.CreateContainerAsync(
             new CreateContainerParameters
@@ -185,6 +185,164 @@ public sealed class DockerSandboxServiceTests(DockerFixture docker)
             {
                 // Already removed by ReleaseAsync.
             }
+        }
+    }
+
+    /// <summary>
+    /// Proves starting a service (as any `agent` verb does) leaves alone the sandboxes of another live process of the
+    /// same installation: its warm-pool container and the pooled container it handed to a run (whose run label still
+    /// says pool). The other process computes its own owner label; this one judges it alive or not.
+    /// </summary>
+    [Fact]
+    public async Task StartAsync_OtherLiveProcessOwnsSandboxes_TheyAreKept()
+    {
+        var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
+        await using var other = await OwnerProcess.StartAsync(docker.Token);
+        try
+        {
+            var before = await ContainersOfAsync(other.Owner);
+            Assert.Equal(2, before.Count);
+            Assert.Contains(before, c => c.ID == other.RunContainerId);
+
+            await using (var provider = DockerFixture.BuildProvider(new(DockerFixture.Settings()) { ["Sandbox:WarmPoolSize"] = "0" }))
+            {
+                foreach (var hosted in provider.GetServices<IHostedService>())
+                {
+                    await hosted.StartAsync(docker.Token);
+                }
+            }
+
+            var after = await ContainersOfAsync(other.Owner);
+            Assert.Equal(before.Select(c => c.ID).Order(), after.Select(c => c.ID).Order());
+            Assert.All(after, c => Assert.Equal("running", c.State));
+        }
+        finally
+        {
+            await other.DisposeAsync();
+            await RemoveContainersOfAsync(other.Owner);
+        }
+    }
+
+    /// <summary>
+    /// Proves the pooled container a SIGKILLed process had handed to a run is the run's survivor, not an orphan: it is kept
+    /// at the next start, listed, adopted with FindAsync; the dead process's idle pool container is removed.
+    /// </summary>
+    [Fact]
+    public async Task StartAsync_PooledContainerHandedToRunOfKilledProcess_KeptForAdoption()
+    {
+        await using var other = await OwnerProcess.StartAsync(docker.Token);
+        try
+        {
+            await other.KillAsync();
+            await using var provider = DockerFixture.BuildProvider(new(DockerFixture.Settings()) { ["Sandbox:WarmPoolSize"] = "0" });
+            foreach (var hosted in provider.GetServices<IHostedService>())
+            {
+                await hosted.StartAsync(docker.Token);
+            }
+
+            Assert.Equal([other.RunContainerId], (await ContainersOfAsync(other.Owner)).Select(c => c.ID));
+            var service = provider.GetRequiredService<ISandboxService>();
+            Assert.Contains(other.RunId, await service.ListSurvivingRunsAsync(docker.Token));
+
+            var adopted = await service.FindAsync(other.RunId, docker.Token);
+
+            Assert.Equal(other.RunContainerId, adopted?.ContainerId);
+            Assert.Equal(0, (await adopted!.ExecAsync(new SandboxExecRequest("true"), docker.Token)).ExitCode);
+            await service.ReleaseAsync(other.RunId, docker.Token);
+            Assert.Empty(await ContainersOfAsync(other.Owner));
+        }
+        finally
+        {
+            await RemoveContainersOfAsync(other.Owner);
+        }
+    }
+
+    /// <summary>Proves orphan removal at start touches only this installation's containers: a dead owner's container of another installation is kept.</summary>
+    [Fact]
+    public async Task StartAsync_DeadOwnerOfAnotherInstallation_ContainerKept()
+    {
+        var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
+        var labels = SandboxLabels.For(DeadOwner(), "foreign-test");
+        labels["agent.sandbox.installation"] = "another-installation-" + Guid.NewGuid().ToString("N")[..8];
+        var foreign = await client.Containers.CreateContainerAsync(
+            new CreateContainerParameters { Image = "agent-sandbox/default:latest", Cmd = ["true"], Labels = labels, HostConfig = new HostConfig { NetworkMode = "none" } },
+            docker.Token);
+        try
+        {
+            await using var provider = DockerFixture.BuildProvider(new(DockerFixture.Settings()) { ["Sandbox:WarmPoolSize"] = "0" });
+            foreach (var hosted in provider.GetServices<IHostedService>())
+            {
+                await hosted.StartAsync(docker.Token);
+            }
+
+            var all = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, docker.Token);
+            Assert.Contains(all, c => c.ID == foreign.ID);
+        }
+        finally
+        {
+            await client.Containers.RemoveContainerAsync(foreign.ID, new ContainerRemoveParameters { Force = true }, CancellationToken.None)
+                .ContinueWith(static _ => { }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Proves a pooled container that died while it waited is not handed to a run: the run gets a working sandbox.</summary>
+    [Fact]
+    public async Task GetOrCreateAsync_PooledContainerDied_RunGetsWorkingSandbox()
+    {
+        var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
+        await using var provider = DockerFixture.BuildProvider(new(DockerFixture.Settings()) { ["Sandbox:WarmPoolSize"] = "1", ["Sandbox:RemoveOrphansOnStart"] = "false" });
+        var service = provider.GetRequiredService<DockerSandboxService>();
+        await service.StartAsync(docker.Token);
+        for (var i = 0; i < 200 && service.PooledCount == 0; i++)
+        {
+            await Task.Delay(50, docker.Token);
+        }
+
+        var pooled = Assert.Single(await ContainersOfAsync(service.Owner));
+        await client.Containers.KillContainerAsync(pooled.ID, new ContainerKillParameters { Signal = "KILL" }, docker.Token);
+        await client.Containers.WaitContainerAsync(pooled.ID, docker.Token);
+        var runId = "run-deadpool-" + Guid.NewGuid().ToString("N")[..8];
+
+        var sandbox = await service.GetOrCreateAsync(runId, docker.Token);
+
+        Assert.NotEqual(pooled.ID, sandbox.ContainerId);
+        Assert.Equal(0, (await sandbox.ExecAsync(new SandboxExecRequest("true"), docker.Token)).ExitCode);
+        await service.StopAsync(docker.Token);
+    }
+
+    /// <summary>Proves `agent sandbox clean` (without --all) removes its own installation's sandboxes, detached ones included, and not another installation's.</summary>
+    [Fact]
+    public async Task RemoveAllAsync_SandboxOfAnotherInstallation_Kept()
+    {
+        var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
+        var settings = Microsoft.Extensions.Options.Options.Create(new SandboxOptions
+        {
+            DockerEndpoint = DockerFixture.Settings()["Sandbox:DockerEndpoint"]!,
+            WarmPoolSize = 0,
+            MemoryLimitMiB = DockerFixture.MemoryLimitMiB,
+            MemorySwapLimitMiB = DockerFixture.MemoryLimitMiB,
+            RemoveOrphansOnStart = false,
+        });
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        await using var mine = new DockerSandboxService(settings, null, "test-mine-" + suffix);
+        await using var theirs = new DockerSandboxService(settings, null, "test-theirs-" + suffix);
+        var kept = await mine.CreateDetachedAsync("clean-mine-" + suffix, docker.Token);
+        var foreign = await theirs.CreateDetachedAsync("clean-theirs-" + suffix, docker.Token);
+        try
+        {
+            var removed = await mine.RemoveAllAsync(cancellationToken: docker.Token);
+
+            Assert.Equal(1, removed);
+            var all = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, docker.Token);
+            Assert.DoesNotContain(all, c => c.ID == kept.ContainerId);
+            Assert.Contains(all, c => c.ID == foreign.ContainerId);
+            var volumes = await client.Volumes.ListAsync(docker.Token);
+            Assert.DoesNotContain(volumes.Volumes ?? [], v => v.Name == ((DockerSandbox)kept).VolumeName);
+            Assert.Contains(volumes.Volumes ?? [], v => v.Name == ((DockerSandbox)foreign).VolumeName);
+        }
+        finally
+        {
+            await theirs.RemoveAllAsync(cancellationToken: CancellationToken.None);
         }
     }
 
@@ -304,6 +462,30 @@ public sealed class DockerSandboxServiceTests(DockerFixture docker)
         finally
         {
             images.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>An owner label of this host in the format this build writes, whose process does not exist.</summary>
+    private static string DeadOwner()
+    {
+        var parts = SandboxLabels.CurrentProcess.Split('/');
+        parts[1] = (int.MaxValue - 11).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return string.Join('/', parts) + "/deadbeef0000";
+    }
+
+    private async Task<IList<ContainerListResponse>> ContainersOfAsync(string owner)
+    {
+        var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
+        return await client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = SandboxLabels.MarkerFilter(owner: owner) }, docker.Token);
+    }
+
+    /// <summary>Test cleanup: removes what a test's other process left (only containers with its owner label).</summary>
+    private async Task RemoveContainersOfAsync(string owner)
+    {
+        var client = await docker.Implementation.Engine.ClientAsync(CancellationToken.None);
+        foreach (var container in await client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = SandboxLabels.MarkerFilter(owner: owner) }, CancellationToken.None))
+        {
+            await client.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, CancellationToken.None);
         }
     }
 }
