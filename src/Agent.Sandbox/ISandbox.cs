@@ -26,7 +26,11 @@ public interface ISandbox : IAsyncDisposable
     /// <exception cref="DockerUnavailableException">The engine does not answer.</exception>
     Task<SandboxExecResult> ExecAsync(SandboxExecRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes a file into the workspace, creating its parent folders.</summary>
+    /// <summary>
+    /// Writes a file into the workspace, creating its parent folders, inside the sandbox as the sandbox user: each folder
+    /// is entered and checked to be inside the workspace, the bytes go to a new file there that then replaces the name
+    /// (a link at that name is replaced, not followed).
+    /// </summary>
     /// <param name="path">Path relative to the workspace.</param>
     /// <param name="content">The bytes to write (at most <see cref="SandboxOptions.MaxFileBytes"/>).</param>
     /// <param name="cancellationToken">Cancels the copy.</param>
@@ -35,7 +39,11 @@ public interface ISandbox : IAsyncDisposable
     /// <exception cref="SandboxContainerDiedException">The sandbox container is not running any more.</exception>
     Task PutFileAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
 
-    /// <summary>Reads a file from the workspace.</summary>
+    /// <summary>
+    /// Reads a file from the workspace, inside the sandbox as the sandbox user: the file is opened first (a file that
+    /// user may not read is refused) and what was opened must lie inside the workspace, so a link swapped in during the
+    /// read cannot lead out of it.
+    /// </summary>
     /// <param name="path">Path relative to the workspace.</param>
     /// <param name="cancellationToken">Cancels the copy.</param>
     /// <returns>The file's bytes.</returns>
@@ -43,7 +51,7 @@ public interface ISandbox : IAsyncDisposable
     /// <exception cref="SandboxContainerDiedException">The sandbox container is not running any more.</exception>
     Task<byte[]> GetFileAsync(string path, CancellationToken cancellationToken = default);
 
-    /// <summary>Lists a workspace folder recursively.</summary>
+    /// <summary>Lists a workspace folder recursively, inside the sandbox as the sandbox user (links are listed, not followed).</summary>
     /// <param name="path">Folder relative to the workspace; "." is the workspace itself.</param>
     /// <param name="cancellationToken">Cancels the listing.</param>
     /// <returns>The entries below the folder, with paths relative to the workspace.</returns>
@@ -69,7 +77,9 @@ public interface ISandbox : IAsyncDisposable
     /// archive API (nothing is unpacked on the host). Every entry is checked before anything is extracted: it must be
     /// a path inside the workspace (no absolute path, no '..', nothing below a symbolic link of the archive), and the
     /// files together must fit in <see cref="SandboxOptions.WorkspaceSizeMiB"/>. Files are owned by the sandbox user
-    /// (<see cref="SandboxOptions.User"/>), whatever the archive says, and lose setuid/setgid bits.
+    /// (<see cref="SandboxOptions.User"/>), whatever the archive says, and lose setuid/setgid bits. The engine extracts as
+    /// root and follows links the workspace already holds, so import into a fresh sandbox only (as a resuming run does),
+    /// before anything has run in it: links planted by a command could otherwise lead the extraction out of the workspace.
     /// </summary>
     /// <param name="archive">The tar archive; read once, to its end; it is not closed.</param>
     /// <param name="cancellationToken">Cancels the copy.</param>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.Globalization;
 using System.Net;
+using System.Text;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
@@ -20,9 +21,6 @@ internal sealed class DockerSandbox : ISandbox
         "m=\"" + ExecMarker + "=$1\"; " +
         "k() { f=; for d in /proc/[0-9]*; do if grep -qszF \"$m\" \"$d/environ\"; then kill -\"$1\" \"${d#/proc/}\" 2>/dev/null; f=1; fi; done; [ -n \"$f\" ]; }; " +
         "k TERM || exit 0; sleep \"$2\"; i=0; while k KILL && [ $i -lt 50 ]; do i=$((i+1)); done; k KILL && exit 3; exit 0";
-
-    private const uint GoModeDirectory = 1u << 31;
-    private const uint GoModeSymlink = 1u << 27;
 
     private readonly DockerEngine _engine;
     private readonly SandboxOptions _options;
@@ -128,113 +126,52 @@ internal sealed class DockerSandbox : ISandbox
             throw new SandboxPathException(path, $"the content is {content.Length} bytes, over Sandbox:MaxFileBytes ({_options.MaxFileBytes})");
         }
 
-        await RefuseSymlinkEscapesAsync(path, segments, cancellationToken).ConfigureAwait(false);
-        using var tar = new MemoryStream();
-        using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
-        {
-            for (var i = 1; i < segments.Count; i++)
-            {
-                writer.WriteEntry(new PaxTarEntry(TarEntryType.Directory, string.Join('/', segments.Take(i)) + "/")
-                {
-                    Mode = (UnixFileMode)0b111_101_101,
-                    Uid = _uid,
-                    Gid = _gid,
-                });
-            }
-
-            using var data = new MemoryStream(content.ToArray(), writable: false);
-            writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, string.Join('/', segments))
-            {
-                Mode = (UnixFileMode)0b110_100_100,
-                Uid = _uid,
-                Gid = _gid,
-                DataStream = data,
-            });
-        }
-
-        tar.Position = 0;
-        await ExtractIntoWorkspaceAsync(path, tar, cancellationToken).ConfigureAwait(false);
+        string[] arguments = [WorkspacePath, segments[^1], $".agent-put-{Guid.NewGuid():N}.tmp", .. segments.Take(segments.Count - 1)];
+        await RunFileScriptAsync(path, WorkspaceFileScripts.Write, arguments, content, 1024, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<byte[]> GetFileAsync(string path, CancellationToken cancellationToken = default)
     {
         ThrowIfDead();
         var segments = WorkspacePaths.Segments(path, allowRoot: false);
-        await RefuseSymlinkEscapesAsync(path, segments, cancellationToken).ConfigureAwait(false);
-        var full = WorkspacePaths.Combine(WorkspacePath, segments);
-        var stat = await StatAsync(full, cancellationToken).ConfigureAwait(false) ?? throw new SandboxPathException(path, "no such file in the workspace");
-        if ((stat.Mode & GoModeDirectory) != 0)
+        var max = _options.MaxFileBytes.ToString(CultureInfo.InvariantCulture);
+        var output = await RunFileScriptAsync(path, WorkspaceFileScripts.Read, [WorkspacePath, string.Join('/', segments), max], null, _options.MaxFileBytes + 1, cancellationToken).ConfigureAwait(false);
+        if (output.TotalBytes > _options.MaxFileBytes)
         {
-            throw new SandboxPathException(path, "it is a directory; use ListFilesAsync");
+            throw new SandboxPathException(path, $"the file grew over Sandbox:MaxFileBytes ({_options.MaxFileBytes}) while it was read");
         }
 
-        if (stat.Size > _options.MaxFileBytes)
-        {
-            throw new SandboxPathException(path, $"the file is {stat.Size} bytes, over Sandbox:MaxFileBytes ({_options.MaxFileBytes})");
-        }
-
-        var archive = await FileCallAsync(
-            path,
-            c => c.Containers.GetArchiveFromContainerAsync(ContainerId, new ContainerPathStatParameters { Path = full }, false, cancellationToken),
-            cancellationToken).ConfigureAwait(false);
-        using var stream = archive.Stream;
-        using var reader = new TarReader(stream ?? Stream.Null);
-        var entry = await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
-        if (entry is null || entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null)
-        {
-            throw new SandboxPathException(path, "it is not a regular file");
-        }
-
-        if (entry.Length > _options.MaxFileBytes)
-        {
-            throw new SandboxPathException(path, $"the file is {entry.Length} bytes, over Sandbox:MaxFileBytes ({_options.MaxFileBytes})");
-        }
-
-        using var bytes = new MemoryStream((int)entry.Length);
-        await entry.DataStream.CopyToAsync(bytes, cancellationToken).ConfigureAwait(false);
-        return bytes.ToArray();
+        return output.Bytes.ToArray();
     }
 
     public async Task<IReadOnlyList<SandboxFileEntry>> ListFilesAsync(string path = ".", CancellationToken cancellationToken = default)
     {
         ThrowIfDead();
         var segments = WorkspacePaths.Segments(path, allowRoot: true);
-        await RefuseSymlinkEscapesAsync(path, segments, cancellationToken).ConfigureAwait(false);
-        var full = WorkspacePaths.Combine(WorkspacePath, segments);
-        var stat = await StatAsync(full, cancellationToken).ConfigureAwait(false) ?? throw new SandboxPathException(path, "no such folder in the workspace");
-        if ((stat.Mode & GoModeDirectory) == 0)
+        var output = await RunFileScriptAsync(path, WorkspaceFileScripts.List, [WorkspacePath, string.Join('/', segments)], null, _options.MaxFileBytes, cancellationToken).ConfigureAwait(false);
+        if (output.Truncated)
         {
-            throw new SandboxPathException(path, "it is not a folder");
+            throw new SandboxPathException(path, $"its listing is over {_options.MaxFileBytes} bytes (Sandbox:MaxFileBytes); list a smaller folder");
         }
 
-        var archive = await FileCallAsync(
-            path,
-            c => c.Containers.GetArchiveFromContainerAsync(ContainerId, new ContainerPathStatParameters { Path = full + "/." }, false, cancellationToken),
-            cancellationToken).ConfigureAwait(false);
         var prefix = string.Join('/', segments);
-        var entries = new List<SandboxFileEntry>();
-        using var stream = archive.Stream;
-        using var reader = new TarReader(stream ?? Stream.Null);
-        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+        var fields = Encoding.UTF8.GetString(output.Bytes.Span).Split('\0');
+        var entries = new List<SandboxFileEntry>(fields.Length / 3);
+        for (var i = 0; i + 2 < fields.Length; i += 3)
         {
-            // Entries read "<folder name>/<relative path>": re-root them at the workspace.
-            if (WorkspaceRelative(entry.Name) is not { } relative)
+            var relative = fields[i + 1].StartsWith("./", StringComparison.Ordinal) ? fields[i + 1][2..] : fields[i + 1];
+            var kind = fields[i] switch
             {
-                continue;
-            }
-
-            var kind = entry.EntryType switch
-            {
-                TarEntryType.RegularFile or TarEntryType.V7RegularFile => SandboxFileKind.File,
-                TarEntryType.Directory => SandboxFileKind.Directory,
-                TarEntryType.SymbolicLink => SandboxFileKind.SymbolicLink,
+                "f" => SandboxFileKind.File,
+                "d" => SandboxFileKind.Directory,
+                "l" => SandboxFileKind.SymbolicLink,
                 _ => SandboxFileKind.Other,
             };
             entries.Add(new SandboxFileEntry(
                 prefix.Length == 0 ? relative : prefix + "/" + relative,
                 kind,
-                kind == SandboxFileKind.File ? entry.Length : 0,
-                kind == SandboxFileKind.SymbolicLink ? entry.LinkName : null));
+                kind == SandboxFileKind.File && long.TryParse(fields[i + 2], NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : 0,
+                kind == SandboxFileKind.SymbolicLink ? fields[i + 2] : null));
         }
 
         return entries;
@@ -462,7 +399,8 @@ internal sealed class DockerSandbox : ISandbox
         string workingDirectory,
         ReadOnlyMemory<byte>? stdin,
         TimeSpan timeout,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        int? outputCap = null)
     {
         var create = new ContainerExecCreateParameters
         {
@@ -488,7 +426,7 @@ internal sealed class DockerSandbox : ISandbox
             throw;
         }
 
-        var stdout = new OutputCapture(_options.MaxOutputBytes);
+        var stdout = new OutputCapture(outputCap ?? _options.MaxOutputBytes);
         var stderr = new OutputCapture(_options.MaxOutputBytes);
         using var timer = new CancellationTokenSource(timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
@@ -670,40 +608,35 @@ internal sealed class DockerSandbox : ISandbox
         throw new SandboxContainerDiedException(ContainerId, _deathReason!);
     }
 
-    /// <summary>Refuses a path when any existing component is a symlink whose target leaves the workspace.</summary>
-    private async Task RefuseSymlinkEscapesAsync(string path, IReadOnlyList<string> segments, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one of <see cref="WorkspaceFileScripts"/> inside the sandbox as the sandbox user and returns its stdout;
+    /// a refusal of the script becomes a <see cref="SandboxPathException"/> with the script's reason.
+    /// </summary>
+    private async Task<SandboxOutput> RunFileScriptAsync(string path, string script, IEnumerable<string> arguments, ReadOnlyMemory<byte>? stdin, int outputCap, CancellationToken cancellationToken)
     {
-        for (var i = 1; i <= segments.Count; i++)
-        {
-            var prefix = WorkspacePaths.Combine(WorkspacePath, segments.Take(i));
-            var stat = await StatAsync(prefix, cancellationToken).ConfigureAwait(false);
-            if (stat is null)
-            {
-                return;
-            }
-
-            if ((stat.Mode & GoModeSymlink) != 0 && !WorkspacePaths.IsInside(WorkspacePath, string.IsNullOrEmpty(stat.LinkTarget) ? "/" : stat.LinkTarget))
-            {
-                throw new SandboxPathException(path, $"'{string.Join('/', segments.Take(i))}' is a symlink to '{stat.LinkTarget}', outside the workspace");
-            }
-        }
-    }
-
-    private async Task<ContainerPathStatResponse?> StatAsync(string containerPath, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var response = await _engine.CallAsync(
-                c => c.Containers.GetArchiveFromContainerAsync(ContainerId, new ContainerPathStatParameters { Path = containerPath }, true, cancellationToken),
-                cancellationToken).ConfigureAwait(false);
-            response.Stream?.Dispose();
-            return response.Stat;
-        }
-        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        var seconds = _options.ExecTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
+        var run = await RunAsync(
+            ["timeout", "-s", "KILL", seconds, "/bin/sh", "-c", script, "file-op", .. arguments],
+            [],
+            WorkspacePath,
+            stdin,
+            TimeSpan.FromSeconds(_options.ExecTimeoutSeconds + 10),
+            cancellationToken,
+            outputCap).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (run.Stopped || run.ExitCode is 137 or -1)
         {
             await ThrowIfContainerStoppedAsync(cancellationToken).ConfigureAwait(false);
-            return null;
+            throw new SandboxPathException(path, $"the file operation did not finish within Sandbox:ExecTimeoutSeconds ({seconds} s); a fifo or a very slow file does this");
         }
+
+        if (run.ExitCode == 0)
+        {
+            return run.Stdout;
+        }
+
+        var reason = run.Stderr.Text.Trim();
+        throw new SandboxPathException(path, reason.Length > 0 ? reason : string.Create(CultureInfo.InvariantCulture, $"the file operation failed inside the sandbox with exit code {run.ExitCode}"));
     }
 
     private async Task<T> FileCallAsync<T>(string path, Func<DockerClient, Task<T>> call, CancellationToken cancellationToken)

@@ -447,7 +447,7 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
         var gid = user.Length > 1 ? user[1] : user[0];
 
         // The workspace is a tmpfs-backed volume: size-capped, gone with the sandbox, and (unlike a --tmpfs mount)
-        // reachable by the engine's archive API, which PutFileAsync / GetFileAsync / ListFilesAsync use.
+        // reachable by the engine's archive API, which ExportWorkspaceAsync / ImportWorkspaceAsync use.
         await _engine.CallAsync(
             c => c.Volumes.CreateAsync(
                 new VolumesCreateParameters

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Agent.Sandbox.Tests.Internal;
 
@@ -193,6 +194,94 @@ public sealed class SandboxAbuseTests(DockerFixture docker)
         Assert.Equal("inside\n", Encoding.UTF8.GetString(await sandbox.GetFileAsync("inner-link/f", docker.Token)));
         var listing = await sandbox.ListFilesAsync(cancellationToken: docker.Token);
         Assert.Contains(listing, e => e is { Path: "etc-link", Kind: SandboxFileKind.SymbolicLink, LinkTarget: "/etc" });
+    }
+
+    /// <summary>
+    /// Proves a file read cannot be raced out of the workspace: while a process in the sandbox swaps a folder's link
+    /// between a folder inside the workspace and /etc as fast as it can, no read ever returns /etc/passwd.
+    /// </summary>
+    [Fact]
+    public async Task GetFileAsync_FolderSwappedToEtcDuringRead_NeverReturnsOutsideFile()
+    {
+        await using var sandbox = await docker.NewSandboxAsync("swap-etc");
+        var leaked = await RaceReadsAsync(sandbox, "/etc", "passwd");
+        Assert.True(leaked.Count == 0, $"read /etc/passwd through the swapped link {leaked.Count} times: {leaked.FirstOrDefault()}");
+    }
+
+    /// <summary>
+    /// Proves a file the sandbox user may not read stays unread by file operations too: a root-only (0600) file of a
+    /// read-only host mount is never returned, even through a link swapped in during the read.
+    /// </summary>
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task GetFileAsync_RootOnlyFileOfReadOnlyMountSwappedInDuringRead_NeverReturned()
+    {
+        var folder = Directory.CreateTempSubdirectory("agent-ro-mount-");
+        try
+        {
+            var secret = Path.Combine(folder.FullName, "passwd");
+            await File.WriteAllTextAsync(secret, "root-only host secret\n", docker.Token);
+            File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.SetUnixFileMode(folder.FullName, (UnixFileMode)0b111_101_101);
+            var settings = new Dictionary<string, string?>(DockerFixture.Settings())
+            {
+                ["Sandbox:WarmPoolSize"] = "0",
+                ["Sandbox:RemoveOrphansOnStart"] = "false",
+                ["Sandbox:ReadOnlyMounts:0:HostPath"] = folder.FullName,
+                ["Sandbox:ReadOnlyMounts:0:ContainerPath"] = "/data",
+            };
+            await using var provider = DockerFixture.BuildProvider(settings);
+            var service = provider.GetRequiredService<ISandboxService>();
+            await using var sandbox = await service.GetOrCreateAsync("abuse-ro-" + Guid.NewGuid().ToString("N")[..8], docker.Token);
+            var direct = await sandbox.ExecAsync(new SandboxExecRequest("cat", "/data/passwd"), docker.Token);
+            Assert.NotEqual(0, direct.ExitCode);
+
+            var leaked = await RaceReadsAsync(sandbox, "/data", "passwd");
+
+            Assert.True(leaked.Count == 0, $"read the root-only file {leaked.Count} times: {leaked.FirstOrDefault()}");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Swaps the link <c>d</c> between <c>real</c> (inside, holding <paramref name="file"/> = "inside") and
+    /// <paramref name="outside"/> in a loop in the sandbox while reading <c>d/FILE</c> many times; returns what any read
+    /// returned that was not "inside".
+    /// </summary>
+    private async Task<List<string>> RaceReadsAsync(ISandbox sandbox, string outside, string file)
+    {
+        var setup = await sandbox.ExecAsync(
+            new SandboxExecRequest("sh", "-c", "mkdir real && echo inside > \"real/$1\" && ln -s real d && (while :; do ln -sfn \"$0\" d; ln -sfn real d; done) >/dev/null 2>&1 &", outside, file),
+            docker.Token);
+        Assert.Equal(0, setup.ExitCode);
+        var leaked = new List<string>();
+        var inside = 0;
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < 120 && watch.Elapsed < TimeSpan.FromSeconds(15); i++)
+        {
+            try
+            {
+                var text = Encoding.UTF8.GetString(await sandbox.GetFileAsync("d/" + file, docker.Token));
+                if (text == "inside\n")
+                {
+                    inside++;
+                }
+                else
+                {
+                    leaked.Add(text);
+                }
+            }
+            catch (SandboxPathException)
+            {
+                // Refused: the link pointed outside when it was opened (or was being replaced).
+            }
+        }
+
+        Assert.True(inside > 0, "no read succeeded at all: the race test did not exercise reads");
+        return leaked;
     }
 
     /// <summary>Proves many execs in one sandbox at once each get their own output and exit code.</summary>
