@@ -12,15 +12,30 @@ namespace Agent.Sandbox.Internal;
 /// <summary>One sandbox container reached through the Docker API.</summary>
 internal sealed class DockerSandbox : ISandbox
 {
-    /// <summary>Environment variable that marks every process of one exec, so that a timeout can kill the whole tree.</summary>
-    internal const string ExecMarker = "AGENT_SANDBOX_EXEC";
-
-    // Sends TERM to every process whose environment carries the exec's marker, waits the grace period, then KILLs
-    // until none is left. Runs inside the sandbox as the sandbox user (no capability is needed for its own processes).
-    private const string KillTreeScript =
-        "m=\"" + ExecMarker + "=$1\"; " +
-        "k() { f=; for d in /proc/[0-9]*; do if grep -qszF \"$m\" \"$d/environ\"; then kill -\"$1\" \"${d#/proc/}\" 2>/dev/null; f=1; fi; done; [ -n \"$f\" ]; }; " +
-        "k TERM || exit 0; sleep \"$2\"; i=0; while k KILL && [ $i -lt 50 ]; do i=$((i+1)); done; k KILL && exit 3; exit 0";
+    // Ends every process of the sandbox user in the container except the container's own: PID 1 (docker-init), the
+    // keep-alive shell and its sleep, and this script. TERM, the grace period, then KILL until none is left (exit 3
+    // when some survive 50 rounds: the caller then kills the container). Why every process and not one exec's tree
+    // (issue 17, finding 4): a tree cannot be told apart reliably inside the container; an environment marker is lost
+    // to `env -i`, a process group or session to `setsid`, a parent link to a double fork. The keep-alive shell is
+    // the earliest-started child of PID 1 (docker-init starts it before anything can exec in the container, and
+    // the container ends when it ends), a property no later process can take; a name or command line could be copied.
+    // Only shell builtins read /proc (read, parameter expansion), so the scan forks nothing that it would have to spare.
+    // Zombies are skipped: they are dead already and PID 1 reaps them. Runs as the sandbox user, which needs no
+    // capability to signal its own processes.
+    private const string KillAllScript =
+        "grace=$1; me=$$; uid=; " +
+        "while read -r k v _; do [ \"$k\" = Uid: ] && uid=$v && break; done < /proc/self/status; " +
+        "keep=; kt=; " +
+        "for d in /proc/[0-9]*; do read -r s 2>/dev/null < \"$d/stat\" || continue; s=${s##*) }; set -- $s; " +
+        "[ \"$2\" = 1 ] || continue; if [ -z \"$kt\" ] || [ \"${20}\" -lt \"$kt\" ]; then kt=${20}; keep=${d#/proc/}; fi; done; " +
+        "k() { f=; for d in /proc/[0-9]*; do p=${d#/proc/}; " +
+        "[ \"$p\" = 1 ] || [ \"$p\" = \"$me\" ] || [ \"$p\" = \"$keep\" ] && continue; " +
+        "read -r s 2>/dev/null < \"$d/stat\" || continue; s=${s##*) }; set -- $s; " +
+        "[ \"$1\" = Z ] || [ \"$2\" = \"$keep\" ] || [ \"$2\" = \"$me\" ] && continue; " +
+        "u=; while read -r a b _; do [ \"$a\" = Uid: ] && u=$b && break; done 2>/dev/null < \"$d/status\"; " +
+        "[ \"$u\" = \"$uid\" ] || continue; " +
+        "kill -\"$sig\" \"$p\" 2>/dev/null && f=1; done; [ -n \"$f\" ]; }; " +
+        "sig=TERM; k || exit 0; sleep \"$grace\"; sig=KILL; i=0; while k && [ $i -lt 50 ]; do i=$((i+1)); done; k && exit 3; exit 0";
 
     private readonly DockerEngine _engine;
     private readonly SandboxOptions _options;
@@ -78,27 +93,25 @@ internal sealed class DockerSandbox : ISandbox
             throw new ArgumentOutOfRangeException(nameof(request), timeout, "SandboxExecRequest.Timeout must be positive.");
         }
 
-        var environment = new List<string>(request.Environment.Count + 1);
+        var environment = new List<string>(request.Environment.Count);
         foreach (var (key, value) in request.Environment)
         {
-            if (key.Length == 0 || key.Contains('=', StringComparison.Ordinal) || key.Contains('\0', StringComparison.Ordinal) || key == ExecMarker)
+            if (key.Length == 0 || key.Contains('=', StringComparison.Ordinal) || key.Contains('\0', StringComparison.Ordinal))
             {
-                throw new ArgumentException($"Environment variable name '{key}' is not valid (empty, contains '=' or NUL, or is reserved).", nameof(request));
+                throw new ArgumentException($"Environment variable name '{key}' is not valid (empty, or contains '=' or NUL).", nameof(request));
             }
 
             environment.Add($"{key}={value}");
         }
 
-        var marker = Guid.NewGuid().ToString("N");
-        environment.Add($"{ExecMarker}={marker}");
         string[] command = [request.Command, .. request.Arguments];
 
         var started = Stopwatch.GetTimestamp();
         var run = await RunAsync(command, environment, workingDirectory, request.StandardInput, timeout, cancellationToken).ConfigureAwait(false);
         if (run.Stopped)
         {
-            // Timeout or caller cancellation: the exec's process tree must not outlive the call.
-            await KillTreeAsync(marker).ConfigureAwait(false);
+            // Timeout or caller cancellation: no process the exec started may outlive the call.
+            await KillAllAsync().ConfigureAwait(false);
             var partial = new SandboxExecResult(137, run.Stdout, run.Stderr, Stopwatch.GetElapsedTime(started));
             cancellationToken.ThrowIfCancellationRequested();
             throw new SandboxExecTimeoutException(request.Command, timeout, partial);
@@ -496,15 +509,19 @@ internal sealed class DockerSandbox : ISandbox
         await writer.ConfigureAwait(false);
     }
 
-    /// <summary>Kills every process of a timed-out exec inside the sandbox; when that is impossible (e.g. the pids limit is exhausted by a fork bomb) the container is killed instead.</summary>
-    private async Task KillTreeAsync(string marker)
+    /// <summary>
+    /// Kills every process of the sandbox user inside the sandbox but the container's own (<see cref="KillAllScript"/>)
+    /// after an exec timed out or was cancelled: background processes of earlier execs and concurrent execs end too.
+    /// When that is impossible (e.g. the pids limit is exhausted by a fork bomb) the container is killed instead.
+    /// </summary>
+    private async Task KillAllAsync()
     {
         string? failure;
         try
         {
             var grace = _options.KillGraceSeconds.ToString(CultureInfo.InvariantCulture);
             var outcome = await RunAsync(
-                ["/bin/sh", "-c", KillTreeScript, "kill-tree", marker, grace],
+                ["/bin/sh", "-c", KillAllScript, "kill-all", grace],
                 [],
                 WorkspacePath,
                 null,

@@ -162,6 +162,26 @@ public sealed class SandboxAbuseTests(DockerFixture docker)
         Assert.DoesNotContain("sleep 1", ps.StandardOutput, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Proves the timeout also ends processes that cleared their environment (env -i) and ignore SIGTERM, and that the
+    /// sandbox keeps working afterwards (its keep-alive process is spared).
+    /// </summary>
+    [Fact]
+    public async Task ExecAsync_ProcessWithClearedEnvironmentPastTimeout_Killed()
+    {
+        await using var sandbox = await docker.NewSandboxAsync("envclear");
+        var spinner = new SandboxExecRequest("sh", "-c", "env -i sh -c 'trap \"\" TERM; while :; do :; done # env-cleared-spinner' & echo started; wait")
+        {
+            Timeout = TimeSpan.FromSeconds(2),
+        };
+        var error = await Assert.ThrowsAsync<SandboxExecTimeoutException>(() => sandbox.ExecAsync(spinner, docker.Token));
+        Assert.Equal("started\n", error.PartialOutput.StandardOutput);
+
+        var ps = await sandbox.ExecAsync(new SandboxExecRequest("ps", "-o", "pid,args"), docker.Token);
+        Assert.DoesNotContain("env-cleared-spinner", ps.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal("alive\n", (await sandbox.ExecAsync(new SandboxExecRequest("echo", "alive"), docker.Token)).StandardOutput);
+    }
+
     /// <summary>Proves 100 MB of stdout is drained without exhausting memory, capped at MaxOutputBytes, and the truncation is reported with the real byte count.</summary>
     [Fact]
     public async Task ExecAsync_HundredMegabytesOfStdout_CappedAndReportedTruncated()
