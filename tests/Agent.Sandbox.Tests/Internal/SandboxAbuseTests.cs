@@ -25,7 +25,7 @@ public sealed class SandboxAbuseTests(DockerFixture docker)
             var limit = await sandbox.ExecAsync(new SandboxExecRequest("cat", "/sys/fs/cgroup/pids/pids.max"), docker.Token);
             Assert.Equal(DockerFixture.PidsLimit.ToString(System.Globalization.CultureInfo.InvariantCulture), limit.StandardOutput.Trim());
 
-            var bomb = new SandboxExecRequest("sh", "-c", "bomb() { bomb | bomb & }; bomb; exec sleep 30") { Timeout = TimeSpan.FromSeconds(3) };
+            var bomb = new SandboxExecRequest("sh", "-c", "bomb() { bomb | bomb & }; (bomb); exec sleep 30") { Timeout = TimeSpan.FromSeconds(3) };
             var error = await Record.ExceptionAsync(async () =>
             {
                 var finished = await sandbox.ExecAsync(bomb, docker.Token);
