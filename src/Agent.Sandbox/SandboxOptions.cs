@@ -52,7 +52,7 @@ public sealed class SandboxOptions
     /// <summary>Mount the image's root filesystem read-only (only the workspace and <c>/tmp</c> are writable).</summary>
     public bool ReadOnlyRootFilesystem { get; set; } = true;
 
-    /// <summary>Numeric <c>uid[:gid]</c> every sandbox process runs as; root (0) is refused.</summary>
+    /// <summary>Numeric <c>uid:gid</c> every sandbox process runs as; uid 0, gid 0 and the group owning the engine's socket are refused.</summary>
     public string User { get; set; } = "1000:1000";
 
     /// <summary>Absolute path of the writable workspace inside the sandbox; it is the working directory of every exec.</summary>

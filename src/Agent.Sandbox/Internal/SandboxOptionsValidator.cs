@@ -67,14 +67,27 @@ internal sealed partial class SandboxOptionsValidator : IValidateOptions<Sandbox
 
         Range(nameof(o.Cpus), o.Cpus, 0.01, 1024);
         Range(nameof(o.PidsLimit), o.PidsLimit, 8, 65536);
+        var sockets = EngineSockets(o.DockerEndpoint);
         var user = UserPattern().Match(o.User ?? "");
         if (!user.Success)
         {
-            Fail(nameof(o.User), $"must be a numeric uid or uid:gid such as 1000:1000 (was '{o.User}').");
+            Fail(nameof(o.User), $"must be a numeric uid:gid such as 1000:1000 (was '{o.User}').");
         }
-        else if (user.Groups["uid"].Value.TrimStart('0').Length == 0)
+        else if (uint.Parse(user.Groups["uid"].Value, CultureInfo.InvariantCulture) == 0)
         {
             Fail(nameof(o.User), "must not be root (uid 0): sandboxes run unprivileged.");
+        }
+        else if (!user.Groups["gid"].Success)
+        {
+            Fail(nameof(o.User), $"must name the group too, as uid:gid such as {user.Groups["uid"].Value}:{user.Groups["uid"].Value} (was '{o.User}'): for a bare uid Docker takes the group from the image, and root's group 0 when the image does not know the uid.");
+        }
+        else if (uint.Parse(user.Groups["gid"].Value, CultureInfo.InvariantCulture) is var gid && gid == 0)
+        {
+            Fail(nameof(o.User), $"must not use root's group (gid 0) (was '{o.User}'): choose the sandbox user's own group, such as 1000:1000.");
+        }
+        else if (sockets.FirstOrDefault(s => s.Group == gid) is { Path: not null } socket)
+        {
+            Fail(nameof(o.User), $"must not use group {gid}, which owns the Docker engine's socket {socket.Path}: a sandbox in that group can talk to the engine, which is root on the host (was '{o.User}'). Choose another group, such as 1000:1000.");
         }
 
         if (!IsCleanAbsolute(o.WorkspacePath) || o.WorkspacePath == "/" || IsSystemPath(o.WorkspacePath))
@@ -96,9 +109,11 @@ internal sealed partial class SandboxOptionsValidator : IValidateOptions<Sandbox
             {
                 Fail($"{key}:{nameof(mount.HostPath)}", $"does not exist on this host ('{mount.HostPath}').");
             }
-            else if (mount.HostPath.Contains("docker.sock", StringComparison.Ordinal))
+            else if (HostPaths.Resolve(mount.HostPath) is var real && sockets.FirstOrDefault(s => HostPaths.IsWithin(s.Resolved, real)) is { Path: not null } exposed)
             {
-                Fail($"{key}:{nameof(mount.HostPath)}", "must not expose the Docker socket: that is root on the host.");
+                Fail(
+                    $"{key}:{nameof(mount.HostPath)}",
+                    $"must not expose the Docker engine's socket, which is root on the host: '{mount.HostPath}'{(real == mount.HostPath ? "" : $" (that is '{real}')")} holds {exposed.Path}{(exposed.Path == exposed.Resolved ? "" : $" (that is '{exposed.Resolved}')")}. Mount a folder that does not contain it.");
             }
 
             if (!IsCleanAbsolute(mount.ContainerPath) || mount.ContainerPath == "/" || IsSystemPath(mount.ContainerPath)
@@ -114,6 +129,24 @@ internal sealed partial class SandboxOptionsValidator : IValidateOptions<Sandbox
         Range(nameof(o.MaxOutputBytes), o.MaxOutputBytes, 1024, 256 * 1024 * 1024);
         Range(nameof(o.MaxFileBytes), o.MaxFileBytes, 1024, 1024 * 1024 * 1024);
         return problems;
+    }
+
+    /// <summary>
+    /// The engine sockets a sandbox must never reach: the one <c>Sandbox:DockerEndpoint</c> names (unix://), Docker's
+    /// default paths and containerd's, each with its path after every link is resolved and the group that owns it
+    /// (null when it does not exist here). Docker gives a container no supplementary groups unless HostConfig.GroupAdd
+    /// asks (this library never sets it) or the image's /etc/group lists the user in one, so the configured gid is the
+    /// group that counts; an image's own /etc/group is the image author's to keep clean.
+    /// </summary>
+    private static List<(string Path, string Resolved, uint? Group)> EngineSockets(string? endpoint)
+    {
+        var paths = new List<string> { "/var/run/docker.sock", "/run/docker.sock", "/run/containerd/containerd.sock" };
+        if (Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.Scheme == "unix" && uri.AbsolutePath.Length > 1)
+        {
+            paths.Insert(0, Uri.UnescapeDataString(uri.AbsolutePath));
+        }
+
+        return paths.Distinct(StringComparer.Ordinal).Select(p => (p, HostPaths.Resolve(p), Native.LibC.GroupOf(p))).ToList();
     }
 
     private static bool IsCleanAbsolute(string? path) =>
