@@ -27,7 +27,8 @@ public sealed class ShellPlugin
 
     /// <summary>Runs a shell command in the sandbox workspace.</summary>
     /// <exception cref="ArgumentException">The command is empty.</exception>
-    /// <exception cref="SandboxExecTimeoutException">It ran past Sandbox:ExecTimeoutSeconds.</exception>
+    /// <exception cref="SandboxExecTimeoutException">It ran past Sandbox:ExecTimeoutSeconds; the action gate shows the model what it wrote before the kill, exit code 124, and why.</exception>
+    /// <exception cref="SandboxOutOfMemoryException">The kernel killed it at Sandbox:MemoryLimitMiB; the action gate shows the model what it wrote before the kill, exit code 137, and why.</exception>
     /// <exception cref="SandboxContainerDiedException">The sandbox died.</exception>
     [KernelFunction("run"), Description("Run a shell command (sh -c) in the sandbox workspace; returns exit code, stdout and stderr.")]
     public async Task<SandboxExecResult> RunAsync(

@@ -53,6 +53,37 @@ public sealed class AgentRunnerTests
         Assert.Contains("<mode1>result shell.run exit=0\n| hello\n<mode2>", h.Source.Prompts[1], StringComparison.Ordinal);
     }
 
+    /// <summary>Proves a shell command the kernel kills for memory is reported with what it wrote before the kill: the model sees that output and the reason.</summary>
+    [Fact]
+    public async Task RunAsync_ShellCommandKilledForMemory_ModelSeesOutputWrittenBeforeTheKill()
+    {
+        await using var h = await RuntimeHarness.CreateAsync(RuntimeHarness.NewFolder(), RuntimeHarness.Lenient,
+            [Shell("echo before-the-kill; a=xxxxxxxxxxxxxxxx; while :; do a=\"$a$a\"; done"), "answer done"]);
+
+        var run = await h.RunNewAsync("Use a lot of memory");
+
+        var result = RunReport.From(run, await h.Store.GetStepsAsync(run.Id)).Actions[0].Result!;
+        Assert.Equal(137, result.ExitCode);
+        Assert.Equal("before-the-kill\n", result.Stdout);
+        Assert.Contains("OOM-killed", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("| before-the-kill", h.Source.Prompts[1], StringComparison.Ordinal);
+    }
+
+    /// <summary>Proves a shell command past its timeout is reported with what it wrote before it was killed.</summary>
+    [Fact]
+    public async Task RunAsync_ShellCommandPastTimeout_ModelSeesOutputWrittenBeforeTheKill()
+    {
+        await using var h = await RuntimeHarness.CreateAsync(RuntimeHarness.NewFolder(), RuntimeHarness.Lenient,
+            [Shell("echo before-the-timeout; sleep 60"), "answer done"], settings: new Dictionary<string, string?> { ["Sandbox:ExecTimeoutSeconds"] = "2" });
+
+        var run = await h.RunNewAsync("Wait too long");
+
+        var result = RunReport.From(run, await h.Store.GetStepsAsync(run.Id)).Actions[0].Result!;
+        Assert.Equal(124, result.ExitCode);
+        Assert.Equal("before-the-timeout\n", result.Stdout);
+        Assert.Contains("timeout", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task RunAsync_Stopped_PutsTheRunBackQueuedAndReportsItQueued()
     {

@@ -67,11 +67,11 @@ internal sealed class ActionGateFilter : IFunctionInvocationFilter
         }
         catch (SandboxExecTimeoutException e)
         {
-            outcome = ToolOutcome.NotRun(124, e.Message);
+            outcome = Killed(124, e.PartialOutput, e.Message);
         }
         catch (SandboxOutOfMemoryException e)
         {
-            outcome = ToolOutcome.NotRun(137, e.Message);
+            outcome = Killed(137, e.PartialOutput, e.Message);
         }
         catch (Exception e) when (e is SandboxException or ArgumentException or KernelException or IOException or FormatException)
         {
@@ -84,6 +84,14 @@ internal sealed class ActionGateFilter : IFunctionInvocationFilter
         action.Step = action.Step with { Status = StepStatus.Completed, Result = outcome, CompletedAt = DateTimeOffset.UtcNow };
         await _store.SaveStepAsync(action.Step, CancellationToken.None).ConfigureAwait(false);
         context.Result = new FunctionResult(context.Function, outcome);
+    }
+
+    /// <summary>A command that ran and was killed: what it wrote before the kill, then why it was killed (the model needs both).</summary>
+    private static ToolOutcome Killed(int exitCode, SandboxExecResult partial, string reason)
+    {
+        var stderr = partial.StandardError;
+        var separator = stderr.Length == 0 || stderr.EndsWith('\n') ? "" : "\n";
+        return new ToolOutcome(exitCode, partial.StandardOutput, stderr + separator + reason, partial.Truncated);
     }
 
     private static ToolOutcome ToOutcome(object? result) => result switch

@@ -48,14 +48,16 @@ public sealed class SandboxAbuseTests(DockerFixture docker)
         }
     }
 
-    /// <summary>Proves a process that eats memory is OOM-killed at the memory limit and reported as OOM, not as a generic failure, and the sandbox keeps working.</summary>
+    /// <summary>Proves a process that eats memory is OOM-killed at the memory limit and reported as OOM, not as a generic failure, with what it wrote before the kill, and the sandbox keeps working.</summary>
     [Fact]
     public async Task ExecAsync_MemoryBomb_ReportedAsOutOfMemory()
     {
         await using var sandbox = await docker.NewSandboxAsync("oom");
-        var bomb = new SandboxExecRequest("sh", "-c", "a=xxxxxxxxxxxxxxxx; while :; do a=\"$a$a\"; done") { Timeout = TimeSpan.FromSeconds(15) };
+        var bomb = new SandboxExecRequest("sh", "-c", "echo before-the-kill; echo warned >&2; a=xxxxxxxxxxxxxxxx; while :; do a=\"$a$a\"; done") { Timeout = TimeSpan.FromSeconds(15) };
         var error = await Assert.ThrowsAsync<SandboxOutOfMemoryException>(() => sandbox.ExecAsync(bomb, docker.Token));
         Assert.Equal(137, error.PartialOutput.ExitCode);
+        Assert.Equal("before-the-kill\n", error.PartialOutput.StandardOutput);
+        Assert.Equal("warned\n", error.PartialOutput.StandardError);
         Assert.Contains("OOM-killed", error.Message, StringComparison.Ordinal);
         var ok = await sandbox.ExecAsync(new SandboxExecRequest("echo", "alive"), docker.Token);
         Assert.Equal("alive\n", ok.StandardOutput);
