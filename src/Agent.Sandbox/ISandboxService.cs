@@ -14,6 +14,7 @@ public interface ISandboxService
     /// <exception cref="DockerUnavailableException">The engine does not answer.</exception>
     /// <exception cref="DockerApiVersionException">The engine refuses every API version this library speaks.</exception>
     /// <exception cref="SandboxImageBuildException">The sandbox image had to be built and its build failed.</exception>
+    /// <exception cref="SandboxNetworkNotFoundException">Sandbox:NetworkMode names a network the engine does not have.</exception>
     Task<ISandbox> GetOrCreateAsync(string runId, CancellationToken cancellationToken = default);
 
     /// <summary>

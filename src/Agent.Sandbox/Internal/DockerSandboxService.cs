@@ -524,6 +524,11 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
             id = created.ID;
             await _engine.CallAsync(c => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken), cancellationToken).ConfigureAwait(false);
         }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound && e.ResponseBody?.Contains("network", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            await RemoveContainerAndVolumeAsync(id, volume, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw new SandboxNetworkNotFoundException(_options.NetworkMode, e);
+        }
         catch
         {
             await RemoveContainerAndVolumeAsync(id, volume, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -53,11 +53,7 @@ internal sealed partial class SandboxOptionsValidator : IValidateOptions<Sandbox
         }
 
         Range(nameof(o.BuildTimeoutSeconds), o.BuildTimeoutSeconds, 10, 3600);
-        if (string.IsNullOrWhiteSpace(o.NetworkMode) || o.NetworkMode is "host" or "bridge" or "default"
-            || o.NetworkMode.StartsWith("container:", StringComparison.Ordinal))
-        {
-            Fail(nameof(o.NetworkMode), $"must be 'none' or a user-defined network; 'host', 'bridge', 'default' and 'container:*' are refused (was '{o.NetworkMode}').");
-        }
+        CheckNetworkMode(o.NetworkMode, message => Fail(nameof(o.NetworkMode), message));
 
         Range(nameof(o.MemoryLimitMiB), o.MemoryLimitMiB, 16, 1024 * 1024);
         if (o.MemorySwapLimitMiB < o.MemoryLimitMiB)
@@ -129,6 +125,33 @@ internal sealed partial class SandboxOptionsValidator : IValidateOptions<Sandbox
         Range(nameof(o.MaxOutputBytes), o.MaxOutputBytes, 1024, 256 * 1024 * 1024);
         Range(nameof(o.MaxFileBytes), o.MaxFileBytes, 1024, 1024 * 1024 * 1024);
         return problems;
+    }
+
+    /// <summary>
+    /// Network names are compared without regard to case where a differently cased spelling would still mean, or be
+    /// mistaken for, a special mode (HOST, Bridge, Container:x are refused like host, bridge, container:x), and a name
+    /// with spaces around it is refused rather than trimmed: to Docker it is another network, and a value that does not
+    /// say what it means should be corrected where it was written. 'none' is the only spelling of no network.
+    /// </summary>
+    private static void CheckNetworkMode(string? network, Action<string> fail)
+    {
+        if (string.IsNullOrWhiteSpace(network))
+        {
+            fail("must be 'none' or the name of a user-defined network (was empty).");
+        }
+        else if (network != network.Trim())
+        {
+            fail($"must not start or end with spaces (was '{network}'); write '{network.Trim()}'.");
+        }
+        else if (network.Equals("host", StringComparison.OrdinalIgnoreCase) || network.Equals("bridge", StringComparison.OrdinalIgnoreCase)
+            || network.Equals("default", StringComparison.OrdinalIgnoreCase) || network.StartsWith("container:", StringComparison.OrdinalIgnoreCase))
+        {
+            fail($"must be 'none' or a user-defined network; 'host', 'bridge', 'default' and 'container:*' are refused in any case (was '{network}').");
+        }
+        else if (network.Equals("none", StringComparison.OrdinalIgnoreCase) && network != "none")
+        {
+            fail($"must be written 'none' in lower case for no network (was '{network}'): Docker would look for a user-defined network of that name.");
+        }
     }
 
     /// <summary>

@@ -372,6 +372,21 @@ public sealed class DockerSandboxServiceTests(DockerFixture docker)
         Assert.DoesNotContain(all, c => c.ID == containerId);
     }
 
+    /// <summary>Proves a user-defined network the engine lacks fails with a typed exception naming the key, and leaves no container or volume behind.</summary>
+    [Fact]
+    public async Task GetOrCreateAsync_NetworkModeNamesMissingNetwork_ThrowsNetworkNotFound()
+    {
+        var network = "agent-missing-net-" + Guid.NewGuid().ToString("N")[..8];
+        await using var provider = DockerFixture.BuildProvider(new(DockerFixture.Settings()) { ["Sandbox:WarmPoolSize"] = "0", ["Sandbox:RemoveOrphansOnStart"] = "false", ["Sandbox:NetworkMode"] = network });
+        var service = provider.GetRequiredService<DockerSandboxService>();
+
+        var error = await Assert.ThrowsAsync<SandboxNetworkNotFoundException>(() => service.GetOrCreateAsync("run-missing-net", docker.Token));
+
+        Assert.Equal(network, error.Network);
+        Assert.Contains("Sandbox:NetworkMode", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await ContainersOfAsync(service.Owner));
+    }
+
     /// <summary>Proves nothing runs when the daemon is absent: the typed exception says how to start it.</summary>
     [Fact]
     public async Task GetOrCreateAsync_DaemonUnreachable_ThrowsWithStartInstructions()
