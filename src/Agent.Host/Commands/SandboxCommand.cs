@@ -6,8 +6,27 @@ using Microsoft.Extensions.Options;
 namespace Agent.Host.Commands;
 
 /// <summary><c>agent sandbox build|run|exec|clean|bench</c>: the Docker sandboxes tools run in.</summary>
+/// <remarks>
+/// Exit codes of <c>run</c> and <c>exec</c> follow <c>docker run</c>/<c>docker exec</c>: the command's own exit code
+/// passes through, and agent's own failures use codes a command seldom uses for itself, each with one line on stderr
+/// that starts with "agent sandbox:": <see cref="CouldNotRun"/> (bad configuration or arguments, no engine, no such
+/// sandbox, the sandbox died), <see cref="TimedOut"/> and <see cref="OutOfMemory"/>. Code 2, the other verbs' "bad
+/// input", is therefore always the command's own. The other sandbox verbs use the usual 0 / 1 / 2.
+/// </remarks>
 internal static class SandboxCommand
 {
+    /// <summary>run/exec: agent could not run the command (as docker's 125).</summary>
+    public const int CouldNotRun = 125;
+
+    /// <summary>run/exec: the command ran past its timeout and was killed (as coreutils timeout).</summary>
+    public const int TimedOut = 124;
+
+    /// <summary>run/exec: the command was killed at the memory limit (128 + SIGKILL).</summary>
+    public const int OutOfMemory = 137;
+
+    private const string ExitCodeHelp =
+        " Exits with the command's exit code; agent's own failures exit 125 (could not run it: configuration, engine, sandbox), 124 (timeout) or 137 (memory limit), with a line on stderr starting 'agent sandbox:'.";
+
     public static Command Create()
     {
         var sandbox = new Command("sandbox", "Docker sandboxes that every tool runs in");
@@ -23,7 +42,7 @@ internal static class SandboxCommand
     {
         var force = new Option<bool>("--force") { Description = "Rebuild even when the build context is unchanged" };
         var command = new Command("build", "Build the sandbox images under sandboxes/ (only those whose build context changed)") { force };
-        command.SetAction((ParseResult result, CancellationToken cancellationToken) => WithServiceAsync(result, async service =>
+        command.SetAction((ParseResult result, CancellationToken cancellationToken) => WithServiceAsync(result, runsCommand: false, async service =>
         {
             foreach (var image in await service.BuildImagesAsync(result.GetValue(force), cancellationToken).ConfigureAwait(false))
             {
@@ -41,8 +60,8 @@ internal static class SandboxCommand
         var name = new Option<string?>("--name") { Description = "Name of the kept sandbox, for `agent sandbox exec` (with --keep)" };
         var timeout = TimeoutOption();
         var argv = CommandArgument();
-        var command = new Command("run", "Run a command in a fresh sandbox: agent sandbox run -- sh -c 'echo hi'") { keep, name, timeout, argv };
-        command.SetAction((ParseResult result, CancellationToken cancellationToken) => WithServiceAsync(result, async service =>
+        var command = new Command("run", "Run a command in a fresh sandbox: agent sandbox run -- sh -c 'echo hi'." + ExitCodeHelp) { keep, name, timeout, argv };
+        command.SetAction((ParseResult result, CancellationToken cancellationToken) => WithServiceAsync(result, runsCommand: true, async service =>
         {
             var keepIt = result.GetValue(keep);
             var runId = "cli-" + Guid.NewGuid().ToString("N")[..12];
@@ -64,8 +83,8 @@ internal static class SandboxCommand
         var target = new Argument<string>("sandbox") { Description = "Name or id of a running sandbox (see `agent sandbox run --keep --name`)" };
         var timeout = TimeoutOption();
         var argv = CommandArgument();
-        var command = new Command("exec", "Run a command in an existing sandbox: agent sandbox exec NAME -- ls -la") { target, timeout, argv };
-        command.SetAction((ParseResult result, CancellationToken cancellationToken) => WithServiceAsync(result, async service =>
+        var command = new Command("exec", "Run a command in an existing sandbox: agent sandbox exec NAME -- ls -la." + ExitCodeHelp) { target, timeout, argv };
+        command.SetAction((ParseResult result, CancellationToken cancellationToken) => WithServiceAsync(result, runsCommand: true, async service =>
         {
             await using var box = await service.AttachAsync(result.GetRequiredValue(target), cancellationToken).ConfigureAwait(false);
             return await ExecToConsoleAsync(box, result.GetRequiredValue(argv), result.GetValue(timeout), cancellationToken).ConfigureAwait(false);
@@ -77,7 +96,7 @@ internal static class SandboxCommand
     {
         var all = new Option<bool>("--all") { Description = "Also remove the sandboxes of every other installation (other folders, hosts or versions of agent) on this Docker engine" };
         var command = new Command("clean", "Remove every sandbox container and workspace of this installation, from any of its processes, live or not") { all };
-        command.SetAction((ParseResult result, CancellationToken cancellationToken) => WithServiceAsync(result, async service =>
+        command.SetAction((ParseResult result, CancellationToken cancellationToken) => WithServiceAsync(result, runsCommand: false, async service =>
         {
             var removed = await service.RemoveAllAsync(result.GetValue(all), cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine($"removed {removed} sandbox containers");
@@ -91,7 +110,7 @@ internal static class SandboxCommand
         var iterations = new Option<int>("--iterations") { Description = "Execs per warm series (cold series: a fifth, at least 5)", DefaultValueFactory = _ => 100 };
         var command = new Command("bench", "Latency of docker-CLI exec vs library exec into a warm sandbox vs cold create+start+exec+remove") { iterations };
         command.SetAction((ParseResult result, CancellationToken cancellationToken) =>
-            WithServiceAsync(result, service => SandboxBenchmark.RunAsync(service, result.GetValue(iterations), cancellationToken)));
+            WithServiceAsync(result, runsCommand: false, service => SandboxBenchmark.RunAsync(service, result.GetValue(iterations), cancellationToken)));
         return command;
     }
 
@@ -121,37 +140,57 @@ internal static class SandboxCommand
         return result.ExitCode;
     }
 
-    /// <summary>Builds the sandbox service from appsettings.json (+ environment), runs <paramref name="action"/>, and maps typed failures to exit codes.</summary>
-    private static async Task<int> WithServiceAsync(ParseResult parseResult, Func<ISandboxService, Task<int>> action)
+    /// <summary>
+    /// Builds the sandbox service from appsettings.json (+ environment), runs <paramref name="action"/>, and maps typed
+    /// failures to exit codes: for a verb that <paramref name="runsCommand"/>, agent's own failures get the codes of
+    /// <see cref="CouldNotRun"/>, <see cref="TimedOut"/> and <see cref="OutOfMemory"/>, so that they never read as the
+    /// command's; the other verbs use <see cref="ExitCodes"/>.
+    /// </summary>
+    private static async Task<int> WithServiceAsync(ParseResult parseResult, bool runsCommand, Func<ISandboxService, Task<int>> action)
     {
-        var builder = AgentHost.CreateBuilder(parseResult);
-        builder.Configuration["Sandbox:WarmPoolSize"] = "0"; // one-off commands need no warm pool
-        AgentHost.AddSandboxes(builder);
-        using var host = builder.Build();
         try
         {
+            var builder = AgentHost.CreateBuilder(parseResult);
+            builder.Configuration["Sandbox:WarmPoolSize"] = "0"; // one-off commands need no warm pool
+            AgentHost.AddSandboxes(builder);
+            using var host = builder.Build();
             return await action(host.Services.GetRequiredService<ISandboxService>()).ConfigureAwait(false);
+        }
+        catch (Exception e) when (runsCommand && (e is OptionsValidationException or ConfigurationException or ArgumentException))
+        {
+            await Console.Error.WriteLineAsync("agent sandbox: " + (e is OptionsValidationException ? "appsettings.json is invalid: " : "") + e.Message).ConfigureAwait(false);
+            return CouldNotRun;
         }
         catch (OptionsValidationException e)
         {
             await Console.Error.WriteLineAsync("appsettings.json is invalid: " + e.Message).ConfigureAwait(false);
-            return 2;
+            return ExitCodes.UserError;
         }
         catch (SandboxExecTimeoutException e)
         {
-            await Console.Out.WriteAsync(e.PartialOutput.StandardOutput).ConfigureAwait(false);
-            await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
-            return 124;
+            await WritePartialAsync(e.PartialOutput).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("agent sandbox: " + e.Message).ConfigureAwait(false);
+            return runsCommand ? TimedOut : ExitCodes.Failed;
         }
         catch (SandboxOutOfMemoryException e)
         {
-            await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
-            return 137;
+            await WritePartialAsync(e.PartialOutput).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("agent sandbox: " + e.Message).ConfigureAwait(false);
+            return runsCommand ? OutOfMemory : ExitCodes.Failed;
         }
         catch (SandboxException e)
         {
-            await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
-            return 125;
+            await Console.Error.WriteLineAsync("agent sandbox: " + e.Message).ConfigureAwait(false);
+            return runsCommand ? CouldNotRun
+                : e is DockerUnavailableException or DockerApiVersionException or SandboxNetworkNotFoundException ? ExitCodes.UserError
+                : ExitCodes.Failed;
         }
+    }
+
+    /// <summary>What a killed command wrote before the kill.</summary>
+    private static async Task WritePartialAsync(SandboxExecResult partial)
+    {
+        await Console.Out.WriteAsync(partial.StandardOutput).ConfigureAwait(false);
+        await Console.Error.WriteAsync(partial.StandardError).ConfigureAwait(false);
     }
 }
