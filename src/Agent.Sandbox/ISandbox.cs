@@ -17,9 +17,9 @@ public interface ISandbox : IAsyncDisposable
 
     /// <summary>Runs a command inside the sandbox (no shell is involved unless the command is one) and waits for it.</summary>
     /// <param name="request">Command, arguments, stdin, environment, working directory and timeout.</param>
-    /// <param name="cancellationToken">Cancels the exec; its process tree is killed.</param>
+    /// <param name="cancellationToken">Cancels the exec; every process of the sandbox user is killed, the container's own excepted.</param>
     /// <returns>Exit code, captured output (capped, truncation flagged) and wall time.</returns>
-    /// <exception cref="SandboxExecTimeoutException">The command ran past its timeout; its process tree was killed.</exception>
+    /// <exception cref="SandboxExecTimeoutException">The command ran past its timeout; it and every other process of the sandbox user (but the container's own) were killed.</exception>
     /// <exception cref="SandboxOutOfMemoryException">The kernel killed the command for going over the memory limit.</exception>
     /// <exception cref="SandboxContainerDiedException">The sandbox container is not running any more.</exception>
     /// <exception cref="SandboxPathException">The working directory is outside the workspace.</exception>

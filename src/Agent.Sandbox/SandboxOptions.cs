@@ -70,7 +70,7 @@ public sealed class SandboxOptions
     /// <summary>Started containers kept ready so that a run's first tool call does not wait for a container start. 0 disables the pool.</summary>
     public int WarmPoolSize { get; set; } = 1;
 
-    /// <summary>Default per-exec timeout in seconds; the process tree is killed when it passes.</summary>
+    /// <summary>Default per-exec timeout in seconds; when it passes, every process of the sandbox user (background ones of earlier execs too) is killed, the container's own excepted.</summary>
     public int ExecTimeoutSeconds { get; set; } = 30;
 
     /// <summary>Seconds between SIGTERM and SIGKILL when an exec times out.</summary>

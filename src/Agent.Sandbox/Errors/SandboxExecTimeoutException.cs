@@ -1,6 +1,6 @@
 namespace Agent.Sandbox;
 
-/// <summary>An exec ran past its timeout; its whole process tree was killed.</summary>
+/// <summary>An exec ran past its timeout; it was killed, with every other process of the sandbox user but the container's own.</summary>
 public sealed class SandboxExecTimeoutException : SandboxException
 {
     /// <summary>Creates the exception.</summary>
@@ -9,7 +9,7 @@ public sealed class SandboxExecTimeoutException : SandboxException
     /// <param name="partialOutput">What it wrote before the kill.</param>
     public SandboxExecTimeoutException(string command, TimeSpan timeout, SandboxExecResult partialOutput)
         : base(
-            $"'{command}' ran past its {timeout.TotalSeconds:0.###} s timeout and its process tree was killed. " +
+            $"'{command}' ran past its {timeout.TotalSeconds:0.###} s timeout and was killed, with every other process it and earlier commands left running in the sandbox. " +
             "Give the exec a longer SandboxExecRequest.Timeout (or Sandbox:ExecTimeoutSeconds), or make the command finish sooner.")
     {
         Command = command;
