@@ -185,10 +185,14 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
     public void Build_NonLoopbackUrl_IsRefusedNamingHttpUrl(string url)
     {
         var settings = TestSettings.Create(edit: json => json["Http"]!["Url"] = url);
-        var builder = AgentHost.CreateBuilder(settings.SettingsFile, []);
-        AgentHost.AddRuntime(builder);
 
-        var refused = Assert.Throws<ConfigurationException>(() => ServeCommand.Build(builder));
+        // Refused where the configuration is validated, before the verb builds anything.
+        var refused = Assert.Throws<ConfigurationException>(() =>
+        {
+            var builder = AgentHost.CreateBuilder(settings.SettingsFile, []);
+            AgentHost.AddRuntime(builder);
+            ServeCommand.Build(builder);
+        });
 
         Assert.Contains($"Http:Url '{url}' is not a loopback address", refused.Message, StringComparison.Ordinal);
     }
