@@ -76,4 +76,30 @@ public sealed class AgentConfigurationTests
         Assert.Contains($"'{path}'", line, StringComparison.Ordinal);
         Assert.False(File.Exists(settings.RunStoreFile), "the run store was created although the configuration is invalid");
     }
+
+    [Theory]
+    [InlineData("run", "List the files")]
+    [InlineData("serve")]
+    [InlineData("generate", "--prompt", "hi")]
+    [InlineData("score", "--input", "/dev/null")]
+    [InlineData("eval", "--max-items", "1")]
+    [InlineData("info", "--model", "default")]
+    [InlineData("bench", "runtime", "--store", "bench.db")]
+    public async Task Start_MissingModel_Exits2NamingTheModelBeforeAnyRunIsStored(params string[] verb)
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "agent-host-tests", "no-such-model.gguf");
+        var settings = TestSettings.Create(modelPath: missing);
+
+        string[] args = verb[0] == "bench" ? [.. verb, "--tasks", Path.Combine(TestSettings.RepoRoot, "bench", "runtime-tasks.jsonl")] : verb;
+
+        var result = await AgentProcess.RunAsync(settings, args);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains(missing, line, StringComparison.Ordinal);
+        Assert.Contains("Llama:ModelPath", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(settings.RunStoreFile), "the run store was created although the model is missing");
+        Assert.False(File.Exists(Path.Combine(settings.Folder, "bench.db")), "the benchmark's run store was created although the model is missing");
+    }
 }

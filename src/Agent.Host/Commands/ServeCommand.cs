@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Agent.Runtime.Storage;
 using Agent.Sandbox;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -20,7 +21,9 @@ internal static class ServeCommand
         {
             var hostBuilder = AgentHost.CreateBuilder(parseResult);
             AgentHost.AddRuntime(hostBuilder, parseResult.GetValue(model));
-            var app = Build(hostBuilder);
+            await using var app = Build(hostBuilder);
+            // The run store is checked (and migrated) before the sandboxes start or anything listens.
+            await app.Services.GetRequiredService<IRunStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
             await app.RunAsync(cancellationToken).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
@@ -32,6 +35,7 @@ internal static class ServeCommand
     /// Http:Url. Configuration is validated here, so a missing token or a non-loopback Http:Url fails before anything listens.
     /// </summary>
     /// <exception cref="ConfigurationException">Http:Token is missing, Http:Url is not a loopback http:// URL, or another section is invalid.</exception>
+    /// <exception cref="Agent.Llama.ModelLoadException">The model file is missing or not GGUF.</exception>
     internal static WebApplication Build(HostApplicationBuilder hostBuilder)
     {
         var web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = hostBuilder.Environment.ContentRootPath });
@@ -66,6 +70,7 @@ internal static class ServeCommand
         {
             AgentHost.ValidateRuntimeOptions(app.Services);
             _ = AgentHost.Options<HttpOptions>(app.Services, HttpOptions.Section);
+            app.Services.GetRequiredService<LoadedModel>().CheckFile();
             HttpApi.Map(app, http.Token);
             return app;
         }
