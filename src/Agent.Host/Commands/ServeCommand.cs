@@ -24,7 +24,17 @@ internal static class ServeCommand
             await using var app = Build(hostBuilder);
             // The run store is checked (and migrated) before the sandboxes start or anything listens.
             await app.Services.GetRequiredService<IRunStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
-            await app.RunAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                // Kestrel's bind failure (port in use, address not on this machine) is the configuration's to fix.
+                throw new ConfigurationException($"Http:Url '{AgentHost.Options<HttpOptions>(app.Services, HttpOptions.Section).Url}': cannot listen ({e.Message}). Choose a free port.", e);
+            }
+
+            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return command;
@@ -59,7 +69,15 @@ internal static class ServeCommand
             throw new ConfigurationException("Http:Token is not set: agent serve refuses to start without a bearer token (set it in appsettings.json or AGENT_Http__Token).");
         }
 
-        web.WebHost.UseKestrelCore().UseUrls(http.Url);
+        // Kestrel gets the resolved addresses, never a host name: given a name other than localhost it listens on every interface.
+        var endpoints = HttpEndpoints.Resolve(http);
+        web.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            foreach (var endpoint in endpoints)
+            {
+                kestrel.Listen(endpoint);
+            }
+        });
         web.Services.AddRoutingCore();
         web.Services.AddSystemd();
         web.Services.AddHostedService<RunWorker>();
