@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Agent.Runtime;
 using Agent.Runtime.Storage;
 using Agent.Sandbox;
 using Microsoft.AspNetCore.Builder;
@@ -71,14 +72,19 @@ internal static class ServeCommand
 
         // Kestrel gets the resolved addresses, never a host name: given a name other than localhost it listens on every interface.
         var endpoints = HttpEndpoints.Resolve(http);
+        var agent = new AgentOptions();
+        hostBuilder.Configuration.GetSection(AgentOptions.Section).Bind(agent);
         web.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             foreach (var endpoint in endpoints)
             {
                 kestrel.Listen(endpoint);
             }
+
+            kestrel.Limits.MaxRequestBodySize = TaskLimit.MaxRequestBodyBytes(agent);
         });
         web.Services.AddRoutingCore();
+        HttpApi.AddProblemDetails(web.Services);
         web.Services.AddSystemd();
         web.Services.AddHostedService<RunWorker>();
         // Shutdown waits for a running tool call to finish or time out, then parks the runs.
@@ -89,7 +95,7 @@ internal static class ServeCommand
             AgentHost.ValidateRuntimeOptions(app.Services);
             _ = AgentHost.Options<HttpOptions>(app.Services, HttpOptions.Section);
             app.Services.GetRequiredService<LoadedModel>().CheckFile();
-            HttpApi.Map(app, http.Token);
+            HttpApi.Map(app, http.Token, agent);
             return app;
         }
         catch

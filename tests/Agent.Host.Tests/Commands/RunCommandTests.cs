@@ -78,6 +78,38 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task Run_TaskOverMaxTaskBytes_Exits2NamingTheLimitBeforeAnyRunIsStored()
+    {
+        var settings = TestSettings.Create();
+        var task = new string('x', 70 * 1024);
+
+        var result = await AgentProcess.RunAsync(settings, "run", task, "--json");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains("Agent:MaxTaskBytes", line, StringComparison.Ordinal);
+        Assert.Contains("71680", line, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+        Assert.False(File.Exists(settings.RunStoreFile), "the run store was created for a task over the limit");
+    }
+
+    [Fact]
+    public async Task Submit_TaskOverMaxTaskBytes_Exits2NamingTheLimitWithoutPosting()
+    {
+        var settings = TestSettings.Create();
+        var task = new string('x', 70 * 1024);
+
+        // No service listens at Http:Url (port 0): the task is refused before any connection is tried.
+        var result = await AgentProcess.RunAsync(settings, "submit", task);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("Agent:MaxTaskBytes", line, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+    }
+
+    [Fact]
     public async Task Run_RandomModelJson_EndsWithAContractStatusAndMatchingExitCode()
     {
         var settings = TestSettings.Create();
