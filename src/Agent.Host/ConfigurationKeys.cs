@@ -76,8 +76,8 @@ internal static class ConfigurationKeys
         }
     }
 
-    /// <summary>What a key below <paramref name="path"/> (keys after the section's name) may be, for a message: the names an object has, or why it has none.</summary>
-    public static string DescribeKeysBelow(Type root, IReadOnlyList<string> path)
+    /// <summary>What a key below <paramref name="path"/> (keys after the name of <paramref name="section"/>) may be, for a message: the names an object has, or why it has none.</summary>
+    public static string DescribeKeysBelow(string section, Type root, IReadOnlyList<string> path)
     {
         var type = root;
         foreach (var key in path)
@@ -102,10 +102,10 @@ internal static class ConfigurationKeys
         }
 
         type = Nullable.GetUnderlyingType(type) ?? type;
-        var here = path.Count == 0 ? "the section" : $"'{string.Join(ConfigurationPath.KeyDelimiter, path)}'";
+        var here = $"'{ConfigurationPath.Combine(path.Prepend(section))}'";
         return IsValue(type) ? $"{here} is a value and has no keys below it"
             : ElementType(type, typeof(IDictionary<,>)) is not null ? $"{here} is a map of names"
-            : type.IsArray || ElementType(type, typeof(IEnumerable<>)) is not null ? $"{here} is a list, whose keys are 0, 1, 2, ..."
+            : type.IsArray || ElementType(type, typeof(IEnumerable<>)) is not null ? $"{here} is a list, whose keys are its indexes 0, 1, 2 and on"
             : $"the keys there are {string.Join(", ", BindableProperties(type).Values.Select(p => p.Name))}";
     }
 

@@ -75,6 +75,6 @@ internal static class ConfigurationValidator
     private static string UnknownKeyMessage(string path, Type sectionType, string settingsFile)
     {
         var parts = path.Split(ConfigurationPath.KeyDelimiter);
-        return $"Unknown key '{path}' in {settingsFile} (or its environment or --set overrides); {ConfigurationKeys.DescribeKeysBelow(sectionType, parts[1..^1])}.";
+        return $"Unknown key '{path}' in {settingsFile} (or its environment or --set overrides); {ConfigurationKeys.DescribeKeysBelow(parts[0], sectionType, parts[1..^1])}.";
     }
 }
