@@ -10,11 +10,12 @@ namespace Agent.Host;
 /// </summary>
 internal static class AgentConfiguration
 {
-    /// <summary>Top-level sections this program reads; anything else is a typo and fails at start.</summary>
-    public static readonly IReadOnlySet<string> KnownSections = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-    {
-        "Llama", "Tags", "Decoding", "Policy", "Sandbox", "Storage", "Agent", "Serilog", "Telemetry", "Http", "Training",
-    };
+    /// <summary>
+    /// Top-level sections this program reads (those <see cref="ConfigurationValidator"/> binds, and Serilog's own); anything
+    /// else is a typo and fails at start. (Decoding and Training were once accepted here though nothing read them, so
+    /// their keys were silently ignored.)
+    /// </summary>
+    public static readonly IReadOnlySet<string> KnownSections = new HashSet<string>(ConfigurationValidator.Sections.Keys.Append("Serilog"), StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The environment variable that names appsettings.json.</summary>
     public const string ConfigFileVariable = "AGENT_CONFIG";

@@ -52,7 +52,7 @@ internal static partial class AgentHost
         var section = builder.Configuration.GetSection(TelemetryOptions.Section);
         var telemetry = new TelemetryOptions();
         Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(section, telemetry);
-        var exporter = telemetry.OtlpEndpoint is not null ? "otlp" : telemetry.Exporter.ToLowerInvariant();
+        var exporter = telemetry.OtlpEndpoint is not null ? "otlp" : telemetry.Exporter.Trim().ToLowerInvariant();
         if (exporter == "none" || (exporter == "console" && stdoutIsOutput))
         {
             return;

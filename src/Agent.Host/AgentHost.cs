@@ -16,17 +16,18 @@ namespace Agent.Host;
 /// </summary>
 internal static partial class AgentHost
 {
-    /// <summary>Creates the host builder for a verb.</summary>
-    /// <exception cref="ConfigurationException">appsettings.json is missing, malformed, or has an unknown section.</exception>
+    /// <summary>Creates the host builder for a verb, after the whole configuration has been validated (<see cref="ConfigurationValidator"/>).</summary>
+    /// <exception cref="ConfigurationException">appsettings.json is missing or malformed, or a section has an unknown key or an invalid value.</exception>
     public static HostApplicationBuilder CreateBuilder(ParseResult parseResult) =>
         CreateBuilder(AgentConfiguration.FindSettingsFile(), parseResult.GetValue(GlobalOptions.Set) ?? []);
 
     /// <summary>Creates the host builder over a given appsettings.json and <c>--set</c> overrides (the verbs, and tests that start a verb's host in-process).</summary>
-    /// <exception cref="ConfigurationException">The file is malformed, or has an unknown section.</exception>
+    /// <exception cref="ConfigurationException">The file is malformed, or a section has an unknown key or an invalid value.</exception>
     public static HostApplicationBuilder CreateBuilder(string settingsFile, IReadOnlyList<string> overrides)
     {
         var configuration = AgentConfiguration.Build(settingsFile, overrides);
         var contentRoot = Path.GetDirectoryName(settingsFile)!;
+        ConfigurationValidator.Validate(configuration, settingsFile, contentRoot);
 
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
         {

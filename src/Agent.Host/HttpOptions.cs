@@ -7,26 +7,33 @@ internal sealed class HttpOptions : IValidatableObject
 {
     public const string Section = "Http";
 
-    /// <summary>The URL Kestrel listens on; only loopback hosts (127.0.0.1, [::1], localhost) are accepted.</summary>
+    /// <summary>
+    /// The URL the API listens on, <c>http://HOST:PORT</c>. The host is resolved and must be loopback addresses only
+    /// (127.0.0.1, [::1], localhost) unless <see cref="AllowNonLoopback"/> is set; the resolved addresses are what is bound.
+    /// </summary>
     public string Url { get; set; } = "http://127.0.0.1:5380";
 
     /// <summary>The bearer token every request must carry (<c>Authorization: Bearer TOKEN</c>); <c>agent serve</c> refuses to start without one.</summary>
     public string? Token { get; set; }
 
+    /// <summary>The explicit opt-in to listen on a non-loopback address (e.g. behind a TLS proxy on another host); it requires <see cref="Token"/>.</summary>
+    public bool AllowNonLoopback { get; set; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
+        if (!HttpEndpoints.TryResolve(Url, AllowNonLoopback, out _, out var error))
         {
-            yield return new ValidationResult($"Http:Url '{Url}' must be an http:// URL such as http://127.0.0.1:5380.", [nameof(Url)]);
-        }
-        else if (!uri.IsLoopback)
-        {
-            yield return new ValidationResult($"Http:Url '{Url}' is not a loopback address: the API binds to 127.0.0.1 only.", [nameof(Url)]);
+            yield return new ValidationResult(error, [nameof(Url)]);
         }
 
         if (Token is { Length: > 0 and < 16 })
         {
             yield return new ValidationResult("Http:Token is shorter than 16 characters: use a long random token (e.g. `openssl rand -hex 24`).", [nameof(Token)]);
+        }
+
+        if (AllowNonLoopback && string.IsNullOrWhiteSpace(Token))
+        {
+            yield return new ValidationResult("Http:AllowNonLoopback is true but Http:Token is not set: an API other hosts can reach needs a bearer token (e.g. `openssl rand -hex 24`).", [nameof(AllowNonLoopback)]);
         }
     }
 }

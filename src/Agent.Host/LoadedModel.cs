@@ -9,8 +9,11 @@ internal sealed class LoadedModel : IAgentStepSource, IDisposable
 {
     private readonly Lazy<(LlamaModel Model, TagDecoder Decoder, IAgentStepSource Source)> _loaded;
 
+    private readonly string _modelPath;
+
     public LoadedModel(IServiceProvider services, string modelPath, int maxParallel)
     {
+        _modelPath = modelPath;
         ModelName = Path.GetFileName(modelPath);
         _loaded = new Lazy<(LlamaModel, TagDecoder, IAgentStepSource)>(() =>
         {
@@ -20,6 +23,13 @@ internal sealed class LoadedModel : IAgentStepSource, IDisposable
     }
 
     public string ModelName { get; }
+
+    /// <summary>
+    /// Checks that the model file is there and is GGUF, without loading it: verbs call this before they store a run or
+    /// start a sandbox, so a wrong Llama:ModelPath is a one-line error (exit 2) rather than a failed run.
+    /// </summary>
+    /// <exception cref="ModelLoadException">The file is missing, unreadable, or not GGUF.</exception>
+    public void CheckFile() => LlamaModel.CheckFile(_modelPath);
 
     /// <summary>Loads the model now (e.g. so a benchmark does not count the load in its first step).</summary>
     /// <exception cref="ModelLoadException">The model cannot be loaded.</exception>

@@ -69,14 +69,7 @@ public sealed class LlamaModel : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         options ??= new LlamaModelOptions();
-        var full = System.IO.Path.GetFullPath(path);
-        if (!File.Exists(full))
-        {
-            throw new ModelLoadException(
-                $"Model file '{full}' does not exist. Set Llama:ModelPath (or --model) to a GGUF file; 'agent train --preset default' makes the default model.");
-        }
-
-        CheckMagic(full);
+        var full = CheckFile(path);
         LlamaRuntime.EnsureInitialized();
         var parameters = NativeMethods.llama_model_default_params();
         parameters.n_gpu_layers = options.GpuLayers;
@@ -107,6 +100,26 @@ public sealed class LlamaModel : IDisposable
 
     /// <summary>Frees the model once no context uses it any more.</summary>
     public void Dispose() => Handle.Dispose();
+
+    /// <summary>
+    /// Checks, without loading it, that <paramref name="path"/> is a GGUF file (it exists and starts with the GGUF magic),
+    /// so a caller can refuse a wrong path before it does any work.
+    /// </summary>
+    /// <returns>The full path.</returns>
+    /// <exception cref="ModelLoadException">The file is missing, unreadable, or not GGUF; the message names it and what to do.</exception>
+    public static string CheckFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new ModelLoadException(
+                $"Model file '{full}' does not exist. Set Llama:ModelPath (or --model) to a GGUF file; 'agent train --preset default' makes the default model.");
+        }
+
+        CheckMagic(full);
+        return full;
+    }
 
     private static void CheckMagic(string path)
     {

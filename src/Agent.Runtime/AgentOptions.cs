@@ -49,6 +49,14 @@ public sealed class AgentOptions : IValidatableObject
     [Range(64, 1_048_576)]
     public int MaxResultChars { get; set; } = 4000;
 
+    /// <summary>
+    /// Most bytes (UTF-8) of a task. A longer task is refused before it is stored: <c>agent run</c> and <c>agent submit</c>
+    /// exit 2, <c>POST /runs</c> answers 413. The HTTP API also caps a request body at six times this (JSON may escape
+    /// every character as <c>\uXXXX</c>) plus 4 KiB, so a huge body is refused before it is read.
+    /// </summary>
+    [Range(1, 16 * 1024 * 1024, ErrorMessage = "Agent:MaxTaskBytes must be between 1 and 16777216 (16 MiB).")]
+    public int MaxTaskBytes { get; set; } = 64 * 1024;
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -33,4 +33,73 @@ public sealed class AgentConfigurationTests
         Assert.Empty(result.Stdout);
         Assert.False(File.Exists(settings.RunStoreFile), "the run store was created although the configuration is invalid");
     }
+
+    [Theory]
+    [InlineData("Sandbox:MemoryLimitMb=64", "Sandbox:MemoryLimitMb", "info")]
+    [InlineData("Sandbox:MemoryLimitMb=64", "Sandbox:MemoryLimitMb", "sandbox", "run", "--", "true")]
+    [InlineData("Sandbox:MemoryLimitMb=64", "Sandbox:MemoryLimitMb", "sandbox", "exec", "no-such-sandbox", "--", "true")]
+    [InlineData("Sandbox:MemoryLimitMb=64", "Sandbox:MemoryLimitMb", "sandbox", "clean")]
+    [InlineData("Agent:MaxStepz=3", "Agent:MaxStepz", "sandbox", "exec", "no-such-sandbox", "--", "true")]
+    [InlineData("Storage:Pathh=x", "Storage:Pathh", "generate", "--prompt", "hi")]
+    [InlineData("Http:Tokn=x", "Http:Tokn", "submit", "a task")]
+    [InlineData("Telemetry:Exportr=none", "Telemetry:Exportr", "info")]
+    [InlineData("Decoding:Temperature=1", "Unknown section 'Decoding'", "info")]
+    [InlineData("Training:Steps=1", "Unknown section 'Training'", "info")]
+    [InlineData("Sandbox:ReadOnlyMounts:0:HostPth=/tmp", "Sandbox:ReadOnlyMounts:0:HostPth", "info")]
+    public async Task Start_UnknownKeyInAnySectionForAnyVerb_Exits2NamingTheKey(string setting, string named, params string[] verb)
+    {
+        var settings = TestSettings.Create();
+
+        // --set first: after a sandbox verb's "--" it would be part of the command.
+        var result = await AgentProcess.RunAsync(settings, ["--set", setting, .. verb]);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains(named, line, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+    }
+
+    [Theory]
+    [InlineData("Policy:Tags:deceit:Blok=0.5", "Policy:Tags:deceit:Blok")]
+    [InlineData("Policy:Tools:shell.run:Modez=Gated", "Policy:Tools:shell.run:Modez")]
+    [InlineData("Policy:Tools:answer:Tags:deceit:Escalte=0.1", "Policy:Tools:answer:Tags:deceit:Escalte")]
+    [InlineData("Policy:Aggregate:x=1", "Policy:Aggregate:x")]
+    public async Task Start_UnknownPolicyKey_Exits2NamingItsFullPath(string setting, string path)
+    {
+        var settings = TestSettings.Create();
+
+        var result = await AgentProcess.RunAsync(settings, "review", "list", "--set", setting);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"'{path}'", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(settings.RunStoreFile), "the run store was created although the configuration is invalid");
+    }
+
+    [Theory]
+    [InlineData("run", "List the files")]
+    [InlineData("serve")]
+    [InlineData("generate", "--prompt", "hi")]
+    [InlineData("score", "--input", "/dev/null")]
+    [InlineData("eval", "--max-items", "1")]
+    [InlineData("info", "--model", "default")]
+    [InlineData("bench", "runtime", "--store", "bench.db")]
+    public async Task Start_MissingModel_Exits2NamingTheModelBeforeAnyRunIsStored(params string[] verb)
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "agent-host-tests", "no-such-model.gguf");
+        var settings = TestSettings.Create(modelPath: missing);
+
+        string[] args = verb[0] == "bench" ? [.. verb, "--tasks", Path.Combine(TestSettings.RepoRoot, "bench", "runtime-tasks.jsonl")] : verb;
+
+        var result = await AgentProcess.RunAsync(settings, args);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains(missing, line, StringComparison.Ordinal);
+        Assert.Contains("Llama:ModelPath", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(settings.RunStoreFile), "the run store was created although the model is missing");
+        Assert.False(File.Exists(Path.Combine(settings.Folder, "bench.db")), "the benchmark's run store was created although the model is missing");
+    }
 }

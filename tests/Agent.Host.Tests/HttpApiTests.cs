@@ -52,7 +52,7 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
 
             Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} answered {(int)response.StatusCode}");
             Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
-            Assert.Empty(await response.Content.ReadAsStringAsync());
+            await AssertProblemAsync(response, HttpStatusCode.Unauthorized, "Authorization: Bearer");
         }
 
         Assert.Equal(runsBefore, (await serve.Store.ListRunsAsync(1000)).Count);
@@ -185,10 +185,14 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
     public void Build_NonLoopbackUrl_IsRefusedNamingHttpUrl(string url)
     {
         var settings = TestSettings.Create(edit: json => json["Http"]!["Url"] = url);
-        var builder = AgentHost.CreateBuilder(settings.SettingsFile, []);
-        AgentHost.AddRuntime(builder);
 
-        var refused = Assert.Throws<ConfigurationException>(() => ServeCommand.Build(builder));
+        // Refused where the configuration is validated, before the verb builds anything.
+        var refused = Assert.Throws<ConfigurationException>(() =>
+        {
+            var builder = AgentHost.CreateBuilder(settings.SettingsFile, []);
+            AgentHost.AddRuntime(builder);
+            ServeCommand.Build(builder);
+        });
 
         Assert.Contains($"Http:Url '{url}' is not a loopback address", refused.Message, StringComparison.Ordinal);
     }
@@ -203,6 +207,119 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
         var refused = Assert.Throws<ConfigurationException>(() => ServeCommand.Build(builder));
 
         Assert.Contains("Http:Token is not set", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/runs", "application/json", "{not json", HttpStatusCode.BadRequest, "JSON object of the form")]
+    [InlineData("/runs", "application/json", "{\"task\": 5}", HttpStatusCode.BadRequest, "$.task")]
+    [InlineData("/runs", "application/json", "[\"List the files\"]", HttpStatusCode.BadRequest, "JSON object of the form")]
+    [InlineData("/runs", "application/json", "null", HttpStatusCode.BadRequest, "{\"task\"")]
+    [InlineData("/runs", "application/json", "", HttpStatusCode.BadRequest, "{\"task\"")]
+    [InlineData("/runs", "application/json", "{}", HttpStatusCode.BadRequest, "'task'")]
+    [InlineData("/runs", "text/plain", "List the files", HttpStatusCode.UnsupportedMediaType, "application/json")]
+    [InlineData("/runs", null, "{\"task\": \"List the files\"}", HttpStatusCode.UnsupportedMediaType, "application/json")]
+    [InlineData("/approvals/1/approve", "application/json", "{\"reviewer\": [1]}", HttpStatusCode.BadRequest, "$.reviewer")]
+    [InlineData("/approvals/1/deny", "application/xml", "<reviewer/>", HttpStatusCode.UnsupportedMediaType, "application/json")]
+    public async Task Post_MalformedOrWronglyTypedBody_Returns4xxProblemSayingWhatWasWrong(string path, string? contentType, string body, HttpStatusCode status, string says)
+    {
+        using var client = serve.Authorized();
+        var runsBefore = (await serve.Store.ListRunsAsync(1000)).Count;
+        using var content = new StringContent(body);
+        content.Headers.ContentType = contentType is null ? null : new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+
+        using var response = await client.PostAsync(path, content);
+
+        await AssertProblemAsync(response, status, says);
+        Assert.Equal(runsBefore, (await serve.Store.ListRunsAsync(1000)).Count);
+    }
+
+    [Fact]
+    public async Task PostRuns_BodyNotUtf8_Returns400ProblemNamingUtf8()
+    {
+        using var client = serve.Authorized();
+        var runsBefore = (await serve.Store.ListRunsAsync(1000)).Count;
+        using var content = new ByteArrayContent([.. "{\"task\": \""u8, 0xFF, 0xFE, 0x41, .. "\"}"u8]);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await client.PostAsync("/runs", content);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "UTF-8");
+        Assert.Equal(runsBefore, (await serve.Store.ListRunsAsync(1000)).Count);
+    }
+
+    [Fact]
+    public async Task PostRuns_TaskOverMaxTaskBytes_Returns413ProblemAndStoresNothing()
+    {
+        using var client = serve.Authorized();
+        var runsBefore = (await serve.Store.ListRunsAsync(1000)).Count;
+
+        using var response = await client.PostAsJsonAsync("/runs", new { task = new string('x', 70 * 1024) });
+
+        await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "Agent:MaxTaskBytes");
+        Assert.Equal(runsBefore, (await serve.Store.ListRunsAsync(1000)).Count);
+    }
+
+    [Fact]
+    public async Task PostRuns_TenMegabyteBody_Returns413ProblemBeforeReadingIt()
+    {
+        using var client = serve.Authorized();
+        var runsBefore = (await serve.Store.ListRunsAsync(1000)).Count;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/runs")
+        {
+            Content = new StringContent($"{{\"task\": \"{new string('x', 10 * 1024 * 1024)}\"}}", System.Text.Encoding.UTF8, "application/json"),
+        };
+        // As curl does for a large body: the server answers before the body is sent, so the refusal reaches the client.
+        request.Headers.ExpectContinue = true;
+
+        using var response = await client.SendAsync(request);
+
+        await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "bytes");
+        Assert.Equal(runsBefore, (await serve.Store.ListRunsAsync(1000)).Count);
+    }
+
+    [Theory]
+    [InlineData("GET", "/runs/no-such-run", HttpStatusCode.NotFound, "no-such-run")]
+    [InlineData("GET", "/runs/no-such-run/events", HttpStatusCode.NotFound, "no-such-run")]
+    [InlineData("GET", "/approvals/999999", HttpStatusCode.NotFound, "999999")]
+    [InlineData("GET", "/no-such-endpoint", HttpStatusCode.NotFound, "/no-such-endpoint")]
+    [InlineData("DELETE", "/runs", HttpStatusCode.MethodNotAllowed, "DELETE")]
+    [InlineData("GET", "/runs?limit=abc", HttpStatusCode.BadRequest, "limit")]
+    [InlineData("GET", "/runs?limit=-1", HttpStatusCode.BadRequest, "limit")]
+    [InlineData("GET", "/approvals?limit=100000", HttpStatusCode.BadRequest, "limit")]
+    [InlineData("GET", "/approvals?status=maybe", HttpStatusCode.BadRequest, "status")]
+    [InlineData("GET", "/approvals/abc", HttpStatusCode.NotFound, "/approvals/abc")]
+    public async Task Request_UnknownResourceOrBadQuery_Returns4xxProblemSayingWhatWasWrong(string method, string path, HttpStatusCode status, string says)
+    {
+        using var client = serve.Authorized();
+
+        using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        await AssertProblemAsync(response, status, says);
+    }
+
+    [Fact]
+    public async Task Decide_AlreadyDecidedOrUnknownEntry_Returns409Problem()
+    {
+        using var client = serve.Authorized();
+
+        using var unknown = await client.PostAsJsonAsync("/approvals/999998/approve", new { reviewer = "alice" });
+        using var anonymous = await client.PostAsJsonAsync("/approvals/999998/deny", new { reviewer = " " });
+
+        await AssertProblemAsync(unknown, HttpStatusCode.Conflict, "999998");
+        await AssertProblemAsync(anonymous, HttpStatusCode.BadRequest, "'reviewer'");
+    }
+
+    /// <summary>An RFC 9457 problem-details answer: the status, application/problem+json, and a detail that says what was wrong.</summary>
+    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string detailContains)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(body);
+        Assert.Equal((int)status, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(problem.RootElement.GetProperty("title").GetString()), body);
+        var detail = problem.RootElement.GetProperty("detail").GetString();
+        Assert.True(detail?.Contains(detailContains, StringComparison.Ordinal) == true, $"the detail does not say '{detailContains}': {body}");
     }
 
     private static async Task<JsonElement> WaitForStatusAsync(HttpClient client, string runId, string status)

@@ -48,10 +48,21 @@ internal static class BenchRuntimeCommand
             builder.Services.AddSingleton<IAgentStepSource>(sp => sp.GetRequiredService<StepTimer>());
             using var host = builder.Build();
             AgentHost.ValidateRuntimeOptions(host.Services);
+            // As agent run: the tasks, the model file and the run store are checked before a run is stored or a sandbox starts.
+            var agentOptions = AgentHost.Options<AgentOptions>(host.Services, AgentOptions.Section);
+            foreach (var (index, item) in items.Index())
+            {
+                if (TaskLimit.Problem(item.Task, agentOptions) is { } tooLong)
+                {
+                    throw new ArgumentException($"{tasksFile}, task {index + 1}: {tooLong}");
+                }
+            }
+
+            host.Services.GetRequiredService<LoadedModel>().CheckFile();
+            await host.Services.GetRequiredService<IRunStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await host.Services.GetRequiredService<IRunStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
                 var loading = Stopwatch.StartNew();
                 host.Services.GetRequiredService<LoadedModel>().Load();
                 var loadSeconds = loading.Elapsed.TotalSeconds;

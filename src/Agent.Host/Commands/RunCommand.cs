@@ -34,10 +34,18 @@ internal static class RunCommand
             AgentHost.AddRuntime(builder, parseResult.GetValue(model), stdoutIsOutput: asJson);
             using var host = builder.Build();
             AgentHost.ValidateRuntimeOptions(host.Services);
+            // Everything the user can get wrong is checked before a run is stored or a sandbox starts: the task's size,
+            // the model file, and that the run store is this program's (it is read before it is migrated).
+            if (text is not null)
+            {
+                TaskLimit.Check(text, AgentHost.Options<AgentOptions>(host.Services, AgentOptions.Section));
+            }
+
+            host.Services.GetRequiredService<LoadedModel>().CheckFile();
+            await host.Services.GetRequiredService<IRunStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await host.Services.GetRequiredService<IRunStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
                 var (run, report) = await InProcessRun.ExecuteAsync(host.Services, text, resumeId, cancellationToken).ConfigureAwait(false);
                 if (asJson)
                 {

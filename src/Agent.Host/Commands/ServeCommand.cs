@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Agent.Runtime;
+using Agent.Runtime.Storage;
 using Agent.Sandbox;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -20,8 +22,20 @@ internal static class ServeCommand
         {
             var hostBuilder = AgentHost.CreateBuilder(parseResult);
             AgentHost.AddRuntime(hostBuilder, parseResult.GetValue(model));
-            var app = Build(hostBuilder);
-            await app.RunAsync(cancellationToken).ConfigureAwait(false);
+            await using var app = Build(hostBuilder);
+            // The run store is checked (and migrated) before the sandboxes start or anything listens.
+            await app.Services.GetRequiredService<IRunStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                // Kestrel's bind failure (port in use, address not on this machine) is the configuration's to fix.
+                throw new ConfigurationException($"Http:Url '{AgentHost.Options<HttpOptions>(app.Services, HttpOptions.Section).Url}': cannot listen ({e.Message}). Choose a free port.", e);
+            }
+
+            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return command;
@@ -32,6 +46,7 @@ internal static class ServeCommand
     /// Http:Url. Configuration is validated here, so a missing token or a non-loopback Http:Url fails before anything listens.
     /// </summary>
     /// <exception cref="ConfigurationException">Http:Token is missing, Http:Url is not a loopback http:// URL, or another section is invalid.</exception>
+    /// <exception cref="Agent.Llama.ModelLoadException">The model file is missing or not GGUF.</exception>
     internal static WebApplication Build(HostApplicationBuilder hostBuilder)
     {
         var web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = hostBuilder.Environment.ContentRootPath });
@@ -55,8 +70,21 @@ internal static class ServeCommand
             throw new ConfigurationException("Http:Token is not set: agent serve refuses to start without a bearer token (set it in appsettings.json or AGENT_Http__Token).");
         }
 
-        web.WebHost.UseKestrelCore().UseUrls(http.Url);
+        // Kestrel gets the resolved addresses, never a host name: given a name other than localhost it listens on every interface.
+        var endpoints = HttpEndpoints.Resolve(http);
+        var agent = new AgentOptions();
+        hostBuilder.Configuration.GetSection(AgentOptions.Section).Bind(agent);
+        web.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            foreach (var endpoint in endpoints)
+            {
+                kestrel.Listen(endpoint);
+            }
+
+            kestrel.Limits.MaxRequestBodySize = TaskLimit.MaxRequestBodyBytes(agent);
+        });
         web.Services.AddRoutingCore();
+        HttpApi.AddProblemDetails(web.Services);
         web.Services.AddSystemd();
         web.Services.AddHostedService<RunWorker>();
         // Shutdown waits for a running tool call to finish or time out, then parks the runs.
@@ -66,7 +94,8 @@ internal static class ServeCommand
         {
             AgentHost.ValidateRuntimeOptions(app.Services);
             _ = AgentHost.Options<HttpOptions>(app.Services, HttpOptions.Section);
-            HttpApi.Map(app, http.Token);
+            app.Services.GetRequiredService<LoadedModel>().CheckFile();
+            HttpApi.Map(app, http.Token, agent);
             return app;
         }
         catch

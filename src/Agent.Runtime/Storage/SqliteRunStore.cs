@@ -108,8 +108,14 @@ internal sealed class SqliteRunStore : IRunStore
         }.ToString();
     }
 
+    /// <summary>The bookkeeping table of the migrations; it marks a database as a run store.</summary>
+    private const string MigrationsTable = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL);";
+
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
+        // An existing file is read (read-only) and checked before anything is written to it: a foreign or damaged
+        // database is refused as it is, never half-migrated.
+        await CheckExistingSchemaAsync(cancellationToken).ConfigureAwait(false);
         var folder = Path.GetDirectoryName(_path);
         if (!string.IsNullOrEmpty(folder))
         {
@@ -120,12 +126,8 @@ internal sealed class SqliteRunStore : IRunStore
             async connection =>
             {
                 await ExecAsync(connection, null, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
-                await ExecAsync(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL);", cancellationToken).ConfigureAwait(false);
+                await ExecAsync(connection, null, MigrationsTable, cancellationToken).ConfigureAwait(false);
                 var current = Convert.ToInt32(await ScalarAsync(connection, null, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations;", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-                if (current > s_migrations.Length)
-                {
-                    throw new RunStoreException($"The run store '{_path}' has schema version {current}, newer than this program knows ({s_migrations.Length}). Use a newer 'agent' or another Storage:DatabasePath.");
-                }
 
                 for (var version = current + 1; version <= s_migrations.Length; version++)
                 {
@@ -138,6 +140,112 @@ internal sealed class SqliteRunStore : IRunStore
                 return 0;
             },
             cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Refuses, before any write, an existing file that is not a run store of a version this program knows: every table
+    /// in it must be one the schema owns (at the version its <c>schema_migrations</c> records), with exactly that
+    /// table's columns. The expected shape is the migrations themselves, applied to an in-memory database.
+    /// </summary>
+    /// <exception cref="RunStoreException">The file is not a SQLite database, holds a table the schema does not own or one of another shape, or is of a newer schema.</exception>
+    private async Task CheckExistingSchemaAsync(CancellationToken cancellationToken)
+    {
+        var file = new FileInfo(_path);
+        if (!file.Exists || file.Length == 0)
+        {
+            return;
+        }
+
+        Dictionary<string, string> actual;
+        int version;
+        try
+        {
+            var readOnly = new SqliteConnectionStringBuilder { DataSource = _path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+            await using var connection = new SqliteConnection(readOnly);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ExecAsync(connection, null, $"PRAGMA busy_timeout = {_busyTimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)};", cancellationToken).ConfigureAwait(false);
+            actual = await ReadTablesAsync(connection, cancellationToken).ConfigureAwait(false);
+            version = actual.ContainsKey("schema_migrations")
+                ? Convert.ToInt32(await ScalarAsync(connection, null, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations;", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture)
+                : 0;
+        }
+        catch (SqliteException e)
+        {
+            throw new RunStoreException(
+                $"The run store '{_path}' cannot be read as a SQLite database ({e.Message}); nothing in it was changed. Point Storage:DatabasePath at a new file, or move this one away.", e);
+        }
+
+        if (version > s_migrations.Length)
+        {
+            throw new RunStoreException($"The run store '{_path}' has schema version {version}, newer than this program knows ({s_migrations.Length}); nothing in it was changed. Use a newer 'agent' or another Storage:DatabasePath.");
+        }
+
+        var expected = await ExpectedTablesAsync(version, cancellationToken).ConfigureAwait(false);
+        foreach (var (table, columns) in actual.OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            string? problem = !expected.TryGetValue(table, out var want)
+                ? $"holds a table '{table}' that is not part of the run store's schema (version {version})"
+                : columns != want
+                    ? $"holds a table '{table}' whose columns ({columns}) are not the run store's (schema version {version}: {want})"
+                    : null;
+            if (problem is not null)
+            {
+                throw new RunStoreException(
+                    $"The run store '{_path}' {problem}: it is another program's database or a damaged one, and nothing in it was changed. Point Storage:DatabasePath at a new file, or move this one away.");
+            }
+        }
+
+        if (version > 0 && expected.Keys.FirstOrDefault(t => !actual.ContainsKey(t)) is { } missing)
+        {
+            throw new RunStoreException(
+                $"The run store '{_path}' records schema version {version} but has no table '{missing}': the file is damaged, and nothing in it was changed. Restore it from a backup, or point Storage:DatabasePath at a new file.");
+        }
+    }
+
+    /// <summary>The tables of the schema at <paramref name="version"/>, made by applying the migrations to an in-memory database.</summary>
+    private static async Task<Dictionary<string, string>> ExpectedTablesAsync(int version, CancellationToken cancellationToken)
+    {
+        await using var memory = new SqliteConnection("Data Source=:memory:");
+        await memory.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecAsync(memory, null, MigrationsTable, cancellationToken).ConfigureAwait(false);
+        foreach (var migration in s_migrations.Take(version))
+        {
+            await ExecAsync(memory, null, migration, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await ReadTablesAsync(memory, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every table of a database and its columns, as one comparable line per table (name type, NOT NULL, key position).</summary>
+    private static async Task<Dictionary<string, string>> ReadTablesAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        await using (var list = Command(connection, null, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name;"))
+        await using (var r = await list.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                names.Add(r.GetString(0));
+            }
+        }
+
+        var tables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            var columns = new List<string>();
+            await using var info = Command(connection, null, "SELECT name, type, \"notnull\", pk FROM pragma_table_info(@table) ORDER BY cid;", ("@table", name));
+            await using var r = await info.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var notNull = r.GetInt64(2) != 0 ? " NOT NULL" : string.Empty;
+                var key = r.GetInt64(3) > 0 ? " KEY" : string.Empty;
+                columns.Add($"{r.GetString(0)} {r.GetString(1)}{notNull}{key}");
+            }
+
+            tables[name] = string.Join(", ", columns);
+        }
+
+        return tables;
     }
 
     public Task<RunRecord> EnqueueAsync(string task, string model, CancellationToken cancellationToken = default)

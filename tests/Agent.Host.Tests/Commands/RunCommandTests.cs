@@ -54,6 +54,62 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task Run_ForeignRunStore_Exits2NamingTheFileAndLeavesItUntouched()
+    {
+        var settings = TestSettings.Create();
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={settings.RunStoreFile};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE runs (id INTEGER PRIMARY KEY, customer TEXT); INSERT INTO runs (customer) VALUES ('acme');";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var before = await File.ReadAllBytesAsync(settings.RunStoreFile);
+
+        var result = await AgentProcess.RunAsync(settings, "run", "List the files in /workspace", "--json");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains(settings.RunStoreFile, line, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+        Assert.Equal(before, await File.ReadAllBytesAsync(settings.RunStoreFile));
+    }
+
+    [Fact]
+    public async Task Run_TaskOverMaxTaskBytes_Exits2NamingTheLimitBeforeAnyRunIsStored()
+    {
+        var settings = TestSettings.Create();
+        var task = new string('x', 70 * 1024);
+
+        var result = await AgentProcess.RunAsync(settings, "run", task, "--json");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains("Agent:MaxTaskBytes", line, StringComparison.Ordinal);
+        Assert.Contains("71680", line, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+        Assert.False(File.Exists(settings.RunStoreFile), "the run store was created for a task over the limit");
+    }
+
+    [Fact]
+    public async Task Submit_TaskOverMaxTaskBytes_Exits2NamingTheLimitWithoutPosting()
+    {
+        var settings = TestSettings.Create();
+        var task = new string('x', 70 * 1024);
+
+        // No service listens at Http:Url (port 0): the task is refused before any connection is tried.
+        var result = await AgentProcess.RunAsync(settings, "submit", task);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("Agent:MaxTaskBytes", line, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+    }
+
+    [Fact]
     public async Task Run_RandomModelJson_EndsWithAContractStatusAndMatchingExitCode()
     {
         var settings = TestSettings.Create();

@@ -1,5 +1,6 @@
 using Agent.Runtime.Policy;
 using Agent.Runtime.Storage;
+using Microsoft.Data.Sqlite;
 
 namespace Agent.Runtime.Tests.Storage;
 
@@ -77,6 +78,64 @@ public sealed class SqliteRunStoreTests
 
         Assert.Equal(1, await future.RequeueExpiredAsync());
         Assert.Equal(RunStatus.Queued, (await future.GetRunAsync(claimed!.Id))!.Status);
+    }
+
+    [Theory]
+    [InlineData("CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO runs (name) VALUES ('someone else''s row');", "runs")]
+    [InlineData("CREATE TABLE action_log (id INTEGER PRIMARY KEY, what TEXT);", "action_log")]
+    [InlineData("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL);", "invoices")]
+    [InlineData("CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL); INSERT INTO schema_migrations VALUES (1, 0); CREATE TABLE runs (id VARCHAR(64) NOT NULL PRIMARY KEY, task TEXT NOT NULL);", "runs")]
+    public async Task InitializeAsync_ForeignTable_RefusesNamingFileAndTableAndLeavesTheFileUntouched(string foreignSchema, string table)
+    {
+        var path = Path.Combine(RuntimeHarness.NewFolder(), "agent.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = foreignSchema;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var before = await File.ReadAllBytesAsync(path);
+        var store = new SqliteRunStore(new StorageOptions { DatabasePath = path });
+
+        var refused = await Assert.ThrowsAsync<RunStoreException>(() => store.InitializeAsync());
+
+        Assert.Contains(path, refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{table}'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Storage:DatabasePath", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllBytesAsync(path));
+        Assert.False(File.Exists(path + "-wal"), "a WAL file was created: the store wrote to a database it refused");
+    }
+
+    [Fact]
+    public async Task InitializeAsync_NotADatabase_RefusesNamingTheFileAndLeavesItUntouched()
+    {
+        var path = Path.Combine(RuntimeHarness.NewFolder(), "agent.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, "these are somebody's notes, not a database\n");
+        var before = await File.ReadAllBytesAsync(path);
+
+        var refused = await Assert.ThrowsAsync<RunStoreException>(() => new SqliteRunStore(new StorageOptions { DatabasePath = path }).InitializeAsync());
+
+        Assert.Contains(path, refused.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllBytesAsync(path));
+    }
+
+    [Fact]
+    public async Task InitializeAsync_OwnStoreOfThisVersion_OpensAndKeepsItsRuns()
+    {
+        var path = Path.Combine(RuntimeHarness.NewFolder(), "agent.db");
+        var first = new SqliteRunStore(new StorageOptions { DatabasePath = path });
+        await first.InitializeAsync();
+        var run = await first.EnqueueAsync("t", "m");
+        SqliteConnection.ClearAllPools();
+
+        var second = new SqliteRunStore(new StorageOptions { DatabasePath = path });
+        await second.InitializeAsync();
+
+        Assert.Equal("t", (await second.GetRunAsync(run.Id))!.Task);
     }
 
     private static string StorePath(SqliteRunStore store) =>
