@@ -201,7 +201,9 @@ internal static class HttpApi
         }
         catch (JsonException e)
         {
-            return (null, Problem(StatusCodes.Status400BadRequest, $"The request body is not a JSON object of the form {shape}: {e.Message}"));
+            // Not e.Message: for a value of the wrong type it names this program's request type, which a client cannot act on.
+            var where = string.Create(CultureInfo.InvariantCulture, $"at {e.Path ?? "$"} (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})");
+            return (null, Problem(StatusCodes.Status400BadRequest, $"The request body is not a JSON object of the form {shape}: malformed JSON or a value of the wrong type {where}."));
         }
 
         return value is null

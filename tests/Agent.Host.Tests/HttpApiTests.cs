@@ -320,6 +320,7 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
         Assert.False(string.IsNullOrWhiteSpace(problem.RootElement.GetProperty("title").GetString()), body);
         var detail = problem.RootElement.GetProperty("detail").GetString();
         Assert.True(detail?.Contains(detailContains, StringComparison.Ordinal) == true, $"the detail does not say '{detailContains}': {body}");
+        Assert.False(detail!.Contains("Agent.", StringComparison.Ordinal), $"the detail names this program's own types, which a client cannot act on: {body}");
     }
 
     private static async Task<JsonElement> WaitForStatusAsync(HttpClient client, string runId, string status)
