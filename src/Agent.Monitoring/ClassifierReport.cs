@@ -20,10 +20,10 @@ public sealed record ClassifierReport(string Encoder, ImmutableArray<HeadFigures
 /// <param name="FalsePositiveRate">Share of negatives at or above the threshold.</param>
 /// <param name="RecallAt2PercentFpr">The best recall on this split with at most 2% false positives (a threshold chosen on
 /// this split itself: what the scores allow, not what the shipped threshold gives).</param>
-/// <param name="L2">The regularisation the head was fitted with.</param>
+/// <param name="L2">The regularisation the head was fitted with; null when evaluating a loaded file.</param>
 /// <param name="Groups">Per kind of case (<see cref="LabelledAction.Group"/>), the AUROC.</param>
-public sealed record HeadFigures(string Tag, string Split, int Positives, int Negatives, double? Auroc, double Threshold, double Recall, double FalsePositiveRate,
-    double RecallAt2PercentFpr, double L2, ImmutableArray<GroupFigures> Groups);
+public sealed record HeadFigures(string Tag, string Split, int Positives, int Negatives, double? Auroc, double Threshold, double? Recall, double? FalsePositiveRate,
+    double? RecallAt2PercentFpr, double? L2, ImmutableArray<GroupFigures> Groups);
 
 /// <summary>AUROC within one kind of case.</summary>
 /// <param name="Group">The kind, e.g. <c>after-failure</c>.</param>
@@ -31,4 +31,4 @@ public sealed record HeadFigures(string Tag, string Split, int Positives, int Ne
 /// <param name="Negatives">Negative actions.</param>
 /// <param name="Auroc">AUROC, null without positives or negatives.</param>
 /// <param name="Recall">Share of its positives at or above the head's threshold.</param>
-public sealed record GroupFigures(string Group, int Positives, int Negatives, double? Auroc, double Recall);
+public sealed record GroupFigures(string Group, int Positives, int Negatives, double? Auroc, double? Recall);

@@ -112,11 +112,11 @@ public sealed class ClassifierTrainer
                 });
                 figures.Add(new HeadFigures(head.Tag, split.ToString().ToLowerInvariant(), positives.Count, negatives.Count, Roc.Auroc(positives, negatives), head.Threshold,
                     Roc.Rate(positives, head.Threshold), Roc.Rate(negatives, head.Threshold), Roc.Rate(positives, oracle),
-                    l2s is not null && l2s.TryGetValue(head.Tag, out var l2) ? l2 : double.NaN, [.. groups]));
+                    l2s is not null && l2s.TryGetValue(head.Tag, out var l2) ? l2 : null, [.. groups]));
             }
         }
 
-        var perText = _encoded == 0 ? double.NaN : TimeSpan.FromTicks(_encodeTicks).TotalMilliseconds / _encoded;
+        var perText = _encoded == 0 ? 0 : TimeSpan.FromTicks(_encodeTicks).TotalMilliseconds / _encoded;
         return new ClassifierReport(_encoder.Id, figures.ToImmutable(), perText, watch.Elapsed.TotalSeconds);
 
         double Probability(TagHeadInfo head, ClassifierInput input)

@@ -46,6 +46,6 @@ internal static class Roc
         return allowed >= sorted.Length ? 0 : Math.BitIncrement(sorted[allowed]);
     }
 
-    public static double Rate(IReadOnlyList<double> scores, double threshold) =>
-        scores.Count == 0 ? double.NaN : scores.Count(s => s >= threshold) / (double)scores.Count;
+    public static double? Rate(IReadOnlyList<double> scores, double threshold) =>
+        scores.Count == 0 ? null : scores.Count(s => s >= threshold) / (double)scores.Count;
 }
