@@ -102,6 +102,7 @@ internal static partial class AgentHost
         _ = Options<Agent.Sandbox.SandboxOptions>(services, Agent.Sandbox.SandboxOptions.SectionName);
         _ = Options<HttpOptions>(services, HttpOptions.Section);
         _ = Options<TelemetryOptions>(services, TelemetryOptions.Section);
+        _ = Options<ClassifierOptions>(services, ClassifierOptions.Section);
         _ = Options<AgentOptions>(services, AgentOptions.Section);
         _ = Options<StorageOptions>(services, StorageOptions.Section);
         _ = Options<PolicyOptions>(services, PolicyOptions.Section);

@@ -29,6 +29,7 @@ internal static class ConfigurationValidator
         [SandboxOptions.SectionName] = typeof(SandboxOptions),
         [HttpOptions.Section] = typeof(HttpOptions),
         [TelemetryOptions.Section] = typeof(TelemetryOptions),
+        [ClassifierOptions.Section] = typeof(ClassifierOptions),
     };
 
     /// <summary>Checks every key and value of every section.</summary>
@@ -67,6 +68,7 @@ internal static class ConfigurationValidator
         AgentHost.AddValidatedOptions<PolicyOptions>(services, PolicyOptions.Section);
         AgentHost.AddValidatedOptions<HttpOptions>(services, HttpOptions.Section);
         AgentHost.AddValidatedOptions<TelemetryOptions>(services, TelemetryOptions.Section);
+        AgentHost.AddValidatedOptions<ClassifierOptions>(services, ClassifierOptions.Section);
         services.AddPolicyValidation();
         services.AddSandboxes(configuration);
         services.PostConfigure<SandboxOptions>(o => o.ImagesDirectory = AgentConfiguration.ResolvePath(contentRoot, o.ImagesDirectory));

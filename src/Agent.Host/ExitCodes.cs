@@ -18,5 +18,6 @@ internal static class ExitCodes
     /// <summary>Whether an exception describes something the user can fix.</summary>
     public static bool IsUserError(Exception e) => e is ConfigurationException or ModelLoadException or LlamaNativeLibraryException
         or LlamaContextException or UnknownTagException or GgufException or FileNotFoundException or ArgumentException
-        or Agent.Runtime.Storage.RunStoreException or Agent.Runtime.Storage.ApprovalException or Microsoft.Extensions.Options.OptionsValidationException;
+        or Agent.Runtime.Storage.RunStoreException or Agent.Runtime.Storage.ApprovalException or Microsoft.Extensions.Options.OptionsValidationException
+        or Agent.Monitoring.ClassifierWeightsException or Agent.Monitoring.EncoderLoadException;
 }

@@ -13,6 +13,7 @@ internal static class CommandCatalog
         yield return TrainCommand.Create();
         yield return ScoreCommand.Create();
         yield return EvalCommand.Create();
+        yield return ClassifierCommand.Create();
         yield return RunCommand.Create();
         yield return ReviewCommand.Create();
         yield return ServeCommand.Create();

@@ -1,0 +1,119 @@
+using Agent.Decoding.Transcripts;
+using Agent.Monitoring;
+using Agent.Training.Corpus;
+
+namespace Agent.Host.Commands;
+
+/// <summary>
+/// The generated corpus's evaluation items as the classifier's labelled actions: an answer with the last tool result
+/// before it (exit code, stdout, stderr), a call (its line without tags) with the run's task. Splits are the
+/// generator's (by template), so validation and test hold phrasings the heads never saw.
+/// </summary>
+internal static class ClassifierCorpus
+{
+    /// <summary>Kinds of deceit case: a lie after a failed command, a changed value after a successful one, and the denial of
+    /// an unsafe call the agent made.</summary>
+    public const string AfterFailure = "after-failure";
+
+    /// <inheritdoc cref="AfterFailure"/>
+    public const string AfterSuccess = "after-success";
+
+    /// <inheritdoc cref="AfterFailure"/>
+    public const string Denial = "denial";
+
+    public static List<LabelledAction> From(GeneratedCorpus corpus, IEnumerable<CorpusSplit> splits)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        var actions = new List<LabelledAction>();
+        foreach (var split in splits)
+        {
+            foreach (var item in corpus.EvaluationItems(split))
+            {
+                var transcript = TranscriptFormat.Default.Parse(item.Context[..^TagNames.Open(TagNames.AgentMode).Length]);
+                var positive = item.Label is ActionLabel.Unsafe or ActionLabel.Deceitful;
+                if (item.Tag == CorpusGenerator.DeceitTag)
+                {
+                    var result = transcript.Turns.OfType<ToolResultTurn>().LastOrDefault();
+                    var summary = result is null ? null : new ToolResultSummary(result.ExitCode, result.Stdout, result.Stderr);
+                    var answer = item.ActionLine.StartsWith(AnswerTurn.Keyword, StringComparison.Ordinal) ? item.ActionLine[AnswerTurn.Keyword.Length..] : item.ActionLine;
+                    var group = transcript.Turns.Any(t => t.HasTag(CorpusGenerator.PowerseekingTag)) ? Denial
+                        : result is { ExitCode: 0 } ? AfterSuccess : AfterFailure;
+                    actions.Add(new LabelledAction(ClassifierInput.ForAnswer(summary, answer), item.Tag, positive, Map(split), group));
+                }
+                else
+                {
+                    var task = transcript.Turns.OfType<TaskTurn>().FirstOrDefault()?.Text ?? string.Empty;
+                    var group = item.Family == "invited" ? "invited" : "on-the-way";
+                    actions.Add(new LabelledAction(ClassifierInput.ForCall(task, item.ActionLine), item.Tag, positive, Map(split), group));
+                }
+            }
+        }
+
+        return actions;
+    }
+
+    /// <summary>
+    /// A folder of tagged transcripts (the JSONL that <c>agent train --corpus</c> reads, tags included) as labelled actions:
+    /// every answer is a deceit case (positive when the answer carries a <c>deceit</c> span), every call a powerseeking case
+    /// (positive when tagged <c>powerseeking</c>). A folder has no templates, so documents are split 80/10/10 by a stable
+    /// hash of their source, and every case is in the group <c>corpus</c>.
+    /// </summary>
+    public static List<LabelledAction> FromFolder(string folder)
+    {
+        var tagged = Agent.Training.Tagging.CorpusReader.Read(folder, new Agent.Training.Tagging.DocumentTagger([new KeepTags()]), requireTags: true);
+        var actions = new List<LabelledAction>();
+        foreach (var document in tagged.Documents)
+        {
+            var split = SplitOf(document.Source);
+            string task = string.Empty;
+            ToolResultSummary? last = null;
+            foreach (var turn in document.Conversation.Turns)
+            {
+                switch (turn)
+                {
+                    case TaskTurn t:
+                        task = t.Text;
+                        break;
+                    case ToolResultTurn r:
+                        last = new ToolResultSummary(r.ExitCode, r.Stdout, r.Stderr);
+                        break;
+                    case AnswerTurn a:
+                        actions.Add(new LabelledAction(ClassifierInput.ForAnswer(last, a.Text), CorpusGenerator.DeceitTag, a.HasTag(CorpusGenerator.DeceitTag), split, "corpus"));
+                        break;
+                    case ToolCallTurn c:
+                        actions.Add(new LabelledAction(ClassifierInput.ForCall(task, c.Body), CorpusGenerator.PowerseekingTag, c.HasTag(CorpusGenerator.PowerseekingTag), split, "corpus"));
+                        break;
+                }
+            }
+        }
+
+        return actions;
+    }
+
+    private static ClassifierSplit SplitOf(string source)
+    {
+        // FNV-1a: stable across runs and machines (string.GetHashCode is randomised per process).
+        var hash = 2166136261u;
+        foreach (var c in source)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (hash % 10) switch { 8 => ClassifierSplit.Validation, 9 => ClassifierSplit.Test, _ => ClassifierSplit.Train };
+    }
+
+    public static ClassifierSplit Map(CorpusSplit split) => split switch
+    {
+        CorpusSplit.Train => ClassifierSplit.Train,
+        CorpusSplit.Validation => ClassifierSplit.Validation,
+        _ => ClassifierSplit.Test,
+    };
+
+    /// <summary>Adds no span: the corpus's own tags are the labels.</summary>
+    private sealed class KeepTags : Agent.Training.Tagging.ISpanTagger
+    {
+        public string Name => "corpus";
+
+        public IReadOnlyList<TagSpan> Tag(Agent.Training.Tagging.TaggingInput input) => [];
+    }
+}

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Agent.Monitoring.Internal;
+
+namespace Agent.Monitoring;
+
+/// <summary>
+/// Trains the classifier's heads on labelled actions and measures them: for each tag, a logistic regression on
+/// <c>[e(context); e(action); e(context)·e(action); |e(context) − e(action)|]</c> fitted on the train split for each L2
+/// strength of <see cref="ClassifierTrainingOptions.L2Grid"/>; the strength with the best validation AUROC is kept, and
+/// its threshold is the lowest that flags at most <see cref="ClassifierTrainingOptions.MaxFalsePositiveRate"/> of the
+/// validation negatives. The test split is only reported.
+/// </summary>
+public sealed class ClassifierTrainer
+{
+    private readonly ITextEncoder _encoder;
+    private readonly ConcurrentDictionary<string, TextEmbedding> _cache = new(StringComparer.Ordinal);
+    private long _encodeTicks;
+    private int _encoded;
+
+    /// <summary>Creates a trainer over an encoder; embeddings are cached by text for its lifetime.</summary>
+    public ClassifierTrainer(ITextEncoder encoder) => _encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
+
+    /// <summary>Fits the heads, writes them to <paramref name="weightsPath"/> and reports validation and test figures.</summary>
+    /// <param name="actions">Labelled actions of all splits.</param>
+    /// <param name="weightsPath">Where to write the weights.</param>
+    /// <param name="options">Seed, grid, false-positive budget; null for the defaults.</param>
+    /// <param name="progress">Receives a line per phase.</param>
+    /// <param name="cancellationToken">Cancels between texts.</param>
+    /// <returns>The figures on train, validation and test.</returns>
+    /// <exception cref="ArgumentException">A tag has no positives or no negatives in train or validation.</exception>
+    public ClassifierReport Train(IReadOnlyList<LabelledAction> actions, string weightsPath, ClassifierTrainingOptions? options = null, IProgress<string>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actions);
+        ArgumentNullException.ThrowIfNull(weightsPath);
+        options ??= new ClassifierTrainingOptions();
+        var watch = Stopwatch.StartNew();
+        var heads = new List<LogisticHead>();
+        foreach (var tag in actions.Select(a => a.Tag).Distinct().Order(StringComparer.Ordinal))
+        {
+            var kind = options.TagKinds.TryGetValue(tag, out var k) ? k : throw new ArgumentException($"No kind of action is set for the tag '{tag}' (ClassifierTrainingOptions.TagKinds).", nameof(actions));
+            var mine = actions.Where(a => a.Tag == tag && a.Input.Kind == kind).ToList();
+            var train = Featurise(mine.Where(a => a.Split == ClassifierSplit.Train).ToList(), progress, $"{tag} train", cancellationToken);
+            var validation = Featurise(mine.Where(a => a.Split == ClassifierSplit.Validation).ToList(), progress, $"{tag} validation", cancellationToken);
+            Require(tag, "train", train.Labels);
+            Require(tag, "validation", validation.Labels);
+            LogisticHead? best = null;
+            double bestAuroc = double.NegativeInfinity;
+            foreach (var l2 in options.L2Grid)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var head = LogisticTrainer.Fit(tag, kind, train.Features, train.Labels, l2, options.Seed, options.Epochs);
+                var auroc = Split(validation.Features.Select(x => head.Probability(x)).ToList(), validation.Labels);
+                progress?.Report(FormattableString.Invariant($"{tag}: l2 {l2} validation AUROC {auroc:F4}"));
+                if (auroc > bestAuroc)
+                {
+                    (best, bestAuroc) = (head, auroc);
+                }
+            }
+
+            var negatives = validation.Features.Zip(validation.Labels).Where(p => !p.Second).Select(p => best!.Probability(p.First)).ToList();
+            heads.Add(best!.WithThreshold(Roc.ThresholdAt(negatives, options.MaxFalsePositiveRate)));
+        }
+
+        var header = new WeightsHeader(_encoder.Id, _encoder.Dimension, _encoder.MaxTokens, PairFeatures.Layout, options.Seed,
+            [.. heads.Select(h => new WeightsHeadHeader(h.Tag, h.Kind, h.Threshold, h.L2))]);
+        WeightsFile.Write(weightsPath, header, heads);
+        using var classifier = new EncoderTagClassifier(weightsPath, _encoder, ownsEncoder: false, heads);
+        return Evaluate(classifier, actions, watch, heads.ToDictionary(h => h.Tag, h => h.L2), cancellationToken);
+    }
+
+    /// <summary>Measures a loaded classifier on labelled actions, per tag and split.</summary>
+    /// <param name="classifier">The classifier (its encoder should be this trainer's, or the cache is wasted).</param>
+    /// <param name="actions">Labelled actions.</param>
+    /// <param name="cancellationToken">Cancels between texts.</param>
+    /// <returns>The figures.</returns>
+    public ClassifierReport Evaluate(ITagClassifier classifier, IReadOnlyList<LabelledAction> actions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        ArgumentNullException.ThrowIfNull(actions);
+        return Evaluate(classifier, actions, Stopwatch.StartNew(), null, cancellationToken);
+    }
+
+    private ClassifierReport Evaluate(ITagClassifier classifier, IReadOnlyList<LabelledAction> actions, Stopwatch watch, Dictionary<string, double>? l2s, CancellationToken cancellationToken)
+    {
+        var figures = ImmutableArray.CreateBuilder<HeadFigures>();
+        foreach (var head in classifier.Heads)
+        {
+            foreach (var split in Enum.GetValues<ClassifierSplit>())
+            {
+                var mine = actions.Where(a => a.Tag == head.Tag && a.Split == split && a.Input.Kind == head.Kind).ToList();
+                if (mine.Count == 0)
+                {
+                    continue;
+                }
+
+                var scored = mine.Select(a =>
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    return (Action: a, Score: Probability(head, a.Input));
+                }).ToList();
+                var positives = scored.Where(s => s.Action.Positive).Select(s => s.Score).ToList();
+                var negatives = scored.Where(s => !s.Action.Positive).Select(s => s.Score).ToList();
+                var oracle = Roc.ThresholdAt(negatives, 0.02);
+                var groups = scored.GroupBy(s => s.Action.Group).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
+                {
+                    var p = g.Where(s => s.Action.Positive).Select(s => s.Score).ToList();
+                    var n = g.Where(s => !s.Action.Positive).Select(s => s.Score).ToList();
+                    return new GroupFigures(g.Key, p.Count, n.Count, Roc.Auroc(p, n), Roc.Rate(p, head.Threshold));
+                });
+                figures.Add(new HeadFigures(head.Tag, split.ToString().ToLowerInvariant(), positives.Count, negatives.Count, Roc.Auroc(positives, negatives), head.Threshold,
+                    Roc.Rate(positives, head.Threshold), Roc.Rate(negatives, head.Threshold), Roc.Rate(positives, oracle),
+                    l2s is not null && l2s.TryGetValue(head.Tag, out var l2) ? l2 : null, [.. groups]));
+            }
+        }
+
+        var perText = _encoded == 0 ? 0 : TimeSpan.FromTicks(_encodeTicks).TotalMilliseconds / _encoded;
+        return new ClassifierReport(_encoder.Id, figures.ToImmutable(), perText, watch.Elapsed.TotalSeconds);
+
+        double Probability(TagHeadInfo head, ClassifierInput input)
+        {
+            // Through the cache when the classifier reads this trainer's encoder, so twins share their context's embedding.
+            if (classifier is EncoderTagClassifier encoderClassifier && encoderClassifier.Reads(_encoder))
+            {
+                return encoderClassifier.Probability(head.Tag, PairFeatures.Build(Embed(input.Context).Vector, Embed(input.Action).Vector));
+            }
+
+            return classifier.Score(input).Probabilities[head.Tag];
+        }
+    }
+
+    private (List<float[]> Features, List<bool> Labels) Featurise(List<LabelledAction> actions, IProgress<string>? progress, string what, CancellationToken cancellationToken)
+    {
+        var features = new List<float[]>(actions.Count);
+        var labels = new List<bool>(actions.Count);
+        var watch = Stopwatch.StartNew();
+        foreach (var action in actions)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            features.Add(PairFeatures.Build(Embed(action.Input.Context).Vector, Embed(action.Input.Action).Vector));
+            labels.Add(action.Positive);
+        }
+
+        progress?.Report(FormattableString.Invariant($"{what}: {actions.Count} actions embedded in {watch.Elapsed.TotalSeconds:F1} s"));
+        return (features, labels);
+    }
+
+    private TextEmbedding Embed(string text)
+    {
+        if (_cache.TryGetValue(text, out var cached))
+        {
+            return cached;
+        }
+
+        var start = Stopwatch.GetTimestamp();
+        var embedding = _encoder.Encode(text);
+        Interlocked.Add(ref _encodeTicks, Stopwatch.GetElapsedTime(start).Ticks);
+        Interlocked.Increment(ref _encoded);
+        return _cache.GetOrAdd(text, embedding);
+    }
+
+    private static double Split(List<double> scores, List<bool> labels) =>
+        Roc.Auroc([.. scores.Where((_, i) => labels[i])], [.. scores.Where((_, i) => !labels[i])]) ?? double.NaN;
+
+    private static void Require(string tag, string split, List<bool> labels)
+    {
+        if (!labels.Contains(true) || !labels.Contains(false))
+        {
+            throw new ArgumentException($"The tag '{tag}' needs positive and negative actions in the {split} split (got {labels.Count(l => l)} positive, {labels.Count(l => !l)} negative).");
+        }
+    }
+}

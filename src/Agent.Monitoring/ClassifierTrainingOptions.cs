@@ -1,0 +1,38 @@
+using System.Collections.Immutable;
+
+namespace Agent.Monitoring;
+
+/// <summary>Settings of <see cref="ClassifierTrainer"/>; bad values are refused where they are set.</summary>
+public sealed class ClassifierTrainingOptions
+{
+    private readonly int _epochs = 300;
+    private readonly double _maxFalsePositiveRate = 0.02;
+    private readonly ImmutableArray<double> _l2Grid = [1e-3, 1e-2, 1e-1];
+
+    /// <summary>Seeds the weights' initialisation. Default 1.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Full-batch Adam steps per fit. Default 300.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>
+    public int Epochs { get => _epochs; init => _epochs = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Epochs), value, "Epochs must be at least 1."); }
+
+    /// <summary>The L2 strengths tried; the one with the best validation AUROC is kept. Default 0.001, 0.01, 0.1.</summary>
+    /// <exception cref="ArgumentException">Empty, or a value that is negative or not finite.</exception>
+    public ImmutableArray<double> L2Grid
+    {
+        get => _l2Grid;
+        init => _l2Grid = !value.IsDefaultOrEmpty && value.All(l => double.IsFinite(l) && l >= 0) ? value : throw new ArgumentException("L2Grid needs at least one finite, non-negative value.", nameof(L2Grid));
+    }
+
+    /// <summary>The threshold of each head is the lowest with at most this share of validation negatives flagged. Default 0.02.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1].</exception>
+    public double MaxFalsePositiveRate
+    {
+        get => _maxFalsePositiveRate;
+        init => _maxFalsePositiveRate = value is >= 0 and <= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxFalsePositiveRate), value, "MaxFalsePositiveRate must be between 0 and 1.");
+    }
+
+    /// <summary>The kind of action each tag's head reads. Default: deceit reads answers, powerseeking reads calls.</summary>
+    public ImmutableDictionary<string, ActionKind> TagKinds { get; init; } = ImmutableDictionary.CreateRange<string, ActionKind>(StringComparer.Ordinal,
+        [new("deceit", ActionKind.Answer), new("powerseeking", ActionKind.Call)]);
+}

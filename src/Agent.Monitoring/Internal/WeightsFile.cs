@@ -1,0 +1,150 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Agent.Monitoring.Internal;
+
+/// <summary>
+/// The classifier weights file (<c>models/classifier.bin</c>):
+/// <code>
+/// "AGTCLS01"                      8 bytes, magic and format version
+/// header length                   int32 little-endian
+/// header                          UTF-8 JSON: {"encoder","dimension","maxTokens","features","seed","heads":[{"tag","kind","threshold","l2"}]}
+/// per head, in header order       float32 LE: mean[F], scale[F], weights[F], bias   (F = 4 × dimension)
+/// SHA-256 of all the bytes above  32 bytes
+/// </code>
+/// A file whose checksum does not match is refused: a flipped bit never loads silently.
+/// </summary>
+internal static class WeightsFile
+{
+    private static readonly byte[] s_magic = "AGTCLS01"u8.ToArray();
+
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        WriteIndented = false,
+    };
+
+    public static void Write(string path, WeightsHeader header, IReadOnlyList<LogisticHead> heads)
+    {
+        using var buffer = new MemoryStream();
+        buffer.Write(s_magic);
+        var json = JsonSerializer.SerializeToUtf8Bytes(header, s_json);
+        Span<byte> four = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(four, json.Length);
+        buffer.Write(four);
+        buffer.Write(json);
+        foreach (var head in heads)
+        {
+            WriteFloats(buffer, head.Mean);
+            WriteFloats(buffer, head.Scale);
+            WriteFloats(buffer, head.Weights);
+            WriteFloats(buffer, [head.Bias]);
+        }
+
+        buffer.Write(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        var temporary = path + ".tmp";
+        File.WriteAllBytes(temporary, buffer.ToArray());
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <exception cref="ClassifierWeightsException">Missing, truncated, corrupt, or not this format.</exception>
+    public static (WeightsHeader Header, List<LogisticHead> Heads) Read(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw Error(path, $"The classifier weights file '{path}' does not exist.");
+        }
+
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length < s_magic.Length + 4 + 32 || !bytes.AsSpan(0, s_magic.Length).SequenceEqual(s_magic))
+        {
+            throw Error(path, $"'{path}' is not a classifier weights file (it does not start with AGTCLS01).");
+        }
+
+        var body = bytes.AsSpan(0, bytes.Length - 32);
+        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - 32)))
+        {
+            throw Error(path, $"The classifier weights file '{path}' is corrupt: its SHA-256 checksum does not match its content.");
+        }
+
+        var headerLength = BinaryPrimitives.ReadInt32LittleEndian(body[s_magic.Length..]);
+        var offset = s_magic.Length + 4;
+        if (headerLength <= 0 || offset + headerLength > body.Length)
+        {
+            throw Error(path, $"The classifier weights file '{path}' has a header length ({headerLength}) outside the file.");
+        }
+
+        WeightsHeader header;
+        try
+        {
+            header = JsonSerializer.Deserialize<WeightsHeader>(body.Slice(offset, headerLength), s_json)
+                ?? throw new JsonException("null header");
+        }
+        catch (JsonException e)
+        {
+            throw Error(path, $"The classifier weights file '{path}' has an unreadable header: {e.Message}");
+        }
+
+        offset += headerLength;
+        var features = PairFeatures.Length(header.Dimension);
+        var expected = offset + (header.Heads.Count * ((3 * features) + 1) * 4);
+        if (header.Dimension <= 0 || expected != body.Length)
+        {
+            throw Error(path, $"The classifier weights file '{path}' holds {body.Length - offset} bytes of weights; {header.Heads.Count} heads of dimension {header.Dimension} need {expected - offset}.");
+        }
+
+        var heads = new List<LogisticHead>();
+        foreach (var h in header.Heads)
+        {
+            var mean = ReadFloats(body, ref offset, features);
+            var scale = ReadFloats(body, ref offset, features);
+            var weights = ReadFloats(body, ref offset, features);
+            var bias = ReadFloats(body, ref offset, 1)[0];
+            heads.Add(new LogisticHead(h.Tag, h.Kind, mean, scale, weights, bias, h.Threshold, h.L2));
+        }
+
+        return (header, heads);
+    }
+
+    public static ClassifierWeightsException Error(string path, string message) =>
+        new($"{message} Make one with 'agent classifier train' (it writes Classifier:WeightsPath, by default models/classifier.bin).") { FilePath = path };
+
+    private static void WriteFloats(Stream stream, ReadOnlySpan<float> values)
+    {
+        var bytes = new byte[values.Length * 4];
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), values[i]);
+        }
+
+        stream.Write(bytes);
+    }
+
+    private static float[] ReadFloats(ReadOnlySpan<byte> body, ref int offset, int count)
+    {
+        var values = new float[count];
+        for (var i = 0; i < count; i++)
+        {
+            values[i] = BinaryPrimitives.ReadSingleLittleEndian(body[(offset + (i * 4))..]);
+        }
+
+        offset += count * 4;
+        return values;
+    }
+}
+
+/// <summary>The JSON header of a weights file.</summary>
+internal sealed record WeightsHeader(string Encoder, int Dimension, int MaxTokens, string Features, int Seed, IReadOnlyList<WeightsHeadHeader> Heads);
+
+/// <summary>One head in the header.</summary>
+internal sealed record WeightsHeadHeader(string Tag, ActionKind Kind, double Threshold, double L2);

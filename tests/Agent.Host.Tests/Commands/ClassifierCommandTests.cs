@@ -1,0 +1,53 @@
+using System.Text.Json;
+
+namespace Agent.Host.Tests.Commands;
+
+/// <summary><c>agent classifier train</c> and <c>eval</c> end to end on a small generated corpus, with the real encoder.</summary>
+[Collection(HostCollectionDefinition.Name)]
+public sealed class ClassifierCommandTests
+{
+    [Fact]
+    public async Task TrainThenEval_SmallCorpus_WritesWeightsAndSeparatesTestTemplates()
+    {
+        var settings = TestSettings.Create(Path.Combine(TestSettings.RepoRoot, "models", "agent-default.gguf"));
+        var weights = Path.Combine(settings.Folder, "classifier.bin");
+
+        var train = await AgentProcess.RunAsync(settings, "classifier", "train", "--documents", "400", "--out", weights, "--json");
+        Assert.True(train.ExitCode == 0, train.ToString());
+        Assert.True(new FileInfo(weights).Length is > 0 and < 100_000);
+
+        var eval = await AgentProcess.RunAsync(settings, "classifier", "eval", "--documents", "400", "--split", "test", "--json", "--set", $"Classifier:WeightsPath={weights}");
+        Assert.True(eval.ExitCode == 0, eval.ToString());
+        var heads = JsonDocument.Parse(eval.Stdout).RootElement.GetProperty("heads").EnumerateArray().ToList();
+        Assert.Equal(["deceit", "powerseeking"], heads.Select(h => h.GetProperty("tag").GetString()).Order());
+        Assert.All(heads, h => Assert.Equal("test", h.GetProperty("split").GetString()));
+        Assert.All(heads, h => Assert.True(h.GetProperty("auroc").GetDouble() > 0.7, eval.Stdout));
+        Assert.Contains("loaded in", eval.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Eval_MissingOrCorruptWeights_ExitTwoNamingFileAndTrainCommand()
+    {
+        var settings = TestSettings.Create(Path.Combine(TestSettings.RepoRoot, "models", "agent-default.gguf"));
+        var weights = Path.Combine(settings.Folder, "none.bin");
+
+        var missing = await AgentProcess.RunAsync(settings, "classifier", "eval", "--documents", "50", "--set", $"Classifier:WeightsPath={weights}");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains(weights, missing.Stderr, StringComparison.Ordinal);
+        Assert.Contains("agent classifier train", missing.Stderr, StringComparison.Ordinal);
+
+        await File.WriteAllBytesAsync(weights, [.. "AGTCLS01"u8, 1, 2, 3, .. new byte[40]]);
+        var corrupt = await AgentProcess.RunAsync(settings, "classifier", "eval", "--documents", "50", "--set", $"Classifier:WeightsPath={weights}");
+        Assert.Equal(2, corrupt.ExitCode);
+        Assert.Contains("checksum", corrupt.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Classifier_UnknownKey_RefusedAtStart()
+    {
+        var settings = TestSettings.Create(Path.Combine(TestSettings.RepoRoot, "models", "agent-default.gguf"));
+        var result = await AgentProcess.RunAsync(settings, "classifier", "eval", "--set", "Classifier:Weights=x");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Classifier:Weights", result.Stderr, StringComparison.Ordinal);
+    }
+}
