@@ -1,7 +1,11 @@
 // Prints the size and field offsets of every llama.cpp / ggml struct that Agent.Llama mirrors.
 // The figures are copied into tests/Agent.Llama.Tests/Native/NativeAbiTests.cs.
-// Re-run after a llama.cpp upgrade (headers from node-llama-cpp's llama/gitRelease.bundle, see README):
+// Headers: llama.cpp at commit c0c7e147e7efa6c5858754b47259ba4880f8a906 (the commit of LLamaSharp.Backend.Cpu 0.30.0).
+// Re-run after a llama.cpp upgrade:
 //   gcc -I<llama.cpp>/include -I<llama.cpp>/ggml/include build/abi/abi-offsets.c -o /tmp/abi && /tmp/abi
+// Changes from the previous natives (node-llama-cpp 3.22.1, llama.cpp "v0.5.0"): llama_model_params lost lazy_mode
+// (80 -> 72 bytes, every later field 8 bytes earlier), llama_context_params lost n_outputs_max_per_seq (fields from
+// n_threads to defrag_thold 4 bytes earlier; the same 160 bytes). Every other mirrored struct is unchanged.
 #include <stddef.h>
 #include <stdio.h>
 #include "llama.h"
@@ -14,7 +18,7 @@ int main(void) {
     S(struct llama_model_params);
     F(struct llama_model_params, devices); F(struct llama_model_params, tensor_buft_overrides);
     F(struct llama_model_params, n_gpu_layers); F(struct llama_model_params, split_mode);
-    F(struct llama_model_params, load_mode); F(struct llama_model_params, lazy_mode);
+    F(struct llama_model_params, load_mode);
     F(struct llama_model_params, main_gpu); F(struct llama_model_params, tensor_split);
     F(struct llama_model_params, progress_callback); F(struct llama_model_params, progress_callback_user_data);
     F(struct llama_model_params, kv_overrides); F(struct llama_model_params, vocab_only);
@@ -24,7 +28,7 @@ int main(void) {
     S(struct llama_context_params);
     F(struct llama_context_params, n_ctx); F(struct llama_context_params, n_batch); F(struct llama_context_params, n_ubatch);
     F(struct llama_context_params, n_seq_max); F(struct llama_context_params, n_rs_seq); F(struct llama_context_params, n_outputs_max);
-    F(struct llama_context_params, n_outputs_max_per_seq); F(struct llama_context_params, n_threads); F(struct llama_context_params, n_threads_batch);
+    F(struct llama_context_params, n_threads); F(struct llama_context_params, n_threads_batch);
     F(struct llama_context_params, ctx_type); F(struct llama_context_params, rope_scaling_type); F(struct llama_context_params, pooling_type);
     F(struct llama_context_params, attention_type); F(struct llama_context_params, flash_attn_type); F(struct llama_context_params, rope_freq_base);
     F(struct llama_context_params, rope_freq_scale); F(struct llama_context_params, yarn_ext_factor); F(struct llama_context_params, yarn_attn_factor);

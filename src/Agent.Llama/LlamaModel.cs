@@ -85,7 +85,7 @@ public sealed class LlamaModel : IDisposable
         {
             handle.Dispose();
             throw new ModelLoadException(
-                $"llama.cpp could not load '{full}': {NativeLog.CapturedProblems()}. The file may be truncated, corrupt, or of an architecture this llama.cpp (v0.5.0) does not know.");
+                $"llama.cpp could not load '{full}': {NativeLog.CapturedProblems()}. The file may be truncated, corrupt, or of an architecture this llama.cpp (commit c0c7e147) does not know.");
         }
 
         return new LlamaModel(handle, full);

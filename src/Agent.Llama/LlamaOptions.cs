@@ -8,12 +8,18 @@ public sealed class LlamaOptions
     /// <summary>The configuration section name.</summary>
     public const string Section = "Llama";
 
-    /// <summary><c>cpu</c> (default) or <c>cuda</c>: the folder <c>native/&lt;backend&gt;/</c> next to the executable.</summary>
+    /// <summary>
+    /// <c>cpu</c> (default: the best CPU variant under <c>native/cpu/</c>) or <c>cuda</c> (<c>native/cuda/</c>, copied by a
+    /// build with <c>-p:LlamaBackends="cpu;cuda"</c> from LLamaSharp.Backend.Cuda12.Linux), next to the executable.
+    /// </summary>
     [Required]
     [AllowedValues("cpu", "cuda", ErrorMessage = "Llama:Backend must be 'cpu' or 'cuda'.")]
     public string Backend { get; set; } = "cpu";
 
-    /// <summary>A folder holding a user's own llama.cpp build (libllama*.so, libggml*.so); overrides <see cref="Backend"/>'s folder.</summary>
+    /// <summary>
+    /// A folder holding a user's own llama.cpp build of commit c0c7e147 (libllama*.so, libggml*.so, flat or in CPU variant
+    /// folders); overrides <see cref="Backend"/>'s folder. Libraries of another commit are refused at load.
+    /// </summary>
     public string? NativeLibraryPath { get; set; }
 
     /// <summary>The GGUF model; a relative path is relative to the folder of appsettings.json.</summary>

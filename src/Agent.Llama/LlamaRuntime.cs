@@ -6,10 +6,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Agent.Llama;
 
 /// <summary>
-/// Loads llama.cpp once per process: picks the library folder (<c>native/cpu</c>, <c>native/cuda</c> or
-/// Llama:NativeLibraryPath), loads the libraries, loads the ggml backends from that folder explicitly with
-/// <c>ggml_backend_load_all_from_path</c> (without a path, no backend is found when hosted by dotnet), initialises
-/// llama.cpp and routes its log to an <see cref="ILogger"/>.
+/// Loads llama.cpp once per process: picks the library folder (<c>native/cpu</c> with its CPU variants,
+/// <c>native/cuda</c>, or Llama:NativeLibraryPath), loads and checks the libraries, loads dynamically built ggml backends
+/// from that folder with <c>ggml_backend_load_all_from_path</c> when the build registered no CPU backend by itself
+/// (without a path, no backend is found when hosted by dotnet), initialises llama.cpp and routes its log to an
+/// <see cref="ILogger"/>.
 /// </summary>
 public static class LlamaRuntime
 {
@@ -42,7 +43,7 @@ public static class LlamaRuntime
             {
                 directory = Path.GetFullPath(options.NativeLibraryPath);
                 backend = "custom";
-                howToFix = "Llama:NativeLibraryPath must name the folder that holds your llama.cpp build's libllama.so, libggml.so and libggml-base.so (and its backend libraries), or be left empty to use the libraries the build fetched.";
+                howToFix = $"Llama:NativeLibraryPath must name the folder that holds your llama.cpp build (commit {NativeCompatibility.LlamaCppCommit}) with libllama.so, libggml.so and libggml-base.so (and its backend libraries), or be left empty to use the libraries the build copied from LLamaSharp.Backend.Cpu.";
             }
             else
             {
@@ -54,13 +55,18 @@ public static class LlamaRuntime
 
                 directory = NativeLibraryLoader.DefaultDirectory(backend);
                 howToFix = backend == "cpu"
-                    ? "The build copies them there: run 'dotnet build' (it fetches @node-llama-cpp/linux-x64@3.22.1 with npm once), or set Llama:NativeLibraryPath to your own llama.cpp build."
-                    : "Build with the CUDA libraries: 'dotnet build -p:LlamaBackends=\"cpu;cuda\"' (fetches @node-llama-cpp/linux-x64-cuda@3.22.1, about 140 MB), or set Llama:NativeLibraryPath to your own CUDA build of llama.cpp.";
+                    ? $"The build copies them there from the NuGet package LLamaSharp.Backend.Cpu: run 'dotnet build', or set Llama:NativeLibraryPath to your own llama.cpp build of commit {NativeCompatibility.LlamaCppCommit}."
+                    : $"Build with the CUDA libraries: 'dotnet build -p:LlamaBackends=\"cpu;cuda\"' (restores LLamaSharp.Backend.Cuda12.Linux), or set Llama:NativeLibraryPath to your own CUDA build of llama.cpp commit {NativeCompatibility.LlamaCppCommit}.";
             }
 
-            var files = NativeLibraryLoader.Load(directory, howToFix);
+            var loaded = NativeLibraryLoader.Load(directory, howToFix);
             NativeLog.Install(loggerFactory?.CreateLogger("Agent.Llama.Native") ?? NullLogger.Instance);
-            NativeMethods.ggml_backend_load_all_from_path(directory);
+            if (!ReadBackends().Contains("CPU"))
+            {
+                // A build with GGML_BACKEND_DL (each backend its own libggml-<name>*.so): load them from the folder.
+                NativeMethods.ggml_backend_load_all_from_path(loaded.LibraryDirectory);
+            }
+
             NativeMethods.llama_backend_init();
 
             var backends = ReadBackends();
@@ -68,17 +74,18 @@ public static class LlamaRuntime
             if (!devices.Any(d => d.Kind == "cpu"))
             {
                 throw new LlamaNativeLibraryException(
-                    $"llama.cpp loaded from '{directory}' but no CPU backend library (libggml-cpu-*.so) loaded from there, so it has no device. {howToFix}");
+                    $"llama.cpp loaded from '{directory}' but no CPU backend (libggml-cpu*.so) loaded from there, so it has no device. {howToFix}");
             }
 
             if (backend == "cuda" && !devices.Any(d => d.Kind == "gpu"))
             {
                 throw new LlamaNativeLibraryException(
-                    $"Llama:Backend is 'cuda' but no CUDA device was found through '{directory}'. libggml-cuda.so needs libcudart.so.13 and libcublas.so.13 on the library path and an NVIDIA driver; check 'nvidia-smi' and 'ldd {Path.Combine(directory, "libggml-cuda.so")}', or set Llama:Backend to 'cpu'.");
+                    $"Llama:Backend is 'cuda' but no CUDA device was found through '{directory}'. libggml-cuda.so needs the CUDA 12 runtime (libcudart.so.12, libcublas.so.12) on the library path and an NVIDIA driver; check 'nvidia-smi' and 'ldd {Path.Combine(loaded.LibraryDirectory, "libggml-cuda.so")}', or set Llama:Backend to 'cpu'.");
             }
 
             var systemInfo = Marshal.PtrToStringUTF8(NativeMethods.llama_print_system_info()) ?? string.Empty;
-            s_info = new LlamaRuntimeInfo(backend, directory, files, systemInfo.Trim(), backends, devices);
+            s_info = new LlamaRuntimeInfo(
+                backend, loaded.LibraryDirectory, loaded.Files, systemInfo.Trim(), backends, devices, loaded.CpuVariant, NativeCompatibility.LlamaCppCommit);
             return s_info;
         }
     }

@@ -7,10 +7,14 @@ namespace Agent.Llama;
 /// <param name="SystemInfo">llama_print_system_info().</param>
 /// <param name="Backends">The ggml backend registries that loaded.</param>
 /// <param name="Devices">The devices those backends offer.</param>
+/// <param name="CpuVariant">The CPU build that loaded (avx512, avx2, avx, noavx: the best this CPU supports), or null for a flat folder such as a user's own build.</param>
+/// <param name="LlamaCppCommit">The llama.cpp commit the libraries were checked against.</param>
 public sealed record LlamaRuntimeInfo(
     string Backend,
     string Directory,
     IReadOnlyDictionary<string, string> Libraries,
     string SystemInfo,
     IReadOnlyList<string> Backends,
-    IReadOnlyList<LlamaDevice> Devices);
+    IReadOnlyList<LlamaDevice> Devices,
+    string? CpuVariant,
+    string LlamaCppCommit);

@@ -1,3 +1,4 @@
+using Agent.Llama.Native;
 using Agent.TestSupport;
 
 namespace Agent.Llama.Tests;
@@ -13,7 +14,9 @@ public class LlamaRuntimeTests
         Assert.Contains(info.Devices, d => d.Kind == "cpu");
         Assert.Contains("CPU", info.Backends);
         Assert.Contains("CPU", info.SystemInfo, StringComparison.Ordinal);
-        Assert.EndsWith("libllama.v0.5.0.so", info.Libraries["llama"], StringComparison.Ordinal);
+        Assert.Equal(Path.Combine(AppContext.BaseDirectory, "native", "cpu", info.CpuVariant!, "libllama.so"), info.Libraries["llama"]);
+        Assert.True(CpuVariant.IsSupported(info.CpuVariant!));
+        Assert.Equal(CpuVariant.BestFirst.First(CpuVariant.IsSupported), info.CpuVariant);
         Assert.True(File.Exists(info.Libraries["ggml-base"]));
     }
 

@@ -15,7 +15,7 @@ public sealed class GpuFactAttribute : FactAttribute
         }
         else if (!Directory.Exists(Path.Combine(AppContext.BaseDirectory, "native", "cuda")))
         {
-            Skip = "needs the CUDA build of llama.cpp: dotnet build -p:LlamaBackends=\"cpu;cuda\"";
+            Skip = "needs the CUDA build of llama.cpp: dotnet build -p:LlamaBackends=\"cpu;cuda\" (restores LLamaSharp.Backend.Cuda12.Linux)";
         }
     }
 }

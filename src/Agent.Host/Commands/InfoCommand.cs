@@ -51,7 +51,8 @@ internal static class InfoCommand
     private static void Render(LlamaRuntimeInfo runtime, ModelReport? report)
     {
         var console = AnsiConsole.Console;
-        console.MarkupLine($"[bold]llama.cpp[/] backend [green]{runtime.Backend}[/] from [blue]{Markup.Escape(runtime.Directory)}[/]");
+        var variant = runtime.CpuVariant is null ? string.Empty : $", CPU build [green]{runtime.CpuVariant}[/]";
+        console.MarkupLine($"[bold]llama.cpp[/] {runtime.LlamaCppCommit}, backend [green]{runtime.Backend}[/]{variant} from [blue]{Markup.Escape(runtime.Directory)}[/]");
         foreach (var (name, file) in runtime.Libraries)
         {
             console.MarkupLine($"  {name,-10} {Markup.Escape(file)}");

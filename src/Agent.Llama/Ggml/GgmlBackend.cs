@@ -67,7 +67,7 @@ public sealed class GgmlBackend : IDisposable
         if (device >= gpus.Count)
         {
             throw new GgmlBackendException(
-                $"GPU device {device} does not exist: ggml found {gpus.Count} GPU device(s). Initialise LlamaRuntime with Backend 'cuda' (and build with -p:LlamaBackends=\"cpu;cuda\"), or use GgmlBackend.Cpu.");
+                $"GPU device {device} does not exist: ggml found {gpus.Count} GPU device(s). Initialise LlamaRuntime with Backend 'cuda' (and build with -p:LlamaBackends=\"cpu;cuda\", which restores LLamaSharp.Backend.Cuda12.Linux) or with Llama:NativeLibraryPath set to a CUDA build of llama.cpp commit c0c7e147, or use GgmlBackend.Cpu.");
         }
 
         return new GgmlBackend(Init(gpus[device], $"GPU {device}"), isCpu: false, threads: 0);

@@ -1,7 +1,7 @@
 namespace Agent.Llama.Native;
 
 /// <summary>
-/// Field offsets of <c>struct ggml_tensor</c> (336 bytes, llama.cpp v0.5.0), read directly because ggml has no getter
+/// Field offsets of <c>struct ggml_tensor</c> (336 bytes, llama.cpp c0c7e147), read directly because ggml has no getter
 /// for most of them. GgmlAbiTests pins every number against build/abi/abi-offsets.c.
 /// </summary>
 internal static unsafe class GgmlTensorLayout

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Agent.Llama.Native;
 
-/// <summary>Mirrors <c>struct llama_batch</c> (llama.h, v0.5.0; 56 bytes).</summary>
+/// <summary>Mirrors <c>struct llama_batch</c> (llama.h, c0c7e147; 56 bytes).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct LlamaBatchNative
 {

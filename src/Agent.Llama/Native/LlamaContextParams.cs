@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Agent.Llama.Native;
 
-/// <summary>Mirrors <c>struct llama_context_params</c> (llama.h, v0.5.0; 160 bytes). Always start from <c>llama_context_default_params()</c>.</summary>
+/// <summary>Mirrors <c>struct llama_context_params</c> (llama.h, llama.cpp c0c7e147; 160 bytes). Always start from <c>llama_context_default_params()</c>.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct LlamaContextParams
 {
@@ -12,7 +12,6 @@ internal struct LlamaContextParams
     public uint n_seq_max;
     public uint n_rs_seq;
     public uint n_outputs_max;
-    public uint n_outputs_max_per_seq;
     public int n_threads;
     public int n_threads_batch;
     public int ctx_type;

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Agent.Llama.Native;
 
-/// <summary>Mirrors <c>struct llama_model_params</c> (llama.h, v0.5.0; 80 bytes). Always start from <c>llama_model_default_params()</c>.</summary>
+/// <summary>Mirrors <c>struct llama_model_params</c> (llama.h, llama.cpp c0c7e147; 72 bytes). Always start from <c>llama_model_default_params()</c>.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct LlamaModelParams
 {
@@ -11,7 +11,6 @@ internal struct LlamaModelParams
     public int n_gpu_layers;
     public int split_mode;
     public int load_mode;
-    public int lazy_mode;
     public int main_gpu;
     public IntPtr tensor_split;
     public IntPtr progress_callback;

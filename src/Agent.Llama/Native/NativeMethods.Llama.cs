@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Agent.Llama.Native;
 
-/// <summary>llama.h imports (llama.cpp v0.5.0). Names follow llama.cpp; see <see cref="LibraryNames"/> for which file loads.</summary>
+/// <summary>llama.h imports (llama.cpp commit c0c7e147). Names follow llama.cpp; see <see cref="LibraryNames"/> for which file loads.</summary>
 internal static unsafe partial class NativeMethods
 {
     // ---- backend and system ----
@@ -14,9 +14,6 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(LibraryNames.Llama)]
     public static partial IntPtr llama_print_system_info();
-
-    [LibraryImport(LibraryNames.Llama)]
-    public static partial IntPtr llama_version();
 
     [LibraryImport(LibraryNames.Llama)]
     [return: MarshalAs(UnmanagedType.U1)]

@@ -5,7 +5,7 @@ namespace Agent.Llama.Tests.Native;
 
 /// <summary>
 /// Sizes and field offsets of the ggml / ggml-opt / llama_opt mirrors, from build/abi/abi-offsets.c run against the
-/// llama.cpp v0.5.0 headers. A llama.cpp upgrade that moves a field must fail here, not corrupt memory.
+/// llama.cpp c0c7e147 headers. A llama.cpp upgrade that moves a field must fail here, not corrupt memory.
 /// </summary>
 public class GgmlAbiTests
 {
