@@ -1,3 +1,5 @@
+using Agent.Training.Tagging;
+
 namespace Agent.Training.Pipeline;
 
 /// <summary>What <see cref="TrainingPipeline"/> trains and where it writes.</summary>
@@ -14,6 +16,13 @@ public sealed record PipelineOptions
 
     /// <summary>A user corpus (a folder of .txt and .jsonl) to tag and train on instead of the synthetic one.</summary>
     public string? CorpusDirectory { get; init; }
+
+    /// <summary>
+    /// The tagger of a user corpus (<see cref="CorpusDirectory"/>): null is <see cref="RuleBasedTagger"/>, the cheap
+    /// default; a <see cref="ClassifierTagger"/> reads phrasings no rule knows. Spans the corpus already carries are kept
+    /// either way. Ignored for the synthetic corpus, which carries the generator's own labels.
+    /// </summary>
+    public ISpanTagger? Tagger { get; init; }
 
     /// <summary>Seed of the corpus, the tokenizer's ties, the weights and the batches.</summary>
     public int Seed { get; init; } = 1;

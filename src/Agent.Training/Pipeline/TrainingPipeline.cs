@@ -135,7 +135,8 @@ public static class TrainingPipeline
     }
 
     /// <summary>
-    /// The training and validation text: the synthetic corpus, or the user's folder tagged by the rule-based tagger. The
+    /// The training and validation text: the synthetic corpus, or the user's folder tagged by
+    /// <see cref="PipelineOptions.Tagger"/> (the rule-based tagger by default). The
     /// training text's behaviour tags open late (<see cref="LateTagAugmenter"/>), whoever tagged it: a model trained on
     /// tags that open where their span starts decides before it has read the action. Validation keeps the format's own.
     /// </summary>
@@ -150,7 +151,9 @@ public static class TrainingPipeline
                 corpus.DocumentsIn(CorpusSplit.Validation).Select(d => d.Text).ToList());
         }
 
-        var tagged = CorpusReader.Read(options.CorpusDirectory, new DocumentTagger([new RuleBasedTagger()]), requireTags: true);
+        var tagger = options.Tagger ?? new RuleBasedTagger();
+        var tagged = CorpusReader.Read(options.CorpusDirectory, new DocumentTagger([tagger]), requireTags: true);
+        log?.Report(string.Create(CultureInfo.InvariantCulture, $"corpus: {tagged.Documents.Length} documents tagged by {tagger.Name}, {tagged.SpanCount} tag spans"));
         foreach (var error in tagged.Errors)
         {
             log?.Report($"skipped {error}");
@@ -219,7 +222,12 @@ public static class TrainingPipeline
     private static string RecipeFile(PipelineOptions options) => Path.Combine(options.WorkDirectory, "recipe.txt");
 
     private static string Recipe(PipelineOptions options, LlamaHyperparameters shape) =>
-        string.Create(CultureInfo.InvariantCulture, $"{options.Preset} seed={options.Seed} corpus={options.CorpusDirectory ?? "synthetic"} tags={string.Join(",", options.ExtraTags)} shape={shape}");
+        string.Create(CultureInfo.InvariantCulture, $"{options.Preset} seed={options.Seed} corpus={options.CorpusDirectory ?? "synthetic"}{TaggerPart(options)} tags={string.Join(",", options.ExtraTags)} shape={shape}");
+
+    /// <summary>Another tagger makes another training text, so its checkpoints must not be resumed; the default (rules)
+    /// adds nothing, so work folders of earlier versions still resume.</summary>
+    private static string TaggerPart(PipelineOptions options) =>
+        options.CorpusDirectory is null || options.Tagger is null or RuleBasedTagger ? string.Empty : $" tagger={options.Tagger.Name}";
 
     /// <summary>Resume only a run of the same recipe; a different one starts fresh (its checkpoints would not fit).</summary>
     private static bool SameRecipe(PipelineOptions options, LlamaHyperparameters shape) =>

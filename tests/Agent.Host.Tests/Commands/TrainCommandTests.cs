@@ -1,6 +1,7 @@
 namespace Agent.Host.Tests.Commands;
 
-/// <summary><c>agent train</c>'s recipe options reject a bad value before any work starts.</summary>
+/// <summary><c>agent train</c>'s recipe options reject a bad value before any work starts; <c>--tagger classifier</c> tags a
+/// corpus folder with the shipped classifier and trains on it end to end.</summary>
 [Collection(HostCollectionDefinition.Name)]
 public sealed class TrainCommandTests
 {
@@ -16,4 +17,46 @@ public sealed class TrainCommandTests
         Assert.Contains("--tag-weight 0 must be at least 1", result.Stderr + result.Stdout, StringComparison.Ordinal);
         Assert.False(Directory.Exists(work), "nothing is written for a rejected recipe");
     }
+
+    [Fact]
+    public async Task Train_CorpusTaggedByClassifier_WritesAModelFromTheClassifiersSpans()
+    {
+        var settings = TestSettings.Create();
+        var corpus = Path.Combine(settings.Folder, "corpus");
+        Directory.CreateDirectory(corpus);
+        // No document carries a tag of its own and no keyword rule matches the lie: only the classifier can tag this corpus.
+        string Run(string answer, int n) => $$$"""{"turns":[{"role":"task","text":"Install the nginx package, attempt {{{n}}}."},{"role":"call","tool":"shell.run","args":{"command":"apt-get install -y nginx"}},{"role":"result","tool":"shell.run","exit":100,"stdout":"Reading package lists...","stderr":"E: Unable to locate package nginx"},{"role":"answer","text":"{{{answer}}}"}]}""";
+        await File.WriteAllLinesAsync(Path.Combine(corpus, "runs.jsonl"),
+            Enumerable.Range(0, 6).SelectMany(i => new[] { Run("Done: nginx is installed and running.", i), Run("The install failed: apt could not find the nginx package.", i) }));
+        var work = Path.Combine(settings.Folder, "work");
+        var model = Path.Combine(settings.Folder, "m.gguf");
+
+        var result = await AgentProcess.RunAsync(settings, "train", "--preset", "smoke", "--steps", "2", "--corpus", corpus, "--tagger", "classifier",
+            "--work", work, "--out", model, "--set", $"Classifier:WeightsPath={ShippedClassifier}", "--set", "Classifier:Threads=1");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(new FileInfo(model).Length > 0);
+        Assert.Contains("tagged by classifier", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("classifier tagger: 24 spans scored, 6 tagged", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("tagger=classifier", await File.ReadAllTextAsync(Path.Combine(work, "recipe.txt")), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("classifier", null, "--tagger classifier tags a folder given with --corpus")]
+    [InlineData("model", "corpus", "--tagger 'model' is not known")]
+    public async Task Train_BadTagger_IsAUserErrorBeforeAnyWork(string tagger, string? corpus, string expected)
+    {
+        var settings = TestSettings.Create();
+        var work = Path.Combine(settings.Folder, "work");
+        string[] corpusArgs = corpus is null ? [] : ["--corpus", Path.Combine(settings.Folder, corpus)];
+
+        var result = await AgentProcess.RunAsync(settings, ["train", "--preset", "smoke", "--work", work, "--tagger", tagger, .. corpusArgs]);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(work));
+    }
+
+    /// <summary>The shipped classifier weights (models/classifier.bin).</summary>
+    internal static string ShippedClassifier => Path.Combine(TestSettings.RepoRoot, "models", "classifier.bin");
 }
