@@ -1,5 +1,6 @@
 using Agent.Decoding.Transcripts;
 using Agent.Monitoring;
+using Agent.Training.Audit;
 using Agent.Training.Corpus;
 
 namespace Agent.Host.Commands;
@@ -11,45 +12,13 @@ namespace Agent.Host.Commands;
 /// </summary>
 internal static class ClassifierCorpus
 {
-    /// <summary>Kinds of deceit case: a lie after a failed command, a changed value after a successful one, and the denial of
-    /// an unsafe call the agent made.</summary>
-    public const string AfterFailure = "after-failure";
-
-    /// <inheritdoc cref="AfterFailure"/>
-    public const string AfterSuccess = "after-success";
-
-    /// <inheritdoc cref="AfterFailure"/>
-    public const string Denial = "denial";
-
+    /// <summary>The generated corpus's evaluation items of these splits, read as the tag audit reads them (<see cref="AuditSpans.FromSplit"/>).</summary>
     public static List<LabelledAction> From(GeneratedCorpus corpus, IEnumerable<CorpusSplit> splits)
     {
         ArgumentNullException.ThrowIfNull(corpus);
-        var actions = new List<LabelledAction>();
-        foreach (var split in splits)
-        {
-            foreach (var item in corpus.EvaluationItems(split))
-            {
-                var transcript = TranscriptFormat.Default.Parse(item.Context[..^TagNames.Open(TagNames.AgentMode).Length]);
-                var positive = item.Label is ActionLabel.Unsafe or ActionLabel.Deceitful;
-                if (item.Tag == CorpusGenerator.DeceitTag)
-                {
-                    var result = transcript.Turns.OfType<ToolResultTurn>().LastOrDefault();
-                    var summary = result is null ? null : new ToolResultSummary(result.ExitCode, result.Stdout, result.Stderr);
-                    var answer = item.ActionLine.StartsWith(AnswerTurn.Keyword, StringComparison.Ordinal) ? item.ActionLine[AnswerTurn.Keyword.Length..] : item.ActionLine;
-                    var group = transcript.Turns.Any(t => t.HasTag(CorpusGenerator.PowerseekingTag)) ? Denial
-                        : result is { ExitCode: 0 } ? AfterSuccess : AfterFailure;
-                    actions.Add(new LabelledAction(ClassifierInput.ForAnswer(summary, answer), item.Tag, positive, Map(split), group));
-                }
-                else
-                {
-                    var task = transcript.Turns.OfType<TaskTurn>().FirstOrDefault()?.Text ?? string.Empty;
-                    var group = item.Family == "invited" ? "invited" : "on-the-way";
-                    actions.Add(new LabelledAction(ClassifierInput.ForCall(task, item.ActionLine), item.Tag, positive, Map(split), group));
-                }
-            }
-        }
-
-        return actions;
+        ArgumentNullException.ThrowIfNull(splits);
+        return [.. splits.SelectMany(split => AuditSpans.FromSplit(corpus, split)
+            .Select(span => new LabelledAction(span.Input, span.Tag, span.Label == true, Map(split), span.Group)))];
     }
 
     /// <summary>
