@@ -43,6 +43,9 @@ internal static partial class AgentHost
             return new LoadedModel(sp, paths.Resolve(modelPath ?? llama.ModelPath), agent.ConcurrentRuns);
         });
         builder.Services.AddSingleton<IAgentStepSource>(sp => sp.GetRequiredService<LoadedModel>());
+        AddValidatedOptions<ClassifierOptions>(builder.Services, ClassifierOptions.Section);
+        builder.Services.AddSingleton<RuntimeClassifier>();
+        builder.Services.AddSingleton<Agent.Monitoring.ITagClassifier>(sp => sp.GetRequiredService<RuntimeClassifier>().Classifier!);
         builder.Services.AddAgentRuntime();
         AddTelemetry(builder, stdoutIsOutput);
     }

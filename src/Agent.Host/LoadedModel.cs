@@ -38,6 +38,19 @@ internal sealed class LoadedModel : IAgentStepSource, IDisposable
     public Task<AgentStep> NextAsync(AgentStepRequest request, CancellationToken cancellationToken = default) =>
         _loaded.Value.Source.NextAsync(request, cancellationToken);
 
+    /// <summary>
+    /// The behaviour tags the loaded model has no trained single control token for (its own signal is absent for them);
+    /// empty while the model is not loaded.
+    /// </summary>
+    public IReadOnlyCollection<string> TagsWithoutModelSignal =>
+        _loaded.IsValueCreated ? AgentStepSources.TagsWithoutModelSignal(_loaded.Value.Decoder.Tags) : [];
+
+    /// <summary>A line for people when the model's own signal is absent for some tag, else null.</summary>
+    public string? DescribeMissingSignal(bool classifierLoaded) => TagsWithoutModelSignal.Count == 0
+        ? null
+        : $"the model's own signal is absent for {string.Join(", ", TagsWithoutModelSignal.Select(t => "<" + t + ">"))} (not a single trained control token, see 'agent info'); "
+            + (classifierLoaded ? "the gate reads the classifier for these tags" : "the policy counts only the model's signal, so these tags cannot stop an action: count the classifier (Policy:Tags:<tag>:Signals)");
+
     public void Dispose()
     {
         if (_loaded.IsValueCreated)

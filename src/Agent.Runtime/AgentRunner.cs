@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Agent.Decoding;
 using Agent.Decoding.Transcripts;
+using Agent.Monitoring;
 using Agent.Runtime.Gate;
 using Agent.Runtime.Kernel;
 using Agent.Runtime.Policy;
@@ -16,8 +17,10 @@ namespace Agent.Runtime;
 
 /// <summary>
 /// The agent loop over Semantic Kernel. Each step: the journal is replayed into a chat history, the chat service
-/// over the decoder produces one line with its trace, the line becomes a function call (through the gate filter),
-/// an answer (gated here, as the pseudo-tool <c>answer</c>), or an error result for the model. The journal in the
+/// over the decoder proposes one typed step (<see cref="ProposedStep"/>: line, parsed call or answer or error, trace),
+/// both signals are read once (the model's temptation aggregates and, when loaded, the classifier's probabilities), and
+/// the step becomes a function call (through the gate filter), an answer (gated here, as the pseudo-tool
+/// <c>answer</c>), or an error result for the model. The journal in the
 /// run store is the only state: resuming after a crash, a shutdown or an approval replays it and continues.
 /// </summary>
 /// <remarks>
@@ -41,9 +44,11 @@ internal sealed partial class AgentRunner : IAgentRunner
     private readonly AgentOptions _options;
     private readonly DecodingConstraints _constraints;
     private readonly ILogger _logger;
+    private readonly ITagClassifier? _classifier;
 
-    public AgentRunner(IRunStore store, IAgentStepSource source, IRunPluginFactory plugins, IRunWorkspaces workspaces, ActionGate gate, AgentOptions options, DecodingConstraints constraints, ILogger<AgentRunner> logger)
+    public AgentRunner(IRunStore store, IAgentStepSource source, IRunPluginFactory plugins, IRunWorkspaces workspaces, ActionGate gate, AgentOptions options, DecodingConstraints constraints, ILogger<AgentRunner> logger, ITagClassifier? classifier = null)
     {
+        _classifier = classifier;
         _store = store;
         _source = source;
         _plugins = plugins;
@@ -253,7 +258,14 @@ internal sealed partial class AgentRunner : IAgentRunner
         }
 
         var call = ToolCall.Parse(last.Tool!, last.Arguments!);
-        var action = new ActionContext { Run = run, Step = last with { Status = StepStatus.Proposed }, Call = call, Approval = entry };
+        var action = new ActionContext
+        {
+            Run = run,
+            Step = last with { Status = StepStatus.Proposed },
+            Call = call,
+            Approval = entry,
+            Signals = new GateSignals(last.Temptation, last.Classifier),
+        };
         steps[^1] = await InvokeAsync(kernel, action, ChatHistoryTranscript.ToFunctionCall(call, "call-" + last.Step)).ConfigureAwait(false);
         return action.Failure is { } failure
             ? run with { Status = RunStatus.Failed, Reason = $"the sandbox failed: {failure.Message}" }
@@ -268,10 +280,10 @@ internal sealed partial class AgentRunner : IAgentRunner
         activity?.SetTag("agent.step", number);
         chat.MaxTokens = Math.Min(_options.MaxTokensPerStep, _options.MaxTokensPerRun - run.Tokens);
         var history = BuildHistory(run.Task, steps);
-        var message = (await chat.GetChatMessageContentsAsync(history, null, kernel, cancellationToken).ConfigureAwait(false))[0];
-        var metadata = message.Metadata!;
-        var trace = (TemptationTrace)metadata[AgentMetadata.Trace]!;
-        var tokens = (int)metadata[AgentMetadata.Tokens]!;
+        var proposed = await chat.ProposeAsync(history, cancellationToken).ConfigureAwait(false);
+        var trace = proposed.Trace;
+        var tokens = proposed.Tokens;
+        var temptation = ModelSignal(proposed);
         run = run with { Steps = number, Tokens = run.Tokens + tokens };
         activity?.SetTag("agent.tokens", tokens);
         var record = new StepRecord
@@ -279,25 +291,27 @@ internal sealed partial class AgentRunner : IAgentRunner
             RunId = run.Id,
             Step = number,
             Kind = StepKind.Malformed,
-            ModelLine = (string)metadata[AgentMetadata.Line]!,
+            ModelLine = proposed.Line,
             Tokens = tokens,
-            Temptation = TraceJson.Aggregates(trace, _gate.Tags),
+            Temptation = temptation,
             Status = StepStatus.Proposed,
             CreatedAt = DateTimeOffset.UtcNow,
         };
 
-        if (metadata.TryGetValue(AgentMetadata.Error, out var error) && error is string why)
+        if (proposed.Error is { } why)
         {
             steps.Add(await InvalidAsync(record, null, ToolOutcome.InvalidCallExitCode, "invalid line: " + why).ConfigureAwait(false));
             return run with { MalformedCalls = run.MalformedCalls + 1 };
         }
 
-        if (message.Items.OfType<FunctionCallContent>().FirstOrDefault() is not { } functionCall)
+        if (proposed.Call is not { } call)
         {
-            return await AnswerAsync(run, steps, record with { Kind = StepKind.Answer }, message.Content ?? string.Empty, trace, cancellationToken).ConfigureAwait(false);
+            var lastResult = steps.LastOrDefault(s => s.Kind == StepKind.Call && s.Result is not null)?.Result;
+            var answerSignals = Signals(temptation, lastResult is { } r ? ClassifierInput.ForAnswer(new ToolResultSummary(r.ExitCode, r.Stdout, r.Stderr), proposed.Answer!) : ClassifierInput.ForAnswer(null, proposed.Answer!));
+            return await AnswerAsync(run, steps, record with { Kind = StepKind.Answer }, proposed.Answer!, trace, answerSignals, cancellationToken).ConfigureAwait(false);
         }
 
-        var call = (ToolCall)metadata[AgentMetadata.Call]!;
+        var functionCall = ChatHistoryTranscript.ToFunctionCall(call, "call-" + number);
         record = record with { Kind = StepKind.Call, Tool = call.Name, Arguments = call.ArgumentsJson, ArgumentsHash = CallBinding.Hash(call.Name, call.ArgumentsJson) };
         if (!kernel.Plugins.TryGetFunction(functionCall.PluginName, functionCall.FunctionName, out var function))
         {
@@ -312,8 +326,10 @@ internal sealed partial class AgentRunner : IAgentRunner
             return run with { MalformedCalls = run.MalformedCalls + 1 };
         }
 
+        var signals = Signals(temptation, ClassifierInput.ForCall(run.Task, call.ToString()));
+        record = record with { Classifier = signals.Classifier };
         await _store.SaveStepAsync(record, cancellationToken).ConfigureAwait(false);
-        var action = new ActionContext { Run = run, Step = record, Call = call, Trace = trace };
+        var action = new ActionContext { Run = run, Step = record, Call = call, Trace = trace, Signals = signals };
         var done = await InvokeAsync(kernel, action, functionCall).ConfigureAwait(false);
         steps.Add(done);
         return Outcome(run, action);
@@ -352,12 +368,12 @@ internal sealed partial class AgentRunner : IAgentRunner
         };
     }
 
-    private async Task<RunRecord> AnswerAsync(RunRecord run, List<StepRecord> steps, StepRecord record, string answer, TemptationTrace trace, CancellationToken cancellationToken)
+    private async Task<RunRecord> AnswerAsync(RunRecord run, List<StepRecord> steps, StepRecord record, string answer, TemptationTrace trace, GateSignals signals, CancellationToken cancellationToken)
     {
         var call = new ToolCall(PolicyOptions.AnswerTool, new JsonObject { ["text"] = answer });
-        record = record with { Tool = call.Name, Arguments = call.ArgumentsJson, ArgumentsHash = CallBinding.Hash(call.Name, call.ArgumentsJson) };
+        record = record with { Tool = call.Name, Arguments = call.ArgumentsJson, ArgumentsHash = CallBinding.Hash(call.Name, call.ArgumentsJson), Classifier = signals.Classifier };
         await _store.SaveStepAsync(record, cancellationToken).ConfigureAwait(false);
-        var action = new ActionContext { Run = run, Step = record, Call = call, Trace = trace };
+        var action = new ActionContext { Run = run, Step = record, Call = call, Trace = trace, Signals = signals };
         using var activity = RuntimeTelemetry.Source.StartActivity("agent.action");
         activity?.SetTag("agent.tool", call.Name);
         var decision = await _gate.DecideAsync(action, cancellationToken).ConfigureAwait(false);
@@ -371,6 +387,25 @@ internal sealed partial class AgentRunner : IAgentRunner
 
         steps.Add(action.Step);
         return Outcome(run, action);
+    }
+
+    /// <summary>The model's temptation aggregates of a step, computed once: the monitored tags it has a trained token for.</summary>
+    private Dictionary<string, TemptationAggregate> ModelSignal(ProposedStep step) =>
+        _gate.Tags.Where(t => step.Trace.Tags.Contains(t) && !step.TagsWithoutModelSignal.Contains(t))
+            .ToDictionary(t => t, t => step.Trace.Aggregate(t), StringComparer.Ordinal);
+
+    /// <summary>Both signals of an action; the classifier's only when one is loaded (the policy counts it).</summary>
+    private GateSignals Signals(IReadOnlyDictionary<string, TemptationAggregate> temptation, ClassifierInput input)
+    {
+        if (_classifier is null)
+        {
+            return new GateSignals(temptation, GateSignals.None.Classifier);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var scores = _classifier.Score(input);
+        RuntimeTelemetry.ClassifierLatency.Record(clock.Elapsed.TotalMilliseconds);
+        return new GateSignals(temptation, scores.Probabilities, scores.Truncated);
     }
 
     private async Task<StepRecord> InvalidAsync(StepRecord record, ToolCall? call, int exitCode, string message)

@@ -7,4 +7,12 @@ namespace Agent.Runtime;
 /// <param name="Trace">Per-token pre-ban probabilities of every monitored tag.</param>
 /// <param name="Tokens">Tokens generated.</param>
 /// <param name="Complete">False when the line hit the token limit or the context before its newline.</param>
-public sealed record AgentStep(string Line, TemptationTrace Trace, int Tokens, bool Complete);
+public sealed record AgentStep(string Line, TemptationTrace Trace, int Tokens, bool Complete)
+{
+    /// <summary>
+    /// Behaviour tags the model has no trained single control token for: its temptation toward them is a product of
+    /// ordinary tokens' probabilities (around 1e-20 for a model never tag-trained), so the gate treats the model's own
+    /// signal for them as absent and reads the classifier instead.
+    /// </summary>
+    public IReadOnlyCollection<string> TagsWithoutModelSignal { get; init; } = [];
+}

@@ -14,6 +14,13 @@ public static class AgentStepSources
         return new DecoderStepSource(decoder, modelName);
     }
 
+    /// <summary>The behaviour tags of <paramref name="tags"/> that are not one trained control token each way (see <c>agent info</c>).</summary>
+    public static IReadOnlyCollection<string> TagsWithoutModelSignal(TagSet tags)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        return [.. tags.Tags.Where(t => t.Kind == TagKind.Behaviour && !t.IsSingleToken).Select(t => t.Name)];
+    }
+
     private sealed class DecoderStepSource(TagDecoder decoder, string modelName) : IAgentStepSource
     {
         public string ModelName { get; } = modelName;
@@ -33,7 +40,7 @@ public static class AgentStepSources
                 },
                 cancellationToken).ConfigureAwait(false);
             var complete = result.StopReason is StopReason.StopString or StopReason.EndOfGeneration;
-            return new AgentStep(result.Text, result.Trace, result.Trace.Entries.Length, complete);
+            return new AgentStep(result.Text, result.Trace, result.Trace.Entries.Length, complete) { TagsWithoutModelSignal = TagsWithoutModelSignal(decoder.Tags) };
         }
     }
 }

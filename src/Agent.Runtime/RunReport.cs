@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Agent.Decoding;
-using Agent.Runtime.Gate;
 using Agent.Runtime.Storage;
 
 namespace Agent.Runtime;
@@ -8,7 +7,7 @@ namespace Agent.Runtime;
 /// <summary>
 /// The output contract of <c>agent run --json</c> (kept stable for outside evaluations): run id, status, final answer,
 /// and every action (tool calls and answers; malformed lines are counted, not listed) with its decision, rule,
-/// temptation per tag and result. The status is the stored one: <c>completed</c>, <c>parked</c>, <c>blocked</c>,
+/// temptation per tag, the classifier's probability per tag and result. The status is the stored one: <c>completed</c>, <c>parked</c>, <c>blocked</c>,
 /// <c>failed</c> or <c>limit</c> once the run stopped, <c>queued</c> when it was put back unfinished (the process was
 /// stopped; <c>agent run --resume</c> or the service continues it), <c>running</c> while a worker holds it.
 /// </summary>
@@ -26,7 +25,8 @@ public sealed record RunReport(string RunId, string Status, string? FinalAnswer,
             JsonDocument.Parse(s.Arguments ?? "{}").RootElement.Clone(),
             s.Decision is { } d ? SqliteRunStore.Name(d) : "none",
             s.Rule ?? string.Empty,
-            TraceJson.ReadAggregates(s.Temptation),
+            s.Temptation,
+            s.Classifier,
             s.Result is { } r ? new ActionResult(r.ExitCode, r.Stdout, r.Stderr, r.Truncated) : null)).ToList();
         return new RunReport(run.Id, status, run.FinalAnswer, actions);
     }

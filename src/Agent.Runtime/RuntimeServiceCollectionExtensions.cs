@@ -16,7 +16,8 @@ public static class RuntimeServiceCollectionExtensions
     /// Adds the run store, the policy validator, the action gate, the run workspaces (<see cref="IRunWorkspaces"/>) and
     /// the runner. The caller binds <see cref="AgentOptions"/>, <see cref="StorageOptions"/>, <see cref="PolicyOptions"/>
     /// and <see cref="TagOptions"/>, and registers an <see cref="IAgentStepSource"/>, an <see cref="IRunPluginFactory"/>
-    /// and the sandboxes (<see cref="Agent.Sandbox.ISandboxService"/>).
+    /// and the sandboxes (<see cref="Agent.Sandbox.ISandboxService"/>); and an <see cref="Agent.Monitoring.ITagClassifier"/>
+    /// when the policy counts the classifier's signal (without one the gate reads the model's temptation only).
     /// </summary>
     public static IServiceCollection AddAgentRuntime(this IServiceCollection services)
     {
@@ -45,7 +46,8 @@ public static class RuntimeServiceCollectionExtensions
                 sp.GetRequiredService<ActionGate>(),
                 agent,
                 Constraints(agent, tags),
-                sp.GetRequiredService<ILogger<AgentRunner>>());
+                sp.GetRequiredService<ILogger<AgentRunner>>(),
+                sp.GetService<Agent.Monitoring.ITagClassifier>());
         });
         return services;
     }

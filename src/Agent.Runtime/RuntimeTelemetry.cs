@@ -13,9 +13,13 @@ public static class RuntimeTelemetry
 
     internal static readonly Meter Meter = new(Name);
 
-    internal static readonly Counter<long> Decisions = Meter.CreateCounter<long>("agent.decisions", description: "Gate decisions by decision, tool and the tag whose rule fired");
+    internal static readonly Counter<long> Decisions = Meter.CreateCounter<long>("agent.decisions", description: "Gate decisions by decision, tool, the tag whose threshold fired and the signal (model, classifier, none)");
 
     internal static readonly Histogram<double> Temptation = Meter.CreateHistogram<double>("agent.temptation", description: "Step temptation (the policy's aggregate) per tag");
+
+    internal static readonly Histogram<double> Classifier = Meter.CreateHistogram<double>("agent.classifier", description: "The classifier's probability per tag for a gated action");
+
+    internal static readonly Histogram<double> ClassifierLatency = Meter.CreateHistogram<double>("agent.classifier.latency", "ms", "Wall time of scoring one action with the classifier");
 
     internal static readonly Histogram<double> TokensPerSecond = Meter.CreateHistogram<double>("agent.tokens_per_second", "{token}/s", "Decoding speed of a model step");
 

@@ -34,7 +34,7 @@ internal static class Escalations
         var step = new StepRecord
         {
             RunId = queued.Id, Step = 1, Kind = StepKind.Call, ModelLine = call.ToString(), Tool = call.Name, Arguments = call.ArgumentsJson, ArgumentsHash = hash,
-            Decision = Decision.Escalate, Rule = rule, DecidedBy = "policy", Status = StepStatus.Pending, Temptation = TraceJson.Aggregates(trace, tags),
+            Decision = Decision.Escalate, Rule = rule, DecidedBy = "policy", Status = StepStatus.Pending, Temptation = tags.ToDictionary(t => t, t => trace.Aggregate(t)),
             Tokens = trace.Entries.Length, CreatedAt = DateTimeOffset.UtcNow,
         };
         var entry = await store.RecordGateEntryAsync(

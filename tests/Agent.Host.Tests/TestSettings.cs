@@ -64,6 +64,7 @@ internal sealed class TestSettings
         json["Http"]!["Url"] = "http://127.0.0.1:0";
         json["Http"]!["Token"] = Token;
         json["Telemetry"]!["Exporter"] = "none";
+        json["Classifier"]!["WeightsPath"] = Path.Combine(RepoRoot, "models", "classifier.bin");
         var serilog = json["Serilog"]!.AsObject();
         serilog["MinimumLevel"]!["Default"] = "Warning";
         serilog["WriteTo"] = new JsonArray(serilog["WriteTo"]!.AsArray().Where(s => (string?)s!["Name"] == "Console").Select(s => s!.DeepClone()).ToArray());

@@ -171,11 +171,11 @@ public sealed class AgentRunnerTests
         var approval = new ActionLogEntry
         {
             Id = 7, RunId = run.Id, Step = 1, Tool = "shell.run", Arguments = """{"command":"ls"}""", ArgumentsHash = CallBinding.Hash("shell.run", """{"command":"ls"}"""),
-            Decision = Decision.Escalate, Rule = "r", PolicyVersion = "v", Model = "m", Temptation = "{}", Trace = "{}", ReviewStatus = "approved", Reviewer = "alice",
+            Decision = Decision.Escalate, Rule = "r", PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, Trace = "{}", ReviewStatus = "approved", Reviewer = "alice",
         };
         var changed = new ActionContext
         {
-            Run = run, Step = new StepRecord { RunId = run.Id, Step = 1, Kind = StepKind.Call, Status = StepStatus.Proposed }, Call = ToolCall.Shell("rm -rf /"), Approval = approval,
+            Run = run, Step = new StepRecord { RunId = run.Id, Step = 1, Kind = StepKind.Call, Status = StepStatus.Proposed }, Call = ToolCall.Shell("rm -rf /"), Approval = approval, Signals = GateSignals.None,
         };
 
         var decision = await h.Gate.DecideAsync(changed, CancellationToken.None);

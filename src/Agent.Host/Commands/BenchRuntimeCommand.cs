@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Agent.Monitoring;
 using Agent.Runtime;
 using Agent.Runtime.Storage;
 using Microsoft.Extensions.Configuration;
@@ -46,6 +47,9 @@ internal static class BenchRuntimeCommand
             // Every model step passes through the timer, so the figure is the model's time alone (tools and store excluded).
             builder.Services.AddSingleton(sp => new StepTimer(sp.GetRequiredService<LoadedModel>()));
             builder.Services.AddSingleton<IAgentStepSource>(sp => sp.GetRequiredService<StepTimer>());
+            // And every classifier score (the gate's second signal), so both signals are measured against the model alone in one run.
+            builder.Services.AddSingleton(sp => new ClassifierTimer(sp.GetRequiredService<RuntimeClassifier>().Classifier));
+            builder.Services.AddSingleton<ITagClassifier>(sp => sp.GetRequiredService<ClassifierTimer>().Timed!);
             using var host = builder.Build();
             AgentHost.ValidateRuntimeOptions(host.Services);
             // As agent run: the tasks, the model file and the run store are checked before a run is stored or a sandbox starts.
@@ -59,6 +63,9 @@ internal static class BenchRuntimeCommand
             }
 
             host.Services.GetRequiredService<LoadedModel>().CheckFile();
+            var classifier = host.Services.GetRequiredService<RuntimeClassifier>();
+            classifier.Load();
+            await Console.Error.WriteLineAsync(classifier.Describe()).ConfigureAwait(false);
             await host.Services.GetRequiredService<IRunStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             try
@@ -67,11 +74,13 @@ internal static class BenchRuntimeCommand
                 host.Services.GetRequiredService<LoadedModel>().Load();
                 var loadSeconds = loading.Elapsed.TotalSeconds;
                 var timer = host.Services.GetRequiredService<StepTimer>();
+                var classifierTimer = host.Services.GetRequiredService<ClassifierTimer>();
                 var workspaces = host.Services.GetRequiredService<IRunWorkspaces>();
                 var runs = new List<BenchRun>();
                 foreach (var (index, item) in items.Index())
                 {
                     timer.Reset();
+                    classifierTimer.Reset();
                     var wall = Stopwatch.StartNew();
                     var (run, report) = await InProcessRun.ExecuteAsync(host.Services, item.Task, null, cancellationToken).ConfigureAwait(false);
                     wall.Stop();
@@ -93,11 +102,12 @@ internal static class BenchRuntimeCommand
                         report.Actions.Count(a => a.Decision == "escalate"),
                         report.Actions.Count(a => a.Decision == "block"),
                         timer.Durations,
+                        classifierTimer.Durations,
                         wall.Elapsed.TotalSeconds);
                     runs.Add(benchRun);
                     await Console.Error.WriteLineAsync(string.Create(
                         CultureInfo.InvariantCulture,
-                        $"[{index + 1}/{items.Count}] {item.Category} {benchRun.Status} steps={benchRun.Steps} model={benchRun.ModelSeconds.Sum():0.00}s wall={benchRun.WallSeconds:0.00}s: {item.Task}")).ConfigureAwait(false);
+                        $"[{index + 1}/{items.Count}] {item.Category} {benchRun.Status} steps={benchRun.Steps} model={benchRun.ModelSeconds.Sum():0.00}s classifier={benchRun.ClassifierSeconds.Sum():0.000}s wall={benchRun.WallSeconds:0.00}s: {item.Task}")).ConfigureAwait(false);
                 }
 
                 var source = host.Services.GetRequiredService<IAgentStepSource>();
@@ -110,6 +120,7 @@ internal static class BenchRuntimeCommand
                         tasks_file = tasksFile,
                         store = storeFile,
                         load_seconds = loadSeconds,
+                        classifier = classifierTimer.Timed is not null,
                         categories,
                         runs = runs.Select(r => new
                         {
@@ -122,6 +133,8 @@ internal static class BenchRuntimeCommand
                             r.MalformedCalls,
                             actions = new { allowed = r.Allowed, escalated = r.Escalated, blocked = r.Blocked },
                             model_seconds = r.ModelSeconds.Sum(),
+                            classifier_seconds = r.ClassifierSeconds.Sum(),
+                            classified_actions = r.ClassifierSeconds.Count,
                             r.WallSeconds,
                         }),
                     };
@@ -203,7 +216,9 @@ internal static class BenchRuntimeCommand
             steps,
             runs.Sum(r => r.MalformedCalls),
             modelSteps.Count > 0 ? modelSteps.Average() : 0,
-            steps > 0 ? runs.Sum(r => r.WallSeconds) / steps : 0);
+            steps > 0 ? runs.Sum(r => r.WallSeconds) / steps : 0,
+            modelSteps.Count > 0 ? runs.Sum(r => r.ClassifierSeconds.Sum()) / modelSteps.Count : 0,
+            runs.Sum(r => r.ClassifierSeconds.Count) is var scored and > 0 ? 1000 * runs.Sum(r => r.ClassifierSeconds.Sum()) / scored : 0);
     }
 
     private static void Print(string model, string tasksFile, string storeFile, double loadSeconds, Dictionary<string, BenchCategory> categories)
@@ -230,6 +245,9 @@ internal static class BenchRuntimeCommand
             ("model steps", c => Count(c.Steps)),
             ("  malformed lines", c => Count(c.MalformedSteps)),
             ("mean s per model step", c => c.ModelSecondsPerStep.ToString("0.000", CultureInfo.InvariantCulture)),
+            ("  + classifier s per step", c => c.ClassifierSecondsPerStep.ToString("0.0000", CultureInfo.InvariantCulture)),
+            ("  both signals / model only", c => c.ModelSecondsPerStep > 0 ? ((c.ModelSecondsPerStep + c.ClassifierSecondsPerStep) / c.ModelSecondsPerStep).ToString("0.000", CultureInfo.InvariantCulture) : "-"),
+            ("classifier ms per scored action", c => c.ClassifierMsPerAction.ToString("0.0", CultureInfo.InvariantCulture)),
             ("mean s per step (wall, tools included)", c => c.SecondsPerStep.ToString("0.000", CultureInfo.InvariantCulture)),
         };
         foreach (var (name, value) in rows)
@@ -249,11 +267,51 @@ internal static class BenchRuntimeCommand
     /// <summary>The figures of one category (the JSON shape of <c>categories.*</c>).</summary>
     internal sealed record BenchCategory(
         int Runs, int Completed, int Parked, int Blocked, int Failed, int Limit,
-        int ActionsAllowed, int ActionsEscalated, int ActionsBlocked, int Steps, int MalformedSteps, double ModelSecondsPerStep, double SecondsPerStep);
+        int ActionsAllowed, int ActionsEscalated, int ActionsBlocked, int Steps, int MalformedSteps, double ModelSecondsPerStep, double SecondsPerStep,
+        double ClassifierSecondsPerStep, double ClassifierMsPerAction);
 
     private sealed record BenchRun(
         string Category, string Task, string RunId, string Status, string? Reason, int Steps, int MalformedCalls,
-        int Allowed, int Escalated, int Blocked, IReadOnlyList<double> ModelSeconds, double WallSeconds);
+        int Allowed, int Escalated, int Blocked, IReadOnlyList<double> ModelSeconds, IReadOnlyList<double> ClassifierSeconds, double WallSeconds);
+
+    /// <summary>Times every classifier score; <see cref="Timed"/> is null when the policy counts only the model's signal.</summary>
+    private sealed class ClassifierTimer
+    {
+        private readonly ConcurrentQueue<double> _durations = new();
+
+        public ClassifierTimer(ITagClassifier? inner)
+        {
+            Timed = inner is null ? null : new Timing(inner, this);
+        }
+
+        public ITagClassifier? Timed { get; }
+
+        public IReadOnlyList<double> Durations => [.. _durations];
+
+        public void Reset() => _durations.Clear();
+
+        private void Add(double seconds) => _durations.Enqueue(seconds);
+
+        private sealed class Timing(ITagClassifier classifier, ClassifierTimer owner) : ITagClassifier
+        {
+            public string WeightsPath => classifier.WeightsPath;
+
+            public System.Collections.Immutable.ImmutableArray<TagHeadInfo> Heads => classifier.Heads;
+
+            public TagScores Score(ClassifierInput input)
+            {
+                var clock = Stopwatch.StartNew();
+                var scores = classifier.Score(input);
+                owner.Add(clock.Elapsed.TotalSeconds);
+                return scores;
+            }
+
+            public void Dispose()
+            {
+                // The RuntimeClassifier owns the classifier.
+            }
+        }
+    }
 
     /// <summary>Times every model step of the loaded model (runs are benchmarked one after another).</summary>
     private sealed class StepTimer(IAgentStepSource inner) : IAgentStepSource

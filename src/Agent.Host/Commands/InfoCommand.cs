@@ -78,17 +78,29 @@ internal static class InfoCommand
             $"  {Markup.Escape(report.Description)}; arch {report.Architecture}, {report.Parameters:N0} parameters, {report.SizeBytes / 1048576.0:F1} MiB"));
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"  width {report.EmbeddingSize}, layers {report.Layers}, heads {report.Heads} (kv {report.HeadsKv}), context {report.TrainingContext}, vocab {report.VocabSize}"));
-        var tagTable = new Table().AddColumns("tag", "kind", "spelled as", "open tokens", "close tokens");
+        var tagTable = new Table().AddColumns("tag", "kind", "spelled as", "model's own signal", "open tokens", "close tokens");
         foreach (var t in report.Tags)
         {
             tagTable.AddRow(Markup.Escape(t.Tag), t.Kind, t.SingleToken ? "[green]single control token[/]" : "[yellow]multi-token[/]",
+                t.Kind == "mode" ? "-" : t.ModelSignal ? "[green]present[/]" : "[yellow]absent[/]",
                 string.Join(" ", t.OpenTokens), string.Join(" ", t.CloseTokens));
         }
 
         console.Write(tagTable);
+        var absent = report.Tags.Where(t => t.Kind == "behaviour" && !t.ModelSignal).Select(t => "<" + t.Tag + ">").ToArray();
+        if (absent.Length > 0)
+        {
+            console.MarkupLine(Markup.Escape(
+                $"the model's own signal is absent for {string.Join(", ", absent)} (not a single trained control token: its temptation is a product of ordinary tokens' probabilities); "
+                + "the gate reads the classifier for these tags where the policy counts it (Policy:Tags:<tag>:Signals = Classifier or Both)"));
+        }
     }
 
-    private sealed record TagReport(string Tag, string Kind, bool SingleToken, IReadOnlyList<int> OpenTokens, IReadOnlyList<int> CloseTokens);
+    private sealed record TagReport(string Tag, string Kind, bool SingleToken, IReadOnlyList<int> OpenTokens, IReadOnlyList<int> CloseTokens)
+    {
+        /// <summary>For a behaviour tag: whether the model's temptation is a signal the gate reads (a single trained control token).</summary>
+        public bool ModelSignal => SingleToken;
+    }
 
     private sealed record ModelReport(string Path, string Description, string Architecture, ulong Parameters, ulong SizeBytes, int EmbeddingSize, int Layers,
         int Heads, int HeadsKv, int TrainingContext, int VocabSize, IReadOnlyList<TagReport> Tags)

@@ -57,7 +57,7 @@ internal static class ReviewCommand
                 return ExitCodes.Ok;
             }
 
-            var table = new Table().AddColumns("id", "created", "run", "step", "tool", "decision", "review", "rule");
+            var table = new Table().AddColumns("id", "created", "run", "step", "tool", "decision", "fired", "review", "rule");
             foreach (var e in entries)
             {
                 table.AddRow(
@@ -67,6 +67,7 @@ internal static class ReviewCommand
                     e.Step.ToString(CultureInfo.InvariantCulture),
                     Markup.Escape(e.Tool),
                     e.Decision == Decision.Block ? "[red]block[/]" : "[yellow]escalate[/]",
+                    Markup.Escape(Fired(e)),
                     Markup.Escape(e.ReviewStatus + (e.Reviewer is null ? string.Empty : " by " + e.Reviewer)),
                     Markup.Escape(e.Rule));
             }
@@ -99,7 +100,13 @@ internal static class ReviewCommand
             grid.AddRow("call", Markup.Escape($"{entry.Tool} {entry.Arguments}"));
             grid.AddRow("decision", Markup.Escape($"{entry.Decision.ToString().ToLowerInvariant()} ({entry.Rule})"));
             grid.AddRow("policy / model", Markup.Escape($"{entry.PolicyVersion} / {entry.Model}"));
-            grid.AddRow("temptation", Markup.Escape(entry.Temptation));
+            grid.AddRow("fired", Markup.Escape(Fired(entry)));
+            grid.AddRow("temptation (model)", Markup.Escape(entry.Temptation.Count == 0
+                ? "absent (the model has no trained token for these tags, or the step was not decoded here)"
+                : string.Join("  ", entry.Temptation.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key}: max {t.Value.Max:0.####} mean {t.Value.Mean:0.####} any {t.Value.Any:0.####}")))));
+            grid.AddRow("classifier", Markup.Escape(entry.Classifier.Count == 0
+                ? "not run"
+                : string.Join("  ", entry.Classifier.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key}: p {t.Value:0.####}")))));
             grid.AddRow("review", Markup.Escape($"{entry.ReviewStatus} {entry.Reviewer} {entry.ReviewReason} {entry.ReviewedAt:u}"));
             grid.AddRow("created", entry.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
             AnsiConsole.Write(grid);
@@ -183,7 +190,10 @@ internal static class ReviewCommand
         rule = e.Rule,
         policy_version = e.PolicyVersion,
         model = e.Model,
-        temptation = JsonDocument.Parse(e.Temptation).RootElement.Clone(),
+        temptation = e.Temptation.ToDictionary(t => t.Key, t => new { max = t.Value.Max, mean = t.Value.Mean, any = t.Value.Any }),
+        classifier = e.Classifier,
+        fired_tag = e.FiredTag,
+        fired_signal = e.FiredSignal,
         created_at = e.CreatedAt,
         review_status = e.ReviewStatus,
         reviewer = e.Reviewer,
@@ -191,6 +201,11 @@ internal static class ReviewCommand
         reviewed_at = e.ReviewedAt,
         allowed_by = e.ReviewStatus == "approved" ? "person" : null,
     };
+
+    /// <summary>Which tag and signal fired, e.g. <c>deceit by classifier</c>; <c>tool rule</c> when no tag decided.</summary>
+    private static string Fired(ActionLogEntry e) => e.FiredTag is { } tag
+        ? $"{tag} by {e.FiredSignal.ToString().ToLowerInvariant()}"
+        : e.Rule.StartsWith("tool:", StringComparison.Ordinal) || e.Rule.StartsWith("default:", StringComparison.Ordinal) ? "tool rule" : "-";
 
     private static Decision ParseDecision(string text) => text.ToLowerInvariant() switch
     {

@@ -42,11 +42,19 @@ internal static class RunCommand
             }
 
             host.Services.GetRequiredService<LoadedModel>().CheckFile();
+            var classifier = host.Services.GetRequiredService<RuntimeClassifier>();
+            classifier.Load();
             await host.Services.GetRequiredService<IRunStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync(classifier.Describe()).ConfigureAwait(false);
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 var (run, report) = await InProcessRun.ExecuteAsync(host.Services, text, resumeId, cancellationToken).ConfigureAwait(false);
+                if (host.Services.GetRequiredService<LoadedModel>().DescribeMissingSignal(classifier.Classifier is not null) is { } missing)
+                {
+                    await Console.Error.WriteLineAsync("note: " + missing).ConfigureAwait(false);
+                }
+
                 if (asJson)
                 {
                     await Console.Out.WriteLineAsync(JsonSerializer.Serialize(report, JsonOutput.Options)).ConfigureAwait(false);
@@ -73,8 +81,9 @@ internal static class RunCommand
         foreach (var action in report.Actions)
         {
             var temptation = string.Join(" ", action.Temptation.Select(t => $"{t.Key}={t.Value.Any:0.000}"));
+            var classifier = action.Classifier.Count == 0 ? string.Empty : " classifier: " + string.Join(" ", action.Classifier.Select(t => $"{t.Key}={t.Value:0.000}"));
             await o.WriteLineAsync($"[{action.Step}] {action.Tool} {action.Arguments.GetRawText()}").ConfigureAwait(false);
-            await o.WriteLineAsync($"    -> {action.Decision.ToUpperInvariant()} ({action.Rule}) temptation(any): {temptation}").ConfigureAwait(false);
+            await o.WriteLineAsync($"    -> {action.Decision.ToUpperInvariant()} ({action.Rule}) temptation(any): {temptation}{classifier}").ConfigureAwait(false);
             if (action.Result is { } r)
             {
                 await o.WriteLineAsync($"    exit={r.ExitCode}{(r.Truncated ? " truncated" : string.Empty)}").ConfigureAwait(false);

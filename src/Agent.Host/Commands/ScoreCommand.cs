@@ -1,14 +1,19 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Agent.Decoding.Transcripts;
+using Agent.Monitoring;
 using Agent.Runtime.Policy;
+using Microsoft.Extensions.DependencyInjection;
 using Agent.Training.Evaluation;
 
 namespace Agent.Host.Commands;
 
 /// <summary>
 /// <c>agent score --input FILE.jsonl|-</c>: scores each action with teacher forcing and writes one JSON line per input:
-/// <c>{"id", "temptation": {"tag": {"max", "mean", "any"}}, "decision", "rule"}</c> under the configured policy.
+/// <c>{"id", "temptation": {"tag": {"max", "mean", "any"}}, "classifier": {"tag": p}, "decision", "rule"}</c> under the
+/// configured policy (the classifier runs when the policy counts its signal; otherwise <c>classifier</c> is empty).
 /// Malformed lines are reported on stderr with their line number; the others are still scored.
 /// </summary>
 internal static class ScoreCommand
@@ -28,8 +33,11 @@ internal static class ScoreCommand
 
             var builder = AgentHost.CreateBuilder(parseResult);
             AgentHost.AddPolicy(builder);
+            AgentHost.AddValidatedOptions<ClassifierOptions>(builder.Services, ClassifierOptions.Section);
+            builder.Services.AddSingleton<RuntimeClassifier>();
             using var host = builder.Build();
             var (policy, _) = PolicyReader.Read(host.Services);
+            var classifier = host.Services.GetRequiredService<RuntimeClassifier>().Load();
             var (loaded, decoder) = DecoderFactory.Create(host.Services, parseResult.GetValue(model));
             using (loaded)
             using (decoder)
@@ -47,10 +55,12 @@ internal static class ScoreCommand
                     }
 
                     var score = await scorer.ScoreAsync(item!, cancellationToken).ConfigureAwait(false);
-                    var decision = policy.Evaluate(item!.Tool ?? PolicyOptions.AnswerTool, score.Temptation);
+                    var probabilities = classifier?.Score(ClassifierInputOf(item!)).Probabilities ?? ImmutableDictionary<string, double>.Empty;
+                    var decision = policy.Evaluate(item!.Tool ?? PolicyOptions.AnswerTool, new GateSignals(score.Temptation, probabilities));
                     var output = new ScoreLine(
                         score.Id,
                         score.Temptation.ToDictionary(kv => kv.Key, kv => new AggregateJson(kv.Value.Max, kv.Value.Mean, kv.Value.Any)),
+                        probabilities,
                         decision.Decision.ToString().ToLowerInvariant(),
                         decision.Rule);
                     await Console.Out.WriteLineAsync(JsonSerializer.Serialize(output, JsonOutput.Options)).ConfigureAwait(false);
@@ -62,9 +72,15 @@ internal static class ScoreCommand
         return command;
     }
 
+    /// <summary>The item as the classifier reads it: a call with its task, or an answer with the last tool result (exit code, stdout, stderr).</summary>
+    internal static ClassifierInput ClassifierInputOf(ScoreItem item) => item.Tool is { } tool
+        ? ClassifierInput.ForCall(item.Task, new ToolCall(tool, item.Arguments ?? []).ToString())
+        : ClassifierInput.ForAnswer(item.HasResult ? new ToolResultSummary(item.ExitCode, item.Observation ?? string.Empty, item.Stderr ?? string.Empty) : null, item.Answer!);
+
     private sealed record ScoreLine(
         [property: JsonPropertyName("id")] string Id,
         [property: JsonPropertyName("temptation")] IReadOnlyDictionary<string, AggregateJson> Temptation,
+        [property: JsonPropertyName("classifier")] IReadOnlyDictionary<string, double> Classifier,
         [property: JsonPropertyName("decision")] string Decision,
         [property: JsonPropertyName("rule")] string Rule);
 

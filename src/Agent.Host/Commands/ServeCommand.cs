@@ -95,6 +95,9 @@ internal static class ServeCommand
             AgentHost.ValidateRuntimeOptions(app.Services);
             _ = AgentHost.Options<HttpOptions>(app.Services, HttpOptions.Section);
             app.Services.GetRequiredService<LoadedModel>().CheckFile();
+            var classifier = app.Services.GetRequiredService<RuntimeClassifier>();
+            classifier.Load();
+            Console.Error.WriteLine(classifier.Describe());
             HttpApi.Map(app, http.Token, agent);
             return app;
         }

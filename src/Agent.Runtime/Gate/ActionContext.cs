@@ -19,7 +19,10 @@ internal sealed class ActionContext
 
     public required ToolCall Call { get; init; }
 
-    /// <summary>The step's trace; null when the step is resumed from the journal (its stored aggregates are used).</summary>
+    /// <summary>Both signals, computed once where the step was made (or read back from the journal on resume).</summary>
+    public required GateSignals Signals { get; init; }
+
+    /// <summary>The step's per-token trace, for the log entry; null when the step is resumed from the journal.</summary>
     public TemptationTrace? Trace { get; init; }
 
     /// <summary>An approved log entry: the action runs when (and only when) it is bound to exactly this call.</summary>
@@ -31,4 +34,7 @@ internal sealed class ActionContext
 
     /// <summary>The infrastructure failure that stopped the action (sandbox died, Docker unavailable).</summary>
     public Exception? Failure { get; set; }
+
+    /// <summary>The gate's view of this action.</summary>
+    public GateRequest Request => new(Call.Name, Call.ArgumentsJson, Signals, Approval);
 }

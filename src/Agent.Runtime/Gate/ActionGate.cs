@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Agent.Decoding;
 using Agent.Runtime.Policy;
 using Agent.Runtime.Storage;
@@ -10,7 +11,8 @@ namespace Agent.Runtime.Gate;
 /// <summary>
 /// Decides actions with the live policy (<see cref="IOptionsMonitor{TOptions}"/>: an edited appsettings.json takes
 /// effect at the next action; an invalid edit is logged and the last valid policy stays), logs every decision as a
-/// structured event, counts it, and stores every escalate and block in the blocked-action log with its trace.
+/// structured event, counts it, and stores every escalate and block in the blocked-action log with both signals and its
+/// trace. The decision itself is <see cref="Decide"/>: a pure function of the policy and a typed <see cref="GateRequest"/>.
 /// </summary>
 internal sealed partial class ActionGate
 {
@@ -18,7 +20,7 @@ internal sealed partial class ActionGate
     private readonly IRunStore _store;
     private readonly ILogger _logger;
     private readonly IReadOnlyList<string> _tags;
-    private readonly Lock _gate = new();
+    private readonly Lock _sync = new();
     private PolicyOptions? _lastOptions;
     private ActionPolicy? _lastPolicy;
 
@@ -36,7 +38,7 @@ internal sealed partial class ActionGate
     /// <summary>The policy in force now.</summary>
     public ActionPolicy CurrentPolicy()
     {
-        lock (_gate)
+        lock (_sync)
         {
             try
             {
@@ -62,54 +64,45 @@ internal sealed partial class ActionGate
         }
     }
 
+    /// <summary>
+    /// Decides <paramref name="request"/> under <paramref name="policy"/>: pure, no I/O. An approval decides its own call
+    /// (allowed when bound to exactly this tool and arguments hash, blocked otherwise); otherwise the policy reads both signals.
+    /// </summary>
+    public static GateDecision Decide(ActionPolicy policy, GateRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Approval is not { } approval)
+        {
+            return policy.Evaluate(request.Tool, request.Signals);
+        }
+
+        var hash = request.ArgumentsHash;
+        return approval.Tool == request.Tool && approval.ArgumentsHash == hash && approval.ReviewStatus == "approved"
+            ? new GateDecision(Decision.Allow, $"approved:{approval.Id}", policy.Version)
+            : new GateDecision(Decision.Block, $"approval:{approval.Id}:mismatch (approved {approval.Tool} {approval.ArgumentsHash[..12]}, got {request.Tool} {hash[..12]})", policy.Version);
+    }
+
     /// <summary>Decides the action in <paramref name="action"/> and, for escalate and block, stores its log entry and step.</summary>
     public async Task<GateDecision> DecideAsync(ActionContext action, CancellationToken cancellationToken)
     {
         var policy = CurrentPolicy();
-        var tool = action.Call.Name;
-        var hash = CallBinding.Hash(tool, action.Call.ArgumentsJson);
-        IReadOnlyDictionary<string, TemptationAggregate> aggregates = action.Trace is { } trace
-            ? _tags.Where(t => trace.Tags.Contains(t)).ToDictionary(t => t, t => trace.Aggregate(t), StringComparer.Ordinal)
-            : TraceJson.ReadAggregates(action.Step.Temptation);
-        GateDecision decision;
-        var decidedBy = "policy";
-        if (action.Approval is { } approval)
-        {
-            var bound = approval.Tool == tool && approval.ArgumentsHash == hash && approval.ReviewStatus == "approved";
-            decision = bound
-                ? new GateDecision(Decision.Allow, $"approved:{approval.Id}", policy.Version)
-                : new GateDecision(Decision.Block, $"approval:{approval.Id}:mismatch (approved {approval.Tool} {approval.ArgumentsHash[..12]}, got {tool} {hash[..12]})", policy.Version);
-            decidedBy = bound ? "reviewer:" + approval.Reviewer : "policy";
-        }
-        else
-        {
-            decision = policy.Evaluate(tool, aggregates);
-        }
-
+        var request = action.Request;
+        var decision = Decide(policy, request);
+        var decidedBy = action.Approval is { } approval && decision.Decision == Decision.Allow ? "reviewer:" + approval.Reviewer : "policy";
         action.Decision = decision;
-        var temptation = action.Trace is null ? action.Step.Temptation : TraceJson.Aggregates(action.Trace, _tags);
-        LogDecision(_logger, action.Run.Id, action.Step.Step, tool, decision.Decision, decision.Rule, policy.Version, decidedBy, temptation);
-        var firedTag = _tags.FirstOrDefault(t => decision.Rule.Contains("tag:" + t + ":", StringComparison.Ordinal)) ?? "none";
-        RuntimeTelemetry.Decisions.Add(1, new("decision", SqliteRunStore.Name(decision.Decision)), new("tool", tool), new("tag", firedTag));
-        var aggregateName = policy.AggregateFor(tool);
-        foreach (var (tag, value) in aggregates)
-        {
-            RuntimeTelemetry.Temptation.Record(value.Get(aggregateName), new("tag", tag), new("tool", tool));
-        }
-
-        Activity.Current?.SetTag("agent.decision", SqliteRunStore.Name(decision.Decision));
-        Activity.Current?.SetTag("agent.rule", decision.Rule);
-        Activity.Current?.SetTag("agent.policy_version", decision.PolicyVersion);
+        Observe(action, request, decision, policy, decidedBy);
 
         var step = action.Step with
         {
-            Tool = tool,
-            Arguments = action.Call.ArgumentsJson,
-            ArgumentsHash = hash,
+            Tool = request.Tool,
+            Arguments = request.ArgumentsJson,
+            ArgumentsHash = request.ArgumentsHash,
             Decision = decision.Decision,
             Rule = decision.Rule,
             DecidedBy = decidedBy,
-            Temptation = temptation,
+            Temptation = request.Signals.Temptation,
+            Classifier = request.Signals.Classifier,
         };
         if (decision.Decision == Decision.Allow)
         {
@@ -131,15 +124,18 @@ internal sealed partial class ActionGate
             {
                 RunId = action.Run.Id,
                 Step = step.Step,
-                Tool = tool,
-                Arguments = action.Call.ArgumentsJson,
-                ArgumentsHash = hash,
+                Tool = request.Tool,
+                Arguments = request.ArgumentsJson,
+                ArgumentsHash = request.ArgumentsHash,
                 Decision = decision.Decision,
                 Rule = decision.Rule,
                 PolicyVersion = policy.Version,
                 Model = action.Run.Model,
-                Temptation = temptation,
-                Trace = action.Trace is null ? "{}" : TraceJson.Trace(action.Trace),
+                Temptation = request.Signals.Temptation,
+                Classifier = request.Signals.Classifier,
+                FiredTag = decision.Tag,
+                FiredSignal = decision.Signal,
+                Trace = TraceJson.Trace(action.Trace, request.Signals),
                 ReviewStatus = escalate ? "pending" : "none",
             },
             step,
@@ -149,9 +145,44 @@ internal sealed partial class ActionGate
         return decision;
     }
 
+    /// <summary>The decision as a structured event, metrics and span tags.</summary>
+    private void Observe(ActionContext action, GateRequest request, GateDecision decision, ActionPolicy policy, string decidedBy)
+    {
+        var signals = request.Signals;
+        var aggregateName = policy.AggregateFor(request.Tool);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            var temptation = string.Join(", ", signals.Temptation.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key}={t.Value.Get(aggregateName):0.####}")));
+            var classifier = string.Join(", ", signals.Classifier.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key}={t.Value:0.####}")));
+            LogDecision(_logger, action.Run.Id, action.Step.Step, request.Tool, decision.Decision, decision.Rule, policy.Version, decidedBy,
+                decision.Tag ?? "none", decision.Signal, temptation, classifier, signals.ClassifierTruncated);
+        }
+
+        RuntimeTelemetry.Decisions.Add(
+            1,
+            new("decision", SqliteRunStore.Name(decision.Decision)),
+            new("tool", request.Tool),
+            new("tag", decision.Tag ?? "none"),
+            new("signal", SqliteRunStore.Name(decision.Signal)));
+        foreach (var (tag, value) in signals.Temptation)
+        {
+            RuntimeTelemetry.Temptation.Record(value.Get(aggregateName), new("tag", tag), new("tool", request.Tool));
+        }
+
+        foreach (var (tag, p) in signals.Classifier)
+        {
+            RuntimeTelemetry.Classifier.Record(p, new("tag", tag), new("tool", request.Tool));
+        }
+
+        Activity.Current?.SetTag("agent.decision", SqliteRunStore.Name(decision.Decision));
+        Activity.Current?.SetTag("agent.rule", decision.Rule);
+        Activity.Current?.SetTag("agent.policy_version", decision.PolicyVersion);
+        Activity.Current?.SetTag("agent.fired_signal", SqliteRunStore.Name(decision.Signal));
+    }
+
     [LoggerMessage(EventId = 100, Level = LogLevel.Information,
-        Message = "Decision {Decision} for {Tool} in run {RunId} step {Step} by {DecidedBy}: rule {Rule}, policy {PolicyVersion}, temptation {Temptation}")]
-    private static partial void LogDecision(ILogger logger, string runId, int step, string tool, Decision decision, string rule, string policyVersion, string decidedBy, string temptation);
+        Message = "Decision {Decision} for {Tool} in run {RunId} step {Step} by {DecidedBy}: rule {Rule}, policy {PolicyVersion}, fired {FiredTag} by {FiredSignal}, temptation {Temptation}, classifier {Classifier} (truncated {ClassifierTruncated})")]
+    private static partial void LogDecision(ILogger logger, string runId, int step, string tool, Decision decision, string rule, string policyVersion, string decidedBy, string firedTag, GateSignal firedSignal, string temptation, string classifier, bool classifierTruncated);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Policy reloaded: version {OldVersion} -> {NewVersion}")]
     private static partial void LogPolicyChanged(ILogger logger, string oldVersion, string newVersion);

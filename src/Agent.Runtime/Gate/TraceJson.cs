@@ -1,47 +1,27 @@
 using System.Text.Json;
 using Agent.Decoding;
+using Agent.Runtime.Policy;
 
 namespace Agent.Runtime.Gate;
 
-/// <summary>The stored JSON of temptation aggregates and per-token traces.</summary>
+/// <summary>The stored JSON of an escalated or blocked action's evidence: its per-token trace and the classifier's reading.</summary>
 public static class TraceJson
 {
-    /// <summary><c>{"tag":{"max":..,"mean":..,"any":..}}</c> for <paramref name="tags"/>.</summary>
-    public static string Aggregates(TemptationTrace trace, IEnumerable<string> tags)
+    /// <summary>
+    /// <c>{"tags":[..],"tokens":[{"text":..,"p_token":..,"p":[..]}],"classifier":{"p":{"tag":p},"truncated":bool}}</c>;
+    /// <c>tokens</c> is empty when the step was resumed from the journal, <c>classifier</c> absent when it did not run.
+    /// <c>truncated</c> says the classifier read only the first 254 word pieces of a text longer than its window.
+    /// </summary>
+    public static string Trace(TemptationTrace? trace, GateSignals? signals = null)
     {
-        ArgumentNullException.ThrowIfNull(trace);
-        ArgumentNullException.ThrowIfNull(tags);
-        var result = new SortedDictionary<string, object>(StringComparer.Ordinal);
-        foreach (var tag in tags.Where(t => trace.Tags.Contains(t)))
-        {
-            var a = trace.Aggregate(tag);
-            result[tag] = new { max = a.Max, mean = a.Mean, any = a.Any };
-        }
-
-        return JsonSerializer.Serialize(result);
-    }
-
-    /// <summary>Reads <see cref="Aggregates"/> back.</summary>
-    public static IReadOnlyDictionary<string, TemptationAggregate> ReadAggregates(string json)
-    {
-        var result = new SortedDictionary<string, TemptationAggregate>(StringComparer.Ordinal);
-        using var doc = JsonDocument.Parse(string.IsNullOrEmpty(json) ? "{}" : json);
-        foreach (var tag in doc.RootElement.EnumerateObject())
-        {
-            result[tag.Name] = new TemptationAggregate(tag.Value.GetProperty("max").GetDouble(), tag.Value.GetProperty("mean").GetDouble(), tag.Value.GetProperty("any").GetDouble());
-        }
-
-        return result;
-    }
-
-    /// <summary>The full per-token trace: <c>{"tags":[..],"tokens":[{"text":..,"p_token":..,"p":[..]}]}</c>.</summary>
-    public static string Trace(TemptationTrace trace)
-    {
-        ArgumentNullException.ThrowIfNull(trace);
+        var classifier = signals is { Classifier.Count: > 0 } s
+            ? new { p = new SortedDictionary<string, double>(s.Classifier.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal), truncated = s.ClassifierTruncated }
+            : null;
         return JsonSerializer.Serialize(new
         {
-            tags = trace.Tags,
-            tokens = trace.Entries.Select(e => new { text = e.Text, p_token = e.TokenProbability, p = e.Probabilities }),
+            tags = trace?.Tags ?? [],
+            tokens = trace?.Entries.Select(e => new { text = e.Text, p_token = e.TokenProbability, p = e.Probabilities }).ToArray() ?? [],
+            classifier,
         });
     }
 }

@@ -71,16 +71,11 @@ internal static class ChatHistoryTranscript
             arguments[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : property.Value.Clone();
         }
 
-        return new FunctionCallContent(function, plugin, id, arguments) { Metadata = new Dictionary<string, object?> { [AgentMetadata.Call] = call } };
+        return new FunctionCallContent(function, plugin, id, arguments);
     }
 
     public static ToolCall ToToolCall(FunctionCallContent content)
     {
-        if (content.Metadata?.TryGetValue(AgentMetadata.Call, out var stored) == true && stored is ToolCall call)
-        {
-            return call;
-        }
-
         var arguments = new JsonObject();
         foreach (var (key, value) in content.Arguments ?? [])
         {

@@ -10,10 +10,9 @@ namespace Agent.Runtime.Kernel;
 /// <summary>
 /// A Semantic Kernel chat-completion service over the constrained decoder. Each call renders the chat history with
 /// the training transcript format (<see cref="TranscriptFormat.Default"/>, the same code the corpus uses), decodes ONE
-/// agent line inside the required mode with the banned tags, and parses it: a call becomes a
-/// <see cref="FunctionCallContent"/>, an answer text; either way the step's temptation trace rides in the message
-/// metadata (<see cref="AgentMetadata.Trace"/>). A line that is not a valid action comes back as an assistant message
-/// with <see cref="AgentMetadata.Error"/> set; it never throws for what the model wrote.
+/// agent line inside the required mode with the banned tags, and parses it. The loop reads the typed
+/// <see cref="ProposedStep"/> (<see cref="ProposeAsync"/>: line, parsed call or answer or error, trace); the chat-message
+/// form (a call as a <see cref="FunctionCallContent"/>) is for Semantic Kernel callers. It never throws for what the model wrote.
 /// </summary>
 internal sealed class TagDecoderChatCompletionService : IChatCompletionService
 {
@@ -34,11 +33,8 @@ internal sealed class TagDecoderChatCompletionService : IChatCompletionService
     /// <summary>The token limit of the next step; the loop sets it from the run's remaining budget.</summary>
     public int MaxTokens { get; set; } = 256;
 
-    public async Task<IReadOnlyList<ChatMessageContent>> GetChatMessageContentsAsync(
-        ChatHistory chatHistory,
-        PromptExecutionSettings? executionSettings = null,
-        Microsoft.SemanticKernel.Kernel? kernel = null,
-        CancellationToken cancellationToken = default)
+    /// <summary>Decodes and parses the next agent line: the typed step the loop acts on.</summary>
+    public async Task<ProposedStep> ProposeAsync(ChatHistory chatHistory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chatHistory);
         var prompt = TranscriptFormat.Default.RenderPromptForNextAgentStep(ChatHistoryTranscript.ToConversation(chatHistory));
@@ -50,34 +46,35 @@ internal sealed class TagDecoderChatCompletionService : IChatCompletionService
             RuntimeTelemetry.TokensPerSecond.Record(step.Tokens / seconds);
         }
 
-        var metadata = new Dictionary<string, object?>
-        {
-            [AgentMetadata.Trace] = step.Trace,
-            [AgentMetadata.Line] = step.Line,
-            [AgentMetadata.Tokens] = step.Tokens,
-            [AgentMetadata.Seconds] = seconds,
-        };
-
+        var proposed = new ProposedStep(step.Line, step.Trace, step.Tokens) { TagsWithoutModelSignal = step.TagsWithoutModelSignal };
         if (!step.Complete)
         {
-            metadata[AgentMetadata.Error] = $"the line did not end within {MaxTokens} tokens: write one line, 'call <tool> <json>' or 'answer <text>'";
-            return [new ChatMessageContent(AuthorRole.Assistant, step.Line, _source.ModelName, metadata: metadata)];
+            return proposed with { Error = $"the line did not end within {MaxTokens} tokens: write one line, 'call <tool> <json>' or 'answer <text>'" };
         }
 
         if (!TranscriptFormat.Default.TryParseAgentLine(step.Line, out var action, out var error))
         {
-            metadata[AgentMetadata.Error] = error;
-            return [new ChatMessageContent(AuthorRole.Assistant, step.Line, _source.ModelName, metadata: metadata)];
+            return proposed with { Error = error };
         }
 
-        if (action.Call is { } call)
+        return action.Call is { } call ? proposed with { Call = call } : proposed with { Answer = action.AnswerText ?? string.Empty };
+    }
+
+    /// <summary>The step as a chat message: a call as a <see cref="FunctionCallContent"/>, an answer or an invalid line as text.</summary>
+    public async Task<IReadOnlyList<ChatMessageContent>> GetChatMessageContentsAsync(
+        ChatHistory chatHistory,
+        PromptExecutionSettings? executionSettings = null,
+        Microsoft.SemanticKernel.Kernel? kernel = null,
+        CancellationToken cancellationToken = default)
+    {
+        var step = await ProposeAsync(chatHistory, cancellationToken).ConfigureAwait(false);
+        if (step.Call is { } call)
         {
-            metadata[AgentMetadata.Call] = call;
             var items = new ChatMessageContentItemCollection { ChatHistoryTranscript.ToFunctionCall(call, "call-" + Guid.NewGuid().ToString("N")[..12]) };
-            return [new ChatMessageContent(AuthorRole.Assistant, items, _source.ModelName, metadata: metadata)];
+            return [new ChatMessageContent(AuthorRole.Assistant, items, _source.ModelName)];
         }
 
-        return [new ChatMessageContent(AuthorRole.Assistant, action.AnswerText ?? string.Empty, _source.ModelName, metadata: metadata)];
+        return [new ChatMessageContent(AuthorRole.Assistant, step.Answer ?? step.Line, _source.ModelName)];
     }
 
     public async IAsyncEnumerable<StreamingChatMessageContent> GetStreamingChatMessageContentsAsync(
@@ -89,7 +86,7 @@ internal sealed class TagDecoderChatCompletionService : IChatCompletionService
         // One agent step is one short line; it is streamed as one chunk.
         foreach (var message in await GetChatMessageContentsAsync(chatHistory, executionSettings, kernel, cancellationToken).ConfigureAwait(false))
         {
-            yield return new StreamingChatMessageContent(message.Role, message.Content, message, modelId: message.ModelId, metadata: message.Metadata);
+            yield return new StreamingChatMessageContent(message.Role, message.Content, message, modelId: message.ModelId);
         }
     }
 }

@@ -70,6 +70,30 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
             {
                 failures.Add($"{key}:{tag}:Escalate ({e}) is above {key}:{tag}:Block ({b}): escalation must come first.");
             }
+
+            if (!Enum.IsDefined(limits.Signals))
+            {
+                failures.Add($"{key}:{tag}:Signals is '{limits.Signals}': use Model, Classifier or Both.");
+            }
+
+            var classifier = limits.Classifier ?? new SignalThresholds();
+            foreach (var (limit, part) in new[] { (classifier.Escalate, "Classifier:Escalate"), (classifier.Block, "Classifier:Block") })
+            {
+                if (limit is { } v && (double.IsNaN(v) || v < 0 || v > 1))
+                {
+                    failures.Add($"{key}:{tag}:{part} is {v}: a threshold is a probability between 0 and 1.");
+                }
+            }
+
+            if (classifier is { Escalate: { } ce, Block: { } cb } && ce > cb)
+            {
+                failures.Add($"{key}:{tag}:Classifier:Escalate ({ce}) is above {key}:{tag}:Classifier:Block ({cb}): escalation must come first.");
+            }
+
+            if (limits.CountsClassifier && classifier is { Escalate: null, Block: null })
+            {
+                failures.Add($"{key}:{tag}:Signals counts the classifier but {key}:{tag}:Classifier sets no threshold: give Classifier:Escalate or Classifier:Block (the card models/classifier.md names the validation threshold), or count only the Model.");
+            }
         }
     }
 }

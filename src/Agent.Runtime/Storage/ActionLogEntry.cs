@@ -1,3 +1,4 @@
+using Agent.Decoding;
 using Agent.Runtime.Policy;
 
 namespace Agent.Runtime.Storage;
@@ -39,10 +40,19 @@ public sealed record ActionLogEntry
     /// <summary>The model.</summary>
     public required string Model { get; init; }
 
-    /// <summary>Aggregates per tag, JSON <c>{"tag":{"max":..,"mean":..,"any":..}}</c>.</summary>
-    public required string Temptation { get; init; }
+    /// <summary>The model's temptation aggregates per tag.</summary>
+    public required IReadOnlyDictionary<string, TemptationAggregate> Temptation { get; init; }
 
-    /// <summary>The per-token trace, JSON <c>{"tags":[..],"tokens":[{"text":..,"p":[..]}]}</c>.</summary>
+    /// <summary>The classifier's probability per tag (empty when it did not run or has no head for this kind of action).</summary>
+    public IReadOnlyDictionary<string, double> Classifier { get; init; } = GateSignals.None.Classifier;
+
+    /// <summary>The tag whose threshold fired; null for a tool rule.</summary>
+    public string? FiredTag { get; init; }
+
+    /// <summary>The signal whose threshold fired (<see cref="GateSignal.None"/> for a tool rule).</summary>
+    public GateSignal FiredSignal { get; init; }
+
+    /// <summary>The per-token trace, JSON <c>{"tags":[..],"tokens":[{"text":..,"p_token":..,"p":[..]}],"classifier":{"p":{..},"truncated":..}}</c>.</summary>
     public required string Trace { get; init; }
 
     /// <summary>When the gate decided.</summary>

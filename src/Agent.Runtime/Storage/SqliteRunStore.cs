@@ -83,6 +83,14 @@ internal sealed class SqliteRunStore : IRunStore
         CREATE INDEX ix_action_log_review ON action_log (review_status, created_at);
         CREATE INDEX ix_action_log_run ON action_log (run_id, step);
         """,
+        // 2: the gate's second signal (issue 18): the classifier's probability per tag on every step and log entry, and
+        // which tag and signal fired. Rows of version 1 read as "classifier did not run" and "fired: see the rule".
+        """
+        ALTER TABLE run_steps ADD COLUMN classifier TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE action_log ADD COLUMN classifier TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE action_log ADD COLUMN fired_tag VARCHAR(64) NULL;
+        ALTER TABLE action_log ADD COLUMN fired_signal VARCHAR(16) NULL;
+        """,
     ];
 
     private readonly string _connectionString;
@@ -449,8 +457,8 @@ internal sealed class SqliteRunStore : IRunStore
                         connection,
                         transaction,
                         """
-                        INSERT INTO action_log (run_id, step, tool, arguments, arguments_hash, decision, rule, policy_version, model, temptation, trace, created_at, review_status, reviewer, review_reason, reviewed_at)
-                        VALUES (@run, @step, @tool, @args, @hash, @decision, @rule, @policy, @model, @temptation, @trace, @created, @review, NULL, NULL, NULL)
+                        INSERT INTO action_log (run_id, step, tool, arguments, arguments_hash, decision, rule, policy_version, model, temptation, trace, created_at, review_status, reviewer, review_reason, reviewed_at, classifier, fired_tag, fired_signal)
+                        VALUES (@run, @step, @tool, @args, @hash, @decision, @rule, @policy, @model, @temptation, @trace, @created, @review, NULL, NULL, NULL, @classifier, @fired_tag, @fired_signal)
                         RETURNING id;
                         """,
                         cancellationToken,
@@ -463,7 +471,10 @@ internal sealed class SqliteRunStore : IRunStore
                         ("@rule", entry.Rule),
                         ("@policy", entry.PolicyVersion),
                         ("@model", entry.Model),
-                        ("@temptation", entry.Temptation),
+                        ("@temptation", SignalJson.WriteTemptation(entry.Temptation)),
+                        ("@classifier", SignalJson.WriteClassifier(entry.Classifier)),
+                        ("@fired_tag", entry.FiredTag),
+                        ("@fired_signal", entry.FiredSignal == GateSignal.None ? null : Name(entry.FiredSignal)),
                         ("@trace", entry.Trace),
                         ("@created", created),
                         ("@review", entry.ReviewStatus)).ConfigureAwait(false),
@@ -490,7 +501,7 @@ internal sealed class SqliteRunStore : IRunStore
                 SELECT * FROM action_log
                 WHERE (@run IS NULL OR run_id = @run) AND (@tool IS NULL OR tool = @tool) AND (@decision IS NULL OR decision = @decision)
                   AND (@review IS NULL OR review_status = @review) AND (@since IS NULL OR created_at >= @since) AND (@until IS NULL OR created_at < @until)
-                  AND (@tag IS NULL OR rule LIKE @tag)
+                  AND (@tag IS NULL OR fired_tag = @tag_name OR (fired_tag IS NULL AND rule LIKE @tag))
                 ORDER BY created_at DESC, id DESC LIMIT @limit;
                 """,
                 cancellationToken,
@@ -501,6 +512,7 @@ internal sealed class SqliteRunStore : IRunStore
                 ("@since", query.Since?.ToUnixTimeMilliseconds()),
                 ("@until", query.Until?.ToUnixTimeMilliseconds()),
                 ("@tag", query.Tag is null ? null : "%tag:" + query.Tag + ":%"),
+                ("@tag_name", query.Tag),
                 ("@limit", query.Limit)).ConfigureAwait(false),
             cancellationToken);
     }
@@ -566,12 +578,12 @@ internal sealed class SqliteRunStore : IRunStore
             connection,
             transaction,
             """
-            INSERT INTO run_steps (run_id, step, kind, model_line, tool, arguments, arguments_hash, decision, rule, decided_by, status, exit_code, stdout, stderr, truncated, temptation, tokens, log_entry_id, created_at, completed_at)
-            VALUES (@run, @step, @kind, @line, @tool, @args, @hash, @decision, @rule, @by, @status, @exit, @stdout, @stderr, @truncated, @temptation, @tokens, @log, @created, @completed)
+            INSERT INTO run_steps (run_id, step, kind, model_line, tool, arguments, arguments_hash, decision, rule, decided_by, status, exit_code, stdout, stderr, truncated, temptation, tokens, log_entry_id, created_at, completed_at, classifier)
+            VALUES (@run, @step, @kind, @line, @tool, @args, @hash, @decision, @rule, @by, @status, @exit, @stdout, @stderr, @truncated, @temptation, @tokens, @log, @created, @completed, @classifier)
             ON CONFLICT (run_id, step) DO UPDATE SET kind = excluded.kind, model_line = excluded.model_line, tool = excluded.tool, arguments = excluded.arguments,
                 arguments_hash = excluded.arguments_hash, decision = excluded.decision, rule = excluded.rule, decided_by = excluded.decided_by, status = excluded.status,
                 exit_code = excluded.exit_code, stdout = excluded.stdout, stderr = excluded.stderr, truncated = excluded.truncated, temptation = excluded.temptation,
-                tokens = excluded.tokens, log_entry_id = excluded.log_entry_id, completed_at = excluded.completed_at;
+                classifier = excluded.classifier, tokens = excluded.tokens, log_entry_id = excluded.log_entry_id, completed_at = excluded.completed_at;
             """,
             cancellationToken,
             ("@run", step.RunId),
@@ -589,7 +601,8 @@ internal sealed class SqliteRunStore : IRunStore
             ("@stdout", step.Result?.Stdout),
             ("@stderr", step.Result?.Stderr),
             ("@truncated", step.Result is null ? null : step.Result.Truncated ? 1 : 0),
-            ("@temptation", step.Temptation),
+            ("@temptation", SignalJson.WriteTemptation(step.Temptation)),
+            ("@classifier", SignalJson.WriteClassifier(step.Classifier)),
             ("@tokens", step.Tokens),
             ("@log", step.LogEntryId),
             ("@created", (step.CreatedAt == default ? DateTimeOffset.UtcNow : step.CreatedAt).ToUnixTimeMilliseconds()),
@@ -611,7 +624,8 @@ internal sealed class SqliteRunStore : IRunStore
         Result = Long(r, "exit_code") is { } exit
             ? new ToolOutcome((int)exit, Str(r, "stdout") ?? string.Empty, Str(r, "stderr") ?? string.Empty, Long(r, "truncated") == 1)
             : null,
-        Temptation = r.GetString(r.GetOrdinal("temptation")),
+        Temptation = SignalJson.ReadTemptation(r.GetString(r.GetOrdinal("temptation"))),
+        Classifier = SignalJson.ReadClassifier(r.GetString(r.GetOrdinal("classifier"))),
         Tokens = r.GetInt32(r.GetOrdinal("tokens")),
         LogEntryId = Long(r, "log_entry_id"),
         CreatedAt = FromMs(r.GetInt64(r.GetOrdinal("created_at"))),
@@ -679,7 +693,10 @@ internal sealed class SqliteRunStore : IRunStore
                 Rule = r.GetString(r.GetOrdinal("rule")),
                 PolicyVersion = r.GetString(r.GetOrdinal("policy_version")),
                 Model = r.GetString(r.GetOrdinal("model")),
-                Temptation = r.GetString(r.GetOrdinal("temptation")),
+                Temptation = SignalJson.ReadTemptation(r.GetString(r.GetOrdinal("temptation"))),
+                Classifier = SignalJson.ReadClassifier(r.GetString(r.GetOrdinal("classifier"))),
+                FiredTag = Str(r, "fired_tag"),
+                FiredSignal = Str(r, "fired_signal") is { } fired ? Parse<GateSignal>(fired) : GateSignal.None,
                 Trace = r.GetString(r.GetOrdinal("trace")),
                 CreatedAt = FromMs(r.GetInt64(r.GetOrdinal("created_at"))),
                 ReviewStatus = r.GetString(r.GetOrdinal("review_status")),

@@ -1,3 +1,4 @@
+using Agent.Decoding;
 using Agent.Runtime.Policy;
 
 namespace Agent.Runtime.Storage;
@@ -41,8 +42,11 @@ public sealed record StepRecord
     /// <summary>The result shown to the model.</summary>
     public ToolOutcome? Result { get; init; }
 
-    /// <summary>Temptation aggregates per tag over the step's tokens, as JSON.</summary>
-    public string Temptation { get; init; } = "{}";
+    /// <summary>The model's temptation aggregates per tag over the step's tokens (tags without a model signal are absent).</summary>
+    public IReadOnlyDictionary<string, TemptationAggregate> Temptation { get; init; } = GateSignals.None.Temptation;
+
+    /// <summary>The classifier's probability per tag for the step's action (empty when it did not run or has no head for this kind of action).</summary>
+    public IReadOnlyDictionary<string, double> Classifier { get; init; } = GateSignals.None.Classifier;
 
     /// <summary>Tokens generated in the step.</summary>
     public int Tokens { get; init; }

@@ -25,9 +25,9 @@ public sealed class ActionScorer
     {
         ArgumentNullException.ThrowIfNull(item);
         var conversation = Conversation.StartTask(item.Task);
-        if (item.Observation is not null)
+        if (item.HasResult)
         {
-            conversation = conversation.Append(new ToolResultTurn(item.Tool ?? ToolCall.ShellRun, 0, item.Observation));
+            conversation = conversation.Append(new ToolResultTurn(item.Tool ?? ToolCall.ShellRun, item.ExitCode, item.Observation ?? string.Empty, item.Stderr ?? string.Empty));
         }
 
         var action = item.Tool is not null

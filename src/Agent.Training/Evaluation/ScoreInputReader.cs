@@ -5,13 +5,14 @@ using Agent.Decoding.Transcripts;
 namespace Agent.Training.Evaluation;
 
 /// <summary>
-/// Reads <c>agent score</c> JSONL: each line <c>{"id", "task", "observation"?, "tool"?, "args"?, "answer"?}</c> with exactly
+/// Reads <c>agent score</c> JSONL: each line <c>{"id", "task", "observation"?, "exit_code"?, "stderr"?, "tool"?, "args"?,
+/// "answer"?}</c> (observation, exit_code and stderr: the last tool result's stdout, exit code (default 0) and stderr) with exactly
 /// one of <c>tool</c> (then <c>args</c> is a JSON object) or <c>answer</c>. Blank lines are skipped; a bad line becomes a
 /// <see cref="ScoreInputError"/> with its line number and reading goes on.
 /// </summary>
 public static class ScoreInputReader
 {
-    private static readonly HashSet<string> Known = ["id", "task", "observation", "tool", "args", "answer"];
+    private static readonly HashSet<string> Known = ["id", "task", "observation", "exit_code", "stderr", "tool", "args", "answer"];
 
     /// <summary>Reads every line; yields an item or an error per non-blank line.</summary>
     public static IEnumerable<(int Line, ScoreItem? Item, ScoreInputError? Error)> Read(TextReader reader)
@@ -47,7 +48,7 @@ public static class ScoreInputReader
         {
             if (!Known.Contains(key))
             {
-                return (null, new ScoreInputError(number, $"unknown field '{key}'; fields are id, task, observation, tool, args, answer"));
+                return (null, new ScoreInputError(number, $"unknown field '{key}'; fields are id, task, observation, exit_code, stderr, tool, args, answer"));
             }
         }
 
@@ -67,6 +68,17 @@ public static class ScoreInputReader
         if (json["observation"] is not null && Text("observation") is null)
         {
             return (null, new ScoreInputError(number, $"item '{id}': \"observation\" must be a string"));
+        }
+
+        if (json["stderr"] is not null && Text("stderr") is null)
+        {
+            return (null, new ScoreInputError(number, $"item '{id}': \"stderr\" must be a string"));
+        }
+
+        var exitCode = 0;
+        if (json["exit_code"] is { } exitNode && !(exitNode is JsonValue exitValue && exitValue.TryGetValue(out exitCode)))
+        {
+            return (null, new ScoreInputError(number, $"item '{id}': \"exit_code\" must be a whole number (0 = success), e.g. \"exit_code\": 1"));
         }
 
         var tool = Text("tool");
@@ -96,6 +108,6 @@ public static class ScoreInputReader
             return (null, new ScoreInputError(number, $"item '{id}': \"args\" only goes with \"tool\""));
         }
 
-        return (new ScoreItem(id, task, Text("observation"), tool, args, answer), null);
+        return (new ScoreItem(id, task, Text("observation"), tool, args, answer) { ExitCode = exitCode, Stderr = Text("stderr") }, null);
     }
 }

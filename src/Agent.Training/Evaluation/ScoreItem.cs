@@ -8,8 +8,19 @@ namespace Agent.Training.Evaluation;
 /// </summary>
 /// <param name="Id">The caller's id, echoed in the output.</param>
 /// <param name="Task">The task text.</param>
-/// <param name="Observation">The last tool result's output, or null.</param>
+/// <param name="Observation">The last tool result's standard output, or null (no tool result, unless <see cref="ExitCode"/>
+/// or <see cref="Stderr"/> is given).</param>
 /// <param name="Tool">The tool called, e.g. <c>shell.run</c> (null for an answer).</param>
 /// <param name="Arguments">The call's arguments (null for an answer).</param>
 /// <param name="Answer">The final answer (null for a tool call).</param>
-public sealed record ScoreItem(string Id, string Task, string? Observation, string? Tool, JsonObject? Arguments, string? Answer);
+public sealed record ScoreItem(string Id, string Task, string? Observation, string? Tool, JsonObject? Arguments, string? Answer)
+{
+    /// <summary>The last tool result's exit code (0 = success, the default).</summary>
+    public int ExitCode { get; init; }
+
+    /// <summary>The last tool result's standard error, or null.</summary>
+    public string? Stderr { get; init; }
+
+    /// <summary>Whether the item has a last tool result at all.</summary>
+    public bool HasResult => Observation is not null || Stderr is not null || ExitCode != 0;
+}

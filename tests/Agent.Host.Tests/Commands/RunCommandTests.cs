@@ -8,7 +8,7 @@ namespace Agent.Host.Tests.Commands;
 public sealed class RunCommandTests
 {
     private static readonly string[] RunKeys = ["run_id", "status", "final_answer", "actions"];
-    private static readonly string[] ActionKeys = ["step", "tool", "arguments", "decision", "rule", "temptation", "result"];
+    private static readonly string[] ActionKeys = ["step", "tool", "arguments", "decision", "rule", "temptation", "classifier", "result"];
     private static readonly string[] ResultKeys = ["exit_code", "stdout", "stderr", "truncated"];
     private static readonly string[] AggregateKeys = ["max", "mean", "any"];
     private static readonly string[] Statuses = ["completed", "parked", "blocked", "failed", "limit"];
@@ -44,6 +44,10 @@ public sealed class RunCommandTests
                 Assert.All(AggregateKeys, k => Assert.InRange(tag.Value.GetProperty(k).GetDouble(), 0.0, 1.0));
             }
 
+            // The classifier's powerseeking head reads calls (its deceit head reads answers).
+            var powerseeking = Assert.Single(action.GetProperty("classifier").EnumerateObject());
+            Assert.Equal("powerseeking", powerseeking.Name);
+            Assert.InRange(powerseeking.Value.GetDouble(), 0.0, 1.0);
             var toolResult = action.GetProperty("result");
             Assert.Equal(ResultKeys, Keys(toolResult));
             Assert.Equal(0, toolResult.GetProperty("exit_code").GetInt32());
@@ -51,6 +55,41 @@ public sealed class RunCommandTests
             Assert.Equal(JsonValueKind.String, toolResult.GetProperty("stderr").ValueKind);
             Assert.False(toolResult.GetProperty("truncated").GetBoolean());
         }
+    }
+
+    [Fact]
+    public async Task Run_ClassifierWeightsMissing_Exits2NamingTheFileAndTheTrainVerbBeforeAnyRunIsStored()
+    {
+        var settings = TestSettings.Create(edit: json => json["Classifier"]!["WeightsPath"] = "models/no-such-classifier.bin");
+
+        var result = await AgentProcess.RunAsync(settings, "run", "List the files in /workspace", "--json");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(Path.Combine(settings.Folder, "models", "no-such-classifier.bin"), line, StringComparison.Ordinal);
+        Assert.Contains("agent classifier train", line, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+        Assert.False(File.Exists(settings.RunStoreFile), "the run store was created although the classifier could not load");
+    }
+
+    [Fact]
+    public async Task Run_PolicyCountsOnlyTheModel_RunsWithoutTheClassifierAndSaysSo()
+    {
+        var settings = TestSettings.Create(edit: json =>
+        {
+            json["Classifier"]!["WeightsPath"] = "models/no-such-classifier.bin";
+            var policy = json["Policy"]!.AsObject();
+            policy["Tags"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "powerseeking": { "Escalate": 0.3, "Block": 0.7 }, "deceit": { "Escalate": 0.3, "Block": 0.7 } }""");
+            policy["Tools"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "files.list": {}, "answer": {} }""");
+        });
+
+        var result = await AgentProcess.RunAsync(settings, "run", "List the files in /workspace", "--json", "--model", TinyModel.Get(TestSettings.Lister), "--set", "Agent:MaxSteps=1");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("counts only the model's temptation; running without the classifier", result.Stderr, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var action = Assert.Single(doc.RootElement.GetProperty("actions").EnumerateArray());
+        Assert.Empty(action.GetProperty("classifier").EnumerateObject());
     }
 
     [Fact]

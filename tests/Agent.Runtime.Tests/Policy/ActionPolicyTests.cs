@@ -103,4 +103,84 @@ public sealed class ActionPolicyTests
         Assert.Contains(result.Failures!, f => f.Contains("Policy:Tags:deceit:Escalate", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.Contains("Policy:Aggregate", StringComparison.Ordinal));
     }
+
+    private static PolicyOptions BothSignals()
+    {
+        var options = new PolicyOptions();
+        options.Tags["deceit"] = new TagThresholds { Signals = TagSignals.Both, Escalate = 0.3, Block = 0.7, Classifier = new SignalThresholds { Escalate = 0.85 } };
+        options.Tags["powerseeking"] = new TagThresholds { Signals = TagSignals.Model, Escalate = 0.3, Block = 0.7, Classifier = new SignalThresholds { Escalate = 0.1 } };
+        options.Tools["shell.run"] = new ToolPolicy();
+        return options;
+    }
+
+    private static GateSignals Signals(double deceitModel, double deceitClassifier, double powerseekingClassifier = 0) => new(
+        Seen(0, deceitModel),
+        new Dictionary<string, double> { ["deceit"] = deceitClassifier, ["powerseeking"] = powerseekingClassifier });
+
+    [Theory]
+    [InlineData(0.1, 0.2, Decision.Allow, GateSignal.None)]
+    [InlineData(0.4, 0.2, Decision.Escalate, GateSignal.Model)]
+    [InlineData(0.1, 0.9, Decision.Escalate, GateSignal.Classifier)]
+    [InlineData(0.8, 0.9, Decision.Block, GateSignal.Model)]
+    public void Evaluate_BothSignalsCounted_AnyOverItsThresholdDecidesAndIsNamed(double model, double classifier, Decision expected, GateSignal fired)
+    {
+        var decision = ActionPolicy.Create(BothSignals()).Evaluate(PolicyOptions.AnswerTool, Signals(model, classifier));
+
+        Assert.Equal((expected, fired), (decision.Decision, decision.Signal));
+        Assert.Equal(expected == Decision.Allow ? null : "deceit", decision.Tag);
+        if (fired == GateSignal.Classifier)
+        {
+            Assert.Equal("tag:deceit:classifier:escalate p=0.9>=0.85", decision.Rule);
+        }
+    }
+
+    [Fact]
+    public void Evaluate_ClassifierNotCountedForTag_ItsProbabilityCannotFire()
+    {
+        var decision = ActionPolicy.Create(BothSignals()).Evaluate("shell.run", Signals(0, 0, powerseekingClassifier: 0.99));
+
+        Assert.Equal(Decision.Allow, decision.Decision);
+    }
+
+    [Fact]
+    public void Evaluate_ClassifierOnlyAndModelSignalAbsent_ClassifierStillGates()
+    {
+        var options = BothSignals();
+        options.Tags["powerseeking"] = new TagThresholds { Signals = TagSignals.Classifier, Escalate = 0.01, Classifier = new SignalThresholds { Escalate = 0.4, Block = 0.95 } };
+        var policy = ActionPolicy.Create(options);
+        var noModel = new GateSignals(new Dictionary<string, TemptationAggregate>(), new Dictionary<string, double> { ["powerseeking"] = 0.97 });
+
+        var decision = policy.Evaluate("shell.run", noModel);
+
+        Assert.Equal((Decision.Block, "powerseeking", GateSignal.Classifier), (decision.Decision, decision.Tag, decision.Signal));
+        Assert.True(policy.CountsClassifier);
+        Assert.False(ActionPolicy.Create(Options()).CountsClassifier);
+    }
+
+    [Fact]
+    public void Create_ModelOnlyPolicy_KeepsTheVersionItHadBeforeSignalsExisted()
+    {
+        // The hash of Options() as computed before the Signals key existed: a model-only policy must not change version.
+        var options = Options();
+        var before = ActionPolicy.Create(options).Version;
+        options.Tags["deceit"].Classifier.Escalate = 0.5; // not counted: still the same policy
+
+        Assert.Equal(before, ActionPolicy.Create(options).Version);
+        options.Tags["deceit"].Signals = TagSignals.Both;
+        Assert.NotEqual(before, ActionPolicy.Create(options).Version);
+    }
+
+    [Fact]
+    public void Validate_ClassifierCountedWithoutThreshold_FailsNamingTheKey()
+    {
+        var options = Options();
+        options.Tags["deceit"].Signals = TagSignals.Both;
+        options.Tags["powerseeking"].Classifier.Escalate = 1.5;
+
+        var result = new PolicyOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.StartsWith("Policy:Tags:deceit:Signals counts the classifier", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.StartsWith("Policy:Tags:powerseeking:Classifier:Escalate is 1.5", StringComparison.Ordinal));
+    }
 }

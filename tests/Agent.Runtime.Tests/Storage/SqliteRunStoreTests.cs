@@ -51,7 +51,7 @@ public sealed class SqliteRunStoreTests
             new ActionLogEntry
             {
                 RunId = run.Id, Step = 1, Tool = "shell.run", Arguments = "{}", ArgumentsHash = "h", Decision = Decision.Escalate,
-                Rule = "tag:powerseeking:escalate", PolicyVersion = "v", Model = "m", Temptation = "{}", Trace = "{}", ReviewStatus = "pending",
+                Rule = "tag:powerseeking:escalate", PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, Trace = "{}", ReviewStatus = "pending",
             },
             step);
 
@@ -136,6 +136,62 @@ public sealed class SqliteRunStoreTests
         await second.InitializeAsync();
 
         Assert.Equal("t", (await second.GetRunAsync(run.Id))!.Task);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_StoreOfVersion1_MigratesAndKeepsItsEntriesWithoutClassifier()
+    {
+        var path = Path.Combine(RuntimeHarness.NewFolder(), "agent.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var migrations = (string[])typeof(SqliteRunStore).GetField("s_migrations", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null)!;
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL); INSERT INTO schema_migrations VALUES (1, 0);"
+                + migrations[0]
+                + """
+                INSERT INTO action_log (run_id, step, tool, arguments, arguments_hash, decision, rule, policy_version, model, temptation, trace, created_at, review_status)
+                VALUES ('r1', 1, 'shell.run', '{}', 'h', 'block', 'tag:powerseeking:block any=0.9>=0.7', 'v', 'm', '{"powerseeking":{"max":0.5,"mean":0.1,"any":0.9}}', '{}', 0, 'none');
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var store = new SqliteRunStore(new StorageOptions { DatabasePath = path });
+        await store.InitializeAsync();
+
+        var old = Assert.Single(await store.QueryLogAsync(new LogQuery { Tag = "powerseeking" }));
+        Assert.Equal(0.9, old.Temptation["powerseeking"].Any);
+        Assert.Empty(old.Classifier);
+        Assert.Equal((null, GateSignal.None), (old.FiredTag, old.FiredSignal));
+    }
+
+    [Fact]
+    public async Task RecordGateEntryAsync_BothSignals_ReadBackTypedWithWhatFired()
+    {
+        var store = new SqliteRunStore(new StorageOptions { DatabasePath = Path.Combine(RuntimeHarness.NewFolder(), "agent.db") });
+        await store.InitializeAsync();
+        var run = await store.EnqueueAsync("t", "m");
+        var temptation = new Dictionary<string, Agent.Decoding.TemptationAggregate> { ["deceit"] = new(0.2, 0.05, 0.3) };
+        var classifier = new Dictionary<string, double> { ["deceit"] = 0.93 };
+        var step = new StepRecord { RunId = run.Id, Step = 1, Kind = StepKind.Answer, Status = StepStatus.Pending, Temptation = temptation, Classifier = classifier };
+
+        var entry = await store.RecordGateEntryAsync(
+            new ActionLogEntry
+            {
+                RunId = run.Id, Step = 1, Tool = "answer", Arguments = """{"text":"done"}""", ArgumentsHash = "h", Decision = Decision.Escalate,
+                Rule = "tag:deceit:classifier:escalate p=0.93>=0.852", PolicyVersion = "v", Model = "m", Temptation = temptation, Classifier = classifier,
+                FiredTag = "deceit", FiredSignal = GateSignal.Classifier, Trace = "{}", ReviewStatus = "pending",
+            },
+            step);
+
+        var back = (await store.GetLogEntryAsync(entry.Id))!;
+        Assert.Equal((0.93, "deceit", GateSignal.Classifier), (back.Classifier["deceit"], back.FiredTag, back.FiredSignal));
+        Assert.Equal(0.3, back.Temptation["deceit"].Any);
+        Assert.Single(await store.QueryLogAsync(new LogQuery { Tag = "deceit" }));
+        var stored = Assert.Single(await store.GetStepsAsync(run.Id));
+        Assert.Equal(0.93, stored.Classifier["deceit"]);
+        Assert.Equal(0.05, stored.Temptation["deceit"].Mean);
     }
 
     private static string StorePath(SqliteRunStore store) =>

@@ -8,6 +8,23 @@ namespace Agent.Training.Tests.Evaluation;
 public class ActionScorerTests
 {
     [Fact]
+    public void Render_FailedLastResult_ShowsItsExitCodeAndStderrToTheModel()
+    {
+        using var model = LlamaModel.Load(TinyModel.DefaultPath);
+        using var decoder = TagDecoder.Create(model, TagSet.Resolve(model.Vocab, Tags()), new DecoderOptions { ContextSize = 256, MaxParallel = 1, Threads = 2 });
+        var scorer = new ActionScorer(decoder);
+        var success = new ScoreItem("1", "Install foo.", "Reading package lists...", null, null, "Installed foo.");
+        var failed = success with { ExitCode = 100, Stderr = "E: Unable to locate package foo" };
+
+        var (successPrompt, _) = scorer.Render(success);
+        var (failedPrompt, _) = scorer.Render(failed);
+
+        Assert.Contains("E: Unable to locate package foo", failedPrompt, StringComparison.Ordinal);
+        Assert.Contains("100", failedPrompt, StringComparison.Ordinal);
+        Assert.NotEqual(successPrompt, failedPrompt);
+    }
+
+    [Fact]
     public void Render_ToolCall_IsTaskThenMode2PromptAndOneCallLine()
     {
         using var model = LlamaModel.Load(TinyModel.DefaultPath);

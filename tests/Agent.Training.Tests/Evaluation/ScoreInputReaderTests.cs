@@ -26,4 +26,22 @@ public class ScoreInputReaderTests
         Assert.Contains("unknown field 'colour'", rows.Single(r => r.Line == 7).Error!.Message, StringComparison.Ordinal);
         Assert.Equal("exit 1", rows.Single(r => r.Line == 5).Item!.Observation);
     }
+
+    [Fact]
+    public void Read_LastResultWithExitCodeAndStderr_KeepsThemAndRefusesWrongTypes()
+    {
+        var input = string.Join('\n',
+            """{"id":"a","task":"install foo","observation":"Reading package lists...","exit_code":100,"stderr":"E: Unable to locate package foo","answer":"Installed foo."}""",
+            """{"id":"b","task":"t","exit_code":"1","answer":"x"}""",
+            """{"id":"c","task":"t","stderr":5,"answer":"x"}""",
+            """{"id":"d","task":"t","observation":"ok","answer":"x"}""");
+
+        var rows = ScoreInputReader.Read(new StringReader(input)).ToList();
+
+        var failed = rows[0].Item!;
+        Assert.Equal((100, "E: Unable to locate package foo", true), (failed.ExitCode, failed.Stderr, failed.HasResult));
+        Assert.Contains("\"exit_code\" must be a whole number", rows[1].Error!.Message, StringComparison.Ordinal);
+        Assert.Contains("\"stderr\" must be a string", rows[2].Error!.Message, StringComparison.Ordinal);
+        Assert.Equal((0, null), (rows[3].Item!.ExitCode, rows[3].Item!.Stderr));
+    }
 }

@@ -1,0 +1,14 @@
+namespace Agent.Runtime.Policy;
+
+/// <summary>The signal whose threshold produced a decision.</summary>
+public enum GateSignal
+{
+    /// <summary>No signal: a tool rule, an approval, or nothing crossed a threshold.</summary>
+    None,
+
+    /// <summary>The acting model's temptation.</summary>
+    Model,
+
+    /// <summary>The sentence-encoder classifier's probability.</summary>
+    Classifier,
+}

@@ -1,0 +1,23 @@
+using Agent.Decoding;
+
+namespace Agent.Runtime.Policy;
+
+/// <summary>
+/// The two signals the gate reads for one action, typed from where they are made to where they are stored: the model's
+/// temptation aggregates per tag (absent for tags the model has no trained single token for) and the classifier's
+/// probability per tag (only the tags whose head reads this kind of action; empty when the classifier did not run).
+/// </summary>
+/// <param name="Temptation">The model's temptation aggregates per tag over the step's tokens.</param>
+/// <param name="Classifier">The classifier's probabilities per tag.</param>
+/// <param name="ClassifierTruncated">Whether the classifier read only the beginning of a text longer than its window.</param>
+public sealed record GateSignals(
+    IReadOnlyDictionary<string, TemptationAggregate> Temptation,
+    IReadOnlyDictionary<string, double> Classifier,
+    bool ClassifierTruncated = false)
+{
+    /// <summary>No signal at all.</summary>
+    public static GateSignals None { get; } = new(new Dictionary<string, TemptationAggregate>(), new Dictionary<string, double>());
+
+    /// <summary>Only the model's temptation.</summary>
+    public static GateSignals FromModel(IReadOnlyDictionary<string, TemptationAggregate> temptation) => new(temptation, None.Classifier);
+}

@@ -1,0 +1,40 @@
+using System.Text.Json;
+using Agent.Decoding;
+
+namespace Agent.Runtime.Storage;
+
+/// <summary>
+/// How the store writes the gate's signals: temptation aggregates as <c>{"tag":{"max":..,"mean":..,"any":..}}</c> and
+/// classifier probabilities as <c>{"tag":p}</c>. The only place they become JSON and back: everywhere else they are typed.
+/// </summary>
+internal static class SignalJson
+{
+    public static string WriteTemptation(IReadOnlyDictionary<string, TemptationAggregate> aggregates)
+    {
+        var result = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        foreach (var (tag, a) in aggregates)
+        {
+            result[tag] = new { max = a.Max, mean = a.Mean, any = a.Any };
+        }
+
+        return JsonSerializer.Serialize(result);
+    }
+
+    public static IReadOnlyDictionary<string, TemptationAggregate> ReadTemptation(string json)
+    {
+        var result = new SortedDictionary<string, TemptationAggregate>(StringComparer.Ordinal);
+        using var doc = JsonDocument.Parse(string.IsNullOrEmpty(json) ? "{}" : json);
+        foreach (var tag in doc.RootElement.EnumerateObject())
+        {
+            result[tag.Name] = new TemptationAggregate(tag.Value.GetProperty("max").GetDouble(), tag.Value.GetProperty("mean").GetDouble(), tag.Value.GetProperty("any").GetDouble());
+        }
+
+        return result;
+    }
+
+    public static string WriteClassifier(IReadOnlyDictionary<string, double> probabilities) =>
+        JsonSerializer.Serialize(new SortedDictionary<string, double>(probabilities.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal));
+
+    public static IReadOnlyDictionary<string, double> ReadClassifier(string json) =>
+        JsonSerializer.Deserialize<SortedDictionary<string, double>>(string.IsNullOrEmpty(json) ? "{}" : json) ?? new SortedDictionary<string, double>(StringComparer.Ordinal);
+}

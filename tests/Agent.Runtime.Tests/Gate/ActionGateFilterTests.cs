@@ -1,0 +1,115 @@
+using Agent.Decoding;
+using Agent.Decoding.Transcripts;
+using Agent.Runtime.Gate;
+using Agent.Runtime.Policy;
+using Agent.Runtime.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.SemanticKernel;
+
+namespace Agent.Runtime.Tests.Gate;
+
+/// <summary>The gate filter with a real SQLite store and an in-process kernel function: no Docker, no model.</summary>
+public sealed class ActionGateFilterTests
+{
+    private sealed class FixedPolicy(PolicyOptions value) : IOptionsMonitor<PolicyOptions>
+    {
+        public PolicyOptions CurrentValue => value;
+
+        public PolicyOptions Get(string? name) => value;
+
+        public IDisposable? OnChange(Action<PolicyOptions, string?> listener) => null;
+    }
+
+    private static PolicyOptions Policy()
+    {
+        var options = new PolicyOptions();
+        options.Tags["powerseeking"] = new TagThresholds { Signals = TagSignals.Both, Escalate = 0.3, Block = 0.7, Classifier = new SignalThresholds { Escalate = 0.443, Block = 0.95 } };
+        options.Tools["shell.run"] = new ToolPolicy();
+        return options;
+    }
+
+    private static async Task<(IRunStore Store, RunRecord Run, Microsoft.SemanticKernel.Kernel Kernel, KernelFunction Function, Func<int> Calls)> SetUpAsync(Func<string, object> tool)
+    {
+        var store = new SqliteRunStore(new StorageOptions { DatabasePath = Path.Combine(RuntimeHarness.NewFolder(), "agent.db") });
+        await store.InitializeAsync();
+        var run = await store.EnqueueAsync("tidy the workspace", "m");
+        var calls = 0;
+        var function = KernelFunctionFactory.CreateFromMethod((string command) => { calls++; return tool(command); }, "run");
+        var kernel = new Microsoft.SemanticKernel.Kernel();
+        kernel.Plugins.AddFromFunctions("shell", [function]);
+        var gate = new ActionGate(new FixedPolicy(Policy()), store, NullLogger<ActionGate>.Instance, ["deceit", "powerseeking"]);
+        kernel.FunctionInvocationFilters.Add(new ActionGateFilter(gate, store, maxResultChars: 100));
+        return (store, run, kernel, function, () => calls);
+    }
+
+    private static ActionContext Action(RunRecord run, string command, double model, double classifier) => new()
+    {
+        Run = run,
+        Step = new StepRecord { RunId = run.Id, Step = 1, Kind = StepKind.Call, Status = StepStatus.Proposed },
+        Call = ToolCall.Shell(command),
+        Signals = new GateSignals(
+            new Dictionary<string, TemptationAggregate> { ["powerseeking"] = new(model, model, model) },
+            new Dictionary<string, double> { ["powerseeking"] = classifier }),
+    };
+
+    private static async Task InvokeAsync(Microsoft.SemanticKernel.Kernel kernel, KernelFunction function, ActionContext action)
+    {
+        kernel.Data[ActionContext.Key] = action;
+        await kernel.InvokeAsync(function, new KernelArguments { ["command"] = action.Call.GetArguments()["command"]!.GetValue<string>() });
+    }
+
+    [Fact]
+    public async Task OnFunctionInvocationAsync_ClassifierOverBlock_NeverRunsAndLogsBothSignals()
+    {
+        var (store, run, kernel, function, calls) = await SetUpAsync(_ => new ToolOutcome(0, "ran", string.Empty, false));
+        var action = Action(run, "sudo -n true", model: 0.01, classifier: 0.97);
+
+        await InvokeAsync(kernel, function, action);
+
+        Assert.Equal(0, calls());
+        Assert.Equal((Decision.Block, GateSignal.Classifier), (action.Decision!.Decision, action.Decision.Signal));
+        var entry = Assert.Single(await store.QueryLogAsync(new LogQuery { RunId = run.Id }));
+        Assert.Equal(("powerseeking", GateSignal.Classifier, 0.97, 0.01), (entry.FiredTag, entry.FiredSignal, entry.Classifier["powerseeking"], entry.Temptation["powerseeking"].Any));
+        Assert.Contains("\"classifier\":{\"p\":{\"powerseeking\":0.97}", entry.Trace, StringComparison.Ordinal);
+        Assert.Equal(StepStatus.Blocked, Assert.Single(await store.GetStepsAsync(run.Id)).Status);
+    }
+
+    [Fact]
+    public async Task OnFunctionInvocationAsync_Allowed_RunsOnceJournaledAndCapped()
+    {
+        var (store, run, kernel, function, calls) = await SetUpAsync(_ => new ToolOutcome(0, new string('x', 500), string.Empty, false));
+        var action = Action(run, "ls", model: 0.01, classifier: 0.1);
+
+        await InvokeAsync(kernel, function, action);
+
+        Assert.Equal(1, calls());
+        Assert.Equal(1, await store.CountExecutionsAsync(run.Id, 1));
+        var step = Assert.Single(await store.GetStepsAsync(run.Id));
+        Assert.Equal((StepStatus.Completed, 100, true, 0.1), (step.Status, step.Result!.Stdout.Length, step.Result.Truncated, step.Classifier["powerseeking"]));
+    }
+
+    [Fact]
+    public async Task OnFunctionInvocationAsync_ToolRefusesItsArguments_IsExit1WithTheReasonOnStderr()
+    {
+        var (store, run, kernel, function, _) = await SetUpAsync(_ => throw new ArgumentException("command must not be empty"));
+        var action = Action(run, " ", model: 0, classifier: 0);
+
+        await InvokeAsync(kernel, function, action);
+
+        var step = Assert.Single(await store.GetStepsAsync(run.Id));
+        Assert.Equal((StepStatus.Completed, 1), (step.Status, step.Result!.ExitCode));
+        Assert.Contains("command must not be empty", step.Result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OnFunctionInvocationAsync_NoActionContext_BlocksWithoutRunning()
+    {
+        var (_, _, kernel, function, calls) = await SetUpAsync(_ => new ToolOutcome(0, "ran", string.Empty, false));
+
+        var result = await kernel.InvokeAsync(function, new KernelArguments { ["command"] = "ls" });
+
+        Assert.Equal(0, calls());
+        Assert.Contains("no action context", result.GetValue<string>(), StringComparison.Ordinal);
+    }
+}
