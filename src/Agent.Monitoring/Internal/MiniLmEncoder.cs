@@ -72,6 +72,10 @@ internal sealed class MiniLmEncoder : ITextEncoder
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+
+        // ONNX Runtime's intra-op threads spin-wait after each run by default; the gate scores between llama.cpp's
+        // decodes, whose threads then share the cores with spinning encoder threads (steps took seconds on 2 cores).
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         InferenceSession session;
         try
         {
