@@ -4,9 +4,6 @@ using Agent.Runtime.Policy;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 
 namespace Agent.Host;
 
@@ -23,8 +20,9 @@ internal static partial class AgentHost
     /// <summary>Adds the agent runtime. The model loads on the first model step, so review verbs never load it.</summary>
     /// <param name="builder">The verb's host builder.</param>
     /// <param name="modelPath">A model other than Llama:ModelPath, or null.</param>
-    /// <param name="stdoutIsOutput">True when stdout carries the verb's output (e.g. --json): the console exporter then stays off.</param>
-    public static void AddRuntime(HostApplicationBuilder builder, string? modelPath = null, bool stdoutIsOutput = false)
+    /// <param name="service">True for <c>agent serve</c>: telemetry then includes ASP.NET Core and the .NET runtime.</param>
+    /// <exception cref="ConfigurationException">The Telemetry section is invalid.</exception>
+    public static void AddRuntime(HostApplicationBuilder builder, string? modelPath = null, bool service = false)
     {
         AddValidatedOptions<AgentOptions>(builder.Services, AgentOptions.Section);
         AddValidatedOptions<StorageOptions>(builder.Services, StorageOptions.Section);
@@ -47,51 +45,7 @@ internal static partial class AgentHost
         builder.Services.AddSingleton<RuntimeClassifier>();
         builder.Services.AddSingleton<Agent.Monitoring.ITagClassifier>(sp => sp.GetRequiredService<RuntimeClassifier>().Classifier!);
         builder.Services.AddAgentRuntime();
-        AddTelemetry(builder, stdoutIsOutput);
-    }
-
-    private static void AddTelemetry(HostApplicationBuilder builder, bool stdoutIsOutput)
-    {
-        var section = builder.Configuration.GetSection(TelemetryOptions.Section);
-        var telemetry = new TelemetryOptions();
-        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(section, telemetry);
-        var exporter = telemetry.OtlpEndpoint is not null ? "otlp" : telemetry.Exporter.Trim().ToLowerInvariant();
-        if (exporter == "none" || (exporter == "console" && stdoutIsOutput))
-        {
-            return;
-        }
-
-        if (exporter is not ("console" or "otlp"))
-        {
-            throw new ConfigurationException($"Telemetry:Exporter is '{telemetry.Exporter}': use console, otlp or none.");
-        }
-
-        builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(telemetry.ServiceName))
-            .WithTracing(t =>
-            {
-                t.AddSource(RuntimeTelemetry.Name);
-                if (exporter == "otlp")
-                {
-                    t.AddOtlpExporter(o => o.Endpoint = telemetry.OtlpEndpoint ?? o.Endpoint);
-                }
-                else
-                {
-                    t.AddConsoleExporter(o => o.Targets = OpenTelemetry.Exporter.ConsoleExporterOutputTargets.Console);
-                }
-            })
-            .WithMetrics(m =>
-            {
-                m.AddMeter(RuntimeTelemetry.Name);
-                if (exporter == "otlp")
-                {
-                    m.AddOtlpExporter(o => o.Endpoint = telemetry.OtlpEndpoint ?? o.Endpoint);
-                }
-                else
-                {
-                    m.AddConsoleExporter(o => o.Targets = OpenTelemetry.Exporter.ConsoleExporterOutputTargets.Console);
-                }
-            });
+        AgentTelemetry.Add(builder, service);
     }
 
     /// <summary>

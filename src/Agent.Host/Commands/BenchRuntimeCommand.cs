@@ -43,7 +43,7 @@ internal static class BenchRuntimeCommand
             var storeFile = Path.GetFullPath(parseResult.GetValue(store)
                 ?? Path.Combine(Path.GetTempPath(), $"agent-bench-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}.db"));
             builder.Configuration.AddInMemoryCollection([new KeyValuePair<string, string?>("Storage:DatabasePath", storeFile)]);
-            AgentHost.AddRuntime(builder, parseResult.GetValue(model), stdoutIsOutput: asJson);
+            AgentHost.AddRuntime(builder, parseResult.GetValue(model));
             // Every model step passes through the timer, so the figure is the model's time alone (tools and store excluded).
             builder.Services.AddSingleton(sp => new StepTimer(sp.GetRequiredService<LoadedModel>()));
             builder.Services.AddSingleton<IAgentStepSource>(sp => sp.GetRequiredService<StepTimer>());

@@ -217,7 +217,7 @@ internal static class ReviewCommand
     private static async Task<int> WithStoreAsync(ParseResult parseResult, Func<IRunStore, Task<int>> work)
     {
         var builder = AgentHost.CreateBuilder(parseResult);
-        AgentHost.AddRuntime(builder, stdoutIsOutput: true);
+        AgentHost.AddRuntime(builder);
         using var host = builder.Build();
         AgentHost.ValidateRuntimeOptions(host.Services);
         var store = host.Services.GetRequiredService<IRunStore>();

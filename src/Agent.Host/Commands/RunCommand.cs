@@ -31,7 +31,7 @@ internal static class RunCommand
 
             var asJson = parseResult.GetValue(json);
             var builder = AgentHost.CreateBuilder(parseResult);
-            AgentHost.AddRuntime(builder, parseResult.GetValue(model), stdoutIsOutput: asJson);
+            AgentHost.AddRuntime(builder, parseResult.GetValue(model));
             using var host = builder.Build();
             AgentHost.ValidateRuntimeOptions(host.Services);
             // Everything the user can get wrong is checked before a run is stored or a sandbox starts: the task's size,

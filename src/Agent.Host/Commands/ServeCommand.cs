@@ -21,7 +21,7 @@ internal static class ServeCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var hostBuilder = AgentHost.CreateBuilder(parseResult);
-            AgentHost.AddRuntime(hostBuilder, parseResult.GetValue(model));
+            AgentHost.AddRuntime(hostBuilder, parseResult.GetValue(model), service: true);
             await using var app = Build(hostBuilder);
             // The run store is checked (and migrated) before the sandboxes start or anything listens.
             await app.Services.GetRequiredService<IRunStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);

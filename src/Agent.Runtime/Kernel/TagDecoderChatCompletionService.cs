@@ -16,6 +16,9 @@ namespace Agent.Runtime.Kernel;
 /// </summary>
 internal sealed class TagDecoderChatCompletionService : IChatCompletionService
 {
+    private static readonly string[] FinishedStop = ["stop"];
+    private static readonly string[] FinishedLength = ["length"];
+
     private readonly IAgentStepSource _source;
     private readonly DecodingConstraints _constraints;
     private readonly SamplingOptions _sampling;
@@ -38,9 +41,20 @@ internal sealed class TagDecoderChatCompletionService : IChatCompletionService
     {
         ArgumentNullException.ThrowIfNull(chatHistory);
         var prompt = TranscriptFormat.Default.RenderPromptForNextAgentStep(ChatHistoryTranscript.ToConversation(chatHistory));
+        // The model call as an OpenTelemetry gen_ai span (semantic conventions for generative AI): a child of agent.step,
+        // which also covers the gate and the tool. Internal, not Client: the model runs in this process.
+        using var activity = RuntimeTelemetry.Source.StartActivity("chat " + _source.ModelName, ActivityKind.Internal);
+        activity?.SetTag("gen_ai.operation.name", "chat");
+        activity?.SetTag("gen_ai.provider.name", "llama.cpp");
+        activity?.SetTag("gen_ai.request.model", _source.ModelName);
+        activity?.SetTag("gen_ai.request.max_tokens", MaxTokens);
+        activity?.SetTag("gen_ai.request.temperature", (double)_sampling.Temperature);
         var clock = Stopwatch.StartNew();
         var step = await _source.NextAsync(new AgentStepRequest(prompt, _constraints, MaxTokens, _sampling), cancellationToken).ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
+        activity?.SetTag("gen_ai.response.model", _source.ModelName);
+        activity?.SetTag("gen_ai.usage.output_tokens", step.Tokens);
+        activity?.SetTag("gen_ai.response.finish_reasons", step.Complete ? FinishedStop : FinishedLength);
         if (step.Tokens > 0 && seconds > 0)
         {
             RuntimeTelemetry.TokensPerSecond.Record(step.Tokens / seconds);
