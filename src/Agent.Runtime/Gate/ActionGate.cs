@@ -139,6 +139,7 @@ internal sealed partial class ActionGate
                 Classifier = request.Signals.Classifier,
                 FiredTag = decision.Tag,
                 FiredSignal = decision.Signal,
+                Fired = decision.Fired,
                 Trace = TraceJson.Trace(action.Trace, request.Signals),
                 ReviewStatus = escalate ? "pending" : "none",
             },
