@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Agent.Decoding;
 using Agent.Decoding.Transcripts;
 using Agent.Monitoring;
+using Agent.Runtime.Execution;
 using Agent.Runtime.Gate;
 using Agent.Runtime.Kernel;
 using Agent.Runtime.Policy;
@@ -19,8 +20,8 @@ namespace Agent.Runtime;
 /// The agent loop over Semantic Kernel. Each step: the journal is replayed into a chat history, the chat service
 /// over the decoder proposes one typed step (<see cref="ProposedStep"/>: line, parsed call or answer or error, trace),
 /// both signals are read once (the model's temptation aggregates and, when loaded, the classifier's probabilities), and
-/// the step becomes a function call (through the gate filter), an answer (gated here, as the pseudo-tool
-/// <c>answer</c>), or an error result for the model. The journal in the
+/// the step becomes a function call (through the gate filter and the tool executor), an answer (through the same
+/// gate entry point, as the pseudo-tool <c>answer</c>), or an error result for the model. The journal in the
 /// run store is the only state: resuming after a crash, a shutdown or an approval replays it and continues.
 /// </summary>
 /// <remarks>
@@ -78,7 +79,7 @@ internal sealed partial class AgentRunner : IAgentRunner
             kernel.Plugins.Add(plugin);
         }
 
-        kernel.FunctionInvocationFilters.Add(new ActionGateFilter(_gate, _store, _options.MaxResultChars));
+        kernel.FunctionInvocationFilters.Add(new ActionGateFilter(_gate, new ToolExecutor(_store, _options.MaxResultChars)));
         var chat = new TagDecoderChatCompletionService(
             _source,
             _constraints,
@@ -258,16 +259,10 @@ internal sealed partial class AgentRunner : IAgentRunner
         }
 
         var call = ToolCall.Parse(last.Tool!, last.Arguments!);
-        var action = new ActionContext
-        {
-            Run = run,
-            Step = last with { Status = StepStatus.Proposed },
-            Call = call,
-            Approval = entry,
-            Signals = new GateSignals(last.Temptation, last.Classifier),
-        };
-        steps[^1] = await InvokeAsync(kernel, action, ChatHistoryTranscript.ToFunctionCall(call, "call-" + last.Step)).ConfigureAwait(false);
-        return action.Failure is { } failure
+        var action = new ProposedAction(run, last with { Status = StepStatus.Proposed }, call, new GateSignals(last.Temptation, last.Classifier)) { Approval = entry };
+        var handled = await InvokeAsync(kernel, action, ChatHistoryTranscript.ToFunctionCall(call, "call-" + last.Step)).ConfigureAwait(false);
+        steps[^1] = handled.Step;
+        return handled.Failure is { } failure
             ? run with { Status = RunStatus.Failed, Reason = $"the sandbox failed: {failure.Message}" }
             : run;
     }
@@ -329,64 +324,67 @@ internal sealed partial class AgentRunner : IAgentRunner
         var signals = Signals(temptation, ClassifierInput.ForCall(run.Task, call.ToString()));
         record = record with { Classifier = signals.Classifier };
         await _store.SaveStepAsync(record, cancellationToken).ConfigureAwait(false);
-        var action = new ActionContext { Run = run, Step = record, Call = call, Trace = trace, Signals = signals };
-        var done = await InvokeAsync(kernel, action, functionCall).ConfigureAwait(false);
-        steps.Add(done);
-        return Outcome(run, action);
+        var action = new ProposedAction(run, record, call, signals) { Trace = trace };
+        var handled = await InvokeAsync(kernel, action, functionCall).ConfigureAwait(false);
+        steps.Add(handled.Step);
+        return Outcome(run, handled);
     }
 
-    private static async Task<StepRecord> InvokeAsync(SkKernel kernel, ActionContext action, FunctionCallContent functionCall)
+    /// <summary>
+    /// Invokes <paramref name="functionCall"/> through the kernel with <paramref name="action"/> in its arguments: the
+    /// gate filter decides and, when allowed, the executor runs and journals it; the result is what became of it.
+    /// </summary>
+    private static async Task<HandledAction> InvokeAsync(SkKernel kernel, ProposedAction action, FunctionCallContent functionCall)
     {
-        kernel.Data[ActionContext.Key] = action;
-        try
-        {
-            // Tools are not cancelled by shutdown: a started call finishes (bounded by Sandbox:ExecTimeoutSeconds) and is journaled.
-            await functionCall.InvokeAsync(kernel, CancellationToken.None).ConfigureAwait(false);
-        }
-        finally
-        {
-            kernel.Data.Remove(ActionContext.Key);
-        }
+        var function = kernel.Plugins.GetFunction(functionCall.PluginName, functionCall.FunctionName);
 
-        return action.Step;
+        // Tools are not cancelled by shutdown: a started call finishes (bounded by Sandbox:ExecTimeoutSeconds) and is journaled.
+        var result = await function.InvokeAsync(kernel, ActionArguments.For(action, functionCall.Arguments), CancellationToken.None).ConfigureAwait(false);
+        return result.GetValue<HandledAction>()
+            ?? throw new InvalidOperationException($"The function {action.Call.Name} returned without passing the action gate filter; every tool call must go through it.");
     }
 
-    private RunRecord Outcome(RunRecord run, ActionContext action)
+    private RunRecord Outcome(RunRecord run, HandledAction handled)
     {
-        if (action.Failure is { } failure)
+        if (handled.Failure is { } failure)
         {
             return run with { Status = RunStatus.Failed, Reason = $"the sandbox failed: {failure.Message}" };
         }
 
-        return action.Decision?.Decision switch
+        return handled.Decision.Decision switch
         {
-            Decision.Escalate => run with { Status = RunStatus.Parked, Reason = $"waiting for a person to decide approval {action.Step.LogEntryId} ({action.Decision.Rule})" },
+            Decision.Escalate => run with { Status = RunStatus.Parked, Reason = $"waiting for a person to decide approval {handled.Step.LogEntryId} ({handled.Decision.Rule})" },
             Decision.Block => run.BlockedActions + 1 >= _options.MaxBlockedActions
-                ? run with { Status = RunStatus.Blocked, BlockedActions = run.BlockedActions + 1, Reason = $"{run.BlockedActions + 1} actions blocked (Agent:MaxBlockedActions = {_options.MaxBlockedActions}); last: {action.Decision.Rule}" }
+                ? run with { Status = RunStatus.Blocked, BlockedActions = run.BlockedActions + 1, Reason = $"{run.BlockedActions + 1} actions blocked (Agent:MaxBlockedActions = {_options.MaxBlockedActions}); last: {handled.Decision.Rule}" }
                 : run with { BlockedActions = run.BlockedActions + 1 },
             _ => run,
         };
     }
 
+    /// <summary>
+    /// Gates an answer. An answer is not a function invocation (nothing runs, nothing is journaled as started, there is
+    /// no plugin to call), so it does not pass through Semantic Kernel's filter pipeline; it enters the gate at the
+    /// same typed entry point as a call (<see cref="ActionGate.DecideAsync"/> with a <see cref="ProposedAction"/> of the
+    /// pseudo-tool <c>answer</c>), under the same span, and its outcome is read by the same <see cref="Outcome"/>.
+    /// </summary>
     private async Task<RunRecord> AnswerAsync(RunRecord run, List<StepRecord> steps, StepRecord record, string answer, TemptationTrace trace, GateSignals signals, CancellationToken cancellationToken)
     {
         var call = new ToolCall(PolicyOptions.AnswerTool, new JsonObject { ["text"] = answer });
         record = record with { Tool = call.Name, Arguments = call.ArgumentsJson, ArgumentsHash = CallBinding.Hash(call.Name, call.ArgumentsJson), Classifier = signals.Classifier };
         await _store.SaveStepAsync(record, cancellationToken).ConfigureAwait(false);
-        var action = new ActionContext { Run = run, Step = record, Call = call, Trace = trace, Signals = signals };
-        using var activity = RuntimeTelemetry.Source.StartActivity("agent.action");
-        activity?.SetTag("agent.tool", call.Name);
-        var decision = await _gate.DecideAsync(action, cancellationToken).ConfigureAwait(false);
-        if (decision.Decision == Decision.Allow)
+        var action = new ProposedAction(run, record, call, signals) { Trace = trace };
+        using var activity = ActionGate.StartActivity(action);
+        var handled = await _gate.DecideAsync(action, cancellationToken).ConfigureAwait(false);
+        if (handled.Decision.Decision == Decision.Allow)
         {
-            var answered = action.Step with { Status = StepStatus.Answered, CompletedAt = DateTimeOffset.UtcNow };
+            var answered = handled.Step with { Status = StepStatus.Answered, CompletedAt = DateTimeOffset.UtcNow };
             await _store.SaveStepAsync(answered, CancellationToken.None).ConfigureAwait(false);
             steps.Add(answered);
             return run with { Status = RunStatus.Completed, FinalAnswer = answer, Reason = null };
         }
 
-        steps.Add(action.Step);
-        return Outcome(run, action);
+        steps.Add(handled.Step);
+        return Outcome(run, handled);
     }
 
     /// <summary>The model's temptation aggregates of a step, computed once: the monitored tags it has a trained token for.</summary>

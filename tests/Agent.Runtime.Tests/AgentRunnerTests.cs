@@ -173,12 +173,12 @@ public sealed class AgentRunnerTests
             Id = 7, RunId = run.Id, Step = 1, Tool = "shell.run", Arguments = """{"command":"ls"}""", ArgumentsHash = CallBinding.Hash("shell.run", """{"command":"ls"}"""),
             Decision = Decision.Escalate, Rule = "r", PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, Trace = "{}", ReviewStatus = "approved", Reviewer = "alice",
         };
-        var changed = new ActionContext
+        var changed = new ProposedAction(run, new StepRecord { RunId = run.Id, Step = 1, Kind = StepKind.Call, Status = StepStatus.Proposed }, ToolCall.Shell("rm -rf /"), GateSignals.None)
         {
-            Run = run, Step = new StepRecord { RunId = run.Id, Step = 1, Kind = StepKind.Call, Status = StepStatus.Proposed }, Call = ToolCall.Shell("rm -rf /"), Approval = approval, Signals = GateSignals.None,
+            Approval = approval,
         };
 
-        var decision = await h.Gate.DecideAsync(changed, CancellationToken.None);
+        var decision = (await h.Gate.DecideAsync(changed, CancellationToken.None)).Decision;
 
         Assert.Equal(Decision.Block, decision.Decision);
         Assert.Contains("mismatch", decision.Rule, StringComparison.Ordinal);

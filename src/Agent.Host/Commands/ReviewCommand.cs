@@ -194,6 +194,7 @@ internal static class ReviewCommand
         classifier = e.Classifier,
         fired_tag = e.FiredTag,
         fired_signal = e.FiredSignal,
+        fired = e.Fired.Select(f => new { tag = f.Tag, signal = f.Signal, level = f.Level, value = f.Value, threshold = f.Threshold }),
         created_at = e.CreatedAt,
         review_status = e.ReviewStatus,
         reviewer = e.Reviewer,

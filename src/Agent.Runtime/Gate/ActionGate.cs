@@ -83,14 +83,19 @@ internal sealed partial class ActionGate
             : new GateDecision(Decision.Block, $"approval:{approval.Id}:mismatch (approved {approval.Tool} {approval.ArgumentsHash[..12]}, got {request.Tool} {hash[..12]})", policy.Version);
     }
 
-    /// <summary>Decides the action in <paramref name="action"/> and, for escalate and block, stores its log entry and step.</summary>
-    public async Task<GateDecision> DecideAsync(ActionContext action, CancellationToken cancellationToken)
+    /// <summary>
+    /// The one entry point for every action, calls (from <see cref="ActionGateFilter"/>) and answers (from the loop)
+    /// alike: decides <paramref name="action"/>, observes the decision and, for escalate and block, stores its log entry
+    /// and step. Returns the decision with the step as it now stands (an allowed step is not stored yet: the executor or
+    /// the loop journals what happens next).
+    /// </summary>
+    public async Task<HandledAction> DecideAsync(ProposedAction action, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(action);
         var policy = CurrentPolicy();
         var request = action.Request;
         var decision = Decide(policy, request);
         var decidedBy = action.Approval is { } approval && decision.Decision == Decision.Allow ? "reviewer:" + approval.Reviewer : "policy";
-        action.Decision = decision;
         Observe(action, request, decision, policy, decidedBy);
 
         var step = action.Step with
@@ -106,8 +111,7 @@ internal sealed partial class ActionGate
         };
         if (decision.Decision == Decision.Allow)
         {
-            action.Step = step;
-            return decision;
+            return new HandledAction(decision, step);
         }
 
         var escalate = decision.Decision == Decision.Escalate;
@@ -135,18 +139,28 @@ internal sealed partial class ActionGate
                 Classifier = request.Signals.Classifier,
                 FiredTag = decision.Tag,
                 FiredSignal = decision.Signal,
+                Fired = decision.Fired,
                 Trace = TraceJson.Trace(action.Trace, request.Signals),
                 ReviewStatus = escalate ? "pending" : "none",
             },
             step,
             cancellationToken).ConfigureAwait(false);
-        action.Step = step with { LogEntryId = entry.Id };
-        action.Outcome = step.Result;
-        return decision;
+        return new HandledAction(decision, step with { LogEntryId = entry.Id });
+    }
+
+    /// <summary>The <c>agent.action</c> span of one action, call or answer, tagged the same way for both.</summary>
+    public static Activity? StartActivity(ProposedAction action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        var activity = RuntimeTelemetry.Source.StartActivity("agent.action");
+        activity?.SetTag("agent.run_id", action.Run.Id);
+        activity?.SetTag("agent.step", action.Step.Step);
+        activity?.SetTag("agent.tool", action.Call.Name);
+        return activity;
     }
 
     /// <summary>The decision as a structured event, metrics and span tags.</summary>
-    private void Observe(ActionContext action, GateRequest request, GateDecision decision, ActionPolicy policy, string decidedBy)
+    private void Observe(ProposedAction action, GateRequest request, GateDecision decision, ActionPolicy policy, string decidedBy)
     {
         var signals = request.Signals;
         var aggregateName = policy.AggregateFor(request.Tool);

@@ -65,8 +65,9 @@ public sealed class ActionPolicy
     /// <summary>
     /// Decides an action of <paramref name="tool"/> from both signals. For each kind (block before escalate), each tag in
     /// name order, and each signal the tag counts (the model's before the classifier's): the first value at or over its
-    /// threshold decides, and the decision names its tag and signal. A signal that is absent for a tag (no trained
-    /// token, no classifier head for this kind of action) cannot fire.
+    /// threshold decides, and the decision names its tag and signal; every other signal that crossed a threshold with it
+    /// is kept in <see cref="GateDecision.Fired"/>. A signal that is absent for a tag (no trained token, no classifier
+    /// head for this kind of action) cannot fire.
     /// </summary>
     public GateDecision Evaluate(string tool, GateSignals signals)
     {
@@ -78,35 +79,25 @@ public sealed class ActionPolicy
             return new GateDecision(Decision.Block, "default:deny (tool not named in Policy:Tools)", Version);
         }
 
+        var aggregate = toolPolicy?.Aggregate ?? _options.Aggregate;
+        var fired = Crossings(toolPolicy, aggregate, signals);
         switch (toolPolicy?.Mode)
         {
             case ToolMode.Forbidden:
-                return new GateDecision(Decision.Block, $"tool:{tool}:forbidden", Version);
+                return new GateDecision(Decision.Block, $"tool:{tool}:forbidden", Version) { Fired = fired };
             case ToolMode.AlwaysEscalate:
-                return new GateDecision(Decision.Escalate, $"tool:{tool}:always-escalate", Version);
+                return new GateDecision(Decision.Escalate, $"tool:{tool}:always-escalate", Version) { Fired = fired };
         }
 
-        var aggregate = toolPolicy?.Aggregate ?? _options.Aggregate;
-        foreach (var kind in new[] { Decision.Block, Decision.Escalate })
+        // The first crossing at the highest level decides: block before escalate, then tag name, then model before classifier.
+        if ((fired.FirstOrDefault(f => f.Level == Decision.Block) ?? fired.FirstOrDefault()) is { } first)
         {
-            foreach (var (tag, limits) in ThresholdsFor(toolPolicy))
-            {
-                var source = toolPolicy?.Tags.ContainsKey(tag) == true ? $"tool:{tool}:" : string.Empty;
-                var verb = kind == Decision.Block ? "block" : "escalate";
-                if (limits.CountsModel && (kind == Decision.Block ? limits.Block : limits.Escalate) is { } limit
-                    && signals.Temptation.TryGetValue(tag, out var seen) && seen.Get(aggregate) is var value && value >= limit)
-                {
-                    var rule = string.Create(CultureInfo.InvariantCulture, $"{source}tag:{tag}:{verb} {aggregate}={value:0.####}>={limit:0.####}");
-                    return new GateDecision(kind, rule, Version) { Tag = tag, Signal = GateSignal.Model };
-                }
-
-                if (limits.CountsClassifier && (kind == Decision.Block ? limits.Classifier.Block : limits.Classifier.Escalate) is { } classifierLimit
-                    && signals.Classifier.TryGetValue(tag, out var p) && p >= classifierLimit)
-                {
-                    var rule = string.Create(CultureInfo.InvariantCulture, $"{source}tag:{tag}:classifier:{verb} p={p:0.####}>={classifierLimit:0.####}");
-                    return new GateDecision(kind, rule, Version) { Tag = tag, Signal = GateSignal.Classifier };
-                }
-            }
+            var source = toolPolicy?.Tags.ContainsKey(first.Tag) == true ? $"tool:{tool}:" : string.Empty;
+            var verb = first.Level == Decision.Block ? "block" : "escalate";
+            var rule = first.Signal == GateSignal.Model
+                ? string.Create(CultureInfo.InvariantCulture, $"{source}tag:{first.Tag}:{verb} {aggregate}={first.Value:0.####}>={first.Threshold:0.####}")
+                : string.Create(CultureInfo.InvariantCulture, $"{source}tag:{first.Tag}:classifier:{verb} p={first.Value:0.####}>={first.Threshold:0.####}");
+            return new GateDecision(first.Level, rule, Version) { Tag = first.Tag, Signal = first.Signal, Fired = fired };
         }
 
         return new GateDecision(Decision.Allow, named ? $"tool:{tool}:below-thresholds" : "answer:below-thresholds", Version);
@@ -115,6 +106,31 @@ public sealed class ActionPolicy
     /// <summary>Whether any tag of any tool counts the classifier's signal (then the classifier must be loaded).</summary>
     public bool CountsClassifier =>
         _options.Tags.Values.Any(t => t.CountsClassifier) || _options.Tools.Values.Any(t => t.Tags.Values.Any(g => g.CountsClassifier));
+
+    /// <summary>Every counted signal at or over a threshold, tag by tag (name order), the model's before the classifier's, each at its highest level.</summary>
+    private List<FiredSignal> Crossings(ToolPolicy? toolPolicy, string aggregate, GateSignals signals)
+    {
+        var fired = new List<FiredSignal>();
+        foreach (var (tag, limits) in ThresholdsFor(toolPolicy))
+        {
+            if (limits.CountsModel && signals.Temptation.TryGetValue(tag, out var seen) && Crossing(tag, GateSignal.Model, seen.Get(aggregate), limits.Block, limits.Escalate) is { } model)
+            {
+                fired.Add(model);
+            }
+
+            if (limits.CountsClassifier && signals.Classifier.TryGetValue(tag, out var p) && Crossing(tag, GateSignal.Classifier, p, limits.Classifier.Block, limits.Classifier.Escalate) is { } classifier)
+            {
+                fired.Add(classifier);
+            }
+        }
+
+        return fired;
+    }
+
+    private static FiredSignal? Crossing(string tag, GateSignal signal, double value, double? block, double? escalate) =>
+        block is { } b && value >= b ? new FiredSignal(tag, signal, Decision.Block, value, b)
+        : escalate is { } e && value >= e ? new FiredSignal(tag, signal, Decision.Escalate, value, e)
+        : null;
 
     private SortedDictionary<string, TagThresholds> ThresholdsFor(ToolPolicy? toolPolicy)
     {

@@ -12,4 +12,11 @@ public sealed record GateDecision(Decision Decision, string Rule, string PolicyV
 
     /// <summary>The signal whose threshold fired; <see cref="GateSignal.None"/> when no tag decided.</summary>
     public GateSignal Signal { get; init; }
+
+    /// <summary>
+    /// Every counted signal of every tag at or over a threshold, in the order the policy reads them (tag name, the
+    /// model's before the classifier's), each at the highest level it reached. <see cref="Tag"/> and <see cref="Signal"/>
+    /// name the one that decided; this list keeps the others that crossed with it. Empty when nothing crossed.
+    /// </summary>
+    public IReadOnlyList<FiredSignal> Fired { get; init; } = [];
 }

@@ -52,6 +52,9 @@ public sealed record ActionLogEntry
     /// <summary>The signal whose threshold fired (<see cref="GateSignal.None"/> for a tool rule).</summary>
     public GateSignal FiredSignal { get; init; }
 
+    /// <summary>Every signal that crossed a threshold (the deciding one among them); empty when none did.</summary>
+    public IReadOnlyList<FiredSignal> Fired { get; init; } = [];
+
     /// <summary>The per-token trace, JSON <c>{"tags":[..],"tokens":[{"text":..,"p_token":..,"p":[..]}],"classifier":{"p":{..},"truncated":..}}</c>.</summary>
     public required string Trace { get; init; }
 

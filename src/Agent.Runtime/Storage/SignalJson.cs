@@ -1,11 +1,13 @@
 using System.Text.Json;
 using Agent.Decoding;
+using Agent.Runtime.Policy;
 
 namespace Agent.Runtime.Storage;
 
 /// <summary>
 /// How the store writes the gate's signals: temptation aggregates as <c>{"tag":{"max":..,"mean":..,"any":..}}</c> and
-/// classifier probabilities as <c>{"tag":p}</c>. The only place they become JSON and back: everywhere else they are typed.
+/// classifier probabilities as <c>{"tag":p}</c>, the signals that crossed a threshold as
+/// <c>[{"tag":..,"signal":"model","level":"block","value":..,"threshold":..}]</c>. The only place they become JSON and back: everywhere else they are typed.
 /// </summary>
 internal static class SignalJson
 {
@@ -34,6 +36,22 @@ internal static class SignalJson
 
     public static string WriteClassifier(IReadOnlyDictionary<string, double> probabilities) =>
         JsonSerializer.Serialize(new SortedDictionary<string, double>(probabilities.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal));
+
+    public static string WriteFired(IReadOnlyList<FiredSignal> fired) =>
+        JsonSerializer.Serialize(fired.Select(f => new { tag = f.Tag, signal = SqliteRunStore.Name(f.Signal), level = SqliteRunStore.Name(f.Level), value = f.Value, threshold = f.Threshold }));
+
+    public static IReadOnlyList<FiredSignal> ReadFired(string json)
+    {
+        using var doc = JsonDocument.Parse(string.IsNullOrEmpty(json) ? "[]" : json);
+        return doc.RootElement.EnumerateArray()
+            .Select(f => new FiredSignal(
+                f.GetProperty("tag").GetString()!,
+                Enum.Parse<GateSignal>(f.GetProperty("signal").GetString()!, ignoreCase: true),
+                Enum.Parse<Decision>(f.GetProperty("level").GetString()!, ignoreCase: true),
+                f.GetProperty("value").GetDouble(),
+                f.GetProperty("threshold").GetDouble()))
+            .ToList();
+    }
 
     public static IReadOnlyDictionary<string, double> ReadClassifier(string json) =>
         JsonSerializer.Deserialize<SortedDictionary<string, double>>(string.IsNullOrEmpty(json) ? "{}" : json) ?? new SortedDictionary<string, double>(StringComparer.Ordinal);

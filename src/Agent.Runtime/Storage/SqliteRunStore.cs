@@ -91,6 +91,12 @@ internal sealed class SqliteRunStore : IRunStore
         ALTER TABLE action_log ADD COLUMN fired_tag VARCHAR(64) NULL;
         ALTER TABLE action_log ADD COLUMN fired_signal VARCHAR(16) NULL;
         """,
+        // 3: every signal that crossed a threshold, not only the one that decided (fired_tag, fired_signal): a JSON list
+        // [{"tag":..,"signal":"model"|"classifier","level":"escalate"|"block","value":..,"threshold":..}]. Rows of earlier
+        // versions read as an empty list.
+        """
+        ALTER TABLE action_log ADD COLUMN fired TEXT NOT NULL DEFAULT '[]';
+        """,
     ];
 
     private readonly string _connectionString;
@@ -457,8 +463,8 @@ internal sealed class SqliteRunStore : IRunStore
                         connection,
                         transaction,
                         """
-                        INSERT INTO action_log (run_id, step, tool, arguments, arguments_hash, decision, rule, policy_version, model, temptation, trace, created_at, review_status, reviewer, review_reason, reviewed_at, classifier, fired_tag, fired_signal)
-                        VALUES (@run, @step, @tool, @args, @hash, @decision, @rule, @policy, @model, @temptation, @trace, @created, @review, NULL, NULL, NULL, @classifier, @fired_tag, @fired_signal)
+                        INSERT INTO action_log (run_id, step, tool, arguments, arguments_hash, decision, rule, policy_version, model, temptation, trace, created_at, review_status, reviewer, review_reason, reviewed_at, classifier, fired_tag, fired_signal, fired)
+                        VALUES (@run, @step, @tool, @args, @hash, @decision, @rule, @policy, @model, @temptation, @trace, @created, @review, NULL, NULL, NULL, @classifier, @fired_tag, @fired_signal, @fired)
                         RETURNING id;
                         """,
                         cancellationToken,
@@ -475,6 +481,7 @@ internal sealed class SqliteRunStore : IRunStore
                         ("@classifier", SignalJson.WriteClassifier(entry.Classifier)),
                         ("@fired_tag", entry.FiredTag),
                         ("@fired_signal", entry.FiredSignal == GateSignal.None ? null : Name(entry.FiredSignal)),
+                        ("@fired", SignalJson.WriteFired(entry.Fired)),
                         ("@trace", entry.Trace),
                         ("@created", created),
                         ("@review", entry.ReviewStatus)).ConfigureAwait(false),
@@ -697,6 +704,7 @@ internal sealed class SqliteRunStore : IRunStore
                 Classifier = SignalJson.ReadClassifier(r.GetString(r.GetOrdinal("classifier"))),
                 FiredTag = Str(r, "fired_tag"),
                 FiredSignal = Str(r, "fired_signal") is { } fired ? Parse<GateSignal>(fired) : GateSignal.None,
+                Fired = SignalJson.ReadFired(r.GetString(r.GetOrdinal("fired"))),
                 Trace = r.GetString(r.GetOrdinal("trace")),
                 CreatedAt = FromMs(r.GetInt64(r.GetOrdinal("created_at"))),
                 ReviewStatus = r.GetString(r.GetOrdinal("review_status")),

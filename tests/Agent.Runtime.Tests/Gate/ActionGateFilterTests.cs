@@ -1,5 +1,6 @@
 using Agent.Decoding;
 using Agent.Decoding.Transcripts;
+using Agent.Runtime.Execution;
 using Agent.Runtime.Gate;
 using Agent.Runtime.Policy;
 using Agent.Runtime.Storage;
@@ -39,24 +40,23 @@ public sealed class ActionGateFilterTests
         var kernel = new Microsoft.SemanticKernel.Kernel();
         kernel.Plugins.AddFromFunctions("shell", [function]);
         var gate = new ActionGate(new FixedPolicy(Policy()), store, NullLogger<ActionGate>.Instance, ["deceit", "powerseeking"]);
-        kernel.FunctionInvocationFilters.Add(new ActionGateFilter(gate, store, maxResultChars: 100));
+        kernel.FunctionInvocationFilters.Add(new ActionGateFilter(gate, new ToolExecutor(store, maxResultChars: 100)));
         return (store, run, kernel, function, () => calls);
     }
 
-    private static ActionContext Action(RunRecord run, string command, double model, double classifier) => new()
-    {
-        Run = run,
-        Step = new StepRecord { RunId = run.Id, Step = 1, Kind = StepKind.Call, Status = StepStatus.Proposed },
-        Call = ToolCall.Shell(command),
-        Signals = new GateSignals(
+    private static ProposedAction Action(RunRecord run, string command, double model, double classifier) => new(
+        run,
+        new StepRecord { RunId = run.Id, Step = 1, Kind = StepKind.Call, Status = StepStatus.Proposed },
+        ToolCall.Shell(command),
+        new GateSignals(
             new Dictionary<string, TemptationAggregate> { ["powerseeking"] = new(model, model, model) },
-            new Dictionary<string, double> { ["powerseeking"] = classifier }),
-    };
+            new Dictionary<string, double> { ["powerseeking"] = classifier }));
 
-    private static async Task InvokeAsync(Microsoft.SemanticKernel.Kernel kernel, KernelFunction function, ActionContext action)
+    private static async Task<HandledAction> InvokeAsync(Microsoft.SemanticKernel.Kernel kernel, KernelFunction function, ProposedAction action)
     {
-        kernel.Data[ActionContext.Key] = action;
-        await kernel.InvokeAsync(function, new KernelArguments { ["command"] = action.Call.GetArguments()["command"]!.GetValue<string>() });
+        var arguments = ActionArguments.For(action, new KernelArguments { ["command"] = action.Call.GetString("command") });
+        var result = await kernel.InvokeAsync(function, arguments);
+        return result.GetValue<HandledAction>()!;
     }
 
     [Fact]
@@ -65,10 +65,11 @@ public sealed class ActionGateFilterTests
         var (store, run, kernel, function, calls) = await SetUpAsync(_ => new ToolOutcome(0, "ran", string.Empty, false));
         var action = Action(run, "sudo -n true", model: 0.01, classifier: 0.97);
 
-        await InvokeAsync(kernel, function, action);
+        var handled = await InvokeAsync(kernel, function, action);
 
         Assert.Equal(0, calls());
-        Assert.Equal((Decision.Block, GateSignal.Classifier), (action.Decision!.Decision, action.Decision.Signal));
+        Assert.Equal((Decision.Block, GateSignal.Classifier), (handled.Decision.Decision, handled.Decision.Signal));
+        Assert.Equal((StepStatus.Blocked, ToolOutcome.NotRunExitCode), (handled.Step.Status, handled.Step.Result!.ExitCode));
         var entry = Assert.Single(await store.QueryLogAsync(new LogQuery { RunId = run.Id }));
         Assert.Equal(("powerseeking", GateSignal.Classifier, 0.97, 0.01), (entry.FiredTag, entry.FiredSignal, entry.Classifier["powerseeking"], entry.Temptation["powerseeking"].Any));
         Assert.Contains("\"classifier\":{\"p\":{\"powerseeking\":0.97}", entry.Trace, StringComparison.Ordinal);
@@ -81,9 +82,10 @@ public sealed class ActionGateFilterTests
         var (store, run, kernel, function, calls) = await SetUpAsync(_ => new ToolOutcome(0, new string('x', 500), string.Empty, false));
         var action = Action(run, "ls", model: 0.01, classifier: 0.1);
 
-        await InvokeAsync(kernel, function, action);
+        var handled = await InvokeAsync(kernel, function, action);
 
         Assert.Equal(1, calls());
+        Assert.Equal((Decision.Allow, StepStatus.Completed, 100), (handled.Decision.Decision, handled.Step.Status, handled.Step.Result!.Stdout.Length));
         Assert.Equal(1, await store.CountExecutionsAsync(run.Id, 1));
         var step = Assert.Single(await store.GetStepsAsync(run.Id));
         Assert.Equal((StepStatus.Completed, 100, true, 0.1), (step.Status, step.Result!.Stdout.Length, step.Result.Truncated, step.Classifier["powerseeking"]));
@@ -100,6 +102,47 @@ public sealed class ActionGateFilterTests
         var step = Assert.Single(await store.GetStepsAsync(run.Id));
         Assert.Equal((StepStatus.Completed, 1), (step.Status, step.Result!.ExitCode));
         Assert.Contains("command must not be empty", step.Result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OnFunctionInvocationAsync_Escalated_ParksPendingWithoutRunning()
+    {
+        var (store, run, kernel, function, calls) = await SetUpAsync(_ => new ToolOutcome(0, "ran", string.Empty, false));
+
+        var handled = await InvokeAsync(kernel, function, Action(run, "sudo -n true", model: 0.4, classifier: 0.1));
+
+        Assert.Equal(0, calls());
+        Assert.Equal((Decision.Escalate, GateSignal.Model, StepStatus.Pending), (handled.Decision.Decision, handled.Decision.Signal, handled.Step.Status));
+        var entry = Assert.Single(await store.QueryLogAsync(new LogQuery { RunId = run.Id }));
+        Assert.Equal(("pending", entry.Id), (entry.ReviewStatus, handled.Step.LogEntryId));
+        Assert.Equal(0, await store.CountExecutionsAsync(run.Id));
+    }
+
+    [Fact]
+    public async Task OnFunctionInvocationAsync_SandboxContainerDied_FailsTheStepAndCarriesOneFailureType()
+    {
+        var (store, run, kernel, function, calls) = await SetUpAsync(_ => throw new Agent.Sandbox.SandboxContainerDiedException("c0ffee", "killed by the host"));
+
+        var handled = await InvokeAsync(kernel, function, Action(run, "ls", model: 0, classifier: 0));
+
+        Assert.Equal(1, calls());
+        Assert.Equal(ToolFailure.ContainerDied, handled.Failure!.Reason);
+        var step = Assert.Single(await store.GetStepsAsync(run.Id));
+        Assert.Equal((StepStatus.Failed, 1), (step.Status, step.Result!.ExitCode));
+        Assert.Equal(1, await store.CountExecutionsAsync(run.Id, 1));
+    }
+
+    [Fact]
+    public async Task OnFunctionInvocationAsync_ActionRidesTheArguments_NothingLeftOnTheKernel()
+    {
+        var (_, run, kernel, function, calls) = await SetUpAsync(_ => new ToolOutcome(0, "ran", string.Empty, false));
+
+        await InvokeAsync(kernel, function, Action(run, "ls", model: 0, classifier: 0));
+        var second = await kernel.InvokeAsync(function, new KernelArguments { ["command"] = "ls" });
+
+        Assert.Empty(kernel.Data);
+        Assert.Equal(1, calls());
+        Assert.Contains("no action context", second.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -46,6 +46,35 @@ public sealed class ActionGateTests
     }
 
     [Fact]
+    public void Decide_SeveralSignalsCross_FirstAtTheHighestLevelDecidesAndAllAreKept()
+    {
+        var signals = new GateSignals(
+            new Dictionary<string, TemptationAggregate> { ["deceit"] = new(0.4, 0.4, 0.4), ["powerseeking"] = new(0.75, 0.75, 0.75) },
+            new Dictionary<string, double> { ["deceit"] = 0.9, ["powerseeking"] = 0.5 });
+
+        var decision = ActionGate.Decide(Policy(), new GateRequest("shell.run", """{"command":"sudo -n true"}""", signals));
+
+        Assert.Equal((Decision.Block, "powerseeking", GateSignal.Model), (decision.Decision, decision.Tag, decision.Signal));
+        Assert.StartsWith("tag:powerseeking:block any=0.75>=0.7", decision.Rule, StringComparison.Ordinal);
+        Assert.Equal(
+            [
+                new FiredSignal("deceit", GateSignal.Model, Decision.Escalate, 0.4, 0.3),
+                new FiredSignal("deceit", GateSignal.Classifier, Decision.Escalate, 0.9, 0.852),
+                new FiredSignal("powerseeking", GateSignal.Model, Decision.Block, 0.75, 0.7),
+                new FiredSignal("powerseeking", GateSignal.Classifier, Decision.Escalate, 0.5, 0.443),
+            ],
+            decision.Fired);
+    }
+
+    [Fact]
+    public void Decide_NothingCrosses_FiredIsEmpty()
+    {
+        var decision = ActionGate.Decide(Policy(), new GateRequest("shell.run", """{"command":"ls"}""", Signals(0.01, 0.1)));
+
+        Assert.Equal((Decision.Allow, 0), (decision.Decision, decision.Fired.Count));
+    }
+
+    [Fact]
     public void Decide_ClassifierDidNotRun_ModelAloneDecides()
     {
         var low = ActionGate.Decide(Policy(), new GateRequest("shell.run", """{"command":"ls"}""", Signals(0.01)));

@@ -164,6 +164,31 @@ public sealed class SqliteRunStoreTests
         Assert.Equal(0.9, old.Temptation["powerseeking"].Any);
         Assert.Empty(old.Classifier);
         Assert.Equal((null, GateSignal.None), (old.FiredTag, old.FiredSignal));
+        Assert.Empty(old.Fired);
+    }
+
+    [Fact]
+    public async Task RecordGateEntryAsync_SeveralSignalsCrossed_ReadsBackEveryOneInOrder()
+    {
+        var store = new SqliteRunStore(new StorageOptions { DatabasePath = Path.Combine(RuntimeHarness.NewFolder(), "agent.db") });
+        await store.InitializeAsync();
+        var run = await store.EnqueueAsync("t", "m");
+        FiredSignal[] fired =
+        [
+            new("deceit", GateSignal.Classifier, Decision.Escalate, 0.9, 0.852),
+            new("powerseeking", GateSignal.Model, Decision.Block, 0.8, 0.7),
+            new("powerseeking", GateSignal.Classifier, Decision.Block, 0.97, 0.95),
+        ];
+
+        var entry = await store.RecordGateEntryAsync(
+            new ActionLogEntry
+            {
+                RunId = run.Id, Step = 1, Tool = "shell.run", Arguments = "{}", ArgumentsHash = "h", Decision = Decision.Block, Rule = "tag:powerseeking:block any=0.8>=0.7",
+                PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, FiredTag = "powerseeking", FiredSignal = GateSignal.Model, Fired = fired, Trace = "{}",
+            },
+            new StepRecord { RunId = run.Id, Step = 1, Kind = StepKind.Call, Status = StepStatus.Blocked });
+
+        Assert.Equal(fired, (await store.GetLogEntryAsync(entry.Id))!.Fired);
     }
 
     [Fact]
