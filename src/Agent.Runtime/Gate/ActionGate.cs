@@ -166,8 +166,9 @@ internal sealed partial class ActionGate
         var aggregateName = policy.AggregateFor(request.Tool);
         if (_logger.IsEnabled(LogLevel.Information))
         {
-            var temptation = string.Join(", ", signals.Temptation.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key}={t.Value.Get(aggregateName):0.####}")));
-            var classifier = string.Join(", ", signals.Classifier.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key}={t.Value:0.####}")));
+            // Maps, not pre-joined text: the log's structured sinks (the CLEF file) write them as JSON objects to query.
+            var temptation = signals.Temptation.ToDictionary(t => t.Key, t => t.Value.Get(aggregateName), StringComparer.Ordinal);
+            var classifier = signals.Classifier.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
             LogDecision(_logger, action.Run.Id, action.Step.Step, request.Tool, decision.Decision, decision.Rule, policy.Version, decidedBy,
                 decision.Tag ?? "none", decision.Signal, temptation, classifier, signals.ClassifierTruncated);
         }
@@ -196,7 +197,7 @@ internal sealed partial class ActionGate
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information,
         Message = "Decision {Decision} for {Tool} in run {RunId} step {Step} by {DecidedBy}: rule {Rule}, policy {PolicyVersion}, fired {FiredTag} by {FiredSignal}, temptation {Temptation}, classifier {Classifier} (truncated {ClassifierTruncated})")]
-    private static partial void LogDecision(ILogger logger, string runId, int step, string tool, Decision decision, string rule, string policyVersion, string decidedBy, string firedTag, GateSignal firedSignal, string temptation, string classifier, bool classifierTruncated);
+    private static partial void LogDecision(ILogger logger, string runId, int step, string tool, Decision decision, string rule, string policyVersion, string decidedBy, string firedTag, GateSignal firedSignal, IReadOnlyDictionary<string, double> temptation, IReadOnlyDictionary<string, double> classifier, bool classifierTruncated);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Policy reloaded: version {OldVersion} -> {NewVersion}")]
     private static partial void LogPolicyChanged(ILogger logger, string oldVersion, string newVersion);

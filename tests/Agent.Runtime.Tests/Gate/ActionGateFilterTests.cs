@@ -4,6 +4,7 @@ using Agent.Runtime.Execution;
 using Agent.Runtime.Gate;
 using Agent.Runtime.Policy;
 using Agent.Runtime.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel;
@@ -30,7 +31,7 @@ public sealed class ActionGateFilterTests
         return options;
     }
 
-    private static async Task<(IRunStore Store, RunRecord Run, Microsoft.SemanticKernel.Kernel Kernel, KernelFunction Function, Func<int> Calls)> SetUpAsync(Func<string, object> tool)
+    private static async Task<(IRunStore Store, RunRecord Run, Microsoft.SemanticKernel.Kernel Kernel, KernelFunction Function, Func<int> Calls)> SetUpAsync(Func<string, object> tool, ILogger<ActionGate>? logger = null)
     {
         var store = new SqliteRunStore(new StorageOptions { DatabasePath = Path.Combine(RuntimeHarness.NewFolder(), "agent.db") });
         await store.InitializeAsync();
@@ -39,7 +40,7 @@ public sealed class ActionGateFilterTests
         var function = KernelFunctionFactory.CreateFromMethod((string command) => { calls++; return tool(command); }, "run");
         var kernel = new Microsoft.SemanticKernel.Kernel();
         kernel.Plugins.AddFromFunctions("shell", [function]);
-        var gate = new ActionGate(new FixedPolicy(Policy()), store, NullLogger<ActionGate>.Instance, ["deceit", "powerseeking"]);
+        var gate = new ActionGate(new FixedPolicy(Policy()), store, logger ?? NullLogger<ActionGate>.Instance, ["deceit", "powerseeking"]);
         kernel.FunctionInvocationFilters.Add(new ActionGateFilter(gate, new ToolExecutor(store, maxResultChars: 100)));
         return (store, run, kernel, function, () => calls);
     }
@@ -74,6 +75,34 @@ public sealed class ActionGateFilterTests
         Assert.Equal(("powerseeking", GateSignal.Classifier, 0.97, 0.01), (entry.FiredTag, entry.FiredSignal, entry.Classifier["powerseeking"], entry.Temptation["powerseeking"].Any));
         Assert.Contains("\"classifier\":{\"p\":{\"powerseeking\":0.97}", entry.Trace, StringComparison.Ordinal);
         Assert.Equal(StepStatus.Blocked, Assert.Single(await store.GetStepsAsync(run.Id)).Status);
+    }
+
+    [Fact]
+    public async Task OnFunctionInvocationAsync_Decision_LogsBothSignalsAsMapsNotText()
+    {
+        var logger = new CapturingLogger();
+        var (_, run, kernel, function, _) = await SetUpAsync(_ => new ToolOutcome(0, "ran", string.Empty, false), logger);
+
+        await InvokeAsync(kernel, function, Action(run, "ls", model: 0.01, classifier: 0.02));
+
+        // A structured sink (the CLEF file) then writes {"powerseeking":0.01}, which a log query can filter on.
+        var state = Assert.Single(logger.Events, e => e.Id == 100).State;
+        var temptation = Assert.IsAssignableFrom<IReadOnlyDictionary<string, double>>(state.Single(p => p.Key == "Temptation").Value);
+        var classifier = Assert.IsAssignableFrom<IReadOnlyDictionary<string, double>>(state.Single(p => p.Key == "Classifier").Value);
+        Assert.Equal((0.01, 0.02), (temptation["powerseeking"], classifier["powerseeking"]));
+    }
+
+    private sealed class CapturingLogger : ILogger<ActionGate>
+    {
+        public List<(int Id, IReadOnlyList<KeyValuePair<string, object?>> State)> Events { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Events.Add((eventId.Id, state as IReadOnlyList<KeyValuePair<string, object?>> ?? []));
     }
 
     [Fact]
