@@ -57,12 +57,15 @@ internal static class SignalMeasures
         {
             var fit = combiners.FirstOrDefault(c => c.Tag == tagSpans.Key);
             rows.Add(Row(tagSpans.Key, "all", [.. tagSpans], fit));
-            foreach (var group in tagSpans.GroupBy(s => s.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
+            var groups = tagSpans.GroupBy(s => s.Group).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+            if (groups.Count == 1)
             {
-                if (group.Key != "all")
-                {
-                    rows.Add(Row(tagSpans.Key, group.Key, [.. group], fit));
-                }
+                continue; // one kind of case (a corpus folder's spans): its row would repeat "all"
+            }
+
+            foreach (var group in groups.Where(g => g.Key != "all"))
+            {
+                rows.Add(Row(tagSpans.Key, group.Key, [.. group], fit));
             }
         }
 

@@ -92,4 +92,18 @@ public sealed class SignalCombinerTests
         Assert.Equal(0.0, rows[0].Combined.FalsePositiveRate);
         Assert.True(rows[0].CombinerFalsePositiveRate <= 0.02);
     }
+
+    [Fact]
+    public void Build_NoFitSpansOneGroup_InSampleAndOnlyTheAllRow()
+    {
+        var (model, classifier, labels) = Toy(6, 40);
+        var spans = model.Select((m, i) => new SignalSpan("powerseeking", "corpus", labels[i], m, m >= 0.5, classifier[i], classifier[i] >= 0.5, m >= 0.5)).ToList();
+
+        var report = SignalMeasures.Build("corpus DIR", spans, null, null);
+
+        Assert.Contains("in-sample", report.FitOn, StringComparison.Ordinal);
+        var table = Assert.Single(report.Tables);
+        Assert.True(table.CombinerInSample);
+        Assert.Equal("all", Assert.Single(table.Rows).Group);
+    }
 }
