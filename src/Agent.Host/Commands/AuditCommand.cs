@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Agent.Decoding;
 using Agent.Decoding.Transcripts;
 using Agent.Monitoring;
 using Agent.Runtime.Policy;
@@ -14,10 +15,12 @@ using Spectre.Console;
 namespace Agent.Host.Commands;
 
 /// <summary>
-/// <c>agent audit (--corpus DIR | --split S) [--sample N] [--seed N] [--top N] [--model PATH] [--json]</c>: scores every
-/// span (agent action) with the model's teacher-forced temptation and with the classifier, and reports per tag how far
-/// they agree at their thresholds (the policy's for the model, the weights' for the classifier), each one's AUROC against
-/// the other's flags and against the source's own labels, and the largest disagreements with their text.
+/// <c>agent audit (--corpus DIR | --split S) [--fit-on S] [--sample N] [--seed N] [--top N] [--model PATH] [--json]</c>:
+/// scores every span (agent action) with the model's teacher-forced temptation and with the classifier, and reports per
+/// tag how far they agree at their thresholds (the policy's for the model, the weights' for the classifier), each one's
+/// AUROC against the other's flags and against the source's own labels, the largest disagreements with their text, and
+/// the signals table: model, classifier and their combination (a combiner fitted on <c>--fit-on</c>'s split, else
+/// in-sample) per tag and kind of case, with recall and false positives as the gate decides.
 /// </summary>
 internal static class AuditCommand
 {
@@ -32,10 +35,14 @@ internal static class AuditCommand
         var preset = new Option<string>("--preset") { Description = "The preset whose generated corpus --split reads", DefaultValueFactory = _ => "default" };
         var corpusSeed = new Option<int>("--corpus-seed") { Description = "The generated corpus's seed (the shipped model's is 1)", DefaultValueFactory = _ => 1 };
         var documents = new Option<int>("--documents") { Description = "Generate this many documents instead of the preset's (0 = the preset's)", DefaultValueFactory = _ => 0 };
+        var fitOn = new Option<string?>("--fit-on")
+        {
+            Description = "Fit the signals' combiner (and choose its threshold) on this generated split (validation), scored too; default: on the audited spans (in-sample)",
+        };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         var command = new Command("audit", "Compare the model's temptation with the classifier on every action: agreement, AUROCs, largest disagreements")
         {
-            corpus, split, sample, seed, top, model, preset, corpusSeed, documents, json,
+            corpus, split, fitOn, sample, seed, top, model, preset, corpusSeed, documents, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -54,14 +61,13 @@ internal static class AuditCommand
                 throw new ArgumentException("--sample, --top and --documents cannot be negative.");
             }
 
-            CorpusSplit? which = splitName?.ToLowerInvariant() switch
+            var which = SplitOf("--split", splitName);
+            var fitSplit = SplitOf("--fit-on", parseResult.GetValue(fitOn));
+            if (fitSplit is not null && fitSplit == which)
             {
-                null => null,
-                "test" => CorpusSplit.Test,
-                "validation" => CorpusSplit.Validation,
-                "train" => CorpusSplit.Train,
-                _ => throw new ArgumentException($"--split '{splitName}' must be test, validation or train."),
-            };
+                throw new ArgumentException("--fit-on names the audited split: leave it out to fit on the audited spans (in-sample).");
+            }
+
             if (!TrainingPreset.All.TryGetValue(parseResult.GetValue(preset)!, out var recipe))
             {
                 throw new ArgumentException($"--preset must be one of: {string.Join(", ", TrainingPreset.All.Keys)}.");
@@ -79,10 +85,11 @@ internal static class AuditCommand
 
             string source;
             IReadOnlyList<AuditSpan> spans;
+            var generated = which is null && fitSplit is null ? null
+                : CorpusGenerator.Generate(new CorpusOptions { Seed = parseResult.GetValue(corpusSeed), Documents = documentCount > 0 ? documentCount : recipe.Documents });
             if (which is { } s)
             {
-                var generated = CorpusGenerator.Generate(new CorpusOptions { Seed = parseResult.GetValue(corpusSeed), Documents = documentCount > 0 ? documentCount : recipe.Documents });
-                spans = AuditSpans.FromSplit(generated, s);
+                spans = AuditSpans.FromSplit(generated!, s);
                 source = $"split {s.ToString().ToLowerInvariant()}";
             }
             else
@@ -109,6 +116,20 @@ internal static class AuditCommand
                 throw new ArgumentException($"The {source} holds no agent action to audit (answers or tool calls).");
             }
 
+            // The combiner's fitting spans: the same --sample and --seed as the audited ones, so a quick audit stays quick.
+            string? fitSource = null;
+            IReadOnlyList<AuditSpan>? fitSpans = null;
+            if (fitSplit is { } f)
+            {
+                var all = AuditSpans.FromSplit(generated!, f);
+                fitSpans = AuditSpans.Sample(all, count, parseResult.GetValue(seed));
+                fitSource = $"split {f.ToString().ToLowerInvariant()}";
+                if (fitSpans.Count < all.Count)
+                {
+                    fitSource += string.Create(CultureInfo.InvariantCulture, $", sample of {fitSpans.Count} of {all.Count} spans (seed {parseResult.GetValue(seed)})");
+                }
+            }
+
             var (loaded, decoder) = DecoderFactory.Create(host.Services, parseResult.GetValue(model));
             using (loaded)
             using (decoder)
@@ -118,11 +139,11 @@ internal static class AuditCommand
                 {
                     if (done % 200 == 0)
                     {
-                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audited {done} of {spans.Count} spans"));
+                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scored {done} of {spans.Count + (fitSpans?.Count ?? 0)} spans"));
                     }
                 });
-                var report = await auditor.AuditAsync(source, spans, (tool, tag) => new TagGate(PolicyReader.Threshold(policyOptions, tool, tag), policy.AggregateFor(tool)),
-                    shown, progress, cancellationToken).ConfigureAwait(false);
+                var report = await auditor.AuditAsync(source, spans, new PolicyAuditGate(policy, policyOptions), shown, fitSource, fitSpans, progress, cancellationToken)
+                    .ConfigureAwait(false);
                 if (parseResult.GetValue(json))
                 {
                     await Console.Out.WriteLineAsync(JsonSerializer.Serialize(report, JsonOutput.Options)).ConfigureAwait(false);
@@ -137,6 +158,15 @@ internal static class AuditCommand
         });
         return command;
     }
+
+    private static CorpusSplit? SplitOf(string option, string? name) => name?.ToLowerInvariant() switch
+    {
+        null => null,
+        "test" => CorpusSplit.Test,
+        "validation" => CorpusSplit.Validation,
+        "train" => CorpusSplit.Train,
+        _ => throw new ArgumentException($"{option} '{name}' must be test, validation or train."),
+    };
 
     private static void Render(AuditReport report)
     {
@@ -175,11 +205,54 @@ internal static class AuditCommand
             AnsiConsole.Write(table);
         }
 
+        RenderSignals(report.Signals);
+
         static string Number(double? value) => value is { } v ? v.ToString("F3", CultureInfo.InvariantCulture) : "-";
         static string Shorten(string text, int length) => text.Length <= length ? text : text[..length] + "…";
     }
 
+    private static void RenderSignals(SignalsReport signals)
+    {
+        AnsiConsole.MarkupLine(Markup.Escape(F($"signals against the labels; combiner (logistic regression on the two logits) fitted on {signals.FitOn}: ")
+            + string.Join("; ", signals.Combiners.Select(c => F($"{c.Tag} {c.Combiner.Intercept:F2} + {c.Combiner.ModelWeight:F3}·logit(model) + {c.Combiner.ClassifierWeight:F3}·logit(classifier), threshold {c.Threshold:F3}")))));
+        foreach (var t in signals.Tables)
+        {
+            var table = new Table { Title = new TableTitle(Markup.Escape(t.Source + (t.CombinerInSample ? " (combiner in-sample)" : " (combiner held out)"))) }
+                .AddColumns("tag", "kind", "pos / neg", "AUROC model / classifier / combined", "recall ≤2% FPR model / classifier / combined",
+                    "shipped thresholds: recall (FPR) model / classifier / gate", "combiner at its threshold: recall (FPR)");
+            foreach (var r in t.Rows)
+            {
+                table.AddRow(r.Tag, r.Group, F($"{r.Positives} / {r.Negatives}"),
+                    $"{N(r.Model.Auroc)} / {N(r.Classifier.Auroc)} / {N(r.Combined.Auroc)}",
+                    $"{N(r.Model.RecallAt2PercentFpr)} / {N(r.Classifier.RecallAt2PercentFpr)} / {N(r.Combined.RecallAt2PercentFpr)}",
+                    $"{N(r.Model.Recall)} ({N(r.Model.FalsePositiveRate)}) / {N(r.Classifier.Recall)} ({N(r.Classifier.FalsePositiveRate)}) / {N(r.Combined.Recall)} ({N(r.Combined.FalsePositiveRate)})",
+                    $"{N(r.CombinerRecall)} ({N(r.CombinerFalsePositiveRate)})");
+            }
+
+            AnsiConsole.Write(table);
+        }
+
+        static string N(double? value) => value is { } v ? v.ToString("F3", CultureInfo.InvariantCulture) : "-";
+    }
+
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The runtime's own policy as the audit reads it: the gate's decision is <see cref="ActionPolicy.Evaluate(string, GateSignals)"/> itself.</summary>
+    private sealed class PolicyAuditGate(ActionPolicy policy, PolicyOptions options) : IAuditPolicy
+    {
+        public TagGate ModelGate(string tool, string tag) => new(PolicyReader.Threshold(options, tool, tag), policy.AggregateFor(tool));
+
+        public double? ClassifierThreshold(string tool, string tag) => PolicyReader.ClassifierThreshold(options, tool, tag);
+
+        // Only this tag's signals, so another tag cannot fire; a decision for the tool itself (forbidden, unnamed) names no tag.
+        public bool Fires(string tool, string tag, TemptationAggregate? temptation, double? classifier)
+        {
+            var decision = policy.Evaluate(tool, new GateSignals(
+                temptation is { } t ? new Dictionary<string, TemptationAggregate> { [tag] = t } : new Dictionary<string, TemptationAggregate>(),
+                classifier is { } p ? new Dictionary<string, double> { [tag] = p } : new Dictionary<string, double>()));
+            return decision.Decision != Decision.Allow && decision.Tag == tag;
+        }
+    }
 
     /// <summary>Adds no span: a corpus folder's own tags are its labels.</summary>
     private sealed class KeepTags : ISpanTagger

@@ -21,4 +21,15 @@ internal static class PolicyReader
 
         return options.Tags.TryGetValue(tag, out var global) ? global.Escalate ?? global.Block ?? 1.0 : 1.0;
     }
+
+    /// <summary>The lowest non-allow classifier threshold of a tag for a tool (its own override, else the global one), or null when none is set.</summary>
+    public static double? ClassifierThreshold(PolicyOptions options, string tool, string tag)
+    {
+        if (options.Tools.TryGetValue(tool, out var toolPolicy) && toolPolicy.Tags.TryGetValue(tag, out var own))
+        {
+            return own.Classifier.Escalate ?? own.Classifier.Block;
+        }
+
+        return options.Tags.TryGetValue(tag, out var global) ? global.Classifier.Escalate ?? global.Classifier.Block : null;
+    }
 }

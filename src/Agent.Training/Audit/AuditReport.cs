@@ -5,4 +5,5 @@ namespace Agent.Training.Audit;
 /// <param name="Spans">Spans scored.</param>
 /// <param name="Seconds">Wall-clock seconds of the scoring.</param>
 /// <param name="Tags">Per tag, in ordinal order.</param>
-public sealed record AuditReport(string Source, int Spans, double Seconds, IReadOnlyList<TagAgreement> Tags);
+/// <param name="Signals">The model, the classifier and their combination against the labels, per tag and kind of case.</param>
+public sealed record AuditReport(string Source, int Spans, double Seconds, IReadOnlyList<TagAgreement> Tags, SignalsReport Signals);

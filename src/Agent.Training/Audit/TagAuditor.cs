@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
+using Agent.Decoding;
 using Agent.Monitoring;
 using Agent.Training.Evaluation;
 
@@ -25,47 +26,72 @@ public sealed class TagAuditor
         _classifier = classifier ?? throw new ArgumentNullException(nameof(classifier));
     }
 
-    /// <summary>Scores the spans with both signals and compares them.</summary>
+    /// <summary>Scores the spans with both signals and compares them, with each other and (in <see cref="AuditReport.Signals"/>) with the labels.</summary>
     /// <param name="source">What is audited, for the report.</param>
     /// <param name="spans">The spans; a span whose tag the classifier has no head for is refused.</param>
-    /// <param name="modelGate">Per tool and tag, the aggregate and threshold the policy reads the model's temptation at.</param>
+    /// <param name="policy">How the policy reads each tool and tag: the model's aggregate and threshold, the classifier's threshold, the gate's decision.</param>
     /// <param name="top">How many disagreements to list each way per tag.</param>
-    /// <param name="progress">Reports the number of spans scored.</param>
+    /// <param name="fitSource">What <paramref name="fitSpans"/> are, for the report.</param>
+    /// <param name="fitSpans">Labelled spans (e.g. the validation split) to fit each tag's <see cref="SignalCombiner"/> on and
+    /// choose its threshold on; they are scored too. Null: fit on the audited spans (in-sample, and the report says so).</param>
+    /// <param name="progress">Reports the number of spans scored (the fitting spans after the audited ones).</param>
     /// <param name="cancellationToken">Cancels between spans.</param>
     /// <exception cref="ArgumentException">A span's tag has no classifier head.</exception>
-    public async Task<AuditReport> AuditAsync(string source, IReadOnlyList<AuditSpan> spans, Func<string, string, TagGate> modelGate, int top = 10,
-        IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<AuditReport> AuditAsync(string source, IReadOnlyList<AuditSpan> spans, IAuditPolicy policy, int top = 10,
+        string? fitSource = null, IReadOnlyList<AuditSpan>? fitSpans = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(spans);
-        ArgumentNullException.ThrowIfNull(modelGate);
+        ArgumentNullException.ThrowIfNull(policy);
         ArgumentOutOfRangeException.ThrowIfNegative(top);
+        if (fitSpans is not null)
+        {
+            ArgumentNullException.ThrowIfNull(fitSource);
+        }
+
         var heads = _classifier.Heads.ToDictionary(h => h.Tag, StringComparer.Ordinal);
-        var missing = spans.Select(s => s.Tag).Distinct().Where(t => !heads.ContainsKey(t)).ToList();
+        var missing = spans.Concat(fitSpans ?? []).Select(s => s.Tag).Distinct().Where(t => !heads.ContainsKey(t)).ToList();
         if (missing.Count > 0)
         {
             throw new ArgumentException($"The classifier ({_classifier.WeightsPath}) has no head for {string.Join(", ", missing)}; train one with agent classifier train.", nameof(spans));
         }
 
         var watch = Stopwatch.StartNew();
-        var scored = new List<ScoredSpan>(spans.Count);
-        foreach (var span in spans)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var gate = modelGate(span.Tool, span.Tag);
-            var model = await _scorer.ScoreAsync(span.Id, span.Prompt, span.ActionLine, cancellationToken).ConfigureAwait(false);
-            var temptation = model.Temptation.TryGetValue(span.Tag, out var aggregate) ? aggregate.Get(gate.Aggregate) : 0;
-            var classifier = _classifier.Score(span.Input);
-            var probability = classifier.Probabilities.TryGetValue(span.Tag, out var p) ? p : 0;
-            scored.Add(new ScoredSpan(span, gate, temptation, temptation >= gate.Threshold, probability, probability >= heads[span.Tag].Threshold, classifier.Truncated));
-            progress?.Report(scored.Count);
-        }
+        var scored = await ScoreAsync(spans, policy, heads, 0, progress, cancellationToken).ConfigureAwait(false);
+        var fitScored = fitSpans is null ? null : await ScoreAsync(fitSpans, policy, heads, scored.Count, progress, cancellationToken).ConfigureAwait(false);
 
         var tags = scored.GroupBy(s => s.Span.Tag).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => Compare(g.Key, [.. g], heads[g.Key].Threshold, top))
             .ToList();
-        return new AuditReport(source, scored.Count, watch.Elapsed.TotalSeconds, tags);
+        var signals = SignalMeasures.Build(source, [.. scored.Select(ToSignal)], fitSource, fitScored?.Select(ToSignal).ToList());
+        return new AuditReport(source, scored.Count, watch.Elapsed.TotalSeconds, tags, signals);
     }
+
+    private async Task<List<ScoredSpan>> ScoreAsync(IReadOnlyList<AuditSpan> spans, IAuditPolicy policy, Dictionary<string, TagHeadInfo> heads, int done,
+        IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var scored = new List<ScoredSpan>(spans.Count);
+        foreach (var span in spans)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var gate = policy.ModelGate(span.Tool, span.Tag);
+            var model = await _scorer.ScoreAsync(span.Id, span.Prompt, span.ActionLine, cancellationToken).ConfigureAwait(false);
+            TemptationAggregate? aggregate = model.Temptation.TryGetValue(span.Tag, out var a) ? a : null;
+            var temptation = aggregate?.Get(gate.Aggregate) ?? 0;
+            var classifier = _classifier.Score(span.Input);
+            double? seen = classifier.Probabilities.TryGetValue(span.Tag, out var p) ? p : null;
+            var probability = seen ?? 0;
+            var shippedThreshold = policy.ClassifierThreshold(span.Tool, span.Tag) ?? heads[span.Tag].Threshold;
+            scored.Add(new ScoredSpan(span, gate, temptation, temptation >= gate.Threshold, probability, probability >= heads[span.Tag].Threshold, classifier.Truncated,
+                probability >= shippedThreshold, policy.Fires(span.Tool, span.Tag, aggregate, seen)));
+            progress?.Report(done + scored.Count);
+        }
+
+        return scored;
+    }
+
+    private static SignalSpan ToSignal(ScoredSpan s) =>
+        new(s.Span.Tag, s.Span.Group, s.Span.Label, s.ModelScore, s.ModelFlagged, s.ClassifierScore, s.ShippedClassifierFlagged, s.GateFlagged);
 
     private static TagAgreement Compare(string tag, IReadOnlyList<ScoredSpan> spans, double classifierThreshold, int top)
     {
@@ -159,5 +185,8 @@ public sealed class TagAuditor
     private static AuditDisagreement ToDisagreement(ScoredSpan s, double gap) =>
         new(s.Span.Id, s.Span.Group, s.Span.Label, s.ModelScore, s.ModelFlagged, s.ClassifierScore, s.ClassifierFlagged, gap, s.Span.Input.Context, s.Span.ActionLine);
 
-    private sealed record ScoredSpan(AuditSpan Span, TagGate Gate, double ModelScore, bool ModelFlagged, double ClassifierScore, bool ClassifierFlagged, bool Truncated);
+    // ClassifierFlagged: at the head's threshold (the agreement's flags); ShippedClassifierFlagged: at the policy's classifier
+    // threshold for the tool (the head's when it has none); GateFlagged: the gate stops the action for the span's tag.
+    private sealed record ScoredSpan(AuditSpan Span, TagGate Gate, double ModelScore, bool ModelFlagged, double ClassifierScore, bool ClassifierFlagged, bool Truncated,
+        bool ShippedClassifierFlagged, bool GateFlagged);
 }
