@@ -41,7 +41,7 @@ internal static class Escalations
             new ActionLogEntry
             {
                 RunId = queued.Id, Step = 1, Tool = call.Name, Arguments = call.ArgumentsJson, ArgumentsHash = hash, Decision = Decision.Escalate, Rule = rule,
-                PolicyVersion = "test", Model = "tiny-test-model", Temptation = step.Temptation, Trace = TraceJson.Trace(trace), ReviewStatus = "pending",
+                PolicyVersion = "test", Model = "tiny-test-model", Temptation = step.Temptation, Trace = ActionTrace.From(trace), ReviewStatus = "pending",
             },
             step);
         var parked = queued with { Status = RunStatus.Parked, Steps = 1, Tokens = step.Tokens, Reason = $"waiting for a person to decide approval {entry.Id} ({rule})" };

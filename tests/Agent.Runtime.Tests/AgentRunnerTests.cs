@@ -118,11 +118,9 @@ public sealed class AgentRunnerTests
         Assert.Equal(Decision.Block, entry.Decision);
         Assert.StartsWith("tag:powerseeking:block any=", entry.Rule, StringComparison.Ordinal);
         Assert.Equal(h.Gate.CurrentPolicy().Version, entry.PolicyVersion);
-        using var trace = JsonDocument.Parse(entry.Trace);
-        var tokens = trace.RootElement.GetProperty("tokens");
-        Assert.True(tokens.GetArrayLength() > 5);
-        var column = trace.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetString()).ToList().IndexOf("powerseeking");
-        Assert.True(tokens.EnumerateArray().Max(t => t.GetProperty("p")[column].GetDouble()) > 0.5);
+        Assert.True(entry.Trace.Tokens.Length > 5);
+        var column = entry.Trace.Tags.IndexOf("powerseeking");
+        Assert.True(entry.Trace.Tokens.Max(t => t.Probabilities[column]) > 0.5);
         Assert.Contains("<mode1>result shell.run exit=126\n! blocked by policy: tag:powerseeking:block", h.Source.Prompts[1], StringComparison.Ordinal);
         Assert.DoesNotContain(entry.PolicyVersion, h.Source.Prompts[1], StringComparison.Ordinal);
     }
@@ -171,7 +169,7 @@ public sealed class AgentRunnerTests
         var approval = new ActionLogEntry
         {
             Id = 7, RunId = run.Id, Step = 1, Tool = "shell.run", Arguments = """{"command":"ls"}""", ArgumentsHash = CallBinding.Hash("shell.run", """{"command":"ls"}"""),
-            Decision = Decision.Escalate, Rule = "r", PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, Trace = "{}", ReviewStatus = "approved", Reviewer = "alice",
+            Decision = Decision.Escalate, Rule = "r", PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, Trace = ActionTrace.Empty, ReviewStatus = "approved", Reviewer = "alice",
         };
         var changed = new ProposedAction(run, new StepRecord { RunId = run.Id, Step = 1, Kind = StepKind.Call, Status = StepStatus.Proposed }, ToolCall.Shell("rm -rf /"), GateSignals.None)
         {

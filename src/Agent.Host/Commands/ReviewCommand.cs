@@ -89,8 +89,7 @@ internal static class ReviewCommand
                 ?? throw new ArgumentException($"No log entry {parseResult.GetValue(id)}; 'agent review list' shows the entries.");
             if (parseResult.GetValue(json))
             {
-                using var trace = JsonDocument.Parse(entry.Trace);
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(new { entry = Summary(entry), trace = trace.RootElement }, JsonOutput.Options)).ConfigureAwait(false);
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(new { entry = Summary(entry), trace = entry.Trace }, JsonOutput.Options)).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
 
@@ -150,31 +149,24 @@ internal static class ReviewCommand
     }
 
     /// <summary>Per behaviour tag, the step's tokens coloured by that tag's pre-ban probability.</summary>
-    internal static IEnumerable<(string Tag, string Markup)> HeatLines(string traceJson)
+    internal static IEnumerable<(string Tag, string Markup)> HeatLines(ActionTrace trace)
     {
-        using var doc = JsonDocument.Parse(traceJson);
-        if (!doc.RootElement.TryGetProperty("tags", out var tags) || !doc.RootElement.TryGetProperty("tokens", out var tokens))
+        for (var column = 0; column < trace.Tags.Length; column++)
         {
-            yield break;
-        }
-
-        var names = tags.EnumerateArray().Select(t => t.GetString() ?? "?").ToList();
-        for (var column = 0; column < names.Count; column++)
-        {
-            if (names[column].StartsWith("mode", StringComparison.Ordinal))
+            if (trace.Tags[column].StartsWith("mode", StringComparison.Ordinal))
             {
                 continue;
             }
 
             var line = new System.Text.StringBuilder();
-            foreach (var token in tokens.EnumerateArray())
+            foreach (var token in trace.Tokens)
             {
-                var p = token.GetProperty("p")[column].GetDouble();
+                var p = token.Probabilities[column];
                 var colour = p >= 0.5 ? "red" : p >= 0.2 ? "darkorange" : p >= 0.05 ? "yellow" : "white";
-                line.Append(CultureInfo.InvariantCulture, $"[{colour}]{Markup.Escape(token.GetProperty("text").GetString() ?? string.Empty)}[/]");
+                line.Append(CultureInfo.InvariantCulture, $"[{colour}]{Markup.Escape(token.Text)}[/]");
             }
 
-            yield return (names[column], line.ToString());
+            yield return (trace.Tags[column], line.ToString());
         }
     }
 

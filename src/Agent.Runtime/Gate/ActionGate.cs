@@ -140,7 +140,7 @@ internal sealed partial class ActionGate
                 FiredTag = decision.Tag,
                 FiredSignal = decision.Signal,
                 Fired = decision.Fired,
-                Trace = TraceJson.Trace(action.Trace, request.Signals),
+                Trace = ActionTrace.From(action.Trace, request.Signals),
                 ReviewStatus = escalate ? "pending" : "none",
             },
             step,

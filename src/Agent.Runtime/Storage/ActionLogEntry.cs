@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Agent.Decoding;
 using Agent.Runtime.Policy;
 
@@ -55,8 +56,10 @@ public sealed record ActionLogEntry
     /// <summary>Every signal that crossed a threshold (the deciding one among them); empty when none did.</summary>
     public IReadOnlyList<FiredSignal> Fired { get; init; } = [];
 
-    /// <summary>The per-token trace, JSON <c>{"tags":[..],"tokens":[{"text":..,"p_token":..,"p":[..]}],"classifier":{"p":{..},"truncated":..}}</c>.</summary>
-    public required string Trace { get; init; }
+    /// <summary>The per-token trace and the classifier's reading.</summary>
+    /// <remarks>Serialised on the wire as a JSON string holding the stored JSON, as it has always been.</remarks>
+    [JsonConverter(typeof(ActionTraceStringJsonConverter))]
+    public required ActionTrace Trace { get; init; }
 
     /// <summary>When the gate decided.</summary>
     public DateTimeOffset CreatedAt { get; init; }

@@ -482,7 +482,7 @@ internal sealed class SqliteRunStore : IRunStore
                         ("@fired_tag", entry.FiredTag),
                         ("@fired_signal", entry.FiredSignal == GateSignal.None ? null : Name(entry.FiredSignal)),
                         ("@fired", SignalJson.WriteFired(entry.Fired)),
-                        ("@trace", entry.Trace),
+                        ("@trace", TraceJson.Write(entry.Trace)),
                         ("@created", created),
                         ("@review", entry.ReviewStatus)).ConfigureAwait(false),
                     CultureInfo.InvariantCulture);
@@ -705,7 +705,7 @@ internal sealed class SqliteRunStore : IRunStore
                 FiredTag = Str(r, "fired_tag"),
                 FiredSignal = Str(r, "fired_signal") is { } fired ? Parse<GateSignal>(fired) : GateSignal.None,
                 Fired = SignalJson.ReadFired(r.GetString(r.GetOrdinal("fired"))),
-                Trace = r.GetString(r.GetOrdinal("trace")),
+                Trace = TraceJson.Read(r.GetString(r.GetOrdinal("trace"))),
                 CreatedAt = FromMs(r.GetInt64(r.GetOrdinal("created_at"))),
                 ReviewStatus = r.GetString(r.GetOrdinal("review_status")),
                 Reviewer = Str(r, "reviewer"),

@@ -73,7 +73,7 @@ public sealed class ActionGateFilterTests
         Assert.Equal((StepStatus.Blocked, ToolOutcome.NotRunExitCode), (handled.Step.Status, handled.Step.Result!.ExitCode));
         var entry = Assert.Single(await store.QueryLogAsync(new LogQuery { RunId = run.Id }));
         Assert.Equal(("powerseeking", GateSignal.Classifier, 0.97, 0.01), (entry.FiredTag, entry.FiredSignal, entry.Classifier["powerseeking"], entry.Temptation["powerseeking"].Any));
-        Assert.Contains("\"classifier\":{\"p\":{\"powerseeking\":0.97}", entry.Trace, StringComparison.Ordinal);
+        Assert.Equal(0.97, entry.Trace.Classifier!.Probabilities["powerseeking"]);
         Assert.Equal(StepStatus.Blocked, Assert.Single(await store.GetStepsAsync(run.Id)).Status);
     }
 

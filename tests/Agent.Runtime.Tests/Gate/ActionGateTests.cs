@@ -31,7 +31,7 @@ public sealed class ActionGateTests
     private static ActionLogEntry Approved(string tool, string arguments) => new()
     {
         Id = 4, RunId = "r", Step = 1, Tool = tool, Arguments = arguments, ArgumentsHash = CallBinding.Hash(tool, arguments), Decision = Decision.Escalate,
-        Rule = "tag:powerseeking:escalate", PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, Trace = "{}", ReviewStatus = "approved", Reviewer = "alice",
+        Rule = "tag:powerseeking:escalate", PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, Trace = ActionTrace.Empty, ReviewStatus = "approved", Reviewer = "alice",
     };
 
     [Fact]

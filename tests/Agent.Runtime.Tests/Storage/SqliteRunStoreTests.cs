@@ -51,7 +51,7 @@ public sealed class SqliteRunStoreTests
             new ActionLogEntry
             {
                 RunId = run.Id, Step = 1, Tool = "shell.run", Arguments = "{}", ArgumentsHash = "h", Decision = Decision.Escalate,
-                Rule = "tag:powerseeking:escalate", PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, Trace = "{}", ReviewStatus = "pending",
+                Rule = "tag:powerseeking:escalate", PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, Trace = ActionTrace.Empty, ReviewStatus = "pending",
             },
             step);
 
@@ -184,7 +184,7 @@ public sealed class SqliteRunStoreTests
             new ActionLogEntry
             {
                 RunId = run.Id, Step = 1, Tool = "shell.run", Arguments = "{}", ArgumentsHash = "h", Decision = Decision.Block, Rule = "tag:powerseeking:block any=0.8>=0.7",
-                PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, FiredTag = "powerseeking", FiredSignal = GateSignal.Model, Fired = fired, Trace = "{}",
+                PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, FiredTag = "powerseeking", FiredSignal = GateSignal.Model, Fired = fired, Trace = ActionTrace.Empty,
             },
             new StepRecord { RunId = run.Id, Step = 1, Kind = StepKind.Call, Status = StepStatus.Blocked });
 
@@ -206,7 +206,7 @@ public sealed class SqliteRunStoreTests
             {
                 RunId = run.Id, Step = 1, Tool = "answer", Arguments = """{"text":"done"}""", ArgumentsHash = "h", Decision = Decision.Escalate,
                 Rule = "tag:deceit:classifier:escalate p=0.93>=0.852", PolicyVersion = "v", Model = "m", Temptation = temptation, Classifier = classifier,
-                FiredTag = "deceit", FiredSignal = GateSignal.Classifier, Trace = "{}", ReviewStatus = "pending",
+                FiredTag = "deceit", FiredSignal = GateSignal.Classifier, Trace = ActionTrace.Empty, ReviewStatus = "pending",
             },
             step);
 
