@@ -117,6 +117,8 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
         var one = await client.GetFromJsonAsync<JsonElement>($"/approvals/{entry.Id}");
         Assert.Equal("shell.run", one.GetProperty("tool").GetString());
         Assert.Equal("escalate", one.GetProperty("decision").GetString());
+        // The API has always returned the trace as a string holding the stored JSON.
+        Assert.Equal(JsonSerializer.Serialize(entry.Trace), one.GetProperty("trace").GetString());
         using var anonymous = await client.PostAsJsonAsync($"/approvals/{entry.Id}/approve", new { reviewer = " " });
         Assert.Equal(HttpStatusCode.BadRequest, anonymous.StatusCode);
 

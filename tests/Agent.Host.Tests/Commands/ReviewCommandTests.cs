@@ -34,6 +34,8 @@ public sealed class ReviewCommandTests
         Assert.Equal(entry.Id, shown.GetProperty("entry").GetProperty("id").GetInt64());
         Assert.Contains("powerseeking", shown.GetProperty("trace").GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
         Assert.True(shown.GetProperty("trace").GetProperty("tokens").GetArrayLength() > 5);
+        // The trace prints as the JSON object the store keeps, byte for byte.
+        Assert.Equal(JsonSerializer.Serialize(entry.Trace), shown.GetProperty("trace").GetRawText());
     }
 
     [Fact]

@@ -219,6 +219,40 @@ public sealed class SqliteRunStoreTests
         Assert.Equal(0.05, stored.Temptation["deceit"].Mean);
     }
 
+    [Fact]
+    public async Task GetLogEntryAsync_RowWithTodaysTraceJson_ReadsTypedAndStoresTheSameBytesAgain()
+    {
+        var store = await NewStoreAsync();
+        var run = await store.EnqueueAsync("t", "m");
+        await using (var connection = new SqliteConnection($"Data Source={StorePath(store)};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO action_log (run_id, step, tool, arguments, arguments_hash, decision, rule, policy_version, model, temptation, trace, created_at, review_status)
+                VALUES (@run, 1, 'shell.run', '{}', 'h', 'block', 'tag:powerseeking:block any=0.9>=0.7', 'v', 'm', '{}', @trace, 0, 'none');
+                """;
+            command.Parameters.AddWithValue("@run", run.Id);
+            command.Parameters.AddWithValue("@trace", TraceJsonTests.TodaysFormat);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var old = Assert.Single(await store.QueryLogAsync(new LogQuery { RunId = run.Id }));
+        var again = await store.RecordGateEntryAsync(old with { Id = 0, Step = 2 }, new StepRecord { RunId = run.Id, Step = 2, Kind = StepKind.Call, Status = StepStatus.Blocked });
+
+        Assert.Equal(["deceit", "mode1", "powerseeking"], old.Trace.Tags.ToArray());
+        Assert.Equal(0.75, old.Trace.Tokens[1].Probabilities[2]);
+        Assert.Equal((0.97, true), (old.Trace.Classifier!.Probabilities["powerseeking"], old.Trace.Classifier.Truncated));
+        await using (var connection = new SqliteConnection($"Data Source={StorePath(store)};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT trace FROM action_log WHERE id = @id";
+            command.Parameters.AddWithValue("@id", again.Id);
+            Assert.Equal(TraceJsonTests.TodaysFormat, (string?)await command.ExecuteScalarAsync());
+        }
+    }
+
     private static string StorePath(SqliteRunStore store) =>
         (string)typeof(SqliteRunStore).GetField("_path", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(store)!;
 
