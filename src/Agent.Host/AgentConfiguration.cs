@@ -5,7 +5,7 @@ namespace Agent.Host;
 
 /// <summary>
 /// Finds and loads appsettings.json: the file named by AGENT_CONFIG, else ./appsettings.json, else the repository's
-/// (recorded at build time). Environment variables (<c>Llama__Backend=cuda</c>) and <c>--set Key:Path=value</c> override it.
+/// (recorded at build time, used only by a binary inside that repository), else the one beside the program (a published folder). Environment variables (<c>Llama__Backend=cuda</c>) and <c>--set Key:Path=value</c> override it.
 /// Relative paths in it are relative to its folder (the content root).
 /// </summary>
 internal static class AgentConfiguration
@@ -38,17 +38,26 @@ internal static class AgentConfiguration
             return local;
         }
 
+        // A binary built inside a checkout uses the checkout's file (its models/ and sandboxes/ are there, not in bin/). A
+        // published binary has no checkout baked in, and a copy that runs outside the checkout ignores it: both use the
+        // file beside them, which publish ships with models/ and sandboxes/.
+        var beside = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
         var root = typeof(AgentConfiguration).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == "AgentRepositoryRoot")?.Value;
-        if (root is not null && File.Exists(Path.Combine(root, "appsettings.json")))
+        if (root is not null && IsInside(AppContext.BaseDirectory, root) && File.Exists(Path.Combine(root, "appsettings.json")))
         {
             return Path.Combine(root, "appsettings.json");
         }
 
-        var beside = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
         return File.Exists(beside)
             ? beside
-            : throw new ConfigurationException("No appsettings.json found: set AGENT_CONFIG to its path or run 'agent' from the folder that holds it.");
+            : throw new ConfigurationException($"No appsettings.json found: set AGENT_CONFIG to its path, run 'agent' from the folder that holds it, or put it beside the program ({AppContext.BaseDirectory}).");
+    }
+
+    private static bool IsInside(string path, string folder)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar;
+        return Path.GetFullPath(path).StartsWith(full, StringComparison.Ordinal);
     }
 
     /// <summary>Builds the configuration: file, then environment, then --set overrides.</summary>

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Agent.Runtime;
 using Agent.Runtime.Storage;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -16,7 +17,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Agent.Host;
 
 /// <summary>
-/// The HTTP API of <c>agent serve</c> on 127.0.0.1, every endpoint behind <c>Authorization: Bearer Http:Token</c>:
+/// The HTTP API of <c>agent serve</c> on 127.0.0.1. <c>GET /healthz</c> (liveness) and <c>GET /readyz</c> (readiness: model,
+/// Docker, database) answer without a token, for probes; every other endpoint is behind <c>Authorization: Bearer Http:Token</c>:
 /// <c>POST /runs</c>, <c>GET /runs</c>, <c>GET /runs/{id}</c>, <c>GET /runs/{id}/events</c> (server-sent events),
 /// <c>GET /approvals</c>, <c>GET /approvals/{id}</c>, <c>POST /approvals/{id}/approve</c>, <c>POST /approvals/{id}/deny</c>.
 /// Every 4xx answer is an RFC 9457 problem (<c>application/problem+json</c>) whose <c>detail</c> says what was wrong.
@@ -59,6 +61,13 @@ internal static class HttpApi
         app.Use(async (context, next) =>
         {
             // The scheme is case-insensitive (RFC 9110, 11.1); the token is compared in constant time.
+            // Routing has run (WebApplication puts it first), so the endpoint's metadata says whether it is a probe.
+            if (context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+            {
+                await next(context).ConfigureAwait(false);
+                return;
+            }
+
             var header = context.Request.Headers.Authorization.ToString();
             var space = header.IndexOf(' ', StringComparison.Ordinal);
             bool bearer = space > 0 && header.AsSpan(0, space).Equals("Bearer", StringComparison.OrdinalIgnoreCase);
@@ -73,6 +82,8 @@ internal static class HttpApi
             await next(context).ConfigureAwait(false);
         });
 
+        app.MapGet("/healthz", () => Results.Json(new { status = "alive" }, JsonOutput.Options)).AllowAnonymous();
+        app.MapGet("/readyz", ReadyAsync).AllowAnonymous();
         app.MapPost("/runs", async (HttpRequest request, IRunStore store, IAgentStepSource source, CancellationToken cancellationToken) =>
         {
             var (body, problem) = await ReadBodyAsync<SubmitRequest>(request, SubmitShape, cancellationToken).ConfigureAwait(false);
@@ -128,6 +139,23 @@ internal static class HttpApi
                 : Problem(StatusCodes.Status404NotFound, $"There is no approval {id}: list them with GET /approvals."));
         app.MapPost("/approvals/{id:long}/approve", (long id, HttpRequest request, IRunStore store, CancellationToken cancellationToken) => DecideAsync(store, id, approve: true, request, cancellationToken));
         app.MapPost("/approvals/{id:long}/deny", (long id, HttpRequest request, IRunStore store, CancellationToken cancellationToken) => DecideAsync(store, id, approve: false, request, cancellationToken));
+    }
+
+    /// <summary><c>GET /readyz</c>: 200 with each check when all are ready, else a 503 problem whose detail names what is not.</summary>
+    private static async Task<IResult> ReadyAsync(ServiceReadiness readiness, CancellationToken cancellationToken)
+    {
+        var checks = await readiness.CheckAsync(cancellationToken).ConfigureAwait(false);
+        var notReady = checks.Where(c => c.Value != ServiceReadiness.Ready).ToList();
+        if (notReady.Count == 0)
+        {
+            return Results.Json(new { status = ServiceReadiness.Ready, checks }, JsonOutput.Options);
+        }
+
+        return Results.Problem(
+            detail: "Not ready: " + string.Join("; ", notReady.Select(c => $"{c.Key}: {c.Value}")) + ".",
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: ReasonPhrases.GetReasonPhrase(StatusCodes.Status503ServiceUnavailable),
+            extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["checks"] = checks });
     }
 
     /// <summary>An RFC 9457 problem with the status's reason phrase as its title.</summary>

@@ -11,6 +11,10 @@ internal sealed class LoadedModel : IAgentStepSource, IDisposable
 
     private readonly string _modelPath;
 
+    private readonly Lock _loadingLock = new();
+
+    private Task? _loading;
+
     public LoadedModel(IServiceProvider services, string modelPath, int maxParallel)
     {
         _modelPath = modelPath;
@@ -34,6 +38,22 @@ internal sealed class LoadedModel : IAgentStepSource, IDisposable
     /// <summary>Loads the model now (e.g. so a benchmark does not count the load in its first step).</summary>
     /// <exception cref="ModelLoadException">The model cannot be loaded.</exception>
     public void Load() => _ = _loaded.Value;
+
+    /// <summary>Whether the model is loaded (false while loading and after a failed load).</summary>
+    public bool IsLoaded => _loaded.IsValueCreated;
+
+    /// <summary>
+    /// Starts loading the model on the thread pool, once: <c>agent serve</c> calls it at start and <c>GET /readyz</c> when the
+    /// model is not loaded yet, so the service turns ready without waiting for its first run.
+    /// </summary>
+    /// <returns>The load; faulted with <see cref="ModelLoadException"/> when the model cannot be loaded.</returns>
+    public Task LoadInBackground()
+    {
+        lock (_loadingLock)
+        {
+            return _loading ??= Task.Run(Load);
+        }
+    }
 
     public Task<AgentStep> NextAsync(AgentStepRequest request, CancellationToken cancellationToken = default) =>
         _loaded.Value.Source.NextAsync(request, cancellationToken);

@@ -5,6 +5,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text.Json;
 using Agent.Host.Commands;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Agent.Host.Tests;
 
@@ -297,6 +298,71 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
         using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
 
         await AssertProblemAsync(response, status, says);
+    }
+
+    [Fact]
+    public async Task Healthz_NoToken_Returns200WithAStatus()
+    {
+        using var client = new HttpClient { BaseAddress = serve.Address };
+
+        using var response = await client.GetAsync("/healthz");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("alive", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Readyz_NoTokenAllUp_Returns200ReportingModelDockerAndDatabase()
+    {
+        // The model loads in the background (the first probe starts it), so the answer turns 200 within a load's time.
+        using var client = new HttpClient { BaseAddress = serve.Address };
+        var clock = Stopwatch.StartNew();
+        HttpResponseMessage response;
+        while ((response = await client.GetAsync("/readyz")).StatusCode != HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "model: ");
+            response.Dispose();
+            await Task.Delay(200);
+        }
+
+        using (response)
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+            var checks = JsonDocument.Parse(body).RootElement.GetProperty("checks");
+            Assert.Equal(["database", "docker", "model"], checks.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
+            Assert.All(checks.EnumerateObject(), c => Assert.Equal("ready", c.Value.GetString()));
+        }
+    }
+
+    [Fact]
+    public async Task Readyz_DockerDoesNotAnswer_Returns503ProblemNamingDocker()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "agent-host-tests", "no-docker-" + Guid.NewGuid().ToString("N")[..8] + ".sock");
+        var settings = TestSettings.Create(edit: json => json["Sandbox"]!["DockerEndpoint"] = "unix://" + missing);
+        var builder = AgentHost.CreateBuilder(settings.SettingsFile, []);
+        AgentHost.AddRuntime(builder);
+        await using var app = ServeCommand.Build(builder);
+        await app.Services.GetRequiredService<Agent.Runtime.Storage.IRunStore>().InitializeAsync();
+        await app.StartAsync();
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(Assert.Single(app.Urls)) };
+
+            using var response = await client.GetAsync("/readyz");
+            using var alive = await client.GetAsync("/healthz");
+
+            await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "docker: the Docker daemon at unix://" + missing);
+            var checks = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checks");
+            Assert.Equal("ready", checks.GetProperty("database").GetString());
+            Assert.NotEqual("ready", checks.GetProperty("docker").GetString());
+            Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
     }
 
     [Fact]

@@ -36,7 +36,7 @@ internal static class InfoCommand
 
             if (parseResult.GetValue(json))
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(new { runtime, model = report }, JsonOutput.Options));
+                Console.Out.WriteLine(JsonSerializer.Serialize(new { settings = paths.SettingsFile, runtime, model = report }, JsonOutput.Options));
             }
             else
             {

@@ -35,6 +35,8 @@ internal static class ServeCommand
                 throw new ConfigurationException($"Http:Url '{AgentHost.Options<HttpOptions>(app.Services, HttpOptions.Section).Url}': cannot listen ({e.Message}). Choose a free port.", e);
             }
 
+            // The model loads now rather than on the first run, so GET /readyz turns ready without one.
+            _ = app.Services.GetRequiredService<LoadedModel>().LoadInBackground();
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
@@ -86,6 +88,7 @@ internal static class ServeCommand
         web.Services.AddRoutingCore();
         HttpApi.AddProblemDetails(web.Services);
         web.Services.AddSystemd();
+        web.Services.AddSingleton<ServiceReadiness>();
         web.Services.AddHostedService<RunWorker>();
         // Shutdown waits for a running tool call to finish or time out, then parks the runs.
         web.Services.AddOptions<HostOptions>().Configure<IOptions<SandboxOptions>>((o, sandbox) => o.ShutdownTimeout = TimeSpan.FromSeconds(sandbox.Value.ExecTimeoutSeconds + 15));
