@@ -44,7 +44,14 @@ internal static class RunCommand
             host.Services.GetRequiredService<LoadedModel>().CheckFile();
             var classifier = host.Services.GetRequiredService<RuntimeClassifier>();
             classifier.Load();
-            await host.Services.GetRequiredService<IRunStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
+            var store = host.Services.GetRequiredService<IRunStore>();
+            await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            if (resumeId is not null && await store.GetRunAsync(resumeId, cancellationToken).ConfigureAwait(false) is null)
+            {
+                // Before the host starts: a run that is not there needs no sandbox (the warm pool would start one).
+                throw new ArgumentException($"No run '{resumeId}' in the run store ({AgentHost.Options<StorageOptions>(host.Services, StorageOptions.Section).DatabasePath}): check the run id (those of pending approvals are in 'agent review list').");
+            }
+
             await Console.Error.WriteLineAsync(classifier.Describe()).ConfigureAwait(false);
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             try

@@ -93,6 +93,21 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task Run_ResumeUnknownRun_Exits2BeforeAnySandboxStarts()
+    {
+        var settings = TestSettings.Create();
+
+        // A warm pool and information-level logs, so that a sandbox service that started would show (and start a container).
+        var result = await AgentProcess.RunAsync(settings, "run", "--resume", "run-that-never-was",
+            "--set", "Sandbox:WarmPoolSize=1", "--set", "Serilog:MinimumLevel:Default=Information");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("error: No run 'run-that-never-was'", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("DockerSandboxService", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+    }
+
+    [Fact]
     public async Task Run_ForeignRunStore_Exits2NamingTheFileAndLeavesItUntouched()
     {
         var settings = TestSettings.Create();
