@@ -31,7 +31,9 @@ public sealed class ReviewCommandTests
         Assert.InRange(listed.GetProperty("temptation").GetProperty("powerseeking").GetProperty("any").GetDouble(), 0.3, 1.0);
         Assert.True(show.ExitCode == 0, show.ToString());
         var shown = JsonDocument.Parse(show.Stdout).RootElement;
-        Assert.Equal(entry.Id, shown.GetProperty("entry").GetProperty("id").GetInt64());
+        // One shape per concept: show prints the entry exactly as list and GET /approvals/{id} do, its trace inside.
+        Assert.Equal(entry.Id, shown.GetProperty("id").GetInt64());
+        Assert.Equal(listed.GetRawText(), shown.GetRawText());
         Assert.Contains("powerseeking", shown.GetProperty("trace").GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
         Assert.True(shown.GetProperty("trace").GetProperty("tokens").GetArrayLength() > 5);
         // The trace prints as the JSON object the store keeps, byte for byte.
