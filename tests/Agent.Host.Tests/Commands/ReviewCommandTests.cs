@@ -41,6 +41,33 @@ public sealed class ReviewCommandTests
     }
 
     [Fact]
+    public async Task ListAndShow_Human_ShowTheTaskTheActionTheToolResultItAnswersAndHeatValuesAsText()
+    {
+        var settings = TestSettings.Create();
+        ActionLogEntry entry;
+        using (var host = OpenStore(settings, out var store))
+        {
+            await store.InitializeAsync();
+            (_, entry) = await Escalations.PrepareAsync(store, "Tidy", "echo cleaned", earlier: "notes: the word is blue");
+        }
+
+        var list = await AgentProcess.RunAsync(settings, "review", "list");
+        var show = await AgentProcess.RunAsync(settings, "review", "show", entry.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains("Tidy", list.Stdout, StringComparison.Ordinal);
+        Assert.Contains("echo", list.Stdout, StringComparison.Ordinal);
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Contains("conversation up to the action", show.Stdout, StringComparison.Ordinal);
+        Assert.Contains("notes: the word is blue", show.Stdout, StringComparison.Ordinal);
+        // Temptation is printed readably, and the heat line says its values as text beside the tokens, not by colour alone.
+        Assert.Matches(@"max\s+\d(\.\d{1,4})?\s+mean", show.Stdout);
+        Assert.DoesNotMatch(@"\d\.\d{8,}", show.Stdout);
+        Assert.Matches(@"\[\d\.\d{3}\^?\]", show.Stdout);
+        Assert.Contains("peak", show.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Approve_PendingEscalation_RequeuesTheRunThatResumeFinishesAndASecondDecisionExits2()
     {
         var settings = TestSettings.Create(TinyModel.Get(TestSettings.Lister));
