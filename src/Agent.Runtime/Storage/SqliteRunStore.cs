@@ -105,6 +105,8 @@ internal sealed class SqliteRunStore : IRunStore
     private readonly TimeSpan _lease;
     private readonly TimeProvider _time;
 
+    public RunStoreChanges Changes { get; } = new();
+
     public SqliteRunStore(StorageOptions options, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -275,7 +277,7 @@ internal sealed class SqliteRunStore : IRunStore
             CreatedAt = FromMs(now),
             UpdatedAt = FromMs(now),
         };
-        return WithConnectionAsync(
+        return Notifying(WithConnectionAsync(
             async connection =>
             {
                 await ExecAsync(
@@ -293,7 +295,7 @@ internal sealed class SqliteRunStore : IRunStore
                     ("@now", now)).ConfigureAwait(false);
                 return run;
             },
-            cancellationToken);
+            cancellationToken));
     }
 
     public Task<RunRecord?> GetRunAsync(string runId, CancellationToken cancellationToken = default) =>
@@ -307,7 +309,7 @@ internal sealed class SqliteRunStore : IRunStore
             cancellationToken);
 
     public Task<RunRecord?> DequeueAsync(string owner, CancellationToken cancellationToken = default) =>
-        InTransactionAsync(
+        Notifying(InTransactionAsync(
             async (connection, transaction) =>
             {
                 var id = await ScalarAsync(connection, transaction, "SELECT id FROM runs WHERE status = @queued ORDER BY created_at, id LIMIT 1;", cancellationToken, ("@queued", Name(RunStatus.Queued))).ConfigureAwait(false) as string;
@@ -329,10 +331,10 @@ internal sealed class SqliteRunStore : IRunStore
                     ("@queued", Name(RunStatus.Queued))).ConfigureAwait(false);
                 return (await QueryRunsAsync(connection, transaction, "SELECT * FROM runs WHERE id = @id;", cancellationToken, ("@id", id)).ConfigureAwait(false)).FirstOrDefault();
             },
-            cancellationToken);
+            cancellationToken));
 
     public Task<bool> TryClaimAsync(string runId, string owner, CancellationToken cancellationToken = default) =>
-        InTransactionAsync(
+        Notifying(InTransactionAsync(
             async (connection, transaction) => await ExecAsync(
                 connection,
                 transaction,
@@ -347,7 +349,7 @@ internal sealed class SqliteRunStore : IRunStore
                 ("@until", Now() + (long)_lease.TotalMilliseconds),
                 ("@now", Now()),
                 ("@id", runId)).ConfigureAwait(false) == 1,
-            cancellationToken);
+            cancellationToken));
 
     public Task<bool> RenewLeaseAsync(string runId, string owner, CancellationToken cancellationToken = default) =>
         WithConnectionAsync(
@@ -363,7 +365,7 @@ internal sealed class SqliteRunStore : IRunStore
             cancellationToken);
 
     public Task<int> RequeueExpiredAsync(CancellationToken cancellationToken = default) =>
-        WithConnectionAsync(
+        Notifying(WithConnectionAsync(
             connection => ExecAsync(
                 connection,
                 null,
@@ -373,13 +375,13 @@ internal sealed class SqliteRunStore : IRunStore
                 ("@running", Name(RunStatus.Running)),
                 ("@reason", "its worker stopped without releasing it (crash or kill); resumed from the last completed step"),
                 ("@now", Now())),
-            cancellationToken);
+            cancellationToken));
 
     public Task UpdateRunAsync(RunRecord run, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
         var keepsLease = run.Status == RunStatus.Running;
-        return WithConnectionAsync(
+        return Notifying(WithConnectionAsync(
             connection => ExecAsync(
                 connection,
                 null,
@@ -401,7 +403,7 @@ internal sealed class SqliteRunStore : IRunStore
                 ("@until", keepsLease ? Now() + (long)_lease.TotalMilliseconds : null),
                 ("@now", Now()),
                 ("@id", run.Id)),
-            cancellationToken);
+            cancellationToken));
     }
 
     public Task<IReadOnlyList<StepRecord>> GetStepsAsync(string runId, CancellationToken cancellationToken = default) =>
@@ -421,25 +423,25 @@ internal sealed class SqliteRunStore : IRunStore
             cancellationToken);
 
     public Task SaveStepAsync(StepRecord record, CancellationToken cancellationToken = default) =>
-        InTransactionAsync((connection, transaction) => UpsertStepAsync(connection, transaction, record, cancellationToken), cancellationToken);
+        Notifying(InTransactionAsync((connection, transaction) => UpsertStepAsync(connection, transaction, record, cancellationToken), cancellationToken));
 
     public Task DeleteProposedStepAsync(string runId, int stepNumber, CancellationToken cancellationToken = default) =>
-        WithConnectionAsync(
+        Notifying(WithConnectionAsync(
             connection => ExecAsync(connection, null, "DELETE FROM run_steps WHERE run_id = @id AND step = @step AND status = @proposed;", cancellationToken, ("@id", runId), ("@step", stepNumber), ("@proposed", Name(StepStatus.Proposed))),
-            cancellationToken);
+            cancellationToken));
 
     public Task MarkStartedAsync(StepRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
         var step = record;
-        return InTransactionAsync(
+        return Notifying(InTransactionAsync(
             async (connection, transaction) =>
             {
                 await UpsertStepAsync(connection, transaction, step with { Status = StepStatus.Started }, cancellationToken).ConfigureAwait(false);
                 await ExecAsync(connection, transaction, "INSERT INTO tool_executions (run_id, step, started_at) VALUES (@id, @step, @now);", cancellationToken, ("@id", step.RunId), ("@step", step.Step), ("@now", Now())).ConfigureAwait(false);
                 return 0;
             },
-            cancellationToken);
+            cancellationToken));
     }
 
     public Task<int> CountExecutionsAsync(string runId, int? stepNumber = null, CancellationToken cancellationToken = default) =>
@@ -454,7 +456,7 @@ internal sealed class SqliteRunStore : IRunStore
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(record);
         var step = record;
-        return InTransactionAsync(
+        return Notifying(InTransactionAsync(
             async (connection, transaction) =>
             {
                 var created = entry.CreatedAt == default ? Now() : entry.CreatedAt.ToUnixTimeMilliseconds();
@@ -489,7 +491,7 @@ internal sealed class SqliteRunStore : IRunStore
                 await UpsertStepAsync(connection, transaction, step with { LogEntryId = id }, cancellationToken).ConfigureAwait(false);
                 return entry with { Id = id, CreatedAt = FromMs(created) };
             },
-            cancellationToken);
+            cancellationToken));
     }
 
     public Task<ActionLogEntry?> GetLogEntryAsync(long id, CancellationToken cancellationToken = default) =>
@@ -527,7 +529,7 @@ internal sealed class SqliteRunStore : IRunStore
     public Task<ActionLogEntry> DecideAsync(long id, bool approve, string reviewer, string? reason, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reviewer);
-        return InTransactionAsync(
+        return Notifying(InTransactionAsync(
             async (connection, transaction) =>
             {
                 var entry = (await QueryLogAsync(connection, transaction, "SELECT * FROM action_log WHERE id = @id;", cancellationToken, ("@id", id)).ConfigureAwait(false)).FirstOrDefault()
@@ -567,7 +569,15 @@ internal sealed class SqliteRunStore : IRunStore
                     ("@parked", Name(RunStatus.Parked))).ConfigureAwait(false);
                 return entry with { ReviewStatus = status, Reviewer = reviewer, ReviewReason = reason, ReviewedAt = FromMs(now) };
             },
-            cancellationToken);
+            cancellationToken));
+    }
+
+    /// <summary>Awaits a write and then signals <see cref="Changes"/>: only after it committed, and not when it failed.</summary>
+    private async Task<T> Notifying<T>(Task<T> write)
+    {
+        var result = await write.ConfigureAwait(false);
+        Changes.Notify();
+        return result;
     }
 
     internal static string Name<T>(T value)
