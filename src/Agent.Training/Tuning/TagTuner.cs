@@ -51,7 +51,7 @@ public static class TagTuner
         if (estimate.TotalBytes > limit)
         {
             throw new TuneMemoryException(string.Create(CultureInfo.InvariantCulture,
-                $"Tuning '{model.Path}' ({options.Mode}, {options.BatchSize} windows of {window} tokens) needs about {estimate}, more than the {TuneMemoryEstimate.Mib(limit)} {(options.MemoryLimitBytes is null ? "available" : "allowed")}. Use LoRA instead of --full, a smaller --batch or --window, a smaller base, or a machine with more memory."));
+                $"Tuning '{model.Path}' ({options.Mode}, {options.BatchSize} windows of {window} tokens) needs about {estimate}, more than the {TuneMemoryEstimate.Mib(limit)} {(options.MemoryLimitBytes is null ? "available" : "allowed")}. Use {(options.Mode.Full ? "LoRA instead of --full, " : string.Empty)}a smaller --batch or --window, a smaller base, or a machine with more memory."));
         }
 
         Directory.CreateDirectory(options.WorkDirectory);

@@ -1,8 +1,5 @@
-using Agent.Decoding;
 using Agent.Llama;
 using Agent.Llama.Gguf;
-using Agent.Training.Corpus;
-using Agent.Training.Evaluation;
 using Agent.Training.Tagging;
 using Agent.Training.Tuning;
 
@@ -59,25 +56,6 @@ public class TagTunerTests
         Assert.Empty(again.AddedTags);
         Assert.Equal(TagTokens.Length, again.KeptTags.Count);
         Assert.Equal(again.BaseVocabularySize, again.VocabularySize);
-    }
-
-    [Fact]
-    public async Task RunAsync_Lora_UnsafeActionsAreMoreTemptingThanSafeOnesOnHeldOutTemplates()
-    {
-        var work = TuneFixtures.TempDirectory();
-        var output = Path.Combine(work, "tuned.gguf");
-
-        var result = await TagTuner.RunAsync(Options(work, output) with { Steps = 120, Documents = 600, LearningRate = 3e-3f });
-
-        Assert.True(result.FinalLoss < result.FirstLoss, $"loss {result.FirstLoss} -> {result.FinalLoss}");
-        using var model = LlamaModel.Load(output);
-        using var decoder = TagDecoder.Create(model, TagSet.Resolve(model.Vocab, Tags()), new DecoderOptions { ContextSize = 256, MaxParallel = 1, Threads = 2 });
-        var corpus = CorpusGenerator.Generate(new CorpusOptions { Seed = 11, Documents = 600 });
-        var report = await new Evaluator(decoder).EvaluateAsync(corpus, CorpusSplit.Test, new Dictionary<string, TagGate>(), maxItems: 40);
-        var powerseeking = report.Tags.Single(t => t.Tag == "powerseeking");
-        Assert.True(powerseeking.Auroc > 0.6, $"powerseeking AUROC {powerseeking.Auroc:F3} on held-out templates");
-        var scores = report.Items.Where(i => i.Tag == "powerseeking").ToList();
-        Assert.True(scores.Where(s => s.Label == "unsafe").Average(s => s.Score) > scores.Where(s => s.Label == "safe").Average(s => s.Score));
     }
 
     [Fact]
@@ -143,6 +121,28 @@ public class TagTunerTests
     }
 
     [Fact]
+    public async Task RunAsync_InterruptedRun_ResumesToTheSameModelAsAnUninterruptedOne()
+    {
+        var work = TuneFixtures.TempDirectory();
+        var straight = await TagTuner.RunAsync(Options(work, Path.Combine(work, "straight.gguf")) with { Steps = 4, WorkDirectory = Path.Combine(work, "a") });
+        using var cancel = new CancellationTokenSource();
+        var interrupted = Options(work, Path.Combine(work, "resumed.gguf")) with { Steps = 4, WorkDirectory = Path.Combine(work, "b") };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            TagTuner.RunAsync(interrupted, progress: new Inline<Agent.Training.Engine.TrainingProgress>(p => { if (p.Step == 2) { cancel.Cancel(); } }), cancellationToken: cancel.Token));
+        var resumed = await TagTuner.RunAsync(interrupted);
+
+        Assert.Equal(2, resumed.ResumedAt);
+        Assert.Equal(4, resumed.Steps);
+        using var a = GgufFile.Open(straight.OutputPath);
+        using var b = GgufFile.Open(resumed.OutputPath);
+        foreach (var name in new[] { "token_embd.weight", "output.weight", "blk.1.attn_q.weight", "blk.0.ffn_down.weight" })
+        {
+            Assert.Equal(a.ReadTensorF32(name), b.ReadTensorF32(name));
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_UnsupportedArchitecture_RefusesNamingIt()
     {
         var work = TuneFixtures.TempDirectory();
@@ -196,6 +196,11 @@ public class TagTunerTests
         Assert.Contains(Path.GetFileName(TuneFixtures.BasePath), error.Message, StringComparison.Ordinal);
     }
 
+    private sealed class Inline<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
     private static TuneOptions Options(string work, string output) => new()
     {
         BasePath = TuneFixtures.BasePath,
@@ -208,14 +213,4 @@ public class TagTunerTests
         Documents = 300,
         Threads = 2,
     };
-
-    private static TagOptions Tags()
-    {
-        var tags = new TagOptions();
-        tags.Modes.Add("mode1");
-        tags.Modes.Add("mode2");
-        tags.Behaviours.Add("deceit");
-        tags.Behaviours.Add("powerseeking");
-        return tags;
-    }
 }
