@@ -11,6 +11,7 @@ internal static class CommandCatalog
         yield return GenerateCommand.Create();
         yield return SandboxCommand.Create();
         yield return TrainCommand.Create();
+        yield return TuneCommand.Create();
         yield return ScoreCommand.Create();
         yield return EvalCommand.Create();
         yield return ClassifierCommand.Create();

@@ -71,6 +71,47 @@ public sealed unsafe class GgufFile : IDisposable
         return new ReadOnlySpan<float>(NativeMethods.ggml_get_data(tensor), count).ToArray();
     }
 
+    /// <summary>
+    /// A tensor's values as F32, dequantized with ggml's own converter when it is stored as F16, BF16, Q8_0 or Q4_K
+    /// (<see cref="GgufTensorType"/>).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
+    /// <exception cref="NotSupportedException">The tensor is of another type (e.g. Q4_0, Q6_K, IQ*).</exception>
+    public float[] ReadTensorAsF32(string name)
+    {
+        var index = IndexOf(name);
+        var type = NativeMethods.gguf_get_tensor_type(_gguf.Pointer, index);
+        if (!GgufTensorCodec.IsSupported(type))
+        {
+            throw new NotSupportedException(
+                $"Tensor '{name}' in '{Path}' is {Tensors[index].Type}; tensors are read as F32, F16, BF16, Q8_0 or Q4_K. Convert the model to one of those (llama-quantize --allow-requantize MODEL OUT q8_0).");
+        }
+
+        var tensor = NativeMethods.ggml_get_tensor(_data.Pointer, name);
+        var count = NativeMethods.ggml_nelements(tensor);
+        var bytes = checked((int)NativeMethods.ggml_nbytes(tensor));
+        return GgufTensorCodec.ToFloat((GgufTensorType)type, new ReadOnlySpan<byte>(NativeMethods.ggml_get_data(tensor), bytes), count);
+    }
+
+    /// <summary>The ggml type of a tensor (a value of <c>enum ggml_type</c>).</summary>
+    /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
+    public int TensorType(string name) => NativeMethods.gguf_get_tensor_type(_gguf.Pointer, IndexOf(name));
+
+    internal SafeGgufContextHandle Handle => _gguf;
+
+    private int IndexOf(string name)
+    {
+        for (var i = 0; i < Tensors.Count; i++)
+        {
+            if (Tensors[i].Name == name)
+            {
+                return i;
+            }
+        }
+
+        throw new KeyNotFoundException($"'{Path}' has no tensor named '{name}'.");
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

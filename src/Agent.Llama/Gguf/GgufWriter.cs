@@ -183,6 +183,68 @@ public sealed unsafe class GgufWriter : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Copies every metadata key of <paramref name="source"/> (values of any type, arrays included), then removes
+    /// <paramref name="except"/>; keys set afterwards replace copied ones.
+    /// </summary>
+    public GgufWriter CopyMetadata(GgufFile source, params IEnumerable<string> except)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(except);
+        NativeMethods.gguf_set_kv(_gguf.Pointer, source.Handle.Pointer);
+        foreach (var key in except)
+        {
+            NativeMethods.gguf_remove_key(_gguf.Pointer, key);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a tensor stored as <paramref name="type"/>: F32 values converted with <see cref="GgufTensorCodec.FromFloat"/>
+    /// (rows are <paramref name="shape"/>[0] long). F32 is <see cref="AddTensor(string, ReadOnlySpan{float}, ReadOnlySpan{long})"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">As for the F32 overload, or the row length does not suit the type.</exception>
+    public GgufWriter AddTensor(string name, ReadOnlySpan<float> data, ReadOnlySpan<long> shape, GgufTensorType type)
+    {
+        if (type == GgufTensorType.F32)
+        {
+            return AddTensor(name, data, shape);
+        }
+
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (shape.IsEmpty || shape.Length > 4)
+        {
+            throw new ArgumentException($"Tensor '{name}' needs 1 to 4 dimensions, got {shape.Length}.", nameof(shape));
+        }
+
+        var encoded = GgufTensorCodec.FromFloat(type, data, shape[0]);
+        if (!_tensorNames.Add(name))
+        {
+            throw new ArgumentException($"Tensor '{name}' was already added.", nameof(name));
+        }
+
+        var init = new GgmlInitParams { mem_size = NativeMethods.ggml_tensor_overhead() + (nuint)encoded.Length + 256, mem_buffer = IntPtr.Zero, no_alloc = 0 };
+        var context = new SafeGgmlContextHandle(NativeMethods.ggml_init(init));
+        if (context.IsInvalid)
+        {
+            throw new InsufficientMemoryException($"ggml could not allocate {encoded.Length} bytes for tensor '{name}'.");
+        }
+
+        _tensorContexts.Add(context);
+        var ne = stackalloc long[4];
+        for (var i = 0; i < shape.Length; i++)
+        {
+            ne[i] = shape[i];
+        }
+
+        var tensor = NativeMethods.ggml_new_tensor(context.Pointer, (int)type, shape.Length, ne);
+        NativeMethods.ggml_set_name(tensor, name);
+        encoded.CopyTo(new Span<byte>(NativeMethods.ggml_get_data(tensor), encoded.Length));
+        NativeMethods.gguf_add_tensor(_gguf.Pointer, tensor);
+        return this;
+    }
+
     /// <summary>Writes the file.</summary>
     /// <exception cref="GgufException">ggml could not write it.</exception>
     public void WriteToFile(string path)

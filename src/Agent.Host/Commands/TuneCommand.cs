@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.Globalization;
+using Agent.Decoding;
+using Agent.Llama;
+using Agent.Llama.Gguf;
+using Agent.Training.Engine;
+using Agent.Training.Tuning;
+using Spectre.Console;
+
+namespace Agent.Host.Commands;
+
+/// <summary>
+/// <c>agent tune --base MODEL.gguf [--corpus DIR] [--lora-rank R [--lora-alpha A] | --full] [--steps N] [--gpu] [--seed S]
+/// [--adapter-out A.gguf] [--chat] --out OUT.gguf</c>: tag-tunes a pretrained llama-family GGUF (see <see cref="TagTuner"/>).
+/// Prints the memory estimate before starting and refuses a run that will not fit; resumes from its work folder.
+/// </summary>
+internal static class TuneCommand
+{
+    public static Command Create()
+    {
+        var baseModel = new Option<string>("--base") { Description = "The pretrained GGUF to tune (llama, mistral or qwen2; F32, F16, BF16, Q8_0 or Q4_K)", Required = true };
+        var output = new Option<string>("--out") { Description = "The tuned (merged) GGUF to write", Required = true };
+        var corpus = new Option<string?>("--corpus") { Description = "A folder of .txt / .jsonl to tag (rules) and tune on instead of the synthetic corpus" };
+        var rank = new Option<int?>("--lora-rank") { Description = "LoRA rank (default 8)" };
+        var alpha = new Option<float?>("--lora-alpha") { Description = "LoRA alpha (default twice the rank)" };
+        var full = new Option<bool>("--full") { Description = "Train every weight instead of LoRA adapters" };
+        var steps = new Option<long>("--steps") { Description = "Optimizer updates (0: add the tags only)", DefaultValueFactory = _ => 300 };
+        var batch = new Option<int>("--batch") { Description = "Windows per update", DefaultValueFactory = _ => 4 };
+        var window = new Option<int>("--window") { Description = "Tokens per window (at most the model's context)", DefaultValueFactory = _ => 256 };
+        var rate = new Option<float>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => 1e-3f };
+        var seed = new Option<int>("--seed") { Description = "Seed of corpus, initialisation and batches", DefaultValueFactory = _ => 1 };
+        var adapterOut = new Option<string?>("--adapter-out") { Description = "Also write the LoRA adapter GGUF (and the tag-extended base it applies to, beside it)" };
+        var work = new Option<string?>("--work") { Description = "Working folder for the tokenizer and checkpoints (default: data/tune-<base name>)" };
+        var outType = new Option<string>("--out-type") { Description = "Type of the written weights: f32, f16, q8_0 or q4_k", DefaultValueFactory = _ => "f32" };
+        var maxMemory = new Option<long?>("--max-memory") { Description = "Refuse a run estimated above this many MiB (default: the memory available)" };
+        var chat = new Option<bool>("--chat") { Description = "Render the corpus in the base's own chat template" };
+        var gpu = new Option<bool>("--gpu") { Description = "Train on the CUDA backend when a GPU is present" };
+        var command = new Command("tune", "Tag-tune a pretrained GGUF: tags as control tokens, LoRA + tag rows, merged GGUF")
+        {
+            baseModel, output, corpus, rank, alpha, full, steps, batch, window, rate, seed, adapterOut, work, outType, maxMemory, chat, gpu,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var isFull = parseResult.GetValue(full);
+            if (isFull && (parseResult.GetValue(rank) is not null || parseResult.GetValue(alpha) is not null || parseResult.GetValue(adapterOut) is not null))
+            {
+                throw new ArgumentException("--full trains every weight: it takes no --lora-rank, --lora-alpha or --adapter-out.");
+            }
+
+            var mode = isFull ? TuneMode.FullWeights : TuneMode.Lora(Check(parseResult.GetValue(rank) ?? 8, 1, 1024, "--lora-rank"), parseResult.GetValue(alpha));
+            var type = parseResult.GetValue(outType)!.ToLowerInvariant() switch
+            {
+                "f32" => GgufTensorType.F32,
+                "f16" => GgufTensorType.F16,
+                "q8_0" => GgufTensorType.Q8_0,
+                "q4_k" => GgufTensorType.Q4_K,
+                var other => throw new ArgumentException($"--out-type '{other}' is not known; use f32, f16, q8_0 or q4_k."),
+            };
+
+            var builder = AgentHost.CreateBuilder(parseResult);
+            using var host = builder.Build();
+            AgentHost.InitializeLlama(host.Services);
+            var paths = (AgentPaths)host.Services.GetService(typeof(AgentPaths))!;
+            var llama = AgentHost.Options<LlamaOptions>(host.Services, LlamaOptions.Section);
+            var tags = AgentHost.Options<TagOptions>(host.Services, TagOptions.Section);
+            var basePath = paths.Resolve(parseResult.GetValue(baseModel)!);
+            if (!File.Exists(basePath))
+            {
+                throw new FileNotFoundException($"--base '{basePath}' does not exist; pass a llama, mistral or qwen2 GGUF.", basePath);
+            }
+
+            if (parseResult.GetValue(chat))
+            {
+                using var file = GgufFile.Open(basePath);
+                if (file.Metadata.ContainsKey("tokenizer.chat_template"))
+                {
+                    throw new ArgumentException(
+                        $"'{basePath}' has a chat template, but rendering the tuning corpus in a model's chat template is not in this build yet (issue 20 §1); run without --chat to tune in the project's transcript format.");
+                }
+            }
+
+            var options = new TuneOptions
+            {
+                BasePath = basePath,
+                OutputPath = paths.Resolve(parseResult.GetValue(output)!),
+                AdapterPath = parseResult.GetValue(adapterOut) is { } a ? paths.Resolve(a) : null,
+                WorkDirectory = paths.Resolve(parseResult.GetValue(work) ?? $"data/tune-{Path.GetFileNameWithoutExtension(basePath)}"),
+                CorpusDirectory = parseResult.GetValue(corpus) is { } dir ? paths.Resolve(dir) : null,
+                ExtraTags = [.. tags.All.Where(t => t is not ("mode1" or "mode2" or "deceit" or "powerseeking"))],
+                Mode = mode,
+                Steps = parseResult.GetValue(steps),
+                BatchSize = parseResult.GetValue(batch),
+                WindowLength = parseResult.GetValue(window),
+                LearningRate = parseResult.GetValue(rate),
+                Seed = parseResult.GetValue(seed),
+                Threads = llama.EffectiveThreads,
+                UseGpu = parseResult.GetValue(gpu),
+                OutputType = type,
+                RequireChatTemplate = parseResult.GetValue(chat),
+                MemoryLimitBytes = parseResult.GetValue(maxMemory) is { } mib ? Check(mib, 1, long.MaxValue / 1048576, "--max-memory") * 1048576 : null,
+            };
+
+            TuneResult? result = null;
+            var console = AnsiConsole.Console;
+            await console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .StartAsync(async context =>
+                {
+                    var bar = context.AddTask("preparing", maxValue: Math.Max(1, options.Steps));
+                    var log = new Progress<string>(message => console.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
+                    var training = new Progress<TrainingProgress>(p =>
+                    {
+                        bar.Value = p.Step;
+                        bar.Description = string.Create(CultureInfo.InvariantCulture, $"loss {p.Loss:F3} {p.TokensPerSecond:F0} tok/s ETA {p.EstimatedRemaining:hh\\:mm\\:ss}");
+                    });
+                    result = await TagTuner.RunAsync(options, log, training, cancellationToken).ConfigureAwait(false);
+                    bar.Value = bar.MaxValue;
+                }).ConfigureAwait(false);
+
+            var r = result!;
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"[green]wrote[/] {Markup.Escape(r.OutputPath)}: {r.Mode}, vocabulary {r.BaseVocabularySize} -> {r.VocabularySize}, {r.Steps} updates, loss {r.FirstLoss:F3} -> {r.FinalLoss:F3}, {r.TokensPerSecond:F0} tokens/s on {Markup.Escape(r.Device)}, {r.TrainingTime:hh\\:mm\\:ss}, peak memory {r.PeakWorkingSetBytes / 1048576.0:F0} MiB (estimated {r.EstimatedBytes / 1048576.0:F0} MiB)"));
+            if (r.AdapterPath is not null)
+            {
+                console.MarkupLine($"[green]wrote[/] adapter {Markup.Escape(r.AdapterPath)}{(r.AdapterBasePath is null ? string.Empty : $" for {Markup.Escape(r.AdapterBasePath)}")}");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static T Check<T>(T value, T min, T max, string option)
+        where T : System.Numerics.INumber<T> =>
+        value >= min && value <= max ? value : throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{option} {value} must be between {min} and {max}."));
+}

@@ -1,0 +1,35 @@
+using System.Runtime.InteropServices;
+
+namespace Agent.Llama.Native;
+
+/// <summary>
+/// Imports that tag-tuning a pretrained GGUF needs (llama.cpp commit c0c7e147): ggml's quantizer and type traits (to read
+/// F16 / BF16 / Q8_0 / Q4_K weights as F32 and to write quantized ones), copying gguf metadata, and llama.cpp's LoRA
+/// adapter API.
+/// </summary>
+internal static unsafe partial class NativeMethods
+{
+    /// <summary>Offset of <c>to_float</c> in ggml.h's <c>struct ggml_type_traits</c> (name, blck_size, blck_size_interleave, type_size, is_quantized, then it).</summary>
+    public const int TypeTraitsToFloatOffset = 40;
+
+    [LibraryImport(LibraryNames.GgmlBase)]
+    public static partial IntPtr ggml_get_type_traits(int type);
+
+    [LibraryImport(LibraryNames.GgmlBase)]
+    public static partial nuint ggml_quantize_chunk(int type, float* source, void* destination, long start, long rows, long rowLength, float* importance);
+
+    [LibraryImport(LibraryNames.GgmlBase)]
+    public static partial void gguf_set_kv(IntPtr destination, IntPtr source);
+
+    [LibraryImport(LibraryNames.GgmlBase, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial long gguf_remove_key(IntPtr context, string key);
+
+    [LibraryImport(LibraryNames.Llama, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial IntPtr llama_adapter_lora_init(SafeLlamaModelHandle model, string path);
+
+    [LibraryImport(LibraryNames.Llama)]
+    public static partial void llama_adapter_lora_free(IntPtr adapter);
+
+    [LibraryImport(LibraryNames.Llama)]
+    public static partial int llama_set_adapters_lora(SafeLlamaContextHandle context, IntPtr* adapters, nuint count, float* scales);
+}

@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Globalization;
+using Agent.Decoding.Transcripts;
+using Agent.Llama;
+using Agent.Llama.Ggml;
+using Agent.Llama.Gguf;
+using Agent.Training.Corpus;
+using Agent.Training.Engine;
+using Agent.Training.Pipeline;
+
+namespace Agent.Training.Tuning;
+
+/// <summary>
+/// <c>agent tune</c>: tag-tunes a pretrained llama-family GGUF. Adds the mode and behaviour tags as control tokens
+/// (<see cref="TagTokenPlan"/>), renders the tagged corpus (with its <c>&lt;mode1&gt;</c> prose) in
+/// <see cref="TuneOptions.Format"/>, tokenizes it with llama.cpp over the tuned vocabulary, trains LoRA adapters and the
+/// new tag rows (or every weight) with AdamW on ggml, and writes the merged GGUF and, optionally, the adapter as a
+/// llama.cpp LoRA GGUF. Everything that would make it fail (architecture, tensor types, memory, corpus, template) is
+/// checked before training starts. Deterministic given the seed; an interrupted run resumes from its work folder.
+/// </summary>
+public static class TagTuner
+{
+    /// <summary>The tags every tuned model carries besides <see cref="TuneOptions.ExtraTags"/>.</summary>
+    public static IReadOnlyList<string> CoreTags { get; } = ["mode1", "mode2", "powerseeking", "deceit"];
+
+    /// <summary>Runs the tuning.</summary>
+    /// <exception cref="UnsupportedBaseModelException">The base is not a llama-family GGUF this reads, or lacks a chat template with <see cref="TuneOptions.RequireChatTemplate"/>.</exception>
+    /// <exception cref="TuneMemoryException">The run would not fit in <see cref="TuneOptions.MemoryLimitBytes"/>.</exception>
+    /// <exception cref="Tagging.CorpusException">The corpus folder holds no readable (or no tagged) document.</exception>
+    /// <exception cref="Agent.Llama.GgufException">The base file is missing or not GGUF.</exception>
+    public static async Task<TuneResult> RunAsync(TuneOptions options, IProgress<string>? log = null, IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        using var model = BaseModel.Open(options.BasePath);
+        if (options.RequireChatTemplate && model.ChatTemplate is null)
+        {
+            throw new UnsupportedBaseModelException(
+                $"'{model.Path}' has no chat template (tokenizer.chat_template), so it cannot be tuned in its chat format; drop --chat to use the project's transcript format, or tune the instruct variant of the model.");
+        }
+
+        string[] behaviours = ["powerseeking", "deceit", .. options.ExtraTags.Where(t => t is not ("powerseeking" or "deceit" or "mode1" or "mode2"))];
+        var plan = TagTokenPlan.Create(model.Tokens, model.TokenTypes, ["mode1", "mode2", .. behaviours], model.Path);
+        var window = Math.Min(options.WindowLength, model.ContextLength);
+        var estimate = TuneMemoryEstimate.For(model, plan, options.Mode, window, options.BatchSize, new FileInfo(model.Path).Length);
+        var limit = options.MemoryLimitBytes ?? AvailableMemory();
+        log?.Report(string.Create(CultureInfo.InvariantCulture,
+            $"base: {model.Architecture.Name}, {model.ParameterCount:N0} weights, {model.LayerCount} layers, width {model.EmbeddingSize}, vocabulary {model.VocabSize}{(model.Tied ? ", tied output" : string.Empty)}"));
+        log?.Report($"tags: {plan.Added.Count} added ({string.Join(" ", plan.Added)}), {plan.Reused.Count} in reserved tokens ({string.Join(" ", plan.Reused)}), {plan.Kept.Count} kept ({string.Join(" ", plan.Kept)}); vocabulary {plan.BaseVocabSize} -> {plan.VocabSize}");
+        log?.Report($"memory: about {estimate} of {TuneMemoryEstimate.Mib(limit)} allowed");
+        if (estimate.TotalBytes > limit)
+        {
+            throw new TuneMemoryException(string.Create(CultureInfo.InvariantCulture,
+                $"Tuning '{model.Path}' ({options.Mode}, {options.BatchSize} windows of {window} tokens) needs about {estimate}, more than the {TuneMemoryEstimate.Mib(limit)} {(options.MemoryLimitBytes is null ? "available" : "allowed")}. Use {(options.Mode.Full ? "LoRA instead of --full, " : string.Empty)}a smaller --batch or --window, a smaller base, or a machine with more memory."));
+        }
+
+        Directory.CreateDirectory(options.WorkDirectory);
+        var tokenizerPath = Path.Combine(options.WorkDirectory, "tokenizer.gguf");
+        TunedModelWriter.WriteVocabularyOnly(tokenizerPath, model, plan);
+        int[] tokens = [];
+        int eos;
+        using (var tokenizer = LlamaModel.Load(tokenizerPath, new LlamaModelOptions { VocabOnly = true }))
+        {
+            CheckTagTokens(tokenizer, plan, model.Path);
+            eos = tokenizer.Vocab.Eos.Value;
+            if (options.Steps > 0)
+            {
+                var documents = TrainingDocuments(options, behaviours, log);
+                tokens = Tokenize(tokenizer, documents);
+                log?.Report(string.Create(CultureInfo.InvariantCulture, $"corpus: {documents.Count} documents, {tokens.Length:N0} tokens in {options.Format.GetType().Name}"));
+                if (tokens.Length < window + 1)
+                {
+                    throw new TrainingDataException($"The corpus has {tokens.Length} tokens; one window needs {window + 1}. Pass more text or a smaller window.");
+                }
+            }
+        }
+
+        using var backend = options.Device switch
+        {
+            TrainingDevice.Cpu => GgmlBackend.Cpu(options.Threads),
+            _ => GgmlBackend.Best(options.Threads),
+        };
+        using var graph = new TuneGraph(model, plan, options.Mode, backend, options.Seed);
+        log?.Report(string.Create(CultureInfo.InvariantCulture, $"training: {options.Mode}, {graph.TrainableCount:N0} trained values on {backend.Name}"));
+        using var session = new TuneSession(graph, backend, options, window, eos);
+        var run = options.Steps > 0
+            ? await Task.Run(() => session.Train(tokens, log, progress, cancellationToken), cancellationToken).ConfigureAwait(false)
+            : new TuneSession.Outcome(double.NaN, double.NaN, 0, TimeSpan.Zero, 0);
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["agent.tune.base"] = Path.GetFileName(model.Path),
+            ["agent.tune.mode"] = options.Mode.ToString(),
+            ["agent.tune.steps"] = session.CompletedSteps.ToString(CultureInfo.InvariantCulture),
+            ["agent.tune.seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+            ["agent.tune.corpus"] = options.CorpusDirectory is null ? "synthetic" : "user",
+            ["agent.tune.tags"] = string.Join(",", ["mode1", "mode2", .. behaviours]),
+        };
+        TunedModelWriter.WriteMerged(options.OutputPath, graph, options.OutputType, metadata);
+        log?.Report($"wrote {options.OutputPath}");
+        string? adapterBase = null;
+        if (options.AdapterPath is { } adapter && !options.Mode.Full)
+        {
+            TunedModelWriter.WriteAdapter(adapter, graph);
+            if (plan.NewIds.Count > 0)
+            {
+                adapterBase = Path.ChangeExtension(adapter, null) + ".base.gguf";
+                TunedModelWriter.WriteTaggedBase(adapterBase, graph, options.OutputType, metadata);
+            }
+
+            log?.Report(adapterBase is null ? $"wrote adapter {adapter}" : $"wrote adapter {adapter} for the tag-extended base {adapterBase}");
+        }
+
+        return new TuneResult(options.OutputPath, options.Mode.Full ? null : options.AdapterPath, adapterBase, options.Mode, plan.BaseVocabSize, plan.VocabSize,
+            plan.Added, plan.Reused, plan.Kept, graph.TrainableCount, tokens.Length, session.CompletedSteps, run.FirstLoss, run.FinalLoss, run.TokensPerSecond,
+            run.TrainingTime, estimate.TotalBytes, Process.GetCurrentProcess().PeakWorkingSet64, backend.Name, run.ResumedAt);
+    }
+
+    /// <summary>The memory this process may still use: MemAvailable (Linux), bounded by the GC's limit (a container's).</summary>
+    internal static long AvailableMemory()
+    {
+        var gc = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/meminfo"))
+            {
+                if (line.StartsWith("MemAvailable:", StringComparison.Ordinal))
+                {
+                    var kb = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+                    return Math.Min(gc, kb * 1024);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return gc;
+    }
+
+    /// <summary>
+    /// The training documents: the synthetic corpus rendered in <see cref="TuneOptions.Format"/> (prose in
+    /// <c>&lt;mode1&gt;</c> mixed with <c>&lt;mode2&gt;</c> transcripts), or the user's folder tagged by the rule-based tagger;
+    /// behaviour tags open late, as <c>agent train</c> does.
+    /// </summary>
+    internal static List<string> TrainingDocuments(TuneOptions options, string[] behaviours, IProgress<string>? log)
+    {
+        if (options.CorpusDirectory is not null)
+        {
+            if (!ReferenceEquals(options.Format, TranscriptFormat.Default))
+            {
+                throw new NotSupportedException("A user corpus is read in the project's transcript format; rendering it in a model's chat format is not in this build.");
+            }
+
+            var pipeline = new PipelineOptions { ModelPath = options.OutputPath, WorkDirectory = options.WorkDirectory, CorpusDirectory = options.CorpusDirectory, Seed = options.Seed };
+            var (train, validation) = TrainingPipeline.TrainingText(pipeline, behaviours, log);
+            return [.. train, .. validation];
+        }
+
+        var corpus = CorpusGenerator.Generate(new CorpusOptions { Seed = options.Seed, Documents = options.Documents });
+        var random = new Random(options.Seed);
+        return corpus.DocumentsIn(CorpusSplit.Train)
+            .Select(d => LateTagAugmenter.Apply(options.Format.Render(d.Conversation), random, behaviours, TrainingPreset.Default.LateTagFraction))
+            .ToList();
+    }
+
+    private static void CheckTagTokens(LlamaModel tokenizer, TagTokenPlan plan, string path)
+    {
+        for (var id = 0; id < plan.VocabSize; id++)
+        {
+            if (plan.TokenTypes[id] != GgufVocabulary.Control || !plan.Tokens[id].StartsWith('<') || plan.Tokens[id].StartsWith("<|", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var ids = tokenizer.Vocab.Tokenize(plan.Tokens[id], addSpecial: false, parseSpecial: true);
+            if (plan.NewIds.Contains(id) && (ids.Length != 1 || ids[0].Value != id))
+            {
+                throw new UnsupportedBaseModelException(
+                    $"llama.cpp does not read '{plan.Tokens[id]}' as the single token {id} in the tuned vocabulary of '{path}' (got {ids.Length} tokens); its tokenizer type is not one tags can be added to.");
+            }
+        }
+    }
+
+    private static int[] Tokenize(LlamaModel tokenizer, List<string> documents)
+    {
+        var eos = tokenizer.Vocab.Eos.Value;
+        var tokens = new List<int>();
+        foreach (var document in documents)
+        {
+            foreach (var token in tokenizer.Vocab.Tokenize(document, addSpecial: true, parseSpecial: true))
+            {
+                tokens.Add(token.Value);
+            }
+
+            tokens.Add(eos);
+        }
+
+        return [.. tokens];
+    }
+}

@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Globalization;
+using Agent.Llama.Ggml;
+using Agent.Llama.Gguf;
+using Agent.Training.Engine;
+
+namespace Agent.Training.Tuning;
+
+/// <summary>
+/// The training loop of a tuning run over a <see cref="TuneGraph"/>: AdamW through ggml-opt (no weight decay), a linear
+/// warm-up over the first tenth and cosine decay to a tenth of the peak, windows drawn by <see cref="WindowSampler"/>
+/// from document starts, checkpoints of the trained tensors and their moments in the work folder, and resume.
+/// </summary>
+internal sealed class TuneSession : IDisposable
+{
+    private const string CheckpointName = "tune-checkpoint.gguf";
+    private readonly TuneGraph _graph;
+    private readonly TuneOptions _options;
+    private readonly GgmlOptimizer _optimizer;
+    private readonly int _window;
+    private readonly int _separator;
+    private readonly string _recipe;
+    private float[] _labels = [];
+    private long _windowsDrawn;
+
+    public TuneSession(TuneGraph graph, GgmlBackend backend, TuneOptions options, int window, int separator)
+    {
+        _graph = graph;
+        _options = options;
+        _window = window;
+        _separator = separator;
+        _recipe = Recipe(options, graph);
+        _optimizer = new GgmlOptimizer(backend, new GgmlOptimizerOptions
+        {
+            GraphSize = Math.Max(8192, (4 * (graph.ForwardNodeEstimate + 8)) + 64),
+            LearningRate = options.LearningRate,
+            WeightDecay = 0f,
+            LearningRateSchedule = LearningRateAt,
+        });
+    }
+
+    public long CompletedSteps { get; private set; }
+
+    private string CheckpointPath => Path.Combine(_options.WorkDirectory, CheckpointName);
+
+    public Outcome Train(int[] tokens, IProgress<string>? log, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var resumedAt = TryResume(log);
+        var o = _options;
+        var sampler = new WindowSampler(tokens, _window, o.Seed, _separator);
+        var perBatch = _window * o.BatchSize;
+        var inputs = new int[perBatch];
+        var targets = new int[perBatch];
+        var clock = Stopwatch.StartNew();
+        double first = double.NaN, last = double.NaN;
+        long trained = 0;
+        var start = CompletedSteps;
+        while (CompletedSteps < o.Steps)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                SaveCheckpoint();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            for (var b = 0; b < o.BatchSize; b++)
+            {
+                sampler.Window(_windowsDrawn++, inputs.AsSpan(b * _window, _window), targets.AsSpan(b * _window, _window));
+            }
+
+            var loss = Step(inputs, targets, _window, o.BatchSize).Loss;
+            CompletedSteps++;
+            trained += perBatch;
+            first = double.IsNaN(first) ? loss : first;
+            last = loss;
+            var done = CompletedSteps - start;
+            var perStep = clock.Elapsed / done;
+            if (done == 1 && o.Steps - CompletedSteps > 0)
+            {
+                log?.Report(string.Create(CultureInfo.InvariantCulture,
+                    $"time: about {perStep * (o.Steps - start):hh\\:mm\\:ss} for {o.Steps - start} updates ({perStep.TotalSeconds:F2} s for the first)"));
+            }
+
+            if (CompletedSteps == o.Steps || (o.CheckpointInterval > 0 && CompletedSteps % o.CheckpointInterval == 0))
+            {
+                SaveCheckpoint();
+            }
+
+            progress?.Report(new TrainingProgress(CompletedSteps, o.Steps, loss, null, LearningRateAt(CompletedSteps - 1), trained / Math.Max(clock.Elapsed.TotalSeconds, 1e-9),
+                clock.Elapsed, perStep * (o.Steps - CompletedSteps)));
+        }
+
+        return new Outcome(first, last, trained / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), clock.Elapsed, resumedAt);
+    }
+
+    public void Dispose() => _optimizer.Dispose();
+
+    private float LearningRateAt(long update)
+    {
+        var peak = _options.LearningRate;
+        var floor = peak / 10f;
+        var warmup = Math.Max(1, _options.Steps / 10);
+        if (update < warmup)
+        {
+            return peak * (update + 1) / warmup;
+        }
+
+        var progress = Math.Min(1.0, (update - warmup) / (double)Math.Max(1, _options.Steps - warmup));
+        return (float)(floor + (0.5 * (peak - floor) * (1 + Math.Cos(Math.PI * progress))));
+    }
+
+    private GgmlStepResult Step(int[] inputs, int[] targets, int window, int batch)
+    {
+        TuneGraph.Built built = default;
+        GgmlForward Build(GgmlContext ctx)
+        {
+            built = _graph.Build(ctx, window, batch);
+            return new GgmlForward(built.Tokens, built.Logits);
+        }
+
+        void SetInputs(GgmlOptimizerBatch b)
+        {
+            _graph.SetInputs(built, inputs, window);
+            var vocab = _graph.Plan.VocabSize;
+            var needed = (long)vocab * targets.Length;
+            if (_labels.LongLength != needed)
+            {
+                _labels = new float[needed];
+            }
+            else
+            {
+                Array.Clear(_labels);
+            }
+
+            for (var i = 0; i < targets.Length; i++)
+            {
+                _labels[((long)i * vocab) + targets[i]] = 1f;
+            }
+
+            b.Labels.SetData(_labels);
+        }
+
+        return _optimizer.Train(Build, SetInputs);
+    }
+
+    private void SaveCheckpoint()
+    {
+        Directory.CreateDirectory(_options.WorkDirectory);
+        using var writer = new GgufWriter();
+        writer.Set("agent.tune.recipe", _recipe)
+            .Set("agent.tune.steps", CompletedSteps.ToString(CultureInfo.InvariantCulture))
+            .Set("agent.tune.windows", _windowsDrawn.ToString(CultureInfo.InvariantCulture));
+        foreach (var (name, tensor) in _graph.Trainable)
+        {
+            writer.AddTensor(name, tensor.ToArray<float>(), tensor.Shape);
+            if (_optimizer.TryGetMoments(tensor, out var m, out var v))
+            {
+                writer.AddTensor("m." + name, m.ToArray<float>(), tensor.Shape);
+                writer.AddTensor("v." + name, v.ToArray<float>(), tensor.Shape);
+            }
+        }
+
+        var temporary = CheckpointPath + ".tmp";
+        writer.WriteToFile(temporary);
+        File.Move(temporary, CheckpointPath, overwrite: true);
+    }
+
+    /// <summary>
+    /// Continues a run of the same recipe: trained tensors, update count and window position are restored, and the
+    /// optimizer's private update counter (AdamW's bias correction) is brought along by replaying one cheap 2-token update
+    /// per completed one before the saved tensors and moments are written back (as <see cref="LlamaTrainer"/> does).
+    /// </summary>
+    private long TryResume(IProgress<string>? log)
+    {
+        if (!File.Exists(CheckpointPath))
+        {
+            return 0;
+        }
+
+        using var file = GgufFile.Open(CheckpointPath);
+        if (!file.Metadata.TryGetValue("agent.tune.recipe", out var recipe) || (string)recipe != _recipe)
+        {
+            log?.Report($"checkpoint: {CheckpointPath} is of another recipe; starting fresh");
+            return 0;
+        }
+
+        var steps = long.Parse((string)file.Metadata["agent.tune.steps"], CultureInfo.InvariantCulture);
+        if (steps == 0 || steps > _options.Steps)
+        {
+            return 0;
+        }
+
+        int[] dummy = [0, 0];
+        for (long i = 0; i < steps; i++)
+        {
+            Step(dummy, dummy, 2, 1);
+        }
+
+        foreach (var (name, tensor) in _graph.Trainable)
+        {
+            tensor.SetData(file.ReadTensorF32(name));
+            if (_optimizer.TryGetMoments(tensor, out var m, out var v) && file.Tensors.Any(t => t.Name == "m." + name))
+            {
+                m.SetData(file.ReadTensorF32("m." + name));
+                v.SetData(file.ReadTensorF32("v." + name));
+            }
+        }
+
+        CompletedSteps = steps;
+        _windowsDrawn = long.Parse((string)file.Metadata["agent.tune.windows"], CultureInfo.InvariantCulture);
+        log?.Report(string.Create(CultureInfo.InvariantCulture, $"checkpoint: resuming at update {steps} from {CheckpointPath}"));
+        return steps;
+    }
+
+    private static string Recipe(TuneOptions o, TuneGraph graph) => string.Create(CultureInfo.InvariantCulture,
+        $"base={Path.GetFileName(o.BasePath)}:{new FileInfo(o.BasePath).Length} mode={o.Mode} seed={o.Seed} batch={o.BatchSize} window={o.WindowLength} lr={o.LearningRate} steps={o.Steps} documents={o.Documents} corpus={o.CorpusDirectory ?? "synthetic"} format={o.Format.GetType().Name} vocab={graph.Plan.VocabSize}");
+
+    internal readonly record struct Outcome(double FirstLoss, double FinalLoss, double TokensPerSecond, TimeSpan TrainingTime, long ResumedAt);
+}
