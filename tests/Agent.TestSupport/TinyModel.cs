@@ -147,7 +147,7 @@ public static class TinyModel
             }
 
             return values;
-        }, name: "tiny-test-model");
+        }, name: "tiny-test-model", extraMetadata: spec.ChatTemplate is null ? null : new Dictionary<string, string> { ["tokenizer.chat_template"] = spec.ChatTemplate });
     }
 
     private static int IndexOf(GgufVocabulary vocabulary, string text)
