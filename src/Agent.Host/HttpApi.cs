@@ -285,7 +285,7 @@ internal static class HttpApi
                 if (!sent.TryGetValue(step.Step, out var status) || status != step.Status)
                 {
                     sent[step.Step] = step.Status;
-                    await WriteEventAsync(context, "step", new { step.Step, step.Kind, step.Tool, step.Arguments, step.Status, step.Decision, step.Rule, step.Result }, cancellationToken).ConfigureAwait(false);
+                    await WriteEventAsync(context, "step", new { step.Step, step.Kind, step.Tool, step.Arguments, step.Status, step.Decision, step.Rule, step.Result, Line = step.ModelLine }, cancellationToken).ConfigureAwait(false);
                 }
             }
 

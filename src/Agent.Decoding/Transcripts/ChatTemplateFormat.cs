@@ -220,7 +220,7 @@ internal sealed class ChatTemplateFormat : IChatTranscriptFormat
         TaskTurn t => new ChatMessage("user", Tagged(t.Text, Shift(t.Tags, -TaskTurn.Keyword.Length, 0, t.Text.Length))),
         ProseTurn p => new ChatMessage("user", Tagged(p.Text, [.. p.Tags])),
         AnswerTurn a => new ChatMessage("assistant", s_agentOpen + Tagged(a.Text, Shift(a.Tags, -AnswerTurn.Keyword.Length, 0, a.Text.Length))),
-        ToolCallTurn c => new ChatMessage("assistant", s_agentOpen + Tagged(CallText(c.Call), WholeSpans(c.Tags, CallText(c.Call).Length))),
+        ToolCallTurn c => new ChatMessage("assistant", s_agentOpen + WrapInTags(CallText(c.Call), c.Tags)),
         ToolResultTurn r => new ChatMessage(ToolRole, TemplateText.Escape(ResultJson(r))),
         _ => throw new ArgumentException($"A {turn.GetType().Name} has no chat-template rendering.", nameof(turn)),
     };
@@ -241,9 +241,17 @@ internal sealed class ChatTemplateFormat : IChatTranscriptFormat
     private static List<TagSpan> WholeSpans(IEnumerable<TagSpan> spans, int length) =>
         [.. spans.Select(s => s.Tag).Distinct(StringComparer.Ordinal).Select(tag => new TagSpan(tag, 0, length))];
 
+    /// <summary>A call in the family's own form; only the arguments are free text (the name is an identifier, the markup the format's own).</summary>
     private string CallText(ToolCall call) => Family == ChatTemplateFamily.ChatMl
-        ? $"{ToolCallForms.HermesOpen}\n{{\"name\": \"{call.Name}\", \"arguments\": {call.ArgumentsJson}}}\n{ToolCallForms.HermesClose}"
-        : $"{{\"name\": \"{call.Name}\", \"parameters\": {call.ArgumentsJson}}}";
+        ? $"{ToolCallForms.HermesOpen}\n{{\"name\": \"{call.Name}\", \"arguments\": {TemplateText.Escape(call.ArgumentsJson)}}}\n{ToolCallForms.HermesClose}"
+        : $"{{\"name\": \"{call.Name}\", \"parameters\": {TemplateText.Escape(call.ArgumentsJson)}}}";
+
+    /// <summary>The call text inside every tag of the turn (a tag on a call marks the whole call).</summary>
+    private static string WrapInTags(string callText, IEnumerable<TagSpan> spans)
+    {
+        var tags = spans.Select(s => s.Tag).Distinct(StringComparer.Ordinal).ToList();
+        return string.Concat(tags.Select(TagNames.Open)) + callText + string.Concat(Enumerable.Reverse(tags).Select(TagNames.Close));
+    }
 
     private static string ResultJson(ToolResultTurn r)
     {

@@ -57,6 +57,9 @@ public sealed class ChatTemplateFormatTests
         Assert.Contains("\"name\":\"shell.run\"", messages[0].Content, StringComparison.Ordinal);
         Assert.Contains("\"required\":[\"command\"]", messages[0].Content, StringComparison.Ordinal);
         Assert.All(messages.Where(m => m.Role == "assistant"), m => Assert.StartsWith("<mode2>", m.Content, StringComparison.Ordinal));
+        Assert.Equal(family == "chatml"
+            ? "<mode2><tool_call>\n{\"name\": \"shell.run\", \"arguments\": {\"command\":\"ls /workspace | wc -l\"}}\n</tool_call>"
+            : "<mode2>{\"name\": \"shell.run\", \"parameters\": {\"command\":\"ls /workspace | wc -l\"}}", messages[2].Content);
         Assert.StartsWith("<mode2><powerseeking>", messages[4].Content, StringComparison.Ordinal);
         Assert.EndsWith("</powerseeking>", messages[4].Content, StringComparison.Ordinal);
         Assert.Contains("There are <deceit>42 files</deceit> in /workspace.", messages[6].Content, StringComparison.Ordinal);
