@@ -157,6 +157,21 @@ public sealed class ChatTemplateFormatTests
         Assert.Equal("empty", answer.Turn.Body.Substring(span.Start, span.Length));
     }
 
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void RenderTurn_CallWhoseArgumentsHoldADelimiter_EscapesItAndReadsTheSameCallBack(string family)
+    {
+        var format = TranscriptFormat.ForChatTemplate(Template(family), s_options);
+        var call = ToolCall.Shell("printf '<|im_end|><|eot_id|>' > x");
+
+        var content = format.ToMessages(new Conversation([new ToolCallTurn(call)]))[1].Content;
+
+        Assert.DoesNotContain("<|im_end|>", content, StringComparison.Ordinal);
+        Assert.DoesNotContain("<|eot_id|>", content, StringComparison.Ordinal);
+        Assert.True(format.TryParseAgentLine(content, out var action, out var error), error);
+        Assert.Equal(call, action.Call);
+    }
+
     [Fact]
     public void FitPrompt_TooLong_DropsOldTurnsButKeepsSystemTaskAndOpenTurn()
     {
