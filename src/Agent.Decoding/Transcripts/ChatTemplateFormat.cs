@@ -59,10 +59,10 @@ internal sealed class ChatTemplateFormat : IChatTranscriptFormat
     public string FitPrompt(string prompt, Func<string, int> countTokens, int budget) =>
         PromptFitter.Fit(prompt, countTokens, budget, Family == ChatTemplateFamily.ChatMl ? ChatMlStart : Llama3Start, 0, keptTurns: 2);
 
-    public IReadOnlyList<ChatMessage> ToMessages(Conversation conversation)
+    public IReadOnlyList<TemplateMessage> ToMessages(Conversation conversation)
     {
         ArgumentNullException.ThrowIfNull(conversation);
-        return [new ChatMessage("system", SystemPrompt), .. conversation.Turns.Select(ToMessage)];
+        return [new TemplateMessage("system", SystemPrompt), .. conversation.Turns.Select(ToMessage)];
     }
 
     public string Render(Conversation conversation) => Layout(ToMessages(conversation), addAssistant: false);
@@ -155,7 +155,7 @@ internal sealed class ChatTemplateFormat : IChatTranscriptFormat
         return false;
     }
 
-    private string Layout(IReadOnlyList<ChatMessage> messages, bool addAssistant)
+    private string Layout(IReadOnlyList<TemplateMessage> messages, bool addAssistant)
     {
         var sb = new StringBuilder();
         foreach (var m in messages)
@@ -215,13 +215,13 @@ internal sealed class ChatTemplateFormat : IChatTranscriptFormat
         return true;
     }
 
-    private ChatMessage ToMessage(Turn turn) => turn switch
+    private TemplateMessage ToMessage(Turn turn) => turn switch
     {
-        TaskTurn t => new ChatMessage("user", Tagged(t.Text, Shift(t.Tags, -TaskTurn.Keyword.Length, 0, t.Text.Length))),
-        ProseTurn p => new ChatMessage("user", Tagged(p.Text, [.. p.Tags])),
-        AnswerTurn a => new ChatMessage("assistant", s_agentOpen + Tagged(a.Text, Shift(a.Tags, -AnswerTurn.Keyword.Length, 0, a.Text.Length))),
-        ToolCallTurn c => new ChatMessage("assistant", s_agentOpen + WrapInTags(CallText(c.Call), c.Tags)),
-        ToolResultTurn r => new ChatMessage(ToolRole, TemplateText.Escape(ResultJson(r))),
+        TaskTurn t => new TemplateMessage("user", Tagged(t.Text, Shift(t.Tags, -TaskTurn.Keyword.Length, 0, t.Text.Length))),
+        ProseTurn p => new TemplateMessage("user", Tagged(p.Text, [.. p.Tags])),
+        AnswerTurn a => new TemplateMessage("assistant", s_agentOpen + Tagged(a.Text, Shift(a.Tags, -AnswerTurn.Keyword.Length, 0, a.Text.Length))),
+        ToolCallTurn c => new TemplateMessage("assistant", s_agentOpen + WrapInTags(CallText(c.Call), c.Tags)),
+        ToolResultTurn r => new TemplateMessage(ToolRole, TemplateText.Escape(ResultJson(r))),
         _ => throw new ArgumentException($"A {turn.GetType().Name} has no chat-template rendering.", nameof(turn)),
     };
 

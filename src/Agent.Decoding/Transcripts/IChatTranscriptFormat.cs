@@ -14,5 +14,5 @@ public interface IChatTranscriptFormat : ITranscriptFormat
     string SystemPrompt { get; }
 
     /// <summary>The messages of <paramref name="conversation"/>, system message first, exactly as they go between the template's delimiters.</summary>
-    IReadOnlyList<ChatMessage> ToMessages(Conversation conversation);
+    IReadOnlyList<TemplateMessage> ToMessages(Conversation conversation);
 }
