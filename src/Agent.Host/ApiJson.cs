@@ -35,7 +35,8 @@ internal static class ApiJson
     /// <summary>
     /// A step of a run's journal, as its events carry it: the fields of an action of <c>GET /runs/{id}</c>'s report
     /// (<c>step, tool, arguments, decision, rule, temptation, classifier, result</c>, same names and shapes) plus
-    /// <c>kind</c>, <c>status</c>, <c>decided_by</c> and <c>log_entry_id</c>.
+    /// <c>kind</c>, <c>status</c>, <c>decided_by</c>, <c>log_entry_id</c> and <c>line</c> (the model's own line, shown
+    /// whole when it was not a valid action).
     /// </summary>
     public static object Step(StepRecord s)
     {
@@ -54,6 +55,7 @@ internal static class ApiJson
             classifier = s.Classifier,
             result = s.Result,
             log_entry_id = s.LogEntryId,
+            line = s.ModelLine,
         };
     }
 

@@ -1,13 +1,15 @@
 using Agent.Decoding;
+using Agent.Decoding.Transcripts;
 using Agent.Llama;
 using Agent.Runtime;
+using Agent.Runtime.Policy;
 
 namespace Agent.Host;
 
 /// <summary>The one loaded model and its decoder, shared by every run of the process (parallel sequences); loaded on first use.</summary>
 internal sealed class LoadedModel : IAgentStepSource, IDisposable
 {
-    private readonly Lazy<(LlamaModel Model, TagDecoder Decoder, IAgentStepSource Source)> _loaded;
+    private readonly Lazy<(LlamaModel Model, TagDecoder Decoder, IAgentStepSource Source, IReadOnlyDictionary<string, TagTokenState> TagStates)> _loaded;
 
     private readonly string _modelPath;
 
@@ -19,10 +21,22 @@ internal sealed class LoadedModel : IAgentStepSource, IDisposable
     {
         _modelPath = modelPath;
         ModelName = Path.GetFileName(modelPath);
-        _loaded = new Lazy<(LlamaModel, TagDecoder, IAgentStepSource)>(() =>
+        _loaded = new Lazy<(LlamaModel, TagDecoder, IAgentStepSource, IReadOnlyDictionary<string, TagTokenState>)>(() =>
         {
             var (model, decoder) = DecoderFactory.Create(services, modelPath, maxParallel);
-            return (model, decoder, AgentStepSources.FromDecoder(decoder, ModelName));
+            try
+            {
+                var states = TagTokens.Inspect(decoder.Tags, model.Path);
+                var source = AgentStepSources.FromDecoder(decoder, ModelName, states);
+                CheckFormat(source.ChatTemplate, model.Path);
+                return (model, decoder, source, states);
+            }
+            catch
+            {
+                decoder.Dispose();
+                model.Dispose();
+                throw;
+            }
         });
     }
 
@@ -58,18 +72,36 @@ internal sealed class LoadedModel : IAgentStepSource, IDisposable
     public Task<AgentStep> NextAsync(AgentStepRequest request, CancellationToken cancellationToken = default) =>
         _loaded.Value.Source.NextAsync(request, cancellationToken);
 
+    /// <summary>The model's chat template, or null (loads the model).</summary>
+    public string? ChatTemplate => _loaded.Value.Source.ChatTemplate;
+
+    /// <summary>The transcript format the runs of this model use: <c>project</c>, <c>chatml</c> or <c>llama3</c> (loads the model).</summary>
+    public string FormatName => TranscriptFormat.ForModel(ChatTemplate, new ChatTemplateOptions()).Name;
+
+    /// <summary>What the gate can read for each configured tag (loads the model).</summary>
+    public IReadOnlyList<TagReadout> DescribeTags(PolicyOptions policy, bool? classifierLoaded) =>
+        TagReadout.Describe(_loaded.Value.Decoder.Tags, _loaded.Value.TagStates, policy, classifierLoaded);
+
     /// <summary>
-    /// The behaviour tags the loaded model has no trained single control token for (its own signal is absent for them);
+    /// The behaviour tags the loaded model has no signal for (multi-token, or a single token never trained);
     /// empty while the model is not loaded.
     /// </summary>
     public IReadOnlyCollection<string> TagsWithoutModelSignal =>
-        _loaded.IsValueCreated ? AgentStepSources.TagsWithoutModelSignal(_loaded.Value.Decoder.Tags) : [];
+        _loaded.IsValueCreated ? AgentStepSources.TagsWithoutModelSignal(_loaded.Value.Decoder.Tags, _loaded.Value.TagStates) : [];
 
-    /// <summary>A line for people when the model's own signal is absent for some tag, else null.</summary>
-    public string? DescribeMissingSignal(bool classifierLoaded) => TagsWithoutModelSignal.Count == 0
-        ? null
-        : $"the model's own signal is absent for {string.Join(", ", TagsWithoutModelSignal.Select(t => "<" + t + ">"))} (not a single trained control token, see 'agent info'); "
-            + (classifierLoaded ? "the gate reads the classifier for these tags" : "the policy counts only the model's signal, so these tags cannot stop an action: count the classifier (Policy:Tags:<tag>:Signals)");
+    /// <summary>Refuses, at load, a chat template the runtime does not lay out.</summary>
+    /// <exception cref="ModelLoadException">The template is of another family; the message names the file and the families.</exception>
+    internal static void CheckFormat(string? chatTemplate, string modelPath)
+    {
+        try
+        {
+            _ = TranscriptFormat.ForModel(chatTemplate, new ChatTemplateOptions());
+        }
+        catch (TranscriptFormatException e)
+        {
+            throw new ModelLoadException($"'{modelPath}': {e.Message}");
+        }
+    }
 
     public void Dispose()
     {

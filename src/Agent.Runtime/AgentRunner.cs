@@ -80,16 +80,19 @@ internal sealed partial class AgentRunner : IAgentRunner
         }
 
         kernel.FunctionInvocationFilters.Add(new ActionGateFilter(_gate, new ToolExecutor(_store, _options.MaxResultChars)));
-        var chat = new TagDecoderChatCompletionService(
-            _source,
-            _constraints,
-            _options.Temperature <= 0 ? SamplingOptions.Greedy : new SamplingOptions { Temperature = (float)_options.Temperature, Seed = _options.Seed });
         var clock = Stopwatch.StartNew();
         var elapsedBefore = run.ElapsedMilliseconds;
         LogRunStarted(_logger, run.Id, run.Steps, run.Status);
         string? workspaceNote = null;
         try
         {
+            // The model decides the transcript: its chat template (with this run's tools) or the project's own format.
+            var format = TranscriptFormat.ForModel(_source.ChatTemplate, new ChatTemplateOptions { Tools = KernelToolDescriptions.From(kernel.Plugins), Tags = _gate.Tags });
+            var chat = new TagDecoderChatCompletionService(
+                _source,
+                format,
+                _constraints,
+                _options.Temperature <= 0 ? SamplingOptions.Greedy : new SamplingOptions { Temperature = (float)_options.Temperature, Seed = _options.Seed });
             var steps = (await _store.GetStepsAsync(run.Id, cancellationToken).ConfigureAwait(false)).ToList();
             if (steps.Count > 0 && await _store.CountExecutionsAsync(run.Id, null, cancellationToken).ConfigureAwait(false) > 0)
             {
@@ -295,7 +298,7 @@ internal sealed partial class AgentRunner : IAgentRunner
 
         if (proposed.Error is { } why)
         {
-            steps.Add(await InvalidAsync(record, null, ToolOutcome.InvalidCallExitCode, "invalid line: " + why).ConfigureAwait(false));
+            steps.Add(await InvalidAsync(record, null, ToolOutcome.InvalidCallExitCode, "invalid step: " + why).ConfigureAwait(false));
             return run with { MalformedCalls = run.MalformedCalls + 1 };
         }
 
@@ -409,7 +412,7 @@ internal sealed partial class AgentRunner : IAgentRunner
     private async Task<StepRecord> InvalidAsync(StepRecord record, ToolCall? call, int exitCode, string message)
     {
         RuntimeTelemetry.MalformedCalls.Add(1);
-        LogInvalid(_logger, record.RunId, record.Step, call?.Name ?? "-", message);
+        LogInvalid(_logger, record.RunId, record.Step, call?.Name ?? "-", message, record.ModelLine);
         var invalid = record with { Status = StepStatus.Invalid, Result = ToolOutcome.NotRun(exitCode, message), CompletedAt = DateTimeOffset.UtcNow };
         await _store.SaveStepAsync(invalid, CancellationToken.None).ConfigureAwait(false);
         return invalid;
@@ -502,6 +505,6 @@ internal sealed partial class AgentRunner : IAgentRunner
     [LoggerMessage(EventId = 205, Level = LogLevel.Error, Message = "Run {RunId} is {Status} but its workspace could not be saved to {Path} or released: {Reason}. A sandbox left running is adopted when the run resumes in this process; otherwise the run resumes with an empty workspace")]
     private static partial void LogWorkspaceNotSettled(ILogger logger, Exception exception, string runId, RunStatus status, string path, string reason);
 
-    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Run {RunId} step {Step}: invalid call of {Tool} sent back to the model: {Error}")]
-    private static partial void LogInvalid(ILogger logger, string runId, int step, string tool, string error);
+    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Run {RunId} step {Step}: invalid call of {Tool} sent back to the model: {Error}; the model wrote {ModelLine}")]
+    private static partial void LogInvalid(ILogger logger, string runId, int step, string tool, string error, string modelLine);
 }

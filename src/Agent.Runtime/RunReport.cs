@@ -6,13 +6,16 @@ namespace Agent.Runtime;
 
 /// <summary>
 /// The output contract of <c>agent run --json</c> (kept stable for outside evaluations): run id, status, final answer,
-/// and every action (tool calls and answers; malformed lines are counted, not listed) with its decision, rule,
-/// temptation per tag, the classifier's probability per tag and result. The status is the stored one: <c>completed</c>, <c>parked</c>, <c>blocked</c>,
+/// every action (tool calls and answers) with its decision, rule, temptation per tag, the classifier's probability per
+/// tag and result, and every malformed step (<see cref="Malformed"/>: the model's own line and why it was refused). The status is the stored one: <c>completed</c>, <c>parked</c>, <c>blocked</c>,
 /// <c>failed</c> or <c>limit</c> once the run stopped, <c>queued</c> when it was put back unfinished (the process was
 /// stopped; <c>agent run --resume</c> or the service continues it), <c>running</c> while a worker holds it.
 /// </summary>
 public sealed record RunReport(string RunId, string Status, string? FinalAnswer, IReadOnlyList<ActionReport> Actions)
 {
+    /// <summary>The steps that were not valid actions, with the model's own line (<c>"malformed"</c> in <c>agent run --json</c>).</summary>
+    public IReadOnlyList<MalformedStep> Malformed { get; init; } = [];
+
     /// <summary>Builds the report of a stored run.</summary>
     public static RunReport From(RunRecord run, IEnumerable<StepRecord> steps)
     {
@@ -28,6 +31,8 @@ public sealed record RunReport(string RunId, string Status, string? FinalAnswer,
             s.Temptation,
             s.Classifier,
             s.Result is { } r ? new ActionResult(r.ExitCode, r.Stdout, r.Stderr, r.Truncated) : null)).ToList();
-        return new RunReport(run.Id, status, run.FinalAnswer, actions);
+        var malformed = steps.Where(s => s.Kind == StepKind.Malformed || s.Status == StepStatus.Invalid)
+            .Select(s => new MalformedStep(s.Step, s.ModelLine, s.Result?.Stderr ?? string.Empty)).ToList();
+        return new RunReport(run.Id, status, run.FinalAnswer, actions) { Malformed = malformed };
     }
 }

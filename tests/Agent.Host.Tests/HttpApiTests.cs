@@ -101,6 +101,7 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
         var events = await client.GetStringAsync($"/runs/{runId}/events");
         Assert.Contains("event: step", events, StringComparison.Ordinal);
         Assert.Contains("\"status\":\"limit\"", events, StringComparison.Ordinal);
+        Assert.Contains("\"line\":\"call files.list ", events, StringComparison.Ordinal); // each step event carries the model's own line
         using var missing = await client.GetAsync("/runs/no-such-run");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         using var empty = await client.PostAsJsonAsync("/runs", new { task = " " });

@@ -95,7 +95,7 @@ internal sealed class RuntimeHarness : IAsyncDisposable
         var model = LlamaModel.Load(TinyModel.Get(spec ?? new TinyModelSpec()));
         var tags = new TagOptions();
         configuration.GetSection("Tags").Bind(tags);
-        var decoder = TagDecoder.Create(model, TagSet.Resolve(model.Vocab, tags), new DecoderOptions { ContextSize = 1024, MaxParallel = 2, Threads = 2 });
+        var decoder = TagDecoder.Create(model, TagSet.Resolve(model.Vocab, tags), new DecoderOptions { ContextSize = Math.Max(1024, spec?.ContextLength ?? 0), MaxParallel = 2, Threads = 2 });
         var source = new ScriptedStepSource(decoder, lines);
         var services = new ServiceCollection().AddLogging();
         services.AddSingleton<IConfiguration>(configuration);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Agent.Decoding;
+using Agent.Llama;
 
 namespace Agent.Runtime.Tests;
 
@@ -13,6 +14,9 @@ internal sealed class ScriptedStepSource(TagDecoder decoder, IEnumerable<string>
     private readonly ConcurrentQueue<string> _lines = new(lines);
 
     public string ModelName => "tiny-test-model";
+
+    /// <summary>The model's own chat template, so a tiny model that carries one runs in its chat format.</summary>
+    public string? ChatTemplate => LlamaChatTemplates.Read(decoder.Model);
 
     public List<string> Prompts { get; } = [];
 

@@ -146,8 +146,16 @@ public static class TinyModel
                 values[favoured * dims[0]] = 5f;
             }
 
+            if (name is "token_embd.weight" or "output.weight")
+            {
+                foreach (var untrained in spec.UntrainedTokens)
+                {
+                    Array.Clear(values, IndexOf(vocabulary, untrained) * (int)dims[0], (int)dims[0]);
+                }
+            }
+
             return values;
-        }, name: "tiny-test-model");
+        }, name: "tiny-test-model", extraMetadata: spec.ChatTemplate is null ? null : new Dictionary<string, string> { ["tokenizer.chat_template"] = spec.ChatTemplate });
     }
 
     private static int IndexOf(GgufVocabulary vocabulary, string text)

@@ -51,7 +51,13 @@ public sealed record TinyModelSpec
     /// <summary>Byte values left out of the vocabulary (so some text cannot be spelled).</summary>
     public IReadOnlyList<byte> OmittedBytes { get; init; } = [];
 
+    /// <summary>Token texts (e.g. <c>&lt;deceit&gt;</c>) whose rows of <c>token_embd</c> and <c>output</c> are zero, as a token added and never trained.</summary>
+    public IReadOnlyList<string> UntrainedTokens { get; init; } = [];
+
+    /// <summary>The GGUF's <c>tokenizer.chat_template</c>, or null for none (add its delimiters with <see cref="ExtraControlTokens"/>).</summary>
+    public string? ChatTemplate { get; init; }
+
     /// <inheritdoc />
     public override string ToString() =>
-        $"{VocabSize}-{EmbeddingSize}-{LayerCount}-{HeadCount}-{HeadCountKv}-{FeedForwardSize}-{ContextLength}-{Seed}-{OutputScale}-{string.Join(",", ExtraControlTokens)}-{FavouredToken}-{string.Join(",", OmittedBytes)}-{string.Join(",", FavouredChain)}-{string.Join("\u0001", ExtraTokens)}";
+        $"{ChatTemplate?.GetHashCode(StringComparison.Ordinal)}-{string.Join(",", UntrainedTokens)}-{VocabSize}-{EmbeddingSize}-{LayerCount}-{HeadCount}-{HeadCountKv}-{FeedForwardSize}-{ContextLength}-{Seed}-{OutputScale}-{string.Join(",", ExtraControlTokens)}-{FavouredToken}-{string.Join(",", OmittedBytes)}-{string.Join(",", FavouredChain)}-{string.Join("\u0001", ExtraTokens)}";
 }

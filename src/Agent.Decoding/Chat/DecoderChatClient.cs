@@ -106,12 +106,12 @@ internal sealed class DecoderChatClient(TagDecoder decoder, string modelName, De
 
         maxTokens = Math.Min(maxTokens, decoder.ContextSize / 2);
         var prompt = format.RenderPromptForNextAgentStep(ChatTranscript.ToConversation(messages));
-        prompt = PromptFitter.Fit(prompt, text => decoder.Model.Vocab.Tokenize(text).Length, decoder.ContextSize - maxTokens - 1);
+        prompt = format.FitPrompt(prompt, text => decoder.Model.Vocab.Tokenize(text).Length, decoder.ContextSize - maxTokens - 1);
         return new GenerationRequest(prompt)
         {
             Constraints = constraints,
             MaxTokens = maxTokens,
-            StopStrings = ["\n", .. options?.StopSequences ?? []],
+            StopStrings = [.. format.StepStopStrings, .. options?.StopSequences ?? []],
             Sampling = Sampling(options),
         };
     }

@@ -3,10 +3,12 @@ using System.Diagnostics.CodeAnalysis;
 namespace Agent.Decoding.Transcripts;
 
 /// <summary>
-/// The one code path between conversations and model text; the corpus generator and the runtime both use it.
+/// The one code path between conversations and model text; the corpus generator and the runtime both use it. One
+/// object per model decides: <see cref="TranscriptFormat.Default"/> (the project's own format, below) for a model without
+/// a chat template, <see cref="TranscriptFormat.ForChatTemplate"/> for one with (see <see cref="IChatTranscriptFormat"/>).
 /// </summary>
 /// <remarks>
-/// <para>Every turn is its mode tag, its body and "\n". Bodies:</para>
+/// <para>The project's own format. Every turn is its mode tag, its body and "\n". Bodies:</para>
 /// <code>
 /// &lt;mode1&gt;task Count the lines in /srv/app/log.txt
 /// &lt;mode2&gt;call shell.run {"command":"wc -l /srv/app/log.txt"}
@@ -22,6 +24,19 @@ namespace Agent.Decoding.Transcripts;
 /// </remarks>
 public interface ITranscriptFormat
 {
+    /// <summary>The format's name: <c>project</c>, or the chat-template family (<c>chatml</c>, <c>llama3</c>).</summary>
+    string Name { get; }
+
+    /// <summary>The text that ends one agent step ("\n" for the project's format; the template's end of turn).</summary>
+    IReadOnlyList<string> StepStopStrings { get; }
+
+    /// <summary>What a valid agent step looks like, in words for the model when its step was not valid.</summary>
+    string StepShape { get; }
+
+    /// <summary>A rendered prompt shortened by whole turns (the leading ones and the open agent turn stay) until <paramref name="countTokens"/> of it is at most <paramref name="budget"/>.</summary>
+    /// <exception cref="ArgumentException">Even the leading turns plus the last turn exceed the budget.</exception>
+    string FitPrompt(string prompt, Func<string, int> countTokens, int budget);
+
     /// <summary>Renders a whole conversation.</summary>
     /// <param name="conversation">The conversation.</param>
     /// <returns>The model text; each turn ends with "\n".</returns>

@@ -9,7 +9,15 @@ public static class PromptFitter
 {
     /// <summary>The prompt, shortened by whole turns so that <paramref name="countTokens"/> of it is at most <paramref name="budget"/>.</summary>
     /// <exception cref="ArgumentException">Even the task turn plus the last turn exceed the budget.</exception>
-    public static string Fit(string prompt, Func<string, int> countTokens, int budget)
+    public static string Fit(string prompt, Func<string, int> countTokens, int budget) => Fit(prompt, countTokens, budget, "\n<mode", 1, 1);
+
+    /// <summary>
+    /// The prompt, shortened by whole turns: a turn starts at each <paramref name="boundary"/> (at its character
+    /// <paramref name="startInBoundary"/>); the first <paramref name="keptTurns"/> turns (a system prompt, the task) and the
+    /// last (the open agent turn) stay, and turns are dropped from the oldest on until it fits.
+    /// </summary>
+    /// <exception cref="ArgumentException">The kept turns plus the last turn exceed the budget.</exception>
+    internal static string Fit(string prompt, Func<string, int> countTokens, int budget, string boundary, int startInBoundary, int keptTurns)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(countTokens);
@@ -19,18 +27,18 @@ public static class PromptFitter
         }
 
         var starts = new List<int> { 0 };
-        for (var i = prompt.IndexOf('\n', StringComparison.Ordinal); i >= 0 && i < prompt.Length - 1; i = prompt.IndexOf('\n', i + 1))
+        for (var i = prompt.IndexOf(boundary, StringComparison.Ordinal); i >= 0; i = prompt.IndexOf(boundary, i + 1, StringComparison.Ordinal))
         {
-            if (string.CompareOrdinal(prompt, i + 1, "<mode", 0, 5) == 0)
+            if (i + startInBoundary > 0 && i + startInBoundary < prompt.Length)
             {
-                starts.Add(i + 1);
+                starts.Add(i + startInBoundary);
             }
         }
 
-        // Keep turn 0 (the task) and drop turns 1, 2, ... while the last one (the open agent turn) stays.
-        for (var drop = 2; drop < starts.Count; drop++)
+        // Keep the leading turns and drop the next ones, oldest first, while the last one (the open agent turn) stays.
+        for (var drop = keptTurns + 1; drop < starts.Count; drop++)
         {
-            var candidate = string.Concat(prompt.AsSpan(0, starts[1]), prompt.AsSpan(starts[drop]));
+            var candidate = string.Concat(prompt.AsSpan(0, starts[keptTurns]), prompt.AsSpan(starts[drop]));
             if (countTokens(candidate) <= budget)
             {
                 return candidate;

@@ -12,6 +12,14 @@ internal sealed partial class TranscriptCodec : ITranscriptFormat
     private static readonly string s_plainOpen = TagNames.Open(TagNames.PlainMode);
     private static readonly string s_agentOpen = TagNames.Open(TagNames.AgentMode);
 
+    public string Name => "project";
+
+    public IReadOnlyList<string> StepStopStrings { get; } = ["\n"];
+
+    public string StepShape => "write one line, 'call <tool> <json>' or 'answer <text>'";
+
+    public string FitPrompt(string prompt, Func<string, int> countTokens, int budget) => PromptFitter.Fit(prompt, countTokens, budget);
+
     public string Render(Conversation conversation)
     {
         ArgumentNullException.ThrowIfNull(conversation);
@@ -148,11 +156,14 @@ internal sealed partial class TranscriptCodec : ITranscriptFormat
         sb.Append('\n');
     }
 
-    private static void AppendBody(StringBuilder sb, string body, ImmutableArray<TagSpan> tags)
+    private static void AppendBody(StringBuilder sb, string body, ImmutableArray<TagSpan> tags) => AppendBody(sb, body, tags, UntrustedText.Escape);
+
+    /// <summary>Appends <paramref name="body"/> escaped by <paramref name="escape"/>, with the tag text of <paramref name="tags"/> at their bounds.</summary>
+    internal static void AppendBody(StringBuilder sb, string body, IReadOnlyList<TagSpan> tags, Func<string, string> escape)
     {
-        if (tags.IsEmpty)
+        if (tags.Count == 0)
         {
-            sb.Append(UntrustedText.Escape(body));
+            sb.Append(escape(body));
             return;
         }
 
@@ -169,11 +180,11 @@ internal sealed partial class TranscriptCodec : ITranscriptFormat
         {
             if (b > pos)
             {
-                sb.Append(UntrustedText.Escape(body[pos..b]));
+                sb.Append(escape(body[pos..b]));
                 pos = b;
             }
 
-            for (int k = tags.Length - 1; k >= 0; k--)
+            for (int k = tags.Count - 1; k >= 0; k--)
             {
                 if (tags[k].End == b)
                 {
@@ -329,7 +340,14 @@ internal sealed partial class TranscriptCodec : ITranscriptFormat
     }
 
     /// <summary>Removes tag text, unescapes the text between tags and returns the spans over the result.</summary>
-    private static bool TryStripTags(string rendered, bool strict, out string body, out List<TagSpan> spans, out string error)
+    private static bool TryStripTags(string rendered, bool strict, out string body, out List<TagSpan> spans, out string error) =>
+        TryStripTags(rendered, strict, static _ => true, UntrustedText.Unescape, out body, out spans, out error);
+
+    /// <summary>
+    /// Removes the tag text of the tags <paramref name="isTag"/> accepts (other tag-looking text stays), unescapes the text
+    /// between them with <paramref name="unescape"/> and returns the spans over the result.
+    /// </summary>
+    internal static bool TryStripTags(string rendered, bool strict, Func<string, bool> isTag, Func<string, string> unescape, out string body, out List<TagSpan> spans, out string error)
     {
         spans = [];
         var sb = new StringBuilder(rendered.Length);
@@ -337,7 +355,12 @@ internal sealed partial class TranscriptCodec : ITranscriptFormat
         int pos = 0;
         foreach (Match m in TagNames.TagTextRegex().Matches(rendered))
         {
-            sb.Append(UntrustedText.Unescape(rendered[pos..m.Index]));
+            if (!isTag(m.Groups[2].Value))
+            {
+                continue;
+            }
+
+            sb.Append(unescape(rendered[pos..m.Index]));
             pos = m.Index + m.Length;
             var name = m.Groups[2].Value;
             bool closing = m.Groups[1].Length > 0;
@@ -385,7 +408,7 @@ internal sealed partial class TranscriptCodec : ITranscriptFormat
             open.RemoveRange(k, open.Count - k);
         }
 
-        sb.Append(UntrustedText.Unescape(rendered[pos..]));
+        sb.Append(unescape(rendered[pos..]));
         body = sb.ToString();
         if (open.Count > 0)
         {

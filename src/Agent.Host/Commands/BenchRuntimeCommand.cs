@@ -320,6 +320,8 @@ internal static class BenchRuntimeCommand
 
         public string ModelName => inner.ModelName;
 
+        public string? ChatTemplate => inner.ChatTemplate;
+
         public IReadOnlyList<double> Durations => [.. _durations];
 
         public void Reset() => _durations.Clear();

@@ -2,12 +2,19 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Agent.Decoding;
+using Agent.Decoding.Transcripts;
 using Agent.Llama;
+using Agent.Runtime;
+using Agent.Runtime.Policy;
 using Spectre.Console;
 
 namespace Agent.Host.Commands;
 
-/// <summary><c>agent info [--model PATH] [--json]</c>: native libraries, llama.cpp system info, backends, devices, and a model's metadata and tags.</summary>
+/// <summary>
+/// <c>agent info [--model PATH] [--json]</c>: native libraries, llama.cpp system info, backends, devices, and a model's
+/// metadata, transcript format (its chat template's family or the project's own) and, per configured tag, how the model
+/// spells it and what the gate will therefore read under the configured policy.
+/// </summary>
 internal static class InfoCommand
 {
     public static Command Create()
@@ -17,7 +24,9 @@ internal static class InfoCommand
         var command = new Command("info", "Show the loaded llama.cpp libraries, backends and devices, and a model's metadata and tags") { model, json };
         command.SetAction((parseResult, cancellationToken) =>
         {
-            using var host = AgentHost.CreateBuilder(parseResult).Build();
+            var builder = AgentHost.CreateBuilder(parseResult);
+            AgentHost.AddPolicy(builder);
+            using var host = builder.Build();
             var runtime = AgentHost.InitializeLlama(host.Services);
             var paths = (AgentPaths)host.Services.GetService(typeof(AgentPaths))!;
             var tags = AgentHost.Options<TagOptions>(host.Services, TagOptions.Section);
@@ -31,7 +40,7 @@ internal static class InfoCommand
             if (modelPath is not null)
             {
                 using var loaded = LlamaModel.Load(paths.Resolve(modelPath));
-                report = ModelReport.From(loaded, tags);
+                report = ModelReport.From(loaded, tags, AgentHost.Options<PolicyOptions>(host.Services, PolicyOptions.Section));
             }
 
             if (parseResult.GetValue(json))
@@ -78,40 +87,53 @@ internal static class InfoCommand
             $"  {Markup.Escape(report.Description)}; arch {report.Architecture}, {report.Parameters:N0} parameters, {report.SizeBytes / 1048576.0:F1} MiB"));
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"  width {report.EmbeddingSize}, layers {report.Layers}, heads {report.Heads} (kv {report.HeadsKv}), context {report.TrainingContext}, vocab {report.VocabSize}"));
-        var tagTable = new Table().AddColumns("tag", "kind", "spelled as", "model's own signal", "open tokens", "close tokens");
+        console.MarkupLine($"  transcript format [green]{report.TranscriptFormat}[/]{(report.TranscriptFormat == "project" ? " (no chat template)" : " (its chat template)")}");
+        var tagTable = new Table().AddColumns("tag", "kind", "the model has it as", "policy counts", "gate reads", "open tokens", "close tokens");
         foreach (var t in report.Tags)
         {
-            tagTable.AddRow(Markup.Escape(t.Tag), t.Kind, t.SingleToken ? "[green]single control token[/]" : "[yellow]multi-token[/]",
-                t.Kind == "mode" ? "-" : t.ModelSignal ? "[green]present[/]" : "[yellow]absent[/]",
+            var token = TagReadout.Words(t.Readout.Token);
+            tagTable.AddRow(Markup.Escape(t.Tag), t.Kind, t.Readout.ModelSignal ? $"[green]{token}[/]" : $"[yellow]{token}[/]",
+                t.Kind == "mode" ? "-" : t.Readout.PolicyEntry ? string.Join("+", t.Readout.Counted) : "[red]no policy entry[/]",
+                t.Readout.GateReads == "nothing" ? "[red]nothing[/]" : t.Readout.GateReads,
                 string.Join(" ", t.OpenTokens), string.Join(" ", t.CloseTokens));
         }
 
         console.Write(tagTable);
-        var absent = report.Tags.Where(t => t.Kind == "behaviour" && !t.ModelSignal).Select(t => "<" + t.Tag + ">").ToArray();
-        if (absent.Length > 0)
+        foreach (var t in report.Tags.Where(t => t.Readout.Note is not null))
         {
-            console.MarkupLine(Markup.Escape(
-                $"the model's own signal is absent for {string.Join(", ", absent)} (not a single trained control token: its temptation is a product of ordinary tokens' probabilities); "
-                + "the gate reads the classifier for these tags where the policy counts it (Policy:Tags:<tag>:Signals = Classifier or Both)"));
+            console.MarkupLine(Markup.Escape($"<{t.Tag}>: {t.Readout.Note}"));
         }
     }
 
-    private sealed record TagReport(string Tag, string Kind, bool SingleToken, IReadOnlyList<int> OpenTokens, IReadOnlyList<int> CloseTokens)
+    private sealed record TagReport(string Tag, string Kind, bool SingleToken, IReadOnlyList<int> OpenTokens, IReadOnlyList<int> CloseTokens, TagReadout Readout)
     {
-        /// <summary>For a behaviour tag: whether the model's temptation is a signal the gate reads (a single trained control token).</summary>
-        public bool ModelSignal => SingleToken;
+        /// <summary>For a behaviour tag: whether the model's temptation is a signal the gate reads (a trained single control token).</summary>
+        public bool ModelSignal => Readout.ModelSignal;
+
+        /// <summary>How the model has the tag: <c>trained-token</c>, <c>untrained-token</c>, <c>unchecked-token</c> or <c>multi-token</c>.</summary>
+        public string Token => Readout.Token switch
+        {
+            TagTokenState.TrainedToken => "trained-token",
+            TagTokenState.UntrainedToken => "untrained-token",
+            TagTokenState.UncheckedToken => "unchecked-token",
+            _ => "multi-token",
+        };
     }
 
     private sealed record ModelReport(string Path, string Description, string Architecture, ulong Parameters, ulong SizeBytes, int EmbeddingSize, int Layers,
-        int Heads, int HeadsKv, int TrainingContext, int VocabSize, IReadOnlyList<TagReport> Tags)
+        int Heads, int HeadsKv, int TrainingContext, int VocabSize, string TranscriptFormat, IReadOnlyList<TagReport> Tags)
     {
-        public static ModelReport From(LlamaModel model, TagOptions options)
+        public static ModelReport From(LlamaModel model, TagOptions options, PolicyOptions policy)
         {
-            var tags = TagSet.Resolve(model.Vocab, options).Tags
-                .Select(t => new TagReport(t.Name, t.Kind == TagKind.Mode ? "mode" : "behaviour", t.IsSingleToken, t.Open.Select(x => x.Value).ToArray(), t.Close.Select(x => x.Value).ToArray()))
+            var tagSet = TagSet.Resolve(model.Vocab, options);
+            var readouts = TagReadout.Describe(tagSet, TagTokens.Inspect(tagSet, model.Path), policy, classifierLoaded: null).ToDictionary(r => r.Tag);
+            var tags = tagSet.Tags
+                .Select(t => new TagReport(t.Name, t.Kind == TagKind.Mode ? "mode" : "behaviour", t.IsSingleToken, t.Open.Select(x => x.Value).ToArray(), t.Close.Select(x => x.Value).ToArray(), readouts[t.Name]))
                 .ToArray();
+            var template = LlamaChatTemplates.Read(model);
+            LoadedModel.CheckFormat(template, model.Path);
             return new ModelReport(model.Path, model.Description, model.Architecture, model.ParameterCount, model.SizeBytes, model.EmbeddingSize, model.LayerCount,
-                model.HeadCount, model.HeadCountKv, model.TrainingContextSize, model.Vocab.Count, tags);
+                model.HeadCount, model.HeadCountKv, model.TrainingContextSize, model.Vocab.Count, Agent.Decoding.Transcripts.TranscriptFormat.ForModel(template, new ChatTemplateOptions()).Name, tags);
         }
     }
 }

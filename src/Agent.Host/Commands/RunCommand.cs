@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Agent.Runtime;
+using Agent.Runtime.Policy;
 using Agent.Runtime.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -52,15 +53,20 @@ internal static class RunCommand
                 throw new ArgumentException($"No run '{resumeId}' in the run store ({AgentHost.Options<StorageOptions>(host.Services, StorageOptions.Section).DatabasePath}): check the run id (those of pending approvals are in 'agent review list').");
             }
 
+            // The model loads before the run is stored: a chat template the runtime cannot lay out is refused here (exit 2).
+            var loaded = host.Services.GetRequiredService<LoadedModel>();
+            loaded.Load();
             await Console.Error.WriteLineAsync(classifier.Describe()).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"model {loaded.ModelName}: transcript format {loaded.FormatName}").ConfigureAwait(false);
+            foreach (var line in DescribeTags(loaded.DescribeTags(AgentHost.Options<PolicyOptions>(host.Services, PolicyOptions.Section), classifier.Classifier is not null)))
+            {
+                await Console.Error.WriteLineAsync(line).ConfigureAwait(false);
+            }
+
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 var (run, report) = await InProcessRun.ExecuteAsync(host.Services, text, resumeId, cancellationToken).ConfigureAwait(false);
-                if (host.Services.GetRequiredService<LoadedModel>().DescribeMissingSignal(classifier.Classifier is not null) is { } missing)
-                {
-                    await Console.Error.WriteLineAsync("note: " + missing).ConfigureAwait(false);
-                }
 
                 if (asJson)
                 {
@@ -81,12 +87,21 @@ internal static class RunCommand
         return command;
     }
 
+    /// <summary>One line per behaviour tag: how the model has it and what the gate reads for it (with why, when that is less than the policy asks).</summary>
+    internal static IEnumerable<string> DescribeTags(IEnumerable<TagReadout> readouts) =>
+        readouts.Where(r => r.Kind == "behaviour").Select(r =>
+            $"gate <{r.Tag}>: the model has it as {TagReadout.Words(r.Token)}; the gate reads {r.GateReads}{(r.Note is null ? string.Empty : " (" + r.Note + ")")}");
+
     private static async Task PrintAsync(RunRecord run, RunReport report)
     {
         var o = Console.Out;
         await o.WriteLineAsync($"run {run.Id}  task: {run.Task}").ConfigureAwait(false);
+        var malformed = report.Malformed.ToDictionary(m => m.Step);
+        var lastStep = 0;
         foreach (var action in report.Actions)
         {
+            await PrintMalformedAsync(o, malformed.Values.Where(m => m.Step > lastStep && m.Step < action.Step)).ConfigureAwait(false);
+            lastStep = action.Step;
             var temptation = string.Join(" ", action.Temptation.Select(t => $"{t.Key}={t.Value.Any:0.000}"));
             var classifier = action.Classifier.Count == 0 ? string.Empty : " classifier: " + string.Join(" ", action.Classifier.Select(t => $"{t.Key}={t.Value:0.000}"));
             await o.WriteLineAsync($"[{action.Step}] {action.Tool} {action.Arguments.GetRawText()}").ConfigureAwait(false);
@@ -106,10 +121,21 @@ internal static class RunCommand
             }
         }
 
+        await PrintMalformedAsync(o, malformed.Values.Where(m => m.Step > lastStep)).ConfigureAwait(false);
         await o.WriteLineAsync($"status: {report.Status}{(run.Reason is { } why ? " (" + why + ")" : string.Empty)}; steps {run.Steps}, tokens {run.Tokens}, malformed {run.MalformedCalls}").ConfigureAwait(false);
         if (run.FinalAnswer is { } answer)
         {
             await o.WriteLineAsync("answer: " + answer).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Malformed steps in the transcript: the model's own line, then why it was refused.</summary>
+    private static async Task PrintMalformedAsync(TextWriter o, IEnumerable<MalformedStep> steps)
+    {
+        foreach (var m in steps.OrderBy(m => m.Step))
+        {
+            await o.WriteLineAsync($"[{m.Step}] malformed: {m.Line.ReplaceLineEndings("\\n")}").ConfigureAwait(false);
+            await o.WriteLineAsync($"    -> {m.Error}").ConfigureAwait(false);
         }
     }
 }

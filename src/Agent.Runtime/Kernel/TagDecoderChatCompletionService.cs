@@ -9,8 +9,9 @@ namespace Agent.Runtime.Kernel;
 
 /// <summary>
 /// A Semantic Kernel chat-completion service over the constrained decoder. Each call renders the chat history with
-/// the training transcript format (<see cref="TranscriptFormat.Default"/>, the same code the corpus uses), decodes ONE
-/// agent line inside the required mode with the banned tags, and parses it. The loop reads the typed
+/// the model's transcript format (<see cref="TranscriptFormat.ForModel"/>: the project's own, the same code the corpus
+/// uses, or the model's chat template with the tool list), decodes ONE agent step inside the required mode with the
+/// banned tags, and parses it. The loop reads the typed
 /// <see cref="ProposedStep"/> (<see cref="ProposeAsync"/>: line, parsed call or answer or error, trace); the chat-message
 /// form (a call as a <see cref="FunctionCallContent"/>) is for Semantic Kernel callers. It never throws for what the model wrote.
 /// </summary>
@@ -22,10 +23,12 @@ internal sealed class TagDecoderChatCompletionService : IChatCompletionService
     private readonly IAgentStepSource _source;
     private readonly DecodingConstraints _constraints;
     private readonly SamplingOptions _sampling;
+    private readonly ITranscriptFormat _format;
 
-    public TagDecoderChatCompletionService(IAgentStepSource source, DecodingConstraints constraints, SamplingOptions sampling)
+    public TagDecoderChatCompletionService(IAgentStepSource source, ITranscriptFormat format, DecodingConstraints constraints, SamplingOptions sampling)
     {
         _source = source;
+        _format = format;
         _constraints = constraints;
         _sampling = sampling;
         Attributes = new Dictionary<string, object?> { ["ModelId"] = source.ModelName };
@@ -40,7 +43,7 @@ internal sealed class TagDecoderChatCompletionService : IChatCompletionService
     public async Task<ProposedStep> ProposeAsync(ChatHistory chatHistory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chatHistory);
-        var prompt = TranscriptFormat.Default.RenderPromptForNextAgentStep(ChatHistoryTranscript.ToConversation(chatHistory));
+        var prompt = _format.RenderPromptForNextAgentStep(ChatHistoryTranscript.ToConversation(chatHistory));
         // The model call as an OpenTelemetry gen_ai span (semantic conventions for generative AI): a child of agent.step,
         // which also covers the gate and the tool. Internal, not Client: the model runs in this process.
         using var activity = RuntimeTelemetry.Source.StartActivity("chat " + _source.ModelName, ActivityKind.Internal);
@@ -50,7 +53,7 @@ internal sealed class TagDecoderChatCompletionService : IChatCompletionService
         activity?.SetTag("gen_ai.request.max_tokens", MaxTokens);
         activity?.SetTag("gen_ai.request.temperature", (double)_sampling.Temperature);
         var clock = Stopwatch.StartNew();
-        var step = await _source.NextAsync(new AgentStepRequest(prompt, _constraints, MaxTokens, _sampling), cancellationToken).ConfigureAwait(false);
+        var step = await _source.NextAsync(new AgentStepRequest(prompt, _constraints, MaxTokens, _sampling) { Format = _format }, cancellationToken).ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
         activity?.SetTag("gen_ai.response.model", _source.ModelName);
         activity?.SetTag("gen_ai.usage.output_tokens", step.Tokens);
@@ -63,10 +66,10 @@ internal sealed class TagDecoderChatCompletionService : IChatCompletionService
         var proposed = new ProposedStep(step.Line, step.Trace, step.Tokens) { TagsWithoutModelSignal = step.TagsWithoutModelSignal };
         if (!step.Complete)
         {
-            return proposed with { Error = $"the line did not end within {MaxTokens} tokens: write one line, 'call <tool> <json>' or 'answer <text>'" };
+            return proposed with { Error = $"the step did not end within {MaxTokens} tokens: {_format.StepShape}" };
         }
 
-        if (!TranscriptFormat.Default.TryParseAgentLine(step.Line, out var action, out var error))
+        if (!_format.TryParseAgentLine(step.Line, out var action, out var error))
         {
             return proposed with { Error = error };
         }

@@ -7,7 +7,7 @@ namespace Agent.Host.Tests.Commands;
 [Collection(HostCollectionDefinition.Name)]
 public sealed class RunCommandTests
 {
-    private static readonly string[] RunKeys = ["run_id", "status", "final_answer", "actions"];
+    private static readonly string[] RunKeys = ["run_id", "status", "final_answer", "actions", "malformed"];
     private static readonly string[] ActionKeys = ["step", "tool", "arguments", "decision", "rule", "temptation", "classifier", "result"];
     private static readonly string[] ResultKeys = ["exit_code", "stdout", "stderr", "truncated"];
     private static readonly string[] AggregateKeys = ["max", "mean", "any"];

@@ -57,6 +57,8 @@ public class NativeAbiTests
         AssertOffsets<GgmlInitParams>(("mem_size", 0), ("mem_buffer", 8), ("no_alloc", 16));
         Assert.Equal(16, Marshal.SizeOf<GgufInitParams>());
         AssertOffsets<GgufInitParams>(("no_alloc", 0), ("ctx", 8));
+        Assert.Equal(16, Marshal.SizeOf<LlamaChatMessage>());
+        AssertOffsets<LlamaChatMessage>(("role", 0), ("content", 8));
     }
 
     [Fact]
