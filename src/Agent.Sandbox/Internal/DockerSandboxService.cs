@@ -62,6 +62,9 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
 
     internal DockerEngine Engine => _engine;
 
+    /// <summary>The image builder (tests build one image through it).</summary>
+    internal ImageBuilder Images => _images;
+
     /// <summary>The owner label of this instance's containers.</summary>
     internal string Owner => _owner;
 
