@@ -15,7 +15,8 @@ set -euo pipefail
 
 suite=bookworm
 mirror="${AGENT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-packages=coreutils,findutils,git,python3,curl,jq,sqlite3,busybox-static,ca-certificates,less,xz-utils,bzip2,unzip,file,procps
+# libgomp1: llama.cpp's CPU backend needs it when deploy/Dockerfile runs the service itself over this root.
+packages=coreutils,findutils,git,python3,curl,jq,sqlite3,busybox-static,ca-certificates,less,xz-utils,bzip2,unzip,file,procps,libgomp1
 
 out="${1:?usage: rootfs.sh OUT.tar}"
 if [ "$(id -u)" -ne 0 ]; then
@@ -29,8 +30,20 @@ if ! command -v debootstrap >/dev/null 2>&1; then
 fi
 
 work=$(mktemp -d "$(dirname "$(readlink -f "$out")")/rootfs.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 root="$work/root"
+cleanup() {
+  # debootstrap mounts /proc and /sys (and /dev inside a container) in the target and unmounts them when it ends,
+  # but not when it is killed: unmount whatever is left below the root before deleting, and never cross a mount.
+  if [ -d "$root" ]; then
+    awk -v r="$root" '$2 == r || index($2, r "/") == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+      umount -l "$m" || true
+    done
+  fi
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+# Agent.Sandbox stops a cancelled or timed-out build with SIGTERM to this script's process group.
+trap 'exit 143' TERM INT
 
 debootstrap --variant=minbase --components=main --include="$packages" "$suite" "$root" "$mirror"
 

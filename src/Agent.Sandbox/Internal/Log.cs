@@ -64,4 +64,7 @@ internal static partial class Log
 
     [LoggerMessage(20, LogLevel.Information, "Waiting for another process that is building sandbox image {Image}")]
     public static partial void WaitingForBuild(ILogger logger, string image);
+
+    [LoggerMessage(21, LogLevel.Warning, "The root filesystem build of {Image} was stopped and left {Folder}; remove it (unmount anything below it first)")]
+    public static partial void RootfsLeftovers(ILogger logger, string image, string folder);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using Agent.Sandbox.Native;
 using Microsoft.Extensions.Logging;
 
 namespace Agent.Sandbox.Internal;
@@ -22,6 +23,7 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
     public const string Script = "rootfs.sh";
 
     private const int LogTailLines = 30;
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(15);
 
     public string Reference(string image) => $"{options.ImageRepositoryPrefix}/{image}-rootfs:latest";
 
@@ -37,9 +39,9 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
 
         var script = Path.Combine(imageDirectory, Script);
         var work = Directory.CreateTempSubdirectory("agent-rootfs-");
+        var tar = Path.Combine(work.FullName, "rootfs.tar");
         try
         {
-            var tar = Path.Combine(work.FullName, "rootfs.tar");
             var clock = Stopwatch.StartNew();
             Log.BuildingRootfs(logger, reference, script, hash[..12], options.RootBuildTimeoutSeconds);
             await RunScriptAsync(image, script, tar, cancellationToken).ConfigureAwait(false);
@@ -50,22 +52,33 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
         }
         finally
         {
-            work.Delete(recursive: true);
+            File.Delete(tar);
+            try
+            {
+                // Not recursive: the script removes its own work folder; one it left (it was killed) may have
+                // debootstrap's /proc, /sys or /dev mounts below it, which a recursive delete must not walk into.
+                work.Delete(recursive: false);
+            }
+            catch (IOException)
+            {
+                Log.RootfsLeftovers(logger, reference, work.FullName);
+            }
         }
     }
 
     private async Task RunScriptAsync(string image, string script, string tar, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo("bash")
+        // setsid: the script and debootstrap form a process group of their own, which a cancellation, a timeout or
+        // this process's exit ends as a whole (SIGTERM, so that the script's trap unmounts and removes its work).
+        var start = new ProcessStartInfo("setsid")
         {
-            ArgumentList = { script, tar },
+            ArgumentList = { "bash", script, tar },
             WorkingDirectory = Path.GetDirectoryName(script)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        var tail = new LogTail(LogTailLines);
         using var process = new Process { StartInfo = start };
         try
         {
@@ -73,8 +86,25 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new SandboxImageBuildException(image, $"bash could not be started to run {script} ({e.Message})", "(no build ran)", e);
+            throw new SandboxImageBuildException(image, $"setsid and bash could not be started to run {script} ({e.Message})", "(no build ran)", e);
         }
+
+        var group = process.Id;
+        EventHandler stopOnExit = (_, _) => LibC.SignalGroup(group, LibC.SigTerm);
+        AppDomain.CurrentDomain.ProcessExit += stopOnExit;
+        try
+        {
+            await WaitAsync(image, script, tar, process, group, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.ProcessExit -= stopOnExit;
+        }
+    }
+
+    private async Task WaitAsync(string image, string script, string tar, Process process, int group, CancellationToken cancellationToken)
+    {
+        var tail = new LogTail(LogTailLines);
 
         process.StandardInput.Close();
         var phase = new PhaseReporter(logger, Reference(image));
@@ -92,8 +122,7 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
         catch (OperationCanceledException e)
         {
             // debootstrap and its children must not outlive the build they belong to.
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            await StopAsync(process, group).ConfigureAwait(false);
             if (cancellationToken.IsCancellationRequested)
             {
                 throw;
@@ -111,6 +140,24 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
         {
             throw new SandboxImageBuildException(image, $"{script} exited 0 but wrote no root filesystem tar", tail.Text);
         }
+    }
+
+    /// <summary>SIGTERM to the script's process group, then SIGKILL to what is left after a grace period.</summary>
+    private static async Task StopAsync(Process process, int group)
+    {
+        LibC.SignalGroup(group, LibC.SigTerm);
+        using var grace = new CancellationTokenSource(StopGrace);
+        try
+        {
+            await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        LibC.SignalGroup(group, LibC.SigKill);
+        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     private static async Task PumpAsync(StreamReader reader, LogTail tail, PhaseReporter phase)
@@ -207,7 +254,8 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
 
     /// <summary>
     /// The progress lines of a root build: debootstrap writes one "I: Verb ..." line per package and step; one line
-    /// is logged each time the verb changes (Retrieving, Validating, Extracting, Installing, Unpacking, Configuring...).
+    /// is logged each time the verb changes (Retrieving, Extracting, Installing, Unpacking, Configuring...), about
+    /// twenty for the debian image. Validating alternates with Retrieving package by package, so it counts as Retrieving.
     /// </summary>
     private sealed class PhaseReporter(ILogger logger, string reference)
     {
@@ -221,7 +269,11 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
                 return;
             }
 
-            var verb = line[3..].Split(' ', 2)[0];
+            var verb = line[3..].Split(' ', 2)[0] switch
+            {
+                "Validating" => "Retrieving",
+                var other => other,
+            };
             lock (_sync)
             {
                 if (verb == _verb)

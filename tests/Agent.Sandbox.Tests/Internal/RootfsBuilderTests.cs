@@ -115,6 +115,52 @@ public sealed class RootfsBuilderTests(DockerFixture docker)
         }
     }
 
+    /// <summary>Proves a cancelled root build ends the script's whole process group with SIGTERM (its trap runs, its children die) and builds nothing.</summary>
+    [Fact]
+    public async Task EnsureAsync_Cancelled_StopsTheScriptsProcessGroup()
+    {
+        var images = Directory.CreateTempSubdirectory("agent-sandbox-images-");
+        var log = Path.Combine(images.FullName, "script.log");
+        try
+        {
+            var dir = Path.Combine(images.FullName, "slow");
+            Directory.CreateDirectory(dir);
+            await File.WriteAllTextAsync(
+                Path.Combine(dir, "rootfs.sh"),
+                $"trap 'echo cleaned >> {log}' EXIT\ntrap 'exit 143' TERM\nsleep 300 &\necho \"started $!\" >> {log}\nwait\n",
+                docker.Token);
+            await File.WriteAllTextAsync(Path.Combine(dir, "Dockerfile"), "ARG ROOTFS\nFROM ${ROOTFS}\n", docker.Token);
+            var settings = new Dictionary<string, string?>(DockerFixture.Settings())
+            {
+                ["Sandbox:ImagesDirectory"] = images.FullName,
+                ["Sandbox:Image"] = "slow",
+                ["Sandbox:ImageRepositoryPrefix"] = Prefix,
+            };
+            await using var provider = DockerFixture.BuildProvider(settings);
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(docker.Token);
+            var build = provider.GetRequiredService<DockerSandboxService>().Images.EnsureAsync("slow", force: false, cancel.Token);
+            while (!File.Exists(log) || !(await File.ReadAllTextAsync(log, docker.Token)).Contains("started", StringComparison.Ordinal))
+            {
+                await Task.Delay(100, docker.Token);
+            }
+
+            var sleeper = (await File.ReadAllLinesAsync(log, docker.Token))[0].Split(' ')[1];
+            await cancel.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => build);
+            Assert.Contains("cleaned", await File.ReadAllTextAsync(log, docker.Token), StringComparison.Ordinal);
+            for (var i = 0; i < 50 && File.Exists($"/proc/{sleeper}/stat") && !(await File.ReadAllTextAsync($"/proc/{sleeper}/stat", docker.Token)).Contains(") Z", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(100, docker.Token);
+            }
+
+            Assert.True(!File.Exists($"/proc/{sleeper}/stat") || (await File.ReadAllTextAsync($"/proc/{sleeper}/stat", docker.Token)).Contains(") Z", StringComparison.Ordinal), "the script's child outlived the cancelled build");
+        }
+        finally
+        {
+            images.Delete(recursive: true);
+        }
+    }
+
     /// <summary>A root of the host's static busybox and a marker file; each run appends a line to <paramref name="runs"/>.</summary>
     private static string Script(string runs, string marker) => $$"""
         set -eu
