@@ -2,7 +2,9 @@
 # Builds the container image of `agent serve` (deploy/Dockerfile) on a machine with no image registry, and with
 # --check proves it: a container of it answers GET /healthz and GET /readyz, and one without a token refuses to start.
 #
-#   bash deploy/build-container.sh [--check] [--tag agent-service:latest]
+#   bash deploy/build-container.sh [--check] [--tag agent-service:latest] [--published DIR]
+#
+# --published DIR uses an existing `dotnet publish -r linux-x64 --self-contained` output instead of publishing again.
 #
 # Steps, each timed on stderr:
 #  1. `dotnet publish src/Agent.Host -c Release -r linux-x64 --self-contained` into a staging folder (the .NET runtime is
@@ -17,11 +19,13 @@ cd "$(dirname "$0")/.."
 
 tag="agent-service:latest"
 check=false
+published=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --check) check=true ;;
     --tag) tag="$2"; shift ;;
-    *) echo "build-container: unknown argument '$1' (use --check, --tag NAME:TAG)" >&2; exit 2 ;;
+    --published) published="$2"; shift ;;
+    *) echo "build-container: unknown argument '$1' (use --check, --tag NAME:TAG, --published DIR)" >&2; exit 2 ;;
   esac
   shift
 done
@@ -38,10 +42,15 @@ cleanup() {
   rm -rf "$stage"
 }
 trap cleanup EXIT
-mkdir -p "$stage/state"
 
-step "1/3 dotnet publish (self-contained, linux-x64) into $stage/agent"
-timed dotnet publish src/Agent.Host -c Release -r linux-x64 --self-contained -o "$stage/agent" -v quiet -nologo >&2
+if [ -n "$published" ]; then
+  [ -x "$published/agent" ] && [ -f "$published/appsettings.json" ] || { echo "build-container: --published $published holds no published agent (agent, appsettings.json)" >&2; exit 2; }
+  step "1/3 using the published output in $published"
+  cp -a "$published" "$stage/agent"
+else
+  step "1/3 dotnet publish (self-contained, linux-x64) into $stage/agent"
+  timed dotnet publish src/Agent.Host -c Release -r linux-x64 --self-contained -o "$stage/agent" -v quiet -nologo >&2
+fi
 step "  published: $(du -sm "$stage/agent" | cut -f1) MiB"
 
 step "2/3 sandbox images (the debian root is this image's base; debootstrap runs only when its recipe changed)"
@@ -50,8 +59,12 @@ sudo_cmd=""
 timed $sudo_cmd "$stage/agent/agent" sandbox build >&2
 
 step "3/3 docker build of deploy/Dockerfile as $tag"
-cp deploy/Dockerfile "$stage/Dockerfile"
-timed docker build --network none --build-arg ROOTFS=agent-sandbox/debian-rootfs:latest -t "$tag" "$stage" >&2
+mkdir -p "$stage/context" "$stage/state/var/lib/agent"
+cp deploy/Dockerfile "$stage/context/Dockerfile"
+# One tar, so that one ADD gives /opt/agent to root and /var/lib/agent to the service user.
+tar --numeric-owner --owner=0 --group=0 --transform 's,^agent,opt/agent,' -C "$stage" -cf "$stage/context/service.tar" agent
+tar --numeric-owner --owner=10001 --group=10001 -C "$stage/state" -rf "$stage/context/service.tar" var/lib/agent
+timed docker build --network none --build-arg ROOTFS=agent-sandbox/debian-rootfs:latest -t "$tag" "$stage/context" >&2
 step "  image: $(docker image inspect "$tag" --format '{{.Size}}' | awk '{ printf "%d MiB", $1 / 1048576 }')"
 
 if ! $check; then

@@ -135,16 +135,14 @@ internal sealed class ImageBuilder(SandboxOptions options, DockerEngine engine, 
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(options.BuildTimeoutSeconds));
-        using var tar = context.ToTar();
+        // The labels go in as one LABEL instruction appended to the Dockerfile rather than as build parameters, which
+        // the engine's builder applies one instruction (one container commit) per label: under the vfs storage driver
+        // every commit copies the whole root, which for the debian image costs seconds to tens of seconds each.
+        var labels = $"LABEL \"{SandboxLabels.Marker}\"=\"true\" \"{SandboxLabels.Image}\"=\"{image}\" \"{SandboxLabels.ContextHash}\"=\"{context.Hash}\"";
+        using var tar = context.ToTar(labels);
         var parameters = new ImageBuildParameters
         {
             Tags = [reference],
-            Labels = new Dictionary<string, string>
-            {
-                [SandboxLabels.Marker] = "true",
-                [SandboxLabels.Image] = image,
-                [SandboxLabels.ContextHash] = context.Hash,
-            },
             BuildArgs = arguments,
             NetworkMode = "none",
             Remove = true,
@@ -272,7 +270,8 @@ internal sealed class ImageBuilder(SandboxOptions options, DockerEngine engine, 
             return Convert.ToHexStringLower(sha.GetHashAndReset());
         }
 
-        public MemoryStream ToTar()
+        /// <summary>The context as the tar the engine builds from, with <paramref name="lastInstruction"/> appended to its Dockerfile.</summary>
+        public MemoryStream ToTar(string lastInstruction)
         {
             var stream = new MemoryStream();
             using (var writer = new TarWriter(stream, TarEntryFormat.Pax, leaveOpen: true))
@@ -282,7 +281,9 @@ internal sealed class ImageBuilder(SandboxOptions options, DockerEngine engine, 
                     var entry = new PaxTarEntry(TarEntryType.RegularFile, name)
                     {
                         Mode = mode,
-                        DataStream = File.OpenRead(source),
+                        DataStream = name == "Dockerfile"
+                            ? new MemoryStream([.. File.ReadAllBytes(source), .. Encoding.UTF8.GetBytes($"\n{lastInstruction}\n")])
+                            : File.OpenRead(source),
                         ModificationTime = DateTimeOffset.UnixEpoch,
                     };
                     using (entry.DataStream)

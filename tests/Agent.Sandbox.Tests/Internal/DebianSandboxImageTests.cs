@@ -27,6 +27,7 @@ public sealed class DebianSandboxImageTests(DebianFixture debian)
         var root = await client.Images.InspectImageAsync($"agent-sandbox/{DebianFixture.Image}-rootfs:latest", debian.Token);
         Assert.Equal(context.RootfsHash, root.Config!.Labels![SandboxLabels.ContextHash]);
         Assert.Equal("1000:1000", image.Config.User);
+        Assert.Contains("LANG=C.UTF-8", image.Config.Env!);
 
         await using var again = DockerFixture.BuildProvider(DebianFixture.Settings());
         Assert.Equal(debian.Reference, await again.GetRequiredService<DockerSandboxService>().Images.EnsureAsync(DebianFixture.Image, force: false, debian.Token));
@@ -150,7 +151,8 @@ public sealed class DebianSandboxImageTests(DebianFixture debian)
         Assert.Equal("started\n", error.PartialOutput.StandardOutput);
         var ps = await OkAsync(sandbox, "ps -eo pid,args");
         Assert.DoesNotContain("stubborn-tree", ps, StringComparison.Ordinal);
-        Assert.DoesNotContain("sleep", ps, StringComparison.Ordinal);
+        Assert.DoesNotContain("sleep 300", ps, StringComparison.Ordinal);
+        Assert.DoesNotContain("sleep 1", ps, StringComparison.Ordinal);
         Assert.Equal("alive\n", await OkAsync(sandbox, "echo alive"));
     }
 
