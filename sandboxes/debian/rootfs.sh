@@ -20,7 +20,7 @@ packages=coreutils,findutils,git,python3,curl,jq,sqlite3,busybox-static,ca-certi
 
 out="${1:?usage: rootfs.sh OUT.tar}"
 if [ "$(id -u)" -ne 0 ]; then
-  echo "rootfs.sh: building the debian sandbox root needs root (debootstrap configures packages in a chroot); run \`sudo agent sandbox build\` once (or \`sudo bash $0 OUT.tar\`), then sandboxes use the cached image" >&2
+  echo "rootfs.sh: building the debian sandbox root needs root (debootstrap configures packages in a chroot); run \`sudo agent sandbox build\` once, then every user's sandboxes use the cached image" >&2
   exit 3
 fi
 if ! command -v debootstrap >/dev/null 2>&1; then
