@@ -34,12 +34,19 @@ public sealed class RootfsBuilderTests(DockerFixture docker)
                 ["Sandbox:ImageRepositoryPrefix"] = Prefix,
                 ["Sandbox:WarmPoolSize"] = "0",
             };
-            await using (var provider = DockerFixture.BuildProvider(settings))
+            using var logs = new RecordingLoggerProvider();
+            await using (var provider = DockerFixture.BuildProvider(settings, logs))
             {
                 await using var sandbox = await provider.GetRequiredService<ISandboxService>().GetOrCreateAsync("rootfs-test", docker.Token);
                 var result = await sandbox.ExecAsync(new SandboxExecRequest("cat", "/marker"), docker.Token);
                 Assert.Equal("one\n", result.StandardOutput);
             }
+
+            // Built on first use, and the user is told so while it runs: what, with which script, each phase, the outcome.
+            Assert.Contains(logs.Messages, m => m.StartsWith($"Building the root filesystem of sandbox image {Prefix}/tiny-rootfs:latest with {Path.Combine(dir, "rootfs.sh")}", StringComparison.Ordinal));
+            Assert.Contains($"Root filesystem {Prefix}/tiny-rootfs:latest: Writing the root", logs.Messages);
+            Assert.Contains(logs.Messages, m => m.StartsWith($"Built and imported root filesystem {Prefix}/tiny-rootfs:latest in ", StringComparison.Ordinal));
+            Assert.Contains(logs.Messages, m => m.StartsWith($"Building sandbox image {Prefix}/tiny:latest", StringComparison.Ordinal));
 
             var root = await client.Images.InspectImageAsync($"{Prefix}/tiny-rootfs:latest", docker.Token);
             var context = ImageBuilder.BuildContext.Load(images.FullName, "tiny");
