@@ -65,6 +65,7 @@ public sealed class DebianSandboxImageTests(DebianFixture debian)
         var status = result.StandardOutput.Split('\n').Select(l => l.Split(':', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1].Trim());
         Assert.StartsWith("1000\t", status["Uid"], StringComparison.Ordinal);
         Assert.StartsWith("1000\t", status["Gid"], StringComparison.Ordinal);
+        Assert.True(status["Groups"] is "" or "1000", $"supplementary groups: '{status["Groups"]}'");
         Assert.Equal("0000000000000000", status["CapEff"]);
         Assert.Equal("0000000000000000", status["CapBnd"]);
         Assert.Equal("1", status["NoNewPrivs"]);
