@@ -68,11 +68,11 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
 
     private async Task RunScriptAsync(string image, string script, string tar, CancellationToken cancellationToken)
     {
-        // setsid: the script and debootstrap form a process group of their own, which a cancellation, a timeout or
-        // this process's exit ends as a whole (SIGTERM, so that the script's trap unmounts and removes its work).
-        var start = new ProcessStartInfo("setsid")
+        // A cancellation, a timeout or this process's exit ends the script and everything below it with SIGTERM
+        // (ProcessTree), so that its trap unmounts what debootstrap mounted and removes its work folder.
+        var start = new ProcessStartInfo("bash")
         {
-            ArgumentList = { "bash", script, tar },
+            ArgumentList = { script, tar },
             WorkingDirectory = Path.GetDirectoryName(script)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -86,15 +86,15 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new SandboxImageBuildException(image, $"setsid and bash could not be started to run {script} ({e.Message})", "(no build ran)", e);
+            throw new SandboxImageBuildException(image, $"bash could not be started to run {script} ({e.Message})", "(no build ran)", e);
         }
 
-        var group = process.Id;
-        EventHandler stopOnExit = (_, _) => LibC.SignalGroup(group, LibC.SigTerm);
+        var root = process.Id;
+        EventHandler stopOnExit = (_, _) => ProcessTree.Signal(root, LibC.SigTerm);
         AppDomain.CurrentDomain.ProcessExit += stopOnExit;
         try
         {
-            await WaitAsync(image, script, tar, process, group, cancellationToken).ConfigureAwait(false);
+            await WaitAsync(image, script, tar, process, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -102,7 +102,7 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
         }
     }
 
-    private async Task WaitAsync(string image, string script, string tar, Process process, int group, CancellationToken cancellationToken)
+    private async Task WaitAsync(string image, string script, string tar, Process process, CancellationToken cancellationToken)
     {
         var tail = new LogTail(LogTailLines);
 
@@ -122,7 +122,7 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
         catch (OperationCanceledException e)
         {
             // debootstrap and its children must not outlive the build they belong to.
-            await StopAsync(process, group).ConfigureAwait(false);
+            await StopAsync(process).ConfigureAwait(false);
             if (cancellationToken.IsCancellationRequested)
             {
                 throw;
@@ -142,10 +142,10 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
         }
     }
 
-    /// <summary>SIGTERM to the script's process group, then SIGKILL to what is left after a grace period.</summary>
-    private static async Task StopAsync(Process process, int group)
+    /// <summary>SIGTERM to the script and everything below it, then SIGKILL to what is left after a grace period.</summary>
+    private static async Task StopAsync(Process process)
     {
-        LibC.SignalGroup(group, LibC.SigTerm);
+        ProcessTree.Signal(process.Id, LibC.SigTerm);
         using var grace = new CancellationTokenSource(StopGrace);
         try
         {
@@ -156,7 +156,6 @@ internal sealed class RootfsBuilder(SandboxOptions options, DockerEngine engine,
             process.Kill(entireProcessTree: true);
         }
 
-        LibC.SignalGroup(group, LibC.SigKill);
         await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
     }
 

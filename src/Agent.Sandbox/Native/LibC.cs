@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Agent.Sandbox.Native;
 
-/// <summary>The libc calls the sandbox layer needs: the group that owns a host file (.NET exposes a file's mode, not its owner), and a signal to a process group (.NET kills a process or its tree, with SIGKILL only).</summary>
+/// <summary>The libc calls the sandbox layer needs: the group that owns a host file (.NET exposes a file's mode, not its owner), and a signal to a process (.NET kills a process or its tree with SIGKILL only).</summary>
 internal static partial class LibC
 {
     private const int AtFdCwd = -100;
@@ -38,8 +38,8 @@ internal static partial class LibC
     /// <summary>SIGKILL.</summary>
     public const int SigKill = 9;
 
-    /// <summary>Sends <paramref name="signal"/> to every process of the process group <paramref name="group"/>; false when there is none left.</summary>
-    public static bool SignalGroup(int group, int signal) => group > 1 && kill(-group, signal) == 0;
+    /// <summary>Sends <paramref name="signal"/> to the process <paramref name="pid"/>; false when it is gone.</summary>
+    public static bool Signal(int pid, int signal) => pid > 1 && kill(pid, signal) == 0;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int kill(int pid, int sig);
