@@ -42,7 +42,7 @@ cleanup() {
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
-# Agent.Sandbox stops a cancelled or timed-out build with SIGTERM to this script's process group.
+# Agent.Sandbox stops a cancelled or timed-out build with SIGTERM to this script and every process below it.
 trap 'exit 143' TERM INT
 
 debootstrap --variant=minbase --components=main --include="$packages" "$suite" "$root" "$mirror"
