@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent: makes sure a Docker engine answers on this machine, for developers and CI.
-#  1. installs docker.io and busybox-static from Debian's archive only when missing
-#     (busybox-static is the payload of the default sandbox image, sandboxes/default);
+#  1. installs docker.io, busybox-static and debootstrap from Debian's archive only when missing
+#     (busybox-static is the payload of the default sandbox image, sandboxes/default; debootstrap makes the root of
+#     the debian one, sandboxes/debian/rootfs.sh, which also installs it when it runs without it);
 #  2. starts dockerd in the background only when `docker info` fails, with the flags these
 #     machines need (vfs storage, no iptables, no bridge: sandboxes run with --network none);
 #  3. waits until the daemon answers, or fails after DOCKER_UP_TIMEOUT seconds (default 60).
@@ -29,6 +30,7 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v docker >/dev/null 2>&1 || missing+=(docker.io)
 dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "docker-up: installing ${missing[*]} from Debian's archive"
   export DEBIAN_FRONTEND=noninteractive

@@ -67,7 +67,7 @@ public interface ISandboxService
     /// <param name="force">Rebuild even when the context hash label matches.</param>
     /// <param name="cancellationToken">Cancels the build.</param>
     /// <returns>The image references that are now current.</returns>
-    /// <exception cref="SandboxImageBuildException">A build failed; the message carries the end of its log.</exception>
+    /// <exception cref="SandboxImageBuildException">A build failed (the first that failed, after every image was tried); the message carries the end of its log.</exception>
     /// <exception cref="DockerUnavailableException">The engine does not answer.</exception>
     Task<IReadOnlyList<string>> BuildImagesAsync(bool force = false, CancellationToken cancellationToken = default);
 

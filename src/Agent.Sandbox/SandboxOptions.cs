@@ -34,6 +34,12 @@ public sealed class SandboxOptions
     /// <summary>Seconds an image build may take.</summary>
     public int BuildTimeoutSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// Seconds the <c>rootfs.sh</c> of an image folder (the <c>debian</c> image's debootstrap from Debian's archive) may
+    /// take to write the image's root filesystem; it runs once per change of the script.
+    /// </summary>
+    public int RootBuildTimeoutSeconds { get; set; } = 1200;
+
     /// <summary>Container network: <c>none</c> (the default: loopback only) or the name of a user-defined network; <c>host</c> and <c>container:*</c> are refused.</summary>
     public string NetworkMode { get; set; } = "none";
 

@@ -2,6 +2,7 @@ using Agent.Sandbox.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Agent.Sandbox.Tests;
 
@@ -41,10 +42,19 @@ public sealed class DockerFixture : IAsyncLifetime, IDisposable
         ["Sandbox:ConnectTimeoutSeconds"] = "3",
     };
 
-    public static ServiceProvider BuildProvider(Dictionary<string, string?> settings)
+    public static ServiceProvider BuildProvider(Dictionary<string, string?> settings, ILoggerProvider? logs = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return new ServiceCollection().AddLogging().AddSandboxes(configuration).BuildServiceProvider();
+        return new ServiceCollection()
+            .AddLogging(builder =>
+            {
+                if (logs is not null)
+                {
+                    builder.AddProvider(logs);
+                }
+            })
+            .AddSandboxes(configuration)
+            .BuildServiceProvider();
     }
 
     public async Task InitializeAsync()

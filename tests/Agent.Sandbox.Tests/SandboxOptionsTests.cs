@@ -20,6 +20,7 @@ public sealed class SandboxOptionsTests
     [InlineData("NetworkMode", "none ", "Sandbox:NetworkMode")]
     [InlineData("NetworkMode", "NONE", "Sandbox:NetworkMode")]
     [InlineData("PidsLimit", "0", "Sandbox:PidsLimit")]
+    [InlineData("RootBuildTimeoutSeconds", "5", "Sandbox:RootBuildTimeoutSeconds")]
     [InlineData("MemorySwapLimitMiB", "10", "Sandbox:MemorySwapLimitMiB")]
     [InlineData("ApiVersion", "1.24", "Sandbox:ApiVersion")]
     [InlineData("WorkspacePath", "/workspace/../etc", "Sandbox:WorkspacePath")]

@@ -62,6 +62,9 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
 
     internal DockerEngine Engine => _engine;
 
+    /// <summary>The image builder (tests build one image through it).</summary>
+    internal ImageBuilder Images => _images;
+
     /// <summary>The owner label of this instance's containers.</summary>
     internal string Owner => _owner;
 
@@ -219,13 +222,23 @@ internal sealed class DockerSandboxService : ISandboxService, IHostedService, IA
 
     public async Task<IReadOnlyList<string>> BuildImagesAsync(bool force = false, CancellationToken cancellationToken = default)
     {
+        // Every image is tried: one that cannot be built here (the debian root without root rights) does not keep the
+        // others from being built; the first failure is thrown once all were tried.
         var built = new List<string>();
+        SandboxImageBuildException? failure = null;
         foreach (var image in _images.Available())
         {
-            built.Add(await _images.EnsureAsync(image, force, cancellationToken).ConfigureAwait(false));
+            try
+            {
+                built.Add(await _images.EnsureAsync(image, force, cancellationToken).ConfigureAwait(false));
+            }
+            catch (SandboxImageBuildException e)
+            {
+                failure ??= e;
+            }
         }
 
-        return built;
+        return failure is null ? built : throw failure;
     }
 
     public async Task<int> RemoveAllAsync(bool everyInstallation = false, CancellationToken cancellationToken = default)

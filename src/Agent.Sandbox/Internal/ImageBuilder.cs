@@ -11,14 +11,22 @@ namespace Agent.Sandbox.Internal;
 /// Builds sandbox images locally through the Docker API (no registry is reachable). The build context of image
 /// <c>x</c> is the folder <c>&lt;ImagesDirectory&gt;/x</c> plus the host files listed in its <c>context.host</c>
 /// (binaries such as /bin/busybox stay out of git). The image carries the SHA-256 of that context as a label
-/// and is rebuilt when the hash changes.
+/// and is rebuilt when the hash changes. A folder with a <see cref="RootfsBuilder.Script"/> is built over the root
+/// filesystem that script makes (<see cref="RootfsBuilder"/>), passed to its Dockerfile as the build argument
+/// <c>ROOTFS</c>. Builds of one image are serialised across processes by a lock file (<see cref="BuildLock"/>), so two
+/// processes that need the image at once build it once.
 /// </summary>
 internal sealed class ImageBuilder(SandboxOptions options, DockerEngine engine, ILogger logger) : IDisposable
 {
     public const string HostFilesManifest = "context.host";
+
+    /// <summary>The build argument that names the base image of a folder with a <see cref="RootfsBuilder.Script"/>.</summary>
+    public const string RootfsBuildArgument = "ROOTFS";
+
     private const int LogTailLines = 30;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, string> _current = new(StringComparer.Ordinal);
+    private readonly RootfsBuilder _rootfs = new(options, engine, logger);
 
     public void Dispose() => _gate.Dispose();
 
@@ -36,16 +44,31 @@ internal sealed class ImageBuilder(SandboxOptions options, DockerEngine engine, 
                 return reference;
             }
 
-            var context = BuildContext.Load(ImagesDirectory(), image);
-            var existing = await InspectAsync(reference, cancellationToken).ConfigureAwait(false);
-            if (!force && existing?.Config?.Labels is { } labels && labels.TryGetValue(SandboxLabels.ContextHash, out var hash) && hash == context.Hash)
+            var directory = ImagesDirectory();
+            var context = BuildContext.Load(directory, image);
+            if (!force && await ImageLabels.ContextHashAsync(engine, reference, cancellationToken).ConfigureAwait(false) == context.Hash)
             {
                 _current[image] = context.Hash;
                 return reference;
             }
 
+            await using var buildLock = await BuildLock.AcquireAsync(reference, () => Log.WaitingForBuild(logger, reference), cancellationToken).ConfigureAwait(false);
+
+            // Another process may have built it while this one waited for the lock.
+            if (!force && await ImageLabels.ContextHashAsync(engine, reference, cancellationToken).ConfigureAwait(false) == context.Hash)
+            {
+                _current[image] = context.Hash;
+                return reference;
+            }
+
+            var arguments = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (context.RootfsHash is { } rootfsHash)
+            {
+                arguments[RootfsBuildArgument] = await _rootfs.EnsureAsync(image, Path.Combine(directory, image), rootfsHash, force, cancellationToken).ConfigureAwait(false);
+            }
+
             Log.Building(logger, reference, context.Hash[..12]);
-            await BuildAsync(image, reference, context, cancellationToken).ConfigureAwait(false);
+            await BuildAsync(image, reference, context, arguments, cancellationToken).ConfigureAwait(false);
             _current[image] = context.Hash;
             return reference;
         }
@@ -85,23 +108,7 @@ internal sealed class ImageBuilder(SandboxOptions options, DockerEngine engine, 
         $"the images folder '{configured}' (Sandbox:ImagesDirectory) was not found",
         "looked in: " + string.Join(", ", looked.Take(6)));
 
-    private async Task<ImageInspectResponse?> InspectAsync(string reference, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await engine.CallAsync(c => c.Images.InspectImageAsync(reference, cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-        catch (DockerImageNotFoundException)
-        {
-            return null;
-        }
-        catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-    }
-
-    private async Task BuildAsync(string image, string reference, BuildContext context, CancellationToken cancellationToken)
+    private async Task BuildAsync(string image, string reference, BuildContext context, Dictionary<string, string> arguments, CancellationToken cancellationToken)
     {
         var log = new List<string>();
         string? error = null;
@@ -128,16 +135,15 @@ internal sealed class ImageBuilder(SandboxOptions options, DockerEngine engine, 
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(options.BuildTimeoutSeconds));
-        using var tar = context.ToTar();
+        // The labels go in as one LABEL instruction appended to the Dockerfile rather than as build parameters, which
+        // the engine's builder applies one instruction (one container commit) per label: under the vfs storage driver
+        // every commit copies the whole root, which for the debian image costs seconds to tens of seconds each.
+        var labels = $"LABEL \"{SandboxLabels.Marker}\"=\"true\" \"{SandboxLabels.Image}\"=\"{image}\" \"{SandboxLabels.ContextHash}\"=\"{context.Hash}\"";
+        using var tar = context.ToTar(labels);
         var parameters = new ImageBuildParameters
         {
             Tags = [reference],
-            Labels = new Dictionary<string, string>
-            {
-                [SandboxLabels.Marker] = "true",
-                [SandboxLabels.Image] = image,
-                [SandboxLabels.ContextHash] = context.Hash,
-            },
+            BuildArgs = arguments,
             NetworkMode = "none",
             Remove = true,
             ForceRemove = true,
@@ -163,8 +169,7 @@ internal sealed class ImageBuilder(SandboxOptions options, DockerEngine engine, 
             throw new SandboxImageBuildException(image, error, Tail(log));
         }
 
-        var built = await InspectAsync(reference, cancellationToken).ConfigureAwait(false);
-        if (built?.Config?.Labels is not { } labels || !labels.TryGetValue(SandboxLabels.ContextHash, out var hash) || hash != context.Hash)
+        if (await ImageLabels.ContextHashAsync(engine, reference, cancellationToken).ConfigureAwait(false) != context.Hash)
         {
             throw new SandboxImageBuildException(image, "the build ended without producing the labelled image", Tail(log));
         }
@@ -180,23 +185,23 @@ internal sealed class ImageBuilder(SandboxOptions options, DockerEngine engine, 
         }
     }
 
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
-
     /// <summary>The files of one image's build context, in a stable order, with their hash.</summary>
     internal sealed class BuildContext
     {
         private readonly List<(string Name, string Source, UnixFileMode Mode)> _files;
 
-        private BuildContext(List<(string Name, string Source, UnixFileMode Mode)> files, string hash)
+        private BuildContext(List<(string Name, string Source, UnixFileMode Mode)> files, string hash, string? rootfsHash)
         {
             _files = files;
             Hash = hash;
+            RootfsHash = rootfsHash;
         }
 
+        /// <summary>SHA-256 of every file of the context, names and modes included.</summary>
         public string Hash { get; }
+
+        /// <summary>SHA-256 of the folder's <see cref="RootfsBuilder.Script"/> alone (the root filesystem's recipe), or null when it has none.</summary>
+        public string? RootfsHash { get; }
 
         public IReadOnlyList<string> Names => [.. _files.Select(f => f.Name)];
 
@@ -248,6 +253,12 @@ internal sealed class ImageBuilder(SandboxOptions options, DockerEngine engine, 
             }
 
             files.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+            var rootfs = files.Where(f => f.Name == RootfsBuilder.Script).ToList();
+            return new BuildContext(files, HashOf(files), rootfs.Count == 0 ? null : HashOf(rootfs));
+        }
+
+        private static string HashOf(List<(string Name, string Source, UnixFileMode Mode)> files)
+        {
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             foreach (var (name, source, mode) in files)
             {
@@ -256,10 +267,11 @@ internal sealed class ImageBuilder(SandboxOptions options, DockerEngine engine, 
                 sha.AppendData("\0"u8);
             }
 
-            return new BuildContext(files, Convert.ToHexStringLower(sha.GetHashAndReset()));
+            return Convert.ToHexStringLower(sha.GetHashAndReset());
         }
 
-        public MemoryStream ToTar()
+        /// <summary>The context as the tar the engine builds from, with <paramref name="lastInstruction"/> appended to its Dockerfile.</summary>
+        public MemoryStream ToTar(string lastInstruction)
         {
             var stream = new MemoryStream();
             using (var writer = new TarWriter(stream, TarEntryFormat.Pax, leaveOpen: true))
@@ -269,7 +281,9 @@ internal sealed class ImageBuilder(SandboxOptions options, DockerEngine engine, 
                     var entry = new PaxTarEntry(TarEntryType.RegularFile, name)
                     {
                         Mode = mode,
-                        DataStream = File.OpenRead(source),
+                        DataStream = name == "Dockerfile"
+                            ? new MemoryStream([.. File.ReadAllBytes(source), .. Encoding.UTF8.GetBytes($"\n{lastInstruction}\n")])
+                            : File.OpenRead(source),
                         ModificationTime = DateTimeOffset.UnixEpoch,
                     };
                     using (entry.DataStream)

@@ -52,4 +52,19 @@ internal static partial class Log
 
     [LoggerMessage(16, LogLevel.Warning, "Workspace archive entry {Entry} ({Kind}) of sandbox {Container} left out: only files, folders and links are saved and restored")]
     public static partial void ArchiveEntrySkipped(ILogger logger, string entry, string kind, string container);
+
+    [LoggerMessage(17, LogLevel.Information, "Building the root filesystem of sandbox image {Image} with {Script} (recipe {RecipeHash}; debootstrap from Debian's archive takes a few minutes, once per recipe; at most Sandbox:RootBuildTimeoutSeconds = {TimeoutSeconds} s)")]
+    public static partial void BuildingRootfs(ILogger logger, string image, string script, string recipeHash, int timeoutSeconds);
+
+    [LoggerMessage(18, LogLevel.Information, "Root filesystem {Image}: {Step}")]
+    public static partial void RootfsProgress(ILogger logger, string image, string step);
+
+    [LoggerMessage(19, LogLevel.Information, "Built and imported root filesystem {Image} in {Seconds:F0} s ({SizeMiB:F0} MiB)")]
+    public static partial void BuiltRootfs(ILogger logger, string image, double seconds, double sizeMiB);
+
+    [LoggerMessage(20, LogLevel.Information, "Waiting for another process that is building sandbox image {Image}")]
+    public static partial void WaitingForBuild(ILogger logger, string image);
+
+    [LoggerMessage(21, LogLevel.Warning, "The root filesystem build of {Image} was stopped and left {Folder}; remove it (unmount anything below it first)")]
+    public static partial void RootfsLeftovers(ILogger logger, string image, string folder);
 }

@@ -53,6 +53,7 @@ internal sealed partial class SandboxOptionsValidator : IValidateOptions<Sandbox
         }
 
         Range(nameof(o.BuildTimeoutSeconds), o.BuildTimeoutSeconds, 10, 3600);
+        Range(nameof(o.RootBuildTimeoutSeconds), o.RootBuildTimeoutSeconds, 60, 7200);
         CheckNetworkMode(o.NetworkMode, message => Fail(nameof(o.NetworkMode), message));
 
         Range(nameof(o.MemoryLimitMiB), o.MemoryLimitMiB, 16, 1024 * 1024);

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Agent.Sandbox.Native;
 
-/// <summary>The one libc call the sandbox layer needs: the group that owns a host file (.NET exposes a file's mode, not its owner).</summary>
+/// <summary>The libc calls the sandbox layer needs: the group that owns a host file (.NET exposes a file's mode, not its owner), and a signal to a process (.NET kills a process or its tree with SIGKILL only).</summary>
 internal static partial class LibC
 {
     private const int AtFdCwd = -100;
@@ -31,6 +31,18 @@ internal static partial class LibC
 
         return MemoryMarshal.Read<uint>(buffer.AsSpan(StatxGidOffset));
     }
+
+    /// <summary>SIGTERM: asks a process to end; shell traps run.</summary>
+    public const int SigTerm = 15;
+
+    /// <summary>SIGKILL.</summary>
+    public const int SigKill = 9;
+
+    /// <summary>Sends <paramref name="signal"/> to the process <paramref name="pid"/>; false when it is gone.</summary>
+    public static bool Signal(int pid, int signal) => pid > 1 && kill(pid, signal) == 0;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int kill(int pid, int sig);
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int statx(int dirfd, string pathname, int flags, uint mask, [Out] byte[] statxbuf);

@@ -431,6 +431,42 @@ public sealed class DockerSandboxServiceTests(DockerFixture docker)
         }
     }
 
+    /// <summary>Proves one image that cannot be built (a root script that fails, as the debian one does without root) does not keep the others from being built, and its failure is still reported.</summary>
+    [Fact]
+    public async Task BuildImagesAsync_OneImageFails_BuildsTheOthersThenThrows()
+    {
+        var images = Directory.CreateTempSubdirectory("agent-sandbox-images-");
+        var client = await docker.Implementation.Engine.ClientAsync(docker.Token);
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(images.FullName, "a-rooted"));
+            await File.WriteAllTextAsync(Path.Combine(images.FullName, "a-rooted", "rootfs.sh"), "echo 'needs root' >&2\nexit 3\n", docker.Token);
+            await File.WriteAllTextAsync(Path.Combine(images.FullName, "a-rooted", "Dockerfile"), "ARG ROOTFS\nFROM ${ROOTFS}\n", docker.Token);
+            Directory.CreateDirectory(Path.Combine(images.FullName, "b-plain"));
+            await File.WriteAllTextAsync(Path.Combine(images.FullName, "b-plain", "Dockerfile"), "FROM scratch\nCOPY note.txt /note.txt\n", docker.Token);
+            await File.WriteAllTextAsync(Path.Combine(images.FullName, "b-plain", "note.txt"), "plain", docker.Token);
+            var settings = new Dictionary<string, string?>(DockerFixture.Settings()) { ["Sandbox:ImagesDirectory"] = images.FullName, ["Sandbox:Image"] = "b-plain", ["Sandbox:ImageRepositoryPrefix"] = "agent-sandbox-test" };
+            await using var provider = DockerFixture.BuildProvider(settings);
+            var error = await Assert.ThrowsAsync<SandboxImageBuildException>(() => provider.GetRequiredService<ISandboxService>().BuildImagesAsync(cancellationToken: docker.Token));
+            Assert.Equal("a-rooted", error.Image);
+            Assert.Contains("needs root", error.Message, StringComparison.Ordinal);
+            var plain = await client.Images.InspectImageAsync("agent-sandbox-test/b-plain:latest", docker.Token);
+            Assert.Equal(64, plain.Config!.Labels![SandboxLabels.ContextHash].Length);
+        }
+        finally
+        {
+            try
+            {
+                await client.Images.DeleteImageAsync("agent-sandbox-test/b-plain:latest", new ImageDeleteParameters { Force = true }, CancellationToken.None);
+            }
+            catch (Docker.DotNet.DockerImageNotFoundException)
+            {
+            }
+
+            images.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Proves the image carries the hash of its build context and is rebuilt only when that context changes.</summary>
     [Fact]
     public async Task BuildImagesAsync_ContextHashLabel_RebuildsOnlyOnChange()
