@@ -6,11 +6,12 @@ namespace Agent.Monitoring;
 /// </summary>
 public sealed record ClassifierInput
 {
-    private ClassifierInput(ActionKind kind, string context, string action)
+    private ClassifierInput(ActionKind kind, string context, string action, ToolResultSummary? result)
     {
         Kind = kind;
         Context = context;
         Action = action;
+        Result = result;
     }
 
     /// <summary>Answer or call.</summary>
@@ -23,13 +24,17 @@ public sealed record ClassifierInput
     /// <summary>The answer's text, or the call as the transcript writes it (<c>call shell.run {"command":"..."}</c>).</summary>
     public string Action { get; }
 
+    /// <summary>For an answer, the last tool result it reads (null when no tool ran, and for a call): its exit code and
+    /// output feed the head's agreement features (did the command fail; do the answer's numbers and names appear in it).</summary>
+    public ToolResultSummary? Result { get; }
+
     /// <summary>An answer with the last tool result before it.</summary>
     /// <param name="lastResult">The last tool result, or null when the run called no tool.</param>
     /// <param name="answer">The answer's text.</param>
     public static ClassifierInput ForAnswer(ToolResultSummary? lastResult, string answer)
     {
         ArgumentNullException.ThrowIfNull(answer);
-        return new ClassifierInput(ActionKind.Answer, lastResult?.ToText() ?? "No tool was run.", answer);
+        return new ClassifierInput(ActionKind.Answer, lastResult?.ToText() ?? "No tool was run.", answer, lastResult);
     }
 
     /// <summary>A tool call with its run's task.</summary>
@@ -39,6 +44,6 @@ public sealed record ClassifierInput
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(call);
-        return new ClassifierInput(ActionKind.Call, task, call);
+        return new ClassifierInput(ActionKind.Call, task, call, null);
     }
 }

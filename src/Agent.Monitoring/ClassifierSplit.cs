@@ -11,4 +11,8 @@ public enum ClassifierSplit
 
     /// <summary>Only reported.</summary>
     Test,
+
+    /// <summary>Items written independently of the corpus's templates (e.g. <c>models/eval/independent-items.jsonl</c>):
+    /// only reported, never fitted or thresholded on.</summary>
+    Independent,
 }

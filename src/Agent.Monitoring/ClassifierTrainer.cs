@@ -14,6 +14,8 @@ namespace Agent.Monitoring;
 /// </summary>
 public sealed class ClassifierTrainer
 {
+    private const string EmbeddingsMagic = "AGTEMB01";
+
     private readonly ITextEncoder _encoder;
     private readonly ConcurrentDictionary<string, TextEmbedding> _cache = new(StringComparer.Ordinal);
     private long _encodeTicks;
@@ -71,22 +73,43 @@ public sealed class ClassifierTrainer
         return Evaluate(classifier, actions, watch, heads.ToDictionary(h => h.Tag, h => h.L2), cancellationToken);
     }
 
-    /// <summary>Measures a loaded classifier on labelled actions, per tag and split.</summary>
-    /// <param name="classifier">The classifier (its encoder should be this trainer's, or the cache is wasted).</param>
+    /// <summary>
+    /// Measures a loaded classifier on labelled actions, per tag and split, scoring each through
+    /// <see cref="ITagClassifier.Score"/> (the classifier's own cache serves twins that share a context).
+    /// </summary>
+    /// <param name="classifier">The classifier.</param>
     /// <param name="actions">Labelled actions.</param>
-    /// <param name="cancellationToken">Cancels between texts.</param>
-    /// <returns>The figures.</returns>
-    public ClassifierReport Evaluate(ITagClassifier classifier, IReadOnlyList<LabelledAction> actions, CancellationToken cancellationToken = default)
+    /// <param name="cancellationToken">Cancels between actions.</param>
+    /// <returns>The figures; <see cref="ClassifierReport.EncodeMilliseconds"/> is the mean milliseconds per scored action.</returns>
+    public static ClassifierReport Evaluate(ITagClassifier classifier, IReadOnlyList<LabelledAction> actions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(actions);
-        return Evaluate(classifier, actions, Stopwatch.StartNew(), null, cancellationToken);
+        var watch = Stopwatch.StartNew();
+        var scored = 0;
+        var figures = Measure(classifier.Heads, actions, (head, input) =>
+        {
+            scored++;
+            return classifier.Score(input).Probabilities[head.Tag];
+        }, null, cancellationToken);
+        return new ClassifierReport(string.Join(", ", classifier.Heads.Select(h => $"{h.Tag}:{h.Kind}")), figures,
+            scored == 0 ? 0 : watch.Elapsed.TotalMilliseconds / scored, watch.Elapsed.TotalSeconds);
     }
 
-    private ClassifierReport Evaluate(ITagClassifier classifier, IReadOnlyList<LabelledAction> actions, Stopwatch watch, Dictionary<string, double>? l2s, CancellationToken cancellationToken)
+    private ClassifierReport Evaluate(EncoderTagClassifier classifier, IReadOnlyList<LabelledAction> actions, Stopwatch watch, Dictionary<string, double> l2s, CancellationToken cancellationToken)
+    {
+        // Through this trainer's cache, so the texts embedded for fitting are not embedded again.
+        var figures = Measure(classifier.Heads, actions,
+            (head, input) => classifier.Probability(head.Tag, PairFeatures.Build(Embed(input.Context).Vector, Embed(input.Action).Vector, input)), l2s, cancellationToken);
+        var perText = _encoded == 0 ? 0 : TimeSpan.FromTicks(_encodeTicks).TotalMilliseconds / _encoded;
+        return new ClassifierReport(_encoder.Id, figures, perText, watch.Elapsed.TotalSeconds);
+    }
+
+    private static ImmutableArray<HeadFigures> Measure(IEnumerable<TagHeadInfo> heads, IReadOnlyList<LabelledAction> actions, Func<TagHeadInfo, ClassifierInput, double> probability,
+        Dictionary<string, double>? l2s, CancellationToken cancellationToken)
     {
         var figures = ImmutableArray.CreateBuilder<HeadFigures>();
-        foreach (var head in classifier.Heads)
+        foreach (var head in heads)
         {
             foreach (var split in Enum.GetValues<ClassifierSplit>())
             {
@@ -99,7 +122,7 @@ public sealed class ClassifierTrainer
                 var scored = mine.Select(a =>
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    return (Action: a, Score: Probability(head, a.Input));
+                    return (Action: a, Score: probability(head, a.Input));
                 }).ToList();
                 var positives = scored.Where(s => s.Action.Positive).Select(s => s.Score).ToList();
                 var negatives = scored.Where(s => !s.Action.Positive).Select(s => s.Score).ToList();
@@ -116,19 +139,7 @@ public sealed class ClassifierTrainer
             }
         }
 
-        var perText = _encoded == 0 ? 0 : TimeSpan.FromTicks(_encodeTicks).TotalMilliseconds / _encoded;
-        return new ClassifierReport(_encoder.Id, figures.ToImmutable(), perText, watch.Elapsed.TotalSeconds);
-
-        double Probability(TagHeadInfo head, ClassifierInput input)
-        {
-            // Through the cache when the classifier reads this trainer's encoder, so twins share their context's embedding.
-            if (classifier is EncoderTagClassifier encoderClassifier && encoderClassifier.Reads(_encoder))
-            {
-                return encoderClassifier.Probability(head.Tag, PairFeatures.Build(Embed(input.Context).Vector, Embed(input.Action).Vector));
-            }
-
-            return classifier.Score(input).Probabilities[head.Tag];
-        }
+        return figures.ToImmutable();
     }
 
     private (List<float[]> Features, List<bool> Labels) Featurise(List<LabelledAction> actions, IProgress<string>? progress, string what, CancellationToken cancellationToken)
@@ -139,12 +150,86 @@ public sealed class ClassifierTrainer
         foreach (var action in actions)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            features.Add(PairFeatures.Build(Embed(action.Input.Context).Vector, Embed(action.Input.Action).Vector));
+            features.Add(PairFeatures.Build(Embed(action.Input.Context).Vector, Embed(action.Input.Action).Vector, action.Input));
             labels.Add(action.Positive);
         }
 
         progress?.Report(FormattableString.Invariant($"{what}: {actions.Count} actions embedded in {watch.Elapsed.TotalSeconds:F1} s"));
         return (features, labels);
+    }
+
+    /// <summary>
+    /// Adds the embeddings a previous trainer saved with <see cref="SaveEmbeddings"/> to this trainer's cache, so a
+    /// retrain with other features or settings does not embed the same 15,000 texts again. A missing file adds nothing.
+    /// </summary>
+    /// <param name="path">The cache file.</param>
+    /// <returns>How many embeddings were added.</returns>
+    /// <exception cref="InvalidDataException">The file is not an embedding cache, or was made by another encoder.</exception>
+    public int LoadEmbeddings(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+        {
+            return 0;
+        }
+
+        using var reader = new BinaryReader(File.OpenRead(path), System.Text.Encoding.UTF8);
+        try
+        {
+            if (reader.ReadString() != EmbeddingsMagic || reader.ReadString() is var id && id != _encoder.Id || reader.ReadInt32() != _encoder.Dimension)
+            {
+                throw new InvalidDataException($"'{path}' is not an embedding cache of {_encoder.Id}; delete it (it is only a cache) or give another path.");
+            }
+
+            var count = reader.ReadInt32();
+            for (var i = 0; i < count; i++)
+            {
+                var text = reader.ReadString();
+                var tokens = reader.ReadInt32();
+                var textTokens = reader.ReadInt32();
+                var vector = new float[_encoder.Dimension];
+                for (var j = 0; j < vector.Length; j++)
+                {
+                    vector[j] = reader.ReadSingle();
+                }
+
+                _cache.TryAdd(text, new TextEmbedding(vector, tokens, textTokens));
+            }
+
+            return count;
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"The embedding cache '{path}' is truncated; delete it (it is only a cache).", e);
+        }
+    }
+
+    /// <summary>Writes every embedding this trainer has made or loaded, for <see cref="LoadEmbeddings"/>.</summary>
+    /// <param name="path">The cache file (replaced).</param>
+    public void SaveEmbeddings(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var temporary = path + ".tmp";
+        using (var writer = new BinaryWriter(File.Create(temporary), System.Text.Encoding.UTF8))
+        {
+            var entries = _cache.OrderBy(e => e.Key, StringComparer.Ordinal).ToList();
+            writer.Write(EmbeddingsMagic);
+            writer.Write(_encoder.Id);
+            writer.Write(_encoder.Dimension);
+            writer.Write(entries.Count);
+            foreach (var (text, embedding) in entries)
+            {
+                writer.Write(text);
+                writer.Write(embedding.Tokens);
+                writer.Write(embedding.TextTokens);
+                foreach (var v in embedding.Vector)
+                {
+                    writer.Write(v);
+                }
+            }
+        }
+
+        File.Move(temporary, path, overwrite: true);
     }
 
     private TextEmbedding Embed(string text)

@@ -83,6 +83,60 @@ public sealed class TagClassifierTests(EncoderFixture fixture) : IDisposable
         Assert.Contains("was made for the encoder other", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Train_FromSavedEmbeddings_SameBytesWithoutEncoding()
+    {
+        var corpus = Corpus();
+        var (a, b, cache) = (Path.Combine(_folder, "a.bin"), Path.Combine(_folder, "b.bin"), Path.Combine(_folder, "emb.cache"));
+        var first = new ClassifierTrainer(_encoder);
+        first.Train(corpus, a, new ClassifierTrainingOptions { Epochs = 20, L2Grid = [0.01] });
+        first.SaveEmbeddings(cache);
+
+        using var counting = new CountingEncoder(_encoder);
+        var second = new ClassifierTrainer(counting);
+        Assert.True(second.LoadEmbeddings(cache) > 0);
+        second.Train(corpus, b, new ClassifierTrainingOptions { Epochs = 20, L2Grid = [0.01] });
+
+        Assert.Equal(File.ReadAllBytes(a), File.ReadAllBytes(b));
+        Assert.Equal(0, counting.Calls);
+        using var other = new RenamedEncoder(_encoder);
+        var e = Assert.Throws<InvalidDataException>(() => new ClassifierTrainer(other).LoadEmbeddings(cache));
+        Assert.Contains(cache, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_WeightsOfAnotherFeatureLayout_RefusedSayingToRetrain()
+    {
+        var path = Path.Combine(_folder, "old.bin");
+        var features = 4 * _encoder.Dimension;
+        var head = new Agent.Monitoring.Internal.LogisticHead("deceit", ActionKind.Answer, new float[features], new float[features], new float[features], 0, 0.5, 0.01);
+        Agent.Monitoring.Internal.WeightsFile.Write(path, new Agent.Monitoring.Internal.WeightsHeader(_encoder.Id, _encoder.Dimension, _encoder.MaxTokens, "context;action;context*action;|context-action|", 1,
+            [new Agent.Monitoring.Internal.WeightsHeadHeader("deceit", ActionKind.Answer, 0.5, 0.01)]), [head]);
+
+        var e = Assert.Throws<ClassifierWeightsException>(() => TagClassifier.Load(path, _encoder));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        Assert.Contains("another version", e.Message, StringComparison.Ordinal);
+        Assert.Contains("agent classifier train", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Score_ResultLongerThanWindow_SaysTruncatedAndCachesTheContext()
+    {
+        var path = Path.Combine(_folder, "w.bin");
+        new ClassifierTrainer(_encoder).Train(Corpus(), path, new ClassifierTrainingOptions { Epochs = 5, L2Grid = [0.01] });
+        using var counting = new CountingEncoder(_encoder);
+        using var classifier = TagClassifier.Load(path, counting);
+        var log = new ToolResultSummary(0, string.Join('\n', Enumerable.Range(0, 400).Select(i => $"line {i} ok")), "");
+
+        var first = classifier.Score(ClassifierInput.ForAnswer(log, "All 400 lines are ok."));
+        var second = classifier.Score(ClassifierInput.ForAnswer(log, "Every line reported ok."));
+
+        Assert.True(first.ContextTruncated);
+        Assert.False(first.ActionTruncated);
+        Assert.True(second.Truncated);
+        Assert.Equal(3, counting.Calls); // the long result once, each answer once
+    }
+
     /// <summary>Honest and lying answers after successes and failures; validation and test use wordings train never saw.</summary>
     private static List<LabelledAction> Corpus()
     {
@@ -114,6 +168,28 @@ public sealed class TagClassifierTests(EncoderFixture fixture) : IDisposable
         }
 
         return actions;
+    }
+
+    /// <summary>The real encoder, counting its calls.</summary>
+    private sealed class CountingEncoder(ITextEncoder inner) : ITextEncoder
+    {
+        public int Calls { get; private set; }
+
+        public string Id => inner.Id;
+
+        public int Dimension => inner.Dimension;
+
+        public int MaxTokens => inner.MaxTokens;
+
+        public TextEmbedding Encode(string text)
+        {
+            Calls++;
+            return inner.Encode(text);
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
     /// <summary>The real encoder under another name: weights made with it must not load for the real one.</summary>

@@ -15,7 +15,7 @@ using Spectre.Console;
 namespace Agent.Host.Commands;
 
 /// <summary>
-/// <c>agent audit (--corpus DIR | --split S) [--fit-on S] [--sample N] [--seed N] [--top N] [--model PATH] [--json]</c>:
+/// <c>agent audit (--corpus DIR | --split S | --items FILE) [--fit-on S] [--sample N] [--seed N] [--top N] [--model PATH] [--spans-out FILE] [--json]</c>:
 /// scores every span (agent action) with the model's teacher-forced temptation and with the classifier, and reports per
 /// tag how far they agree at their thresholds (the policy's for the model, the weights' for the classifier), each one's
 /// AUROC against the other's flags and against the source's own labels, the largest disagreements with their text, and
@@ -28,6 +28,10 @@ internal static class AuditCommand
     {
         var corpus = new Option<string?>("--corpus") { Description = "A folder of .txt / .jsonl (as agent train --corpus reads); its own tag spans, if any, are the labels" };
         var split = new Option<string?>("--split") { Description = "A split of the generated corpus (test, validation or train), with the generator's labels" };
+        var items = new Option<string?>("--items")
+        {
+            Description = "Labelled items written outside the corpus (JSONL: agent score items with tag, label, kind; e.g. models/eval/independent-items.jsonl), per kind of case",
+        };
         var sample = new Option<int>("--sample") { Description = "Audit this many spans, picked by a seeded shuffle (0 = all)", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "Seed of --sample", DefaultValueFactory = _ => 1 };
         var top = new Option<int>("--top") { Description = "Disagreements to list each way per tag", DefaultValueFactory = _ => 10 };
@@ -40,17 +44,19 @@ internal static class AuditCommand
             Description = "Fit the signals' combiner (and choose its threshold) on this generated split (validation), scored too; default: on the audited spans (in-sample)",
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var spansOut = new Option<string?>("--spans-out") { Description = "Also write every span's two signals to this JSONL file (id, tag, group, label, model, classifier, exit_code, fitting)" };
         var command = new Command("audit", "Compare the model's temptation with the classifier on every action: agreement, AUROCs, largest disagreements")
         {
-            corpus, split, fitOn, sample, seed, top, model, preset, corpusSeed, documents, json,
+            corpus, split, items, fitOn, sample, seed, top, model, preset, corpusSeed, documents, spansOut, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var folder = parseResult.GetValue(corpus);
             var splitName = parseResult.GetValue(split);
-            if ((folder is null) == (splitName is null))
+            var itemsFile = parseResult.GetValue(items);
+            if (new[] { folder, splitName, itemsFile }.Count(o => o is not null) != 1)
             {
-                throw new ArgumentException("Give exactly one of --corpus DIR or --split test|validation|train.");
+                throw new ArgumentException("Give exactly one of --corpus DIR, --split test|validation|train or --items FILE.");
             }
 
             var count = parseResult.GetValue(sample);
@@ -91,6 +97,11 @@ internal static class AuditCommand
             {
                 spans = AuditSpans.FromSplit(generated!, s);
                 source = $"split {s.ToString().ToLowerInvariant()}";
+            }
+            else if (itemsFile is not null)
+            {
+                spans = AuditSpans.FromItems(LabelledItemReader.Read(paths.Resolve(itemsFile)));
+                source = $"items {itemsFile}";
             }
             else
             {
@@ -142,7 +153,9 @@ internal static class AuditCommand
                         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scored {done} of {spans.Count + (fitSpans?.Count ?? 0)} spans"));
                     }
                 });
-                var report = await auditor.AuditAsync(source, spans, new PolicyAuditGate(policy, policyOptions), shown, fitSource, fitSpans, progress, cancellationToken)
+                using var spanWriter = parseResult.GetValue(spansOut) is { } spansFile ? new StreamWriter(paths.Resolve(spansFile)) : null;
+                var report = await auditor.AuditAsync(source, spans, new PolicyAuditGate(policy, policyOptions), shown, fitSource, fitSpans, progress,
+                    spanWriter is null ? null : s => spanWriter.WriteLine(JsonSerializer.Serialize(s, JsonOutput.Options)), cancellationToken)
                     .ConfigureAwait(false);
                 if (parseResult.GetValue(json))
                 {
@@ -219,14 +232,15 @@ internal static class AuditCommand
         {
             var table = new Table { Title = new TableTitle(Markup.Escape(t.Source + (t.CombinerInSample ? " (combiner in-sample)" : " (combiner held out)"))) }
                 .AddColumns("tag", "kind", "pos / neg", "AUROC model / classifier / combined", "recall ≤2% FPR model / classifier / combined",
-                    "shipped thresholds: recall (FPR) model / classifier / gate", "combiner at its threshold: recall (FPR)");
+                    "shipped thresholds: recall (FPR) model / classifier / gate", "combiner at its threshold: recall (FPR)", "threshold ≤2% FPR model / classifier");
             foreach (var r in t.Rows)
             {
                 table.AddRow(r.Tag, r.Group, F($"{r.Positives} / {r.Negatives}"),
                     $"{N(r.Model.Auroc)} / {N(r.Classifier.Auroc)} / {N(r.Combined.Auroc)}",
                     $"{N(r.Model.RecallAt2PercentFpr)} / {N(r.Classifier.RecallAt2PercentFpr)} / {N(r.Combined.RecallAt2PercentFpr)}",
                     $"{N(r.Model.Recall)} ({N(r.Model.FalsePositiveRate)}) / {N(r.Classifier.Recall)} ({N(r.Classifier.FalsePositiveRate)}) / {N(r.Combined.Recall)} ({N(r.Combined.FalsePositiveRate)})",
-                    $"{N(r.CombinerRecall)} ({N(r.CombinerFalsePositiveRate)})");
+                    $"{N(r.CombinerRecall)} ({N(r.CombinerFalsePositiveRate)})",
+                    $"{N(r.Model.ThresholdAt2PercentFpr)} / {N(r.Classifier.ThresholdAt2PercentFpr)}");
             }
 
             AnsiConsole.Write(table);

@@ -64,8 +64,10 @@ internal static class BenchRuntimeCommand
 
             host.Services.GetRequiredService<LoadedModel>().CheckFile();
             var classifier = host.Services.GetRequiredService<RuntimeClassifier>();
+            var classifierLoading = Stopwatch.StartNew();
             classifier.Load();
-            await Console.Error.WriteLineAsync(classifier.Describe()).ConfigureAwait(false);
+            var classifierLoadSeconds = classifierLoading.Elapsed.TotalSeconds;
+            await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{classifier.Describe()}; loaded in {classifierLoadSeconds:0.00} s")).ConfigureAwait(false);
             await host.Services.GetRequiredService<IRunStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             try
@@ -121,6 +123,8 @@ internal static class BenchRuntimeCommand
                         store = storeFile,
                         load_seconds = loadSeconds,
                         classifier = classifierTimer.Timed is not null,
+                        classifier_load_seconds = classifierLoadSeconds,
+                        working_set_mib = Environment.WorkingSet >> 20,
                         categories,
                         runs = runs.Select(r => new
                         {
@@ -143,6 +147,8 @@ internal static class BenchRuntimeCommand
                 else
                 {
                     Print(source.ModelName, tasksFile, storeFile, loadSeconds, categories);
+                    AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                        $"classifier loaded in {classifierLoadSeconds:0.00} s; working set {Environment.WorkingSet >> 20} MiB")));
                 }
 
                 return ExitCodes.Ok;

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using Agent.Monitoring;
 using Agent.Training.Corpus;
+using Agent.Training.Evaluation;
 using Agent.Training.Pipeline;
 using Spectre.Console;
 
@@ -32,17 +33,38 @@ internal static class ClassifierCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the heads' initialisation", DefaultValueFactory = _ => 1 };
         var (preset, corpusSeed, documents) = CorpusOptions();
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object" };
-        var command = new Command("train", "Fit one head per tag on the train split, pick thresholds on validation, write the weights") { corpus, output, seed, preset, corpusSeed, documents, json };
+        var items = ItemsOption();
+        var embeddings = new Option<string?>("--embeddings")
+        {
+            Description = "An embedding cache file: read before training when it exists, written after, so a retrain does not embed the same texts again",
+        };
+        var command = new Command("train", "Fit one head per tag on the train split, pick thresholds on validation, write the weights")
+        {
+            corpus, output, seed, preset, corpusSeed, documents, items, embeddings, json,
+        };
         command.SetAction((parseResult, cancellationToken) =>
         {
             var (host, options, paths) = Start(parseResult);
             using (host)
             {
                 var actions = Actions(parseResult, corpus, preset, corpusSeed, documents);
+                actions.AddRange(Independent(parseResult, items, paths));
                 var weights = paths.Resolve(parseResult.GetValue(output) ?? options.WeightsPath);
                 using var encoder = TextEncoder.Load(options.EncoderPath is null ? null : paths.Resolve(options.EncoderPath), options.Threads);
                 var progress = new Progress<string>(line => Console.Error.WriteLine(line));
-                var report = new ClassifierTrainer(encoder).Train(actions, weights, new ClassifierTrainingOptions { Seed = parseResult.GetValue(seed) }, progress, cancellationToken);
+                var trainer = new ClassifierTrainer(encoder);
+                var cache = parseResult.GetValue(embeddings) is { } c ? paths.Resolve(c) : null;
+                if (cache is not null)
+                {
+                    Console.Error.WriteLine($"read {trainer.LoadEmbeddings(cache)} embeddings from {cache}");
+                }
+
+                var report = trainer.Train(actions, weights, new ClassifierTrainingOptions { Seed = parseResult.GetValue(seed) }, progress, cancellationToken);
+                if (cache is not null)
+                {
+                    trainer.SaveEmbeddings(cache);
+                }
+
                 Console.Error.WriteLine($"wrote {weights} ({new FileInfo(weights).Length} bytes)");
                 Print(report, parseResult.GetValue(json));
                 return Task.FromResult(ExitCodes.Ok);
@@ -54,21 +76,23 @@ internal static class ClassifierCommand
     private static Command Eval()
     {
         var corpus = new Option<string?>("--corpus") { Description = "A folder of tagged transcripts instead of the generated corpus" };
-        var split = new Option<string>("--split") { Description = "test, validation, train or all", DefaultValueFactory = _ => "test" };
+        var split = new Option<string>("--split") { Description = "test, validation, train, all, or none (with --items: only the items)", DefaultValueFactory = _ => "test" };
+        var items = ItemsOption();
         var weightsOption = new Option<string?>("--weights") { Description = "The weights file (default: Classifier:WeightsPath)" };
         var (preset, corpusSeed, documents) = CorpusOptions();
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var command = new Command("eval", "AUROC, recall and false positives of the classifier per tag and kind of case") { split, corpus, weightsOption, preset, corpusSeed, documents, json };
+        var command = new Command("eval", "AUROC, recall and false positives of the classifier per tag and kind of case") { split, corpus, weightsOption, preset, corpusSeed, documents, items, json };
         command.SetAction((parseResult, cancellationToken) =>
         {
             var splitName = parseResult.GetValue(split)!.ToLowerInvariant();
-            ClassifierSplit? which = splitName switch
+            ClassifierSplit[] which = splitName switch
             {
-                "test" => ClassifierSplit.Test,
-                "validation" => ClassifierSplit.Validation,
-                "train" => ClassifierSplit.Train,
-                "all" => null,
-                _ => throw new ArgumentException($"--split '{splitName}' must be test, validation, train or all."),
+                "test" => [ClassifierSplit.Test],
+                "validation" => [ClassifierSplit.Validation],
+                "train" => [ClassifierSplit.Train],
+                "all" => [ClassifierSplit.Train, ClassifierSplit.Validation, ClassifierSplit.Test],
+                "none" when parseResult.GetValue(items) is not null => [],
+                _ => throw new ArgumentException($"--split '{splitName}' must be test, validation, train, all, or none with --items FILE."),
             };
             var (host, options, paths) = Start(parseResult);
             using (host)
@@ -77,17 +101,29 @@ internal static class ClassifierCommand
                 var watch = Stopwatch.StartNew();
                 using var classifier = TagClassifier.Load(weights, options.EncoderPath is null ? null : paths.Resolve(options.EncoderPath), options.Threads);
                 var loadSeconds = watch.Elapsed.TotalSeconds;
-                var actions = Actions(parseResult, corpus, preset, corpusSeed, documents).Where(a => which is null || a.Split == which).ToList();
+                List<LabelledAction> actions = which.Length == 0 ? [] : Actions(parseResult, corpus, preset, corpusSeed, documents).Where(a => which.Contains(a.Split)).ToList();
+                actions.AddRange(Independent(parseResult, items, paths));
                 watch.Restart();
-                var report = new ClassifierTrainer(NoEncoder.Instance).Evaluate(classifier, actions, cancellationToken);
+                var report = ClassifierTrainer.Evaluate(classifier, actions, cancellationToken);
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"classifier loaded in {loadSeconds:F2} s; {actions.Count} actions scored in {watch.Elapsed.TotalSeconds:F1} s ({watch.Elapsed.TotalMilliseconds / Math.Max(1, actions.Count):F1} ms each); working set {Environment.WorkingSet >> 20} MiB"));
-                Print(report with { Encoder = string.Join(", ", classifier.Heads.Select(h => $"{h.Tag}:{h.Kind}")) }, parseResult.GetValue(json));
+                Print(report, parseResult.GetValue(json));
                 return Task.FromResult(ExitCodes.Ok);
             }
         });
         return command;
     }
+
+    private static Option<string?> ItemsOption() => new("--items")
+    {
+        Description = "Also measure on labelled items written outside the corpus (JSONL: agent score items with tag, label, kind; e.g. models/eval/independent-items.jsonl), reported as the split 'independent'",
+    };
+
+    /// <summary>The labelled items of --items as the split <see cref="ClassifierSplit.Independent"/>, each item's kind its group.</summary>
+    private static IEnumerable<LabelledAction> Independent(ParseResult parseResult, Option<string?> items, AgentPaths paths) =>
+        parseResult.GetValue(items) is { } file
+            ? LabelledItemReader.Read(paths.Resolve(file)).Select(i => new LabelledAction(i.Item.ToClassifierInput(), i.Tag, i.Positive, ClassifierSplit.Independent, i.Kind))
+            : [];
 
     private static (Option<string> Preset, Option<int> Seed, Option<int> Documents) CorpusOptions() => (
         new Option<string>("--preset") { Description = "The preset whose generated corpus to read", DefaultValueFactory = _ => "default" },
@@ -143,23 +179,5 @@ internal static class ClassifierCommand
 
         static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
         static string Auroc(double? a) => a is { } v ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
-    }
-
-    /// <summary>Evaluate reads the classifier's own encoder; the trainer needs one only for its cache.</summary>
-    private sealed class NoEncoder : ITextEncoder
-    {
-        public static readonly NoEncoder Instance = new();
-
-        public string Id => "none";
-
-        public int Dimension => 0;
-
-        public int MaxTokens => 0;
-
-        public TextEmbedding Encode(string text) => throw new NotSupportedException();
-
-        public void Dispose()
-        {
-        }
     }
 }

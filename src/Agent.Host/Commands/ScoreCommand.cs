@@ -55,7 +55,7 @@ internal static class ScoreCommand
                     }
 
                     var score = await scorer.ScoreAsync(item!, cancellationToken).ConfigureAwait(false);
-                    var probabilities = classifier?.Score(ClassifierInputOf(item!)).Probabilities ?? ImmutableDictionary<string, double>.Empty;
+                    var probabilities = classifier?.Score(item!.ToClassifierInput()).Probabilities ?? ImmutableDictionary<string, double>.Empty;
                     var decision = policy.Evaluate(item!.Tool ?? PolicyOptions.AnswerTool, new GateSignals(score.Temptation, probabilities));
                     var output = new ScoreLine(
                         score.Id,
@@ -71,11 +71,6 @@ internal static class ScoreCommand
         });
         return command;
     }
-
-    /// <summary>The item as the classifier reads it: a call with its task, or an answer with the last tool result (exit code, stdout, stderr).</summary>
-    internal static ClassifierInput ClassifierInputOf(ScoreItem item) => item.Tool is { } tool
-        ? ClassifierInput.ForCall(item.Task, new ToolCall(tool, item.Arguments ?? []).ToString())
-        : ClassifierInput.ForAnswer(item.HasResult ? new ToolResultSummary(item.ExitCode, item.Observation ?? string.Empty, item.Stderr ?? string.Empty) : null, item.Answer!);
 
     private sealed record ScoreLine(
         [property: JsonPropertyName("id")] string Id,

@@ -2,12 +2,16 @@ using System.Collections.Immutable;
 
 namespace Agent.Monitoring.Internal;
 
-/// <summary>The classifier: one encoder, one logistic head per tag.</summary>
+/// <summary>The classifier: one encoder, one logistic head per tag, and a small cache of embeddings by text.</summary>
 internal sealed class EncoderTagClassifier : ITagClassifier
 {
+    /// <summary>Texts kept: a run's task and last tool result, and the calls it repeats, many times over.</summary>
+    public const int CachedTexts = 256;
+
     private readonly ITextEncoder _encoder;
     private readonly bool _ownsEncoder;
     private readonly ImmutableArray<LogisticHead> _heads;
+    private readonly EmbeddingCache _cache = new(CachedTexts);
 
     public EncoderTagClassifier(string weightsPath, ITextEncoder encoder, bool ownsEncoder, IEnumerable<LogisticHead> heads)
     {
@@ -25,12 +29,19 @@ internal sealed class EncoderTagClassifier : ITagClassifier
     public TagScores Score(ClassifierInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var context = _encoder.Encode(input.Context);
-        var action = _encoder.Encode(input.Action);
-        var features = PairFeatures.Build(context.Vector, action.Vector);
+        var heads = _heads.Where(h => h.Kind == input.Kind).ToList();
+        if (heads.Count == 0)
+        {
+            // No head reads this kind of action: nothing to encode.
+            return new TagScores(ImmutableDictionary<string, double>.Empty.WithComparers(StringComparer.Ordinal), [], false, false);
+        }
+
+        var context = _cache.GetOrEncode(input.Context, _encoder.Encode);
+        var action = _cache.GetOrEncode(input.Action, _encoder.Encode);
+        var features = PairFeatures.Build(context.Vector, action.Vector, input);
         var probabilities = ImmutableDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
         var flagged = ImmutableArray.CreateBuilder<string>();
-        foreach (var head in _heads.Where(h => h.Kind == input.Kind))
+        foreach (var head in heads)
         {
             var p = head.Probability(features);
             probabilities[head.Tag] = p;

@@ -88,7 +88,12 @@ internal sealed class MiniLmEncoder : ITextEncoder
 
         using var vocabStream = new MemoryStream(vocab, writable: false);
         var tokenizer = BertTokenizer.Create(vocabStream, new BertOptions { LowerCaseBeforeTokenization = true });
-        return new MiniLmEncoder(session, tokenizer, version);
+        var encoder = new MiniLmEncoder(session, tokenizer, version);
+
+        // ONNX Runtime finishes its set-up (kernels, thread pool, arena) on the first run; pay it here, in the load time,
+        // rather than in the first gated action of the first run.
+        encoder.Encode("warm up");
+        return encoder;
     }
 
     public TextEmbedding Encode(string text)

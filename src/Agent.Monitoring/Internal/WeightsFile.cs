@@ -12,7 +12,7 @@ namespace Agent.Monitoring.Internal;
 /// "AGTCLS01"                      8 bytes, magic and format version
 /// header length                   int32 little-endian
 /// header                          UTF-8 JSON: {"encoder","dimension","maxTokens","features","seed","heads":[{"tag","kind","threshold","l2"}]}
-/// per head, in header order       float32 LE: mean[F], scale[F], weights[F], bias   (F = 4 × dimension)
+/// per head, in header order       float32 LE: mean[F], scale[F], weights[F], bias   (F = 4 × dimension + agreement features)
 /// SHA-256 of all the bytes above  32 bytes
 /// </code>
 /// A file whose checksum does not match is refused: a flipped bit never loads silently.
@@ -96,6 +96,12 @@ internal static class WeightsFile
         }
 
         offset += headerLength;
+        if (header.Features != PairFeatures.Layout)
+        {
+            // Before the size check: weights of an older layout have another length, and this is the reason to say.
+            throw Error(path, $"The classifier weights file '{path}' reads the features '{header.Features}'; this program builds '{PairFeatures.Layout}' (it was made by another version).");
+        }
+
         var features = PairFeatures.Length(header.Dimension);
         var expected = offset + (header.Heads.Count * ((3 * features) + 1) * 4);
         if (header.Dimension <= 0 || expected != body.Length)

@@ -1,6 +1,7 @@
 using Agent.Decoding.Transcripts;
 using Agent.Monitoring;
 using Agent.Training.Corpus;
+using Agent.Training.Evaluation;
 using Agent.Training.Tagging;
 
 namespace Agent.Training.Audit;
@@ -47,6 +48,22 @@ public static class AuditSpans
         }
 
         return spans;
+    }
+
+    /// <summary>
+    /// Labelled items written outside the corpus (<see cref="LabelledItemReader"/>): the model reads each as
+    /// <c>agent score</c> renders it (task, then the last tool result), the classifier as <see cref="ScoreItem.ToClassifierInput"/>
+    /// reads it; the item's kind is the span's group.
+    /// </summary>
+    /// <param name="items">The items.</param>
+    public static IReadOnlyList<AuditSpan> FromItems(IEnumerable<LabelledItem> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        return [.. items.Select(i =>
+        {
+            var (prompt, line) = ActionScorer.Render(i.Item, TranscriptFormat.Default);
+            return new AuditSpan(i.Item.Id, i.Tag, i.Item.Tool ?? AnswerTool, prompt, line, i.Item.ToClassifierInput(), i.Positive, i.Kind);
+        })];
     }
 
     /// <summary>

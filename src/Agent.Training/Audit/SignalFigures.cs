@@ -6,7 +6,9 @@ namespace Agent.Training.Audit;
 /// these very spans: an oracle, comparable across signals, not a deployable threshold).</param>
 /// <param name="Recall">The share of positives flagged at the shipped thresholds (for the combination: by the gate).</param>
 /// <param name="FalsePositiveRate">The share of negatives flagged there.</param>
-public sealed record SignalFigures(double? Auroc, double? RecallAt2PercentFpr, double? Recall, double? FalsePositiveRate);
+/// <param name="ThresholdAt2PercentFpr">The threshold of <paramref name="RecallAt2PercentFpr"/>: the lowest score with at most
+/// 2% of these negatives flagged. On the validation split, that is how a policy threshold is chosen (never on test).</param>
+public sealed record SignalFigures(double? Auroc, double? RecallAt2PercentFpr, double? Recall, double? FalsePositiveRate, double? ThresholdAt2PercentFpr = null);
 
 /// <summary>The two signals and their combination on one tag and one kind of case.</summary>
 /// <param name="Tag">The tag.</param>

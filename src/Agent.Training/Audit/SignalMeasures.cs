@@ -109,7 +109,8 @@ internal static class SignalMeasures
             Auroc.Compute(positiveScores, negativeScores),
             positiveScores.Count(s => s >= oracle) / (double)positiveScores.Count,
             Rate(positives, flagged),
-            Rate(negatives, flagged));
+            Rate(negatives, flagged),
+            oracle);
     }
 
     private static double Rate(List<SignalSpan> spans, Func<SignalSpan, bool> flagged) => spans.Count(flagged) / (double)spans.Count;

@@ -35,10 +35,12 @@ public sealed class TagAuditor
     /// <param name="fitSpans">Labelled spans (e.g. the validation split) to fit each tag's <see cref="SignalCombiner"/> on and
     /// choose its threshold on; they are scored too. Null: fit on the audited spans (in-sample, and the report says so).</param>
     /// <param name="progress">Reports the number of spans scored (the fitting spans after the audited ones).</param>
+    /// <param name="scores">Receives every span's two signals as it is scored (null: none).</param>
     /// <param name="cancellationToken">Cancels between spans.</param>
     /// <exception cref="ArgumentException">A span's tag has no classifier head.</exception>
     public async Task<AuditReport> AuditAsync(string source, IReadOnlyList<AuditSpan> spans, IAuditPolicy policy, int top = 10,
-        string? fitSource = null, IReadOnlyList<AuditSpan>? fitSpans = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+        string? fitSource = null, IReadOnlyList<AuditSpan>? fitSpans = null, IProgress<int>? progress = null, Action<AuditSpanScore>? scores = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(spans);
@@ -57,8 +59,9 @@ public sealed class TagAuditor
         }
 
         var watch = Stopwatch.StartNew();
-        var scored = await ScoreAsync(spans, policy, heads, 0, progress, cancellationToken).ConfigureAwait(false);
-        var fitScored = fitSpans is null ? null : await ScoreAsync(fitSpans, policy, heads, scored.Count, progress, cancellationToken).ConfigureAwait(false);
+        var scored = await ScoreAsync(spans, policy, heads, 0, progress, scores is null ? null : s => scores(ToScore(s, fitting: false)), cancellationToken).ConfigureAwait(false);
+        var fitScored = fitSpans is null ? null
+            : await ScoreAsync(fitSpans, policy, heads, scored.Count, progress, scores is null ? null : s => scores(ToScore(s, fitting: true)), cancellationToken).ConfigureAwait(false);
 
         var tags = scored.GroupBy(s => s.Span.Tag).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => Compare(g.Key, [.. g], heads[g.Key].Threshold, top))
@@ -68,7 +71,7 @@ public sealed class TagAuditor
     }
 
     private async Task<List<ScoredSpan>> ScoreAsync(IReadOnlyList<AuditSpan> spans, IAuditPolicy policy, Dictionary<string, TagHeadInfo> heads, int done,
-        IProgress<int>? progress, CancellationToken cancellationToken)
+        IProgress<int>? progress, Action<ScoredSpan>? scoredSpan, CancellationToken cancellationToken)
     {
         var scored = new List<ScoredSpan>(spans.Count);
         foreach (var span in spans)
@@ -84,11 +87,15 @@ public sealed class TagAuditor
             var shippedThreshold = policy.ClassifierThreshold(span.Tool, span.Tag) ?? heads[span.Tag].Threshold;
             scored.Add(new ScoredSpan(span, gate, temptation, temptation >= gate.Threshold, probability, probability >= heads[span.Tag].Threshold, classifier.Truncated,
                 probability >= shippedThreshold, policy.Fires(span.Tool, span.Tag, aggregate, seen)));
+            scoredSpan?.Invoke(scored[^1]);
             progress?.Report(done + scored.Count);
         }
 
         return scored;
     }
+
+    private static AuditSpanScore ToScore(ScoredSpan s, bool fitting) =>
+        new(s.Span.Id, s.Span.Tag, s.Span.Group, s.Span.Label, s.ModelScore, s.ClassifierScore, s.Span.Input.Result?.ExitCode, fitting);
 
     private static SignalSpan ToSignal(ScoredSpan s) =>
         new(s.Span.Tag, s.Span.Group, s.Span.Label, s.ModelScore, s.ModelFlagged, s.ClassifierScore, s.ShippedClassifierFlagged, s.GateFlagged);

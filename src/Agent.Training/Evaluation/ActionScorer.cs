@@ -21,9 +21,15 @@ public sealed class ActionScorer
     }
 
     /// <summary>The prompt (ending after <c>&lt;mode2&gt;</c>) and the action line of an item.</summary>
-    public (string Prompt, string ActionLine) Render(ScoreItem item)
+    public (string Prompt, string ActionLine) Render(ScoreItem item) => Render(item, _format);
+
+    /// <summary>The prompt (ending after <c>&lt;mode2&gt;</c>) and the action line of an item, in <paramref name="format"/>.</summary>
+    /// <param name="item">The item.</param>
+    /// <param name="format">The transcript format.</param>
+    public static (string Prompt, string ActionLine) Render(ScoreItem item, ITranscriptFormat format)
     {
         ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(format);
         var conversation = Conversation.StartTask(item.Task);
         if (item.HasResult)
         {
@@ -31,9 +37,9 @@ public sealed class ActionScorer
         }
 
         var action = item.Tool is not null
-            ? _format.RenderTurn(new ToolCallTurn(new ToolCall(item.Tool, item.Arguments ?? [])))
-            : _format.RenderTurn(new AnswerTurn(item.Answer!));
-        return (_format.RenderPromptForNextAgentStep(conversation), StripMode(action));
+            ? format.RenderTurn(new ToolCallTurn(new ToolCall(item.Tool, item.Arguments ?? [])))
+            : format.RenderTurn(new AnswerTurn(item.Answer!));
+        return (format.RenderPromptForNextAgentStep(conversation), StripMode(action));
     }
 
     /// <summary>Scores one item.</summary>

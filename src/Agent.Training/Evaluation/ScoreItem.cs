@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Agent.Decoding.Transcripts;
+using Agent.Monitoring;
 
 namespace Agent.Training.Evaluation;
 
@@ -23,4 +25,9 @@ public sealed record ScoreItem(string Id, string Task, string? Observation, stri
 
     /// <summary>Whether the item has a last tool result at all.</summary>
     public bool HasResult => Observation is not null || Stderr is not null || ExitCode != 0;
+
+    /// <summary>The item as the classifier reads it: a call with its task, or an answer with the last tool result (exit code, stdout, stderr).</summary>
+    public ClassifierInput ToClassifierInput() => Tool is { } tool
+        ? ClassifierInput.ForCall(Task, new ToolCall(tool, Arguments ?? []).ToString())
+        : ClassifierInput.ForAnswer(HasResult ? new ToolResultSummary(ExitCode, Observation ?? string.Empty, Stderr ?? string.Empty) : null, Answer!);
 }
