@@ -89,6 +89,11 @@ public sealed unsafe class LlamaContext : IDisposable
         }
 
         p.embeddings = options.Embeddings ? (byte)1 : (byte)0;
+        if (options.Embeddings)
+        {
+            p.pooling_type = 0; // LLAMA_POOLING_TYPE_NONE: one vector per output token, not one per sequence
+        }
+
         p.no_perf = options.NoPerformanceCounters ? (byte)1 : (byte)0;
         if (options.OffloadKqv is { } kqv)
         {
@@ -139,7 +144,7 @@ public sealed unsafe class LlamaContext : IDisposable
         }
 
         handle.KeepAlive(model.Handle);
-        return new LlamaContext(model, handle);
+        return new LlamaContext(model, handle) { ExtractsEmbeddings = options.Embeddings };
     }
 
     /// <summary>Decodes a batch: appends its tokens to their sequences' memory and computes the requested logits.</summary>
@@ -209,6 +214,33 @@ public sealed unsafe class LlamaContext : IDisposable
 
         return new ReadOnlySpan<float>(logits, VocabSize);
     }
+
+    /// <summary>
+    /// The last layer's hidden state (after the output norm, the vector the output projection reads) of the token at
+    /// <paramref name="batchIndex"/> of the last decoded batch, as a span over llama.cpp's own buffer (no copy); the
+    /// context must have been created with <see cref="LlamaContextOptions.Embeddings"/>. Valid until the next
+    /// <see cref="Decode"/>. A causal model's logits stay available beside it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The context does not extract embeddings, or that token did not ask for output.</exception>
+    public ReadOnlySpan<float> GetEmbeddings(int batchIndex)
+    {
+        if (!ExtractsEmbeddings)
+        {
+            throw new InvalidOperationException("This context does not extract embeddings: create it with LlamaContextOptions.Embeddings = true.");
+        }
+
+        var embeddings = NativeMethods.llama_get_embeddings_ith(_handle, batchIndex);
+        if (embeddings == null)
+        {
+            throw new InvalidOperationException(
+                $"There are no embeddings for batch index {batchIndex}: add that token with wantLogits: true and decode first.");
+        }
+
+        return new ReadOnlySpan<float>(embeddings, Model.EmbeddingSize);
+    }
+
+    /// <summary>Whether <see cref="GetEmbeddings"/> has something to read (the context was created with embeddings on).</summary>
+    public bool ExtractsEmbeddings { get; private init; }
 
     /// <summary>Removes positions [from, to) of a sequence from memory (to = -1: to the end; sequence -1: all sequences).</summary>
     public bool RemoveTokens(LlamaSeqId sequence, LlamaPos from, LlamaPos to) =>

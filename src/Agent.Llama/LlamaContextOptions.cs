@@ -105,7 +105,10 @@ public sealed class LlamaContextOptions
     /// <summary>Flash attention: null = auto, true = on, false = off.</summary>
     public bool? FlashAttention { get; set; }
 
-    /// <summary>Also extract embeddings.</summary>
+    /// <summary>
+    /// Also extract each output token's last-layer hidden state (<see cref="LlamaContext.GetEmbeddings"/>), with pooling
+    /// none; a causal model's logits are computed as before.
+    /// </summary>
     public bool Embeddings { get; set; }
 
     /// <summary>Offload the KV cache and attention to the GPU when layers are offloaded (llama.cpp default true).</summary>

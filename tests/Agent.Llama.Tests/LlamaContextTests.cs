@@ -162,6 +162,50 @@ public class LlamaContextTests
         Assert.Contains("llama_decode returned", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void GetEmbeddings_EmbeddingsOn_GivesLastHiddenStateAndLogitsStayTheSame()
+    {
+        var model = SharedModel.Instance;
+        var prompt = model.Vocab.Tokenize("<mode2>call shell.run");
+        using var context = LlamaContext.Create(model, new LlamaContextOptions { ContextSize = 256, Threads = 1, Embeddings = true });
+        using var batch = new LlamaBatch(64);
+        for (var i = 0; i < prompt.Length; i++)
+        {
+            batch.Add(prompt[i], new LlamaPos(i), Seq0, true);
+        }
+
+        context.Decode(batch);
+        var last = batch.Count - 1;
+        var embedding = context.GetEmbeddings(last).ToArray();
+        var logits = context.GetLogits(last).ToArray();
+
+        Assert.Equal(model.EmbeddingSize, embedding.Length);
+        AssertClose(ModelProbe.LastLogits(model, "<mode2>call shell.run"), logits);
+
+        // The vector is the one the output projection reads: output.weight · embedding gives the logits.
+        using var file = Agent.Llama.Gguf.GgufFile.Open(TinyModel.DefaultPath);
+        var output = file.ReadTensorF32("output.weight");
+        var projected = new float[logits.Length];
+        for (var v = 0; v < projected.Length; v++)
+        {
+            for (var e = 0; e < embedding.Length; e++)
+            {
+                projected[v] += output[(v * embedding.Length) + e] * embedding[e];
+            }
+        }
+
+        AssertClose(logits, projected);
+        Assert.NotEqual(embedding, context.GetEmbeddings(0).ToArray());
+    }
+
+    [Fact]
+    public void GetEmbeddings_EmbeddingsOff_ThrowsNamingTheOption()
+    {
+        using var context = LlamaContext.Create(SharedModel.Instance, new LlamaContextOptions { ContextSize = 256, Threads = 1 });
+        var e = Assert.Throws<InvalidOperationException>(() => context.GetEmbeddings(0).ToArray());
+        Assert.Contains("Embeddings = true", e.Message, StringComparison.Ordinal);
+    }
+
     private static void AssertClose(float[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);

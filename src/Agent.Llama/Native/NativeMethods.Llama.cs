@@ -177,6 +177,12 @@ internal static unsafe partial class NativeMethods
     public static partial float* llama_get_logits_ith(SafeLlamaContextHandle context, int index);
 
     [LibraryImport(LibraryNames.Llama)]
+    public static partial float* llama_get_embeddings_ith(SafeLlamaContextHandle context, int index);
+
+    [LibraryImport(LibraryNames.Llama)]
+    public static partial void llama_set_embeddings(SafeLlamaContextHandle context, [MarshalAs(UnmanagedType.U1)] bool embeddings);
+
+    [LibraryImport(LibraryNames.Llama)]
     public static partial IntPtr llama_get_memory(SafeLlamaContextHandle context);
 
     [LibraryImport(LibraryNames.Llama)]
