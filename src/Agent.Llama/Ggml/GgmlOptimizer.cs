@@ -107,6 +107,24 @@ public sealed class GgmlOptimizer : IDisposable, IGgmlTensorOwner
     /// <exception cref="InvalidOperationException">A parameter has no memory, there is no parameter, or the graph changed shape.</exception>
     public GgmlStepResult Train(Func<GgmlContext, GgmlForward> build, Action<GgmlOptimizerBatch> setInputs) => Step(build, setInputs, backward: true);
 
+    /// <summary>
+    /// A training step as <see cref="Train(Func{GgmlContext, GgmlForward}, Action{GgmlOptimizerBatch})"/>, then
+    /// <paramref name="readOutputs"/> while the step's tensors still exist: read there any tensor of the graph marked with
+    /// <see cref="GgmlTensor.SetOutput"/> (for example the parts of a loss built of several terms).
+    /// </summary>
+    public GgmlStepResult Train(Func<GgmlContext, GgmlForward> build, Action<GgmlOptimizerBatch> setInputs, Action readOutputs)
+    {
+        ArgumentNullException.ThrowIfNull(readOutputs);
+        return Step(build, setInputs, backward: true, readOutputs);
+    }
+
+    /// <summary>A forward pass only, then <paramref name="readOutputs"/> while the step's tensors still exist.</summary>
+    public GgmlStepResult Evaluate(Func<GgmlContext, GgmlForward> build, Action<GgmlOptimizerBatch> setInputs, Action readOutputs)
+    {
+        ArgumentNullException.ThrowIfNull(readOutputs);
+        return Step(build, setInputs, backward: false, readOutputs);
+    }
+
     /// <summary>One training step on batch <paramref name="batchIndex"/> of <paramref name="dataset"/>.</summary>
     public GgmlStepResult Train(Func<GgmlContext, GgmlForward> build, GgmlOptDataset dataset, long batchIndex)
     {
@@ -204,7 +222,7 @@ public sealed class GgmlOptimizer : IDisposable, IGgmlTensorOwner
         };
     }
 
-    private unsafe GgmlStepResult Step(Func<GgmlContext, GgmlForward> build, Action<GgmlOptimizerBatch> setInputs, bool backward)
+    private unsafe GgmlStepResult Step(Func<GgmlContext, GgmlForward> build, Action<GgmlOptimizerBatch> setInputs, bool backward, Action? readOutputs = null)
     {
         ArgumentNullException.ThrowIfNull(build);
         ArgumentNullException.ThrowIfNull(setInputs);
@@ -284,6 +302,7 @@ public sealed class GgmlOptimizer : IDisposable, IGgmlTensorOwner
             ExceptionDispatchInfo.Throw(error);
         }
 
+        readOutputs?.Invoke();
         double loss, unc, accuracy;
         NativeMethods.ggml_opt_result_loss(_result, &loss, &unc);
         NativeMethods.ggml_opt_result_accuracy(_result, &accuracy, &unc);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Agent.Decoding;
 using Agent.Llama.Ggml;
 using Agent.Llama.Gguf;
 
@@ -38,9 +39,11 @@ public sealed class LlamaTrainer : IDisposable
         };
         try
         {
-            _graph = new LlamaTrainingGraph(shape, _backend);
+            _graph = new LlamaTrainingGraph(shape, _backend, options.TrainsModeHead);
             _optimizer = new GgmlOptimizer(_backend, new GgmlOptimizerOptions
             {
+                // With a mode head the graph builds its own loss (LM cross-entropy + weight × head cross-entropy).
+                LossType = options.TrainsModeHead ? GgmlLossType.Sum : GgmlLossType.CrossEntropy,
                 GraphSize = Math.Max(8192, (4 * (_graph.ForwardNodeEstimate + 8)) + 64),
                 LearningRate = options.LearningRate,
                 Beta1 = options.Beta1,
@@ -72,6 +75,9 @@ public sealed class LlamaTrainer : IDisposable
     public string DeviceName => _backend.Name;
 
     internal LlamaTrainingGraph Graph => _graph;
+
+    /// <summary>The mode head's cross-entropy (nats per labelled token) in the last training or validation step; NaN without a head.</summary>
+    internal double LastModeLoss { get; private set; } = double.NaN;
 
     internal GgmlBackend Backend => _backend;
 
@@ -143,7 +149,12 @@ public sealed class LlamaTrainer : IDisposable
         var trainer = new LlamaTrainer(shape, options, 0, 0);
         try
         {
-            trainer.LoadWeights(modelPath);
+            if (trainer._graph.HasModeHead)
+            {
+                trainer.InitializeWeights(); // the head starts fresh unless the model has one beside it
+            }
+
+            trainer.LoadWeights(modelPath, modelFile: true);
         }
         catch
         {
@@ -249,6 +260,11 @@ public sealed class LlamaTrainer : IDisposable
         }
 
         LlamaModelWriter.Write(path, Shape, vocabulary, (tensor, _) => _graph.Read(tensor), name, extra);
+        if (_graph.HasModeHead)
+        {
+            // llama.cpp refuses a GGUF with tensors its architecture does not create, so the head lives beside the model.
+            ModeHead.Write(path, _graph.Read(LlamaTrainingGraph.ModeHeadWeight), _graph.Read(LlamaTrainingGraph.ModeHeadBias));
+        }
     }
 
     /// <summary>Frees the weights, the optimizer state and the backend.</summary>
@@ -259,11 +275,16 @@ public sealed class LlamaTrainer : IDisposable
         _backend.Dispose();
     }
 
-    private void LoadWeights(string path)
+    private void LoadWeights(string path, bool modelFile = false)
     {
         using var file = GgufFile.Open(path);
         foreach (var (name, dims, _) in _graph.Parameters)
         {
+            if (modelFile && name is LlamaTrainingGraph.ModeHeadWeight or LlamaTrainingGraph.ModeHeadBias)
+            {
+                continue;
+            }
+
             var values = file.Tensors.Any(t => t.Name == name)
                 ? file.ReadTensorF32(name)
                 : throw new TrainingCheckpointException($"'{path}' has no tensor '{name}'; it was written for another model shape.");
@@ -273,6 +294,17 @@ public sealed class LlamaTrainer : IDisposable
             }
 
             _graph.Write(name, values);
+        }
+
+        if (modelFile && _graph.HasModeHead && ModeHead.TryLoad(path) is { } head)
+        {
+            if (head.EmbeddingSize != Shape.EmbeddingSize)
+            {
+                throw new TrainingCheckpointException($"The mode head '{ModeHead.PathFor(path)}' reads {head.EmbeddingSize} values per token; '{path}' has {Shape.EmbeddingSize}.");
+            }
+
+            _graph.Write(LlamaTrainingGraph.ModeHeadWeight, head.Weights());
+            _graph.Write(LlamaTrainingGraph.ModeHeadBias, head.Bias());
         }
     }
 
@@ -288,6 +320,14 @@ public sealed class LlamaTrainer : IDisposable
         if (options.MinLearningRate > options.LearningRate)
         {
             throw new ArgumentException($"TrainingOptions.MinLearningRate {options.MinLearningRate} is above LearningRate {options.LearningRate}.", nameof(options));
+        }
+
+        if (options.TrainsModeHead && (options.PlainModeToken is not { } plain || options.AgentModeToken is not { } agent
+            || plain < 0 || agent < 0 || plain >= shape.VocabSize || agent >= shape.VocabSize || plain == agent))
+        {
+            throw new ArgumentException(
+                $"TrainingOptions.ModeHeadWeight {options.ModeHeadWeight} needs PlainModeToken and AgentModeToken: two different ids of the <mode1> and <mode2> tokens inside the vocabulary [0, {shape.VocabSize}); they were {options.PlainModeToken?.ToString(CultureInfo.InvariantCulture) ?? "unset"} and {options.AgentModeToken?.ToString(CultureInfo.InvariantCulture) ?? "unset"}.",
+                nameof(options));
         }
 
         if (options.WeightedTokens.FirstOrDefault(id => id >= shape.VocabSize, -1) is var outside and >= 0)
@@ -327,6 +367,7 @@ public sealed class LlamaTrainer : IDisposable
         var inputs = new int[tokensPerBatch];
         var targets = new int[tokensPerBatch];
         var losses = new List<double>();
+        var modeLosses = new List<double>();
         var validation = new SortedDictionary<long, double>();
         double? lastValidation = null;
         var clock = Stopwatch.StartNew();
@@ -347,7 +388,7 @@ public sealed class LlamaTrainer : IDisposable
 
             var stepStart = clock.Elapsed;
             var lr = o.LearningRateAt(CompletedSteps);
-            double loss = 0;
+            double loss = 0, modeLoss = 0;
             for (var micro = 0; micro < o.GradientAccumulation; micro++)
             {
                 for (var b = 0; b < o.BatchSize; b++)
@@ -356,9 +397,15 @@ public sealed class LlamaTrainer : IDisposable
                 }
 
                 loss += Step(inputs, targets, train: true).Loss;
+                modeLoss += LastModeLoss;
             }
 
             loss /= o.GradientAccumulation;
+            if (_graph.HasModeHead)
+            {
+                modeLosses.Add(modeLoss / o.GradientAccumulation);
+            }
+
             CompletedSteps++;
             trainTime += clock.Elapsed - stepStart;
             trainedTokens += (long)tokensPerBatch * o.GradientAccumulation;
@@ -382,7 +429,7 @@ public sealed class LlamaTrainer : IDisposable
                 CompletedSteps, o.MaxSteps, loss, lastValidation, lr, trainedTokens / Math.Max(trainTime.TotalSeconds, 1e-9), clock.Elapsed, perStep * (o.MaxSteps - CompletedSteps)));
         }
 
-        return new TrainingResult(losses, validation, trainedTokens / Math.Max(trainTime.TotalSeconds, 1e-9));
+        return new TrainingResult(losses, validation, trainedTokens / Math.Max(trainTime.TotalSeconds, 1e-9)) { ModeHeadLosses = modeLosses };
     }
 
     private double Validate(int[] tokens)
@@ -482,16 +529,25 @@ public sealed class LlamaTrainer : IDisposable
         }
 
         GgmlTensor? lossRows = null;
+        ModeLoss? mode = null;
+        var modeLabels = _graph.HasModeHead ? ModeLabels.Of(inputs, window, Options.PlainModeToken!.Value, Options.AgentModeToken!.Value, Options.DocumentSeparator) : null;
         GgmlForward Build(GgmlContext ctx)
         {
             _built = _graph.Build(ctx, window, batch, dropout: Options.Dropout > 0f);
-            if (!Options.WeightsTokens)
+            var lm = _built.Logits;
+            if (Options.WeightsTokens)
             {
-                return new GgmlForward(_built.Tokens, _built.Logits);
+                lossRows = ctx.NewTensor(GgmlType.I32, _lossRows.Count).SetName("loss_rows").SetInput();
+                lm = ctx.GetRows(_built.Logits, lossRows.Value);
             }
 
-            lossRows = ctx.NewTensor(GgmlType.I32, _lossRows.Count).SetName("loss_rows").SetInput();
-            return new GgmlForward(_built.Tokens, ctx.GetRows(_built.Logits, lossRows.Value));
+            if (modeLabels is null)
+            {
+                return new GgmlForward(_built.Tokens, lm);
+            }
+
+            mode = ModeLoss.Build(ctx, lm, _built.ModeLogits!.Value, modeLabels, Options.ModeHeadWeight, Options.GradientAccumulation);
+            return new GgmlForward(_built.Tokens, mode.Total);
         }
 
         void SetInputs(GgmlOptimizerBatch b)
@@ -524,10 +580,20 @@ public sealed class LlamaTrainer : IDisposable
                 _hotLabels.Add(index);
             }
 
-            b.Labels.SetData(_labels.AsSpan(0, vocab * _lossRows.Count));
+            (mode?.LmLabels ?? b.Labels).SetData(_labels.AsSpan(0, vocab * _lossRows.Count));
+            mode?.SetInputs(modeLabels!);
         }
 
-        return train ? _optimizer.Train(Build, SetInputs) : _optimizer.Evaluate(Build, SetInputs);
+        if (modeLabels is null)
+        {
+            return train ? _optimizer.Train(Build, SetInputs) : _optimizer.Evaluate(Build, SetInputs);
+        }
+
+        double lmLoss = double.NaN, modeLoss = double.NaN;
+        void Read() => (lmLoss, modeLoss) = mode!.Read();
+        var result = train ? _optimizer.Train(Build, SetInputs, Read) : _optimizer.Evaluate(Build, SetInputs, Read);
+        LastModeLoss = modeLoss;
+        return result with { Loss = lmLoss };
     }
 
     private void InitializeWeights()

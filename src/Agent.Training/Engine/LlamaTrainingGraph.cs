@@ -19,13 +19,30 @@ internal sealed class LlamaTrainingGraph : IDisposable
     private readonly GgmlTensor _embedding;
     private readonly GgmlTensor _outputNorm;
     private readonly GgmlTensor _output;
+    private readonly GgmlTensor? _modeWeight;
+    private readonly GgmlTensor? _modeBias;
 
     public LlamaTrainingGraph(LlamaHyperparameters shape, GgmlBackend backend)
+        : this(shape, backend, modeHead: false)
+    {
+    }
+
+    /// <param name="shape">The model shape.</param>
+    /// <param name="backend">Where the weights live.</param>
+    /// <param name="modeHead">Also a mode head (<see cref="ModeHeadWeight"/>, <see cref="ModeHeadBias"/>): two logits
+    /// (mode1, mode2) per token from the final hidden state, the vector the output projection reads.</param>
+    public LlamaTrainingGraph(LlamaHyperparameters shape, GgmlBackend backend, bool modeHead)
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(backend);
         Shape = shape;
-        var shapes = shape.TensorShapes();
+        var shapes = shape.TensorShapes().ToList();
+        if (modeHead)
+        {
+            shapes.Add((ModeHeadWeight, [shape.EmbeddingSize, 2]));
+            shapes.Add((ModeHeadBias, [2]));
+        }
+
         _weights = new GgmlContext(shapes.Count + 1);
         foreach (var (name, dims) in shapes)
         {
@@ -38,6 +55,8 @@ internal sealed class LlamaTrainingGraph : IDisposable
         _embedding = _byName["token_embd.weight"];
         _outputNorm = _byName["output_norm.weight"];
         _output = _byName["output.weight"];
+        _modeWeight = modeHead ? _byName[ModeHeadWeight] : null;
+        _modeBias = modeHead ? _byName[ModeHeadBias] : null;
         _layers = new Layer[shape.LayerCount];
         for (var l = 0; l < shape.LayerCount; l++)
         {
@@ -46,7 +65,16 @@ internal sealed class LlamaTrainingGraph : IDisposable
         }
     }
 
+    /// <summary>The mode head's weight [E, 2] (not part of the llama GGUF; saved beside it).</summary>
+    public const string ModeHeadWeight = "mode_head.weight";
+
+    /// <summary>The mode head's bias [2].</summary>
+    public const string ModeHeadBias = "mode_head.bias";
+
     public LlamaHyperparameters Shape { get; }
+
+    /// <summary>Whether the graph has a mode head.</summary>
+    public bool HasModeHead => _modeWeight is not null;
 
     /// <summary>Every weight: llama.cpp's name, ggml shape and tensor, in <see cref="LlamaHyperparameters.TensorShapes"/> order.</summary>
     public IReadOnlyList<(string Name, long[] Shape, GgmlTensor Tensor)> Parameters => _parameters;
@@ -109,8 +137,10 @@ internal sealed class LlamaTrainingGraph : IDisposable
             x = ctx.Add(x, Drop(ctx.MulMat(layer.Down, ctx.SwiGlu(ctx.MulMat(layer.Gate, f), ctx.MulMat(layer.Up, f)))));
         }
 
-        var logits = ctx.MulMat(_output, ctx.Mul(ctx.RmsNorm(x, s.RmsNormEpsilon), _outputNorm)).SetName("logits");
-        return new BuiltGraph(tokens, positions, mask, logits, masks);
+        var hidden = ctx.Mul(ctx.RmsNorm(x, s.RmsNormEpsilon), _outputNorm);
+        var logits = ctx.MulMat(_output, hidden).SetName("logits");
+        GgmlTensor? modeLogits = _modeWeight is { } w && _modeBias is { } bias ? ctx.Add(ctx.MulMat(w, hidden), bias).SetName("mode_logits") : null;
+        return new BuiltGraph(tokens, positions, mask, logits, masks) { ModeLogits = modeLogits };
     }
 
     /// <summary>Writes a batch's tokens, positions and causal mask.</summary>
@@ -189,7 +219,11 @@ internal sealed class LlamaTrainingGraph : IDisposable
     private GgmlTensor Rope(GgmlContext ctx, GgmlTensor a, GgmlTensor positions) =>
         ctx.RopeExt(a, positions, Shape.HeadSize, GgmlRopeMode.Normal, Shape.RopeFrequencyBase, 1f, Shape.ContextLength, 0f, 1f, 32f, 1f);
 
-    internal readonly record struct BuiltGraph(GgmlTensor Tokens, GgmlTensor Positions, GgmlTensor Mask, GgmlTensor Logits, IReadOnlyList<GgmlTensor> DropoutMasks);
+    internal readonly record struct BuiltGraph(GgmlTensor Tokens, GgmlTensor Positions, GgmlTensor Mask, GgmlTensor Logits, IReadOnlyList<GgmlTensor> DropoutMasks)
+    {
+        /// <summary>The mode head's logits [2, T·B] (mode1, mode2), when the graph has a head.</summary>
+        public GgmlTensor? ModeLogits { get; init; }
+    }
 
     private sealed record Layer(
         GgmlTensor AttnNorm, GgmlTensor Q, GgmlTensor K, GgmlTensor V, GgmlTensor O, GgmlTensor FfnNorm, GgmlTensor Gate, GgmlTensor Up, GgmlTensor Down);

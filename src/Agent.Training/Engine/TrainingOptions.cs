@@ -32,6 +32,7 @@ public sealed class TrainingOptions
     private float _dropout;
     private int _tokenWeight = 1;
     private int[] _weightedTokens = [];
+    private float _modeHeadWeight;
 
     /// <summary>Seeds the weight initialisation and the window order; the same seed gives the same run.</summary>
     public long Seed { get => _seed; init => _seed = value; }
@@ -123,6 +124,30 @@ public sealed class TrainingOptions
             ? throw new ArgumentNullException(nameof(WeightedTokens))
             : value.All(id => id >= 0) ? [.. value] : throw new ArgumentOutOfRangeException(nameof(WeightedTokens), "WeightedTokens must be token ids (>= 0).");
     }
+
+    /// <summary>
+    /// Weight of the mode head's loss beside the language model's, &gt;= 0 (0, the default: no head, and the graph is the
+    /// plain one). With a weight the model gets a small linear head over its final hidden state that predicts, at every
+    /// token, whether the token belongs to a Mode 1 turn (text the model reads) or a Mode 2 turn (the model acting);
+    /// training minimises LM cross-entropy + ModeHeadWeight × the head's cross-entropy, and the head's gradient reaches
+    /// every weight of the model. The labels come from the input itself: a token's mode is that of the last
+    /// <see cref="PlainModeToken"/> / <see cref="AgentModeToken"/> at or before it in its window; tokens before any mode
+    /// tag, or after a <see cref="DocumentSeparator"/> with none since, are left out of the head's loss.
+    /// </summary>
+    public float ModeHeadWeight
+    {
+        get => _modeHeadWeight;
+        init => _modeHeadWeight = value >= 0f && float.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(ModeHeadWeight), value, "ModeHeadWeight must be finite and >= 0 (0: no mode head).");
+    }
+
+    /// <summary>The id of the <c>&lt;mode1&gt;</c> token, which starts a Mode 1 turn (needed with a <see cref="ModeHeadWeight"/>).</summary>
+    public int? PlainModeToken { get; init; }
+
+    /// <summary>The id of the <c>&lt;mode2&gt;</c> token, which starts a Mode 2 turn (needed with a <see cref="ModeHeadWeight"/>).</summary>
+    public int? AgentModeToken { get; init; }
+
+    /// <summary>Whether the model is trained with a mode head (<see cref="ModeHeadWeight"/> above 0).</summary>
+    internal bool TrainsModeHead => ModeHeadWeight > 0f;
 
     /// <summary>Whether some positions' loss counts more than once (<see cref="TokenWeight"/> above 1 and some <see cref="WeightedTokens"/>).</summary>
     internal bool WeightsTokens => TokenWeight > 1 && WeightedTokens.Length > 0;
