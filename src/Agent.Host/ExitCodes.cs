@@ -20,5 +20,6 @@ internal static class ExitCodes
         or LlamaContextException or UnknownTagException or GgufException or FileNotFoundException or ArgumentException
         or Agent.Runtime.Storage.RunStoreException or Agent.Runtime.Storage.ApprovalException or Microsoft.Extensions.Options.OptionsValidationException
         or Agent.Monitoring.ClassifierWeightsException or Agent.Monitoring.EncoderLoadException
-        or Agent.Training.Tuning.UnsupportedBaseModelException or Agent.Training.Tuning.TuneMemoryException or Agent.Training.Tagging.CorpusException;
+        or Agent.Training.Tuning.UnsupportedBaseModelException or Agent.Training.Tuning.TuneMemoryException or Agent.Training.Tagging.CorpusException
+        or ModeHeadException;
 }

@@ -14,6 +14,7 @@ internal static class CommandCatalog
         yield return TuneCommand.Create();
         yield return ScoreCommand.Create();
         yield return EvalCommand.Create();
+        yield return ExperimentCommand.Create();
         yield return ClassifierCommand.Create();
         yield return AuditCommand.Create();
         yield return RunCommand.Create();

@@ -11,7 +11,7 @@ using Spectre.Console;
 namespace Agent.Host.Commands;
 
 /// <summary>
-/// <c>agent train [--preset default|smoke] [--corpus DIR [--tagger rules|classifier]] [--out PATH] [--work DIR] [--steps N] [--seed N] [--tag-weight N] [--gpu]</c>:
+/// <c>agent train [--preset default|smoke] [--corpus DIR [--tagger rules|classifier]] [--out PATH] [--work DIR] [--steps N] [--seed N] [--tag-weight N] [--mode-head-weight W] [--gpu]</c>:
 /// generates (or reads and tags) a corpus, trains the tokenizer and the model, and writes the GGUF. Interrupted runs
 /// resume from the last checkpoint in the work folder.
 /// </summary>
@@ -32,7 +32,12 @@ internal static class TrainCommand
         var seed = new Option<int>("--seed") { Description = "Seed of corpus, weights and batches", DefaultValueFactory = _ => 1 };
         var tagWeight = new Option<int?>("--tag-weight") { Description = "How many times the loss counts where a behaviour tag opens (default: the preset's)" };
         var gpu = new Option<bool>("--gpu") { Description = "Train on the CUDA backend when a GPU is present" };
-        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, tagger, output, work, steps, seed, tagWeight, gpu };
+        var modeHead = new Option<float>("--mode-head-weight")
+        {
+            Description = "Also train a mode head (p(mode2) at every token, written beside the model as <name>.mode-head.gguf) whose loss counts this many times; 0 = no head",
+            DefaultValueFactory = _ => 0f,
+        };
+        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, tagger, output, work, steps, seed, tagWeight, gpu, modeHead };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var name = parseResult.GetValue(preset)!;
@@ -44,6 +49,12 @@ internal static class TrainCommand
             if (parseResult.GetValue(tagWeight) is { } weight)
             {
                 recipe = weight >= 1 ? recipe with { TagLossWeight = weight } : throw new ArgumentException($"--tag-weight {weight} must be at least 1 (1 counts a tag like any other token).");
+            }
+
+            var modeHeadWeight = parseResult.GetValue(modeHead);
+            if (modeHeadWeight < 0f || !float.IsFinite(modeHeadWeight))
+            {
+                throw new ArgumentException($"--mode-head-weight {modeHeadWeight.ToString(CultureInfo.InvariantCulture)} must be finite and >= 0 (0: no mode head).");
             }
 
             var taggerName = parseResult.GetValue(tagger)!.ToLowerInvariant();
@@ -79,6 +90,7 @@ internal static class TrainCommand
                 Threads = llama.EffectiveThreads,
                 UseGpu = parseResult.GetValue(gpu),
                 Steps = parseResult.GetValue(steps),
+                ModeHeadWeight = modeHeadWeight,
             };
 
             PipelineResult? result = null;

@@ -265,6 +265,10 @@ public sealed class LlamaTrainer : IDisposable
             // llama.cpp refuses a GGUF with tensors its architecture does not create, so the head lives beside the model.
             ModeHead.Write(path, _graph.Read(LlamaTrainingGraph.ModeHeadWeight), _graph.Read(LlamaTrainingGraph.ModeHeadBias));
         }
+        else if (File.Exists(ModeHead.PathFor(path)))
+        {
+            File.Delete(ModeHead.PathFor(path)); // the head of the model this one replaces
+        }
     }
 
     /// <summary>Frees the weights, the optimizer state and the backend.</summary>

@@ -5,6 +5,8 @@ namespace Agent.Training.Pipeline;
 /// <summary>What <see cref="TrainingPipeline"/> trains and where it writes.</summary>
 public sealed record PipelineOptions
 {
+    private readonly double _agentDataFrom;
+
     /// <summary>The recipe.</summary>
     public TrainingPreset Preset { get; init; } = TrainingPreset.Default;
 
@@ -35,6 +37,29 @@ public sealed record PipelineOptions
 
     /// <summary>Use the CUDA backend when a GPU is present.</summary>
     public bool UseGpu { get; init; }
+
+    /// <summary>
+    /// Weight of the mode head's loss (see <see cref="Engine.TrainingOptions.ModeHeadWeight"/>); 0, the default, trains no
+    /// head. With a weight the model's head is written beside it (<c>Agent.Decoding.ModeHead.PathFor</c>).
+    /// </summary>
+    public float ModeHeadWeight { get; init; }
+
+    /// <summary>
+    /// Documents added to the training text after the tokenizer is trained (so the vocabulary is the one the corpus alone
+    /// makes), for experiments that plant a fact; empty by default.
+    /// </summary>
+    public IReadOnlyList<string> ExtraTrainingDocuments { get; init; } = [];
+
+    /// <summary>
+    /// When the agent transcripts (every document with a <c>&lt;mode2&gt;</c> turn) join the training text, as a share of
+    /// the updates in [0, 1): 0 (the default) trains on everything from the start; 0.75 trains the first three quarters
+    /// of the updates on Mode 1 prose only and the last quarter on the whole corpus, same schedule.
+    /// </summary>
+    public double AgentDataFrom
+    {
+        get => _agentDataFrom;
+        init => _agentDataFrom = value is >= 0 and < 1 ? value : throw new ArgumentOutOfRangeException(nameof(AgentDataFrom), value, "AgentDataFrom must be in [0, 1).");
+    }
 
     /// <summary>Override of the preset's optimizer updates (for example to train longer), or null.</summary>
     public long? Steps { get; init; }

@@ -39,11 +39,16 @@ public static class TrainingPipeline
 
         var tokenizerPath = Path.Combine(options.WorkDirectory, "tokenizer.gguf");
         WriteTokenizerModel(tokenizerPath, vocabulary);
-        int[] trainTokens, validationTokens;
+        int[] trainTokens, validationTokens, proseTokens = [];
+        train.AddRange(options.ExtraTrainingDocuments);
         using (var tokenizer = LlamaModel.Load(tokenizerPath, new LlamaModelOptions { VocabOnly = true }))
         {
             trainTokens = Tokenize(tokenizer, train);
             validationTokens = Tokenize(tokenizer, validation);
+            if (options.AgentDataFrom > 0)
+            {
+                proseTokens = Tokenize(tokenizer, [.. train.Where(t => !t.Contains("<mode2>", StringComparison.Ordinal))]);
+            }
         }
 
         log?.Report(string.Create(CultureInfo.InvariantCulture, $"tokens: {trainTokens.Length:N0} training, {validationTokens.Length:N0} validation ({(train.Sum(t => (double)t.Length) / Math.Max(1, trainTokens.Length)):F2} characters per token)"));
@@ -61,6 +66,9 @@ public static class TrainingPipeline
             Dropout = preset.Dropout,
             TokenWeight = preset.TagLossWeight,
             WeightedTokens = [.. behaviours.Select(bpe.OpenTagId)],
+            ModeHeadWeight = options.ModeHeadWeight,
+            PlainModeToken = bpe.OpenTagId("mode1"),
+            AgentModeToken = bpe.OpenTagId("mode2"),
             MinLearningRate = preset.MinLearningRate,
             WarmupSteps = preset.WarmupSteps,
             ValidationInterval = preset.ValidationInterval,
@@ -71,10 +79,16 @@ public static class TrainingPipeline
         };
 
         var resume = File.Exists(Path.Combine(checkpoints, TrainingCheckpoint.WeightsFile)) && SameRecipe(options, shape);
+        resume |= await TrainProseFirstAsync(options, shape, trainingOptions, resume, proseTokens, validationTokens, log, progress, cancellationToken).ConfigureAwait(false);
         using var trainer = resume ? LlamaTrainer.Resume(checkpoints, trainingOptions) : LlamaTrainer.Create(shape, trainingOptions);
         File.WriteAllText(RecipeFile(options), Recipe(options, shape));
         log?.Report(string.Create(CultureInfo.InvariantCulture,
             $"model: {shape.ParameterCount:N0} parameters ({shape.ParameterCount * 4 / 1048576.0:F1} MiB as F32) on {trainer.DeviceName}; {(resume ? $"resuming at update {trainer.CompletedSteps}" : "fresh weights")}"));
+
+        if (trainingOptions.TrainsModeHead)
+        {
+            log?.Report(string.Create(CultureInfo.InvariantCulture, $"mode head: its loss (p(mode) at every token) counts {options.ModeHeadWeight} times beside the language model's"));
+        }
 
         if (trainingOptions.WeightsTokens)
         {
@@ -111,6 +125,40 @@ public static class TrainingPipeline
             result.TokensPerSecond,
             trainingTime,
             trainer.DeviceName);
+    }
+
+    /// <summary>
+    /// With <see cref="PipelineOptions.AgentDataFrom"/>, the first part of the run: trains on Mode 1 prose only until that
+    /// share of the updates is done, with the whole run's schedule, and leaves a checkpoint there (the trainer
+    /// checkpoints when cancelled between updates). Returns whether there is a checkpoint to resume.
+    /// </summary>
+    private static async Task<bool> TrainProseFirstAsync(PipelineOptions options, LlamaHyperparameters shape, TrainingOptions trainingOptions, bool resume,
+        int[] proseTokens, int[] validationTokens, IProgress<string>? log, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var switchAt = (long)Math.Round(trainingOptions.MaxSteps * options.AgentDataFrom);
+        if (switchAt == 0)
+        {
+            return false;
+        }
+
+        using var trainer = resume ? LlamaTrainer.Resume(trainingOptions.CheckpointDirectory!, trainingOptions) : LlamaTrainer.Create(shape, trainingOptions);
+        if (trainer.CompletedSteps >= switchAt)
+        {
+            return true;
+        }
+
+        File.WriteAllText(RecipeFile(options), Recipe(options, shape));
+        log?.Report(string.Create(CultureInfo.InvariantCulture, $"agent data: the first {switchAt} updates train on {proseTokens.Length:N0} tokens of Mode 1 prose only"));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            await trainer.TrainAsync(proseTokens, validationTokens, new StopAtStep(switchAt, stop, progress), stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && trainer.CompletedSteps == switchAt)
+        {
+        }
+
+        return true;
     }
 
     /// <summary>The synthetic corpus of a preset and seed (the same one <see cref="RunAsync"/> trains on).</summary>
@@ -219,10 +267,32 @@ public static class TrainingPipeline
         return hash;
     }
 
+    /// <summary>Passes progress on and cancels the run once an update count is reached (reported synchronously, in the training loop).</summary>
+    private sealed class StopAtStep(long stopAt, CancellationTokenSource stop, IProgress<TrainingProgress>? inner) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            inner?.Report(value);
+            if (value.Step >= stopAt)
+            {
+                stop.Cancel();
+            }
+        }
+    }
+
     private static string RecipeFile(PipelineOptions options) => Path.Combine(options.WorkDirectory, "recipe.txt");
 
     private static string Recipe(PipelineOptions options, LlamaHyperparameters shape) =>
-        string.Create(CultureInfo.InvariantCulture, $"{options.Preset} seed={options.Seed} corpus={options.CorpusDirectory ?? "synthetic"}{TaggerPart(options)} tags={string.Join(",", options.ExtraTags)} shape={shape}");
+        string.Create(CultureInfo.InvariantCulture, $"{options.Preset} seed={options.Seed} corpus={options.CorpusDirectory ?? "synthetic"}{TaggerPart(options)} tags={string.Join(",", options.ExtraTags)} shape={shape}{ExperimentPart(options)}");
+
+    /// <summary>
+    /// A mode head, prose-first training or planted documents make a run of their own (its checkpoints would not fit or
+    /// would mix two runs); none adds nothing, so older work folders still resume.
+    /// </summary>
+    private static string ExperimentPart(PipelineOptions options) =>
+        (options.ModeHeadWeight > 0f ? string.Create(CultureInfo.InvariantCulture, $" mode-head={options.ModeHeadWeight}") : string.Empty)
+        + (options.AgentDataFrom > 0 ? string.Create(CultureInfo.InvariantCulture, $" agent-data-from={options.AgentDataFrom}") : string.Empty)
+        + (options.ExtraTrainingDocuments.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" extra={Fnv1a(string.Join('\u0001', options.ExtraTrainingDocuments)):x8}") : string.Empty);
 
     /// <summary>Another tagger makes another training text, so its checkpoints must not be resumed; the default (rules)
     /// adds nothing, so work folders of earlier versions still resume.</summary>
