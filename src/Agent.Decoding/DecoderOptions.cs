@@ -24,6 +24,13 @@ public sealed class DecoderOptions
     /// <summary>Spare sequences for multi-token tag lookahead.</summary>
     public int LookaheadSequences { get => _lookaheadSequences; set => _lookaheadSequences = Check(value, 1, 64, nameof(LookaheadSequences)); }
 
+    /// <summary>
+    /// The model's mode head (<see cref="Decoding.ModeHead.TryLoad"/>), or null (the default): with a head, every trace
+    /// entry carries p(Mode 2) (<see cref="TemptationEntry.Mode2Probability"/>), read from llama.cpp's per-token
+    /// embeddings, which the context then extracts; without one the decoder runs exactly as before.
+    /// </summary>
+    public ModeHead? ModeHead { get; set; }
+
     /// <summary>Time each phase of a step (see <see cref="TagDecoder.TakeProfile"/>); costs two clock reads per phase.</summary>
     public bool CollectProfile { get; set; }
 

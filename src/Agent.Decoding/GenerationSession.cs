@@ -326,7 +326,7 @@ public sealed class GenerationSession : IAsyncDisposable
                 }
             }
 
-            var entry = new TemptationEntry(_entries.Count, held.TokenId, text, held.TokenProbability, held.Probabilities);
+            var entry = new TemptationEntry(_entries.Count, held.TokenId, text, held.TokenProbability, held.Probabilities) { Mode2Probability = held.Mode2 };
             _entries.Add(entry);
             _text.Append(text);
             if (leak is not null)

@@ -40,8 +40,9 @@ public sealed class TagDecoder : IDisposable
         // Sequences: 0 .. MaxParallel-1 for generations, MaxParallel for score mode, then the lookahead's spares.
         var batch = new LlamaBatch(options.BatchSize);
         var probe = new TemptationProbe(tags, context, batch, options.MaxParallel + 1, options.LookaheadSequences);
-        _scoreEngine = new ScoreJob.Engine(context, batch, options.BatchSize, options.MaxParallel, probe, model.Vocab, TagNames);
-        var pipeline = new StepPipeline(context, model.Vocab, probe, _clock, options.ContextSize);
+        var modes = new ModeReader(context, options.ModeHead);
+        _scoreEngine = new ScoreJob.Engine(context, batch, options.BatchSize, options.MaxParallel, probe, model.Vocab, TagNames) { Modes = modes };
+        var pipeline = new StepPipeline(context, model.Vocab, probe, _clock, options.ContextSize) { Modes = modes };
         _scheduler = new DecodeScheduler(context, batch, pipeline, _clock, options.MaxParallel, options.BatchSize);
     }
 
@@ -57,6 +58,9 @@ public sealed class TagDecoder : IDisposable
     /// <summary>Tokens of context per sequence.</summary>
     public int ContextSize => _options.ContextSize;
 
+    /// <summary>The model's mode head, or null: then no trace entry has a p(Mode 2).</summary>
+    public ModeHead? ModeHead => _options.ModeHead;
+
     /// <summary>Creates a decoder with its own context over <paramref name="model"/>.</summary>
     /// <exception cref="LlamaContextException">The context does not fit in memory.</exception>
     public static TagDecoder Create(LlamaModel model, TagSet tags, DecoderOptions? options = null)
@@ -64,6 +68,11 @@ public sealed class TagDecoder : IDisposable
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tags);
         options ??= new DecoderOptions();
+        if (options.ModeHead is { } head && head.EmbeddingSize != model.EmbeddingSize)
+        {
+            throw new ModeHeadException($"The mode head '{head.Path}' reads {head.EmbeddingSize} values per token; '{model.Path}' has {model.EmbeddingSize}. It belongs to another model.");
+        }
+
         var context = LlamaContext.Create(model, ContextOptionsFor(options));
         return new TagDecoder(model, tags, options, context);
     }
@@ -86,6 +95,7 @@ public sealed class TagDecoder : IDisposable
             UnifiedKvCache = true,
             Threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount,
             NoPerformanceCounters = true,
+            Embeddings = options.ModeHead is not null, // the mode head reads each row's last-layer hidden state
         };
     }
 

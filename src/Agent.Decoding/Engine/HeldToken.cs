@@ -8,4 +8,8 @@ namespace Agent.Decoding.Engine;
 /// <param name="Bytes">Its bytes (shared per token id: never written).</param>
 /// <param name="TokenProbability">Its probability before bans and biases.</param>
 /// <param name="Probabilities">The temptation row of its step, in trace-column order.</param>
-internal sealed record HeldToken(int TokenId, int Position, byte[] Bytes, double TokenProbability, ImmutableArray<double> Probabilities);
+internal sealed record HeldToken(int TokenId, int Position, byte[] Bytes, double TokenProbability, ImmutableArray<double> Probabilities)
+{
+    /// <summary>p(Mode 2) at its step, or null without a mode head.</summary>
+    public double? Mode2 { get; init; }
+}

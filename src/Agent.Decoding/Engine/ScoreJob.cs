@@ -10,7 +10,11 @@ namespace Agent.Decoding.Engine;
 internal sealed class ScoreJob(ScoreJob.Engine engine, LlamaToken[] prompt, LlamaToken[] continuation, CancellationToken cancellationToken) : IEngineJob
 {
     /// <summary>What a score job runs on: the decoder's context, batch, probe and its score sequence.</summary>
-    internal sealed record Engine(LlamaContext Context, LlamaBatch Batch, int BatchSize, int Sequence, TemptationProbe Probe, LlamaVocab Vocab, ImmutableArray<string> TagNames);
+    internal sealed record Engine(LlamaContext Context, LlamaBatch Batch, int BatchSize, int Sequence, TemptationProbe Probe, LlamaVocab Vocab, ImmutableArray<string> TagNames)
+    {
+        /// <summary>The mode signal read beside the temptation (nothing without a head).</summary>
+        public ModeReader? Modes { get; init; }
+    }
 
     private readonly List<ProbePoint> _points = [];
 
@@ -51,6 +55,7 @@ internal sealed class ScoreJob(ScoreJob.Engine engine, LlamaToken[] prompt, Llam
         var all = prompt.Concat(continuation).ToArray();
         var probabilities = new double[continuation.Length][];
         var tokenProbabilities = new double[continuation.Length];
+        var mode2 = new double?[continuation.Length];
         var firstRow = prompt.Length - 1;
         for (var start = 0; start < all.Length - 1; start += batchSize)
         {
@@ -69,6 +74,7 @@ internal sealed class ScoreJob(ScoreJob.Engine engine, LlamaToken[] prompt, Llam
                 var k = i - firstRow;
                 probabilities[k] = probe.Measure(row);
                 tokenProbabilities[k] = LogSoftmax.Probability(logits, continuation[k].Value, row.LogSumExp);
+                mode2[k] = engine.Modes?.Read(row);
             }
         }
 
@@ -87,7 +93,7 @@ internal sealed class ScoreJob(ScoreJob.Engine engine, LlamaToken[] prompt, Llam
             var bytes = vocab.TokenToBytes(continuation[k]);
             var chars = new char[bytes.Length + 4];
             var n = decoder.GetChars(bytes, 0, bytes.Length, chars, 0, flush: k == continuation.Length - 1);
-            entries.Add(new TemptationEntry(k, continuation[k].Value, new string(chars, 0, n), tokenProbabilities[k], ImmutableArray.Create(probabilities[k])));
+            entries.Add(new TemptationEntry(k, continuation[k].Value, new string(chars, 0, n), tokenProbabilities[k], ImmutableArray.Create(probabilities[k])) { Mode2Probability = mode2[k] });
         }
 
         return new TemptationTrace(tagNames, entries.MoveToImmutable(), []);

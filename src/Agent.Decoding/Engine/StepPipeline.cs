@@ -17,6 +17,9 @@ internal sealed class StepPipeline(LlamaContext context, LlamaVocab vocab, Tempt
     private readonly List<Prepared> _prepared = [];
     private readonly List<ProbePoint> _points = [];
 
+    /// <summary>The mode signal read beside the temptation (nothing without a head).</summary>
+    public ModeReader? Modes { get; init; }
+
     /// <summary>
     /// Chooses the next token of every generation in <paramref name="rows"/> (generation to its row in the batch just
     /// decoded) and calls <paramref name="served"/> after each.
@@ -59,12 +62,14 @@ internal sealed class StepPipeline(LlamaContext context, LlamaVocab vocab, Tempt
         var lse = LogSoftmax.LogSumExp(raw, out var top);
         clock.Lap(DecoderPhase.LogSumExp);
         var position = s.Slot.Tokens.Count;
-        var probabilities = probe.Measure(new TokenRow(raw, lse, batchIndex, s.Slot.Sequence, position));
+        var row = new TokenRow(raw, lse, batchIndex, s.Slot.Sequence, position);
+        var probabilities = probe.Measure(row);
+        var mode2 = Modes?.Read(row);
         s.StepConstraints.Compile(constraints, raw, s.Guard.ExclusionsAt(position));
         clock.Lap(DecoderPhase.Mask);
         var (token, logit) = s.Sampler.Select(raw, top, s.StepConstraints.Edits);
         clock.Lap(DecoderPhase.Select);
-        return new Prepared(s, lse, probabilities, token, logit);
+        return new Prepared(s, lse, probabilities, token, logit) { Mode2 = mode2 };
     }
 
     private void Choose(Prepared p)
@@ -90,7 +95,7 @@ internal sealed class StepPipeline(LlamaContext context, LlamaVocab vocab, Tempt
         }
 
         s.Slot.Tokens.Add(token);
-        switch (s.Guard.Accept(new HeldToken(token, position, Piece(token), tokenProbability, probabilities), s.StepConstraints.BannedSequences))
+        switch (s.Guard.Accept(new HeldToken(token, position, Piece(token), tokenProbability, probabilities) { Mode2 = p.Mode2 }, s.StepConstraints.BannedSequences))
         {
             case GuardOutcome.TakeBack:
                 s.Slot.TakeBack(s.Guard.TakenBackAt, context); // resampled at the next step, without the tag's first token
@@ -108,5 +113,8 @@ internal sealed class StepPipeline(LlamaContext context, LlamaVocab vocab, Tempt
     private byte[] Piece(int token) => _pieces[token] ??= vocab.TokenToBytes(new LlamaToken(token));
 
     /// <summary>One generation's step between decode and choice.</summary>
-    private sealed record Prepared(GenerationSession Session, double LogSumExp, double[] Probabilities, int Token, float TokenLogit);
+    private sealed record Prepared(GenerationSession Session, double LogSumExp, double[] Probabilities, int Token, float TokenLogit)
+    {
+        public double? Mode2 { get; init; }
+    }
 }

@@ -90,7 +90,7 @@ internal static class GenerateCommand
                 var result = session.Result;
                 if (asJson)
                 {
-                    await Console.Out.WriteLineAsync(JsonSerializer.Serialize(GenerationJson.From(result), JsonOutput.Options)).ConfigureAwait(false);
+                    await Console.Out.WriteLineAsync(JsonSerializer.Serialize(GenerationJson.From(result, decoder.ModeHead), JsonOutput.Options)).ConfigureAwait(false);
                 }
                 else
                 {

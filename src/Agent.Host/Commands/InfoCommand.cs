@@ -99,6 +99,9 @@ internal static class InfoCommand
         }
 
         console.Write(tagTable);
+        console.MarkupLine(report.ModeHead is { } head
+            ? $"[bold]mode head[/] {Markup.Escape(head)}: every trace carries p(mode2) per token"
+            : $"[bold]mode head[/] none (no {Markup.Escape(Path.GetFileName(Decoding.ModeHead.PathFor(report.Path)))} beside the model): no per-token mode signal; the decoder runs as before");
         foreach (var t in report.Tags.Where(t => t.Readout.Note is not null))
         {
             console.MarkupLine(Markup.Escape($"<{t.Tag}>: {t.Readout.Note}"));
@@ -123,6 +126,9 @@ internal static class InfoCommand
     private sealed record ModelReport(string Path, string Description, string Architecture, ulong Parameters, ulong SizeBytes, int EmbeddingSize, int Layers,
         int Heads, int HeadsKv, int TrainingContext, int VocabSize, string TranscriptFormat, IReadOnlyList<TagReport> Tags)
     {
+        /// <summary>The mode head beside the model (p(Mode 2) per token in every trace), or null: no per-token mode signal.</summary>
+        public string? ModeHead { get; init; }
+
         public static ModelReport From(LlamaModel model, TagOptions options, PolicyOptions policy)
         {
             var tagSet = TagSet.Resolve(model.Vocab, options);
@@ -133,7 +139,10 @@ internal static class InfoCommand
             var template = LlamaChatTemplates.Read(model);
             LoadedModel.CheckFormat(template, model.Path);
             return new ModelReport(model.Path, model.Description, model.Architecture, model.ParameterCount, model.SizeBytes, model.EmbeddingSize, model.LayerCount,
-                model.HeadCount, model.HeadCountKv, model.TrainingContextSize, model.Vocab.Count, Agent.Decoding.Transcripts.TranscriptFormat.ForModel(template, new ChatTemplateOptions()).Name, tags);
+                model.HeadCount, model.HeadCountKv, model.TrainingContextSize, model.Vocab.Count, Agent.Decoding.Transcripts.TranscriptFormat.ForModel(template, new ChatTemplateOptions()).Name, tags)
+            {
+                ModeHead = Decoding.ModeHead.TryLoad(model.Path)?.Path,
+            };
         }
     }
 }
