@@ -15,7 +15,7 @@ namespace Agent.Decoding.Benchmarks;
 /// Then aggregate tokens/s of the TagDecoder for N = 1, 2, 4, 8 parallel sequences, the per-token phase profile of (b),
 /// and the cost of greedy selection and of the log-sum-exp on one row.
 /// Usage: dotnet run -c Release --project tests/Agent.Decoding.Benchmarks -- [--tokens 128] [--repeats 5] [--model PATH]
-///        [--threads N] [--only tiny|128k|model] [--no-parallel]
+///        [--threads N] [--only tiny|128k|model] [--no-parallel] [--mode-head]
 /// </summary>
 internal static class Program
 {
@@ -29,6 +29,7 @@ internal static class Program
         var extraModel = args.SkipWhile(a => a != "--model").Skip(1).FirstOrDefault();
         var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
         var parallel = !args.Contains("--no-parallel");
+        var modeHead = args.Contains("--mode-head");
         LlamaRuntime.EnsureInitialized();
         Console.WriteLine($"threads {threads}, {tokens} tokens per generation, median of {repeats} interleaved runs (a b a b ...), {RuntimeInfo()}");
 
@@ -65,6 +66,11 @@ internal static class Program
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{"",-34} (b) us/token: {string.Join(", ", Enum.GetValues<DecoderPhase>().Select(p => $"{p} {profile.MicrosecondsPerToken(p):F1}"))}"));
 
+            if (modeHead)
+            {
+                ModeHeadCost(model, path(), options, repeats, tokens, single);
+            }
+
             if (parallel)
             {
                 var tagSet = TagSet.Resolve(model.Vocab, Tags());
@@ -80,6 +86,37 @@ internal static class Program
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// (b) against (c): the same decoder without and with a mode head (the model's own when it has one, else a random
+    /// head beside a copy), alternating, medians: what reading p(mode2) per token costs.
+    /// </summary>
+    private static void ModeHeadCost(LlamaModel model, string modelPath, DecoderOptions options, int repeats, int tokens, TagDecoder single)
+    {
+        var head = ModeHead.TryLoad(modelPath);
+        if (head is null)
+        {
+            var copy = Path.Combine(Directory.CreateTempSubdirectory("agent-bench-head-").FullName, "model.gguf");
+            File.Copy(modelPath, copy);
+            var random = new Random(3);
+            ModeHead.Write(copy, [.. Enumerable.Range(0, 2 * model.EmbeddingSize).Select(_ => (float)(random.NextDouble() - 0.5))], [0f, 0f]);
+            head = ModeHead.TryLoad(copy)!;
+        }
+
+        var withHeadOptions = new DecoderOptions
+        {
+            ContextSize = options.ContextSize, MaxParallel = options.MaxParallel, LookaheadSequences = options.LookaheadSequences, Threads = options.Threads,
+            BatchSize = options.BatchSize, CollectProfile = true, ModeHead = head,
+        };
+        using var withHead = TagDecoder.Create(model, TagSet.Resolve(model.Vocab, Tags()), withHeadOptions);
+        var (b, c) = Interleaved(repeats, () => Monitored(single, tokens), () => Monitored(withHead, tokens), () =>
+        {
+            single.TakeProfile();
+            withHead.TakeProfile();
+        });
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{"",-34} mode head: (b) without {b,9:F1} tok/s   (c) with, p(mode2) per token {c,9:F1} tok/s   per-token cost {((b / c) - 1) * 100:F2}% of a step"));
     }
 
     private static TagOptions Tags()
