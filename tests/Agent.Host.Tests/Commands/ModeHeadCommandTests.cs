@@ -1,0 +1,57 @@
+using System.Text.Json.Nodes;
+
+namespace Agent.Host.Tests.Commands;
+
+/// <summary>The mode head through the CLI: <c>agent train --mode-head-weight</c>, <c>generate --json</c> and <c>info</c>.</summary>
+[Collection(HostCollectionDefinition.Name)]
+public sealed class ModeHeadCommandTests
+{
+    [Fact]
+    public async Task TrainWithHead_GenerateJsonHasPModePerTokenAndInfoNamesTheHead_AModelWithoutOneSaysSo()
+    {
+        var settings = TestSettings.Create();
+        var work = Path.Combine(settings.Folder, "work");
+        var model = Path.Combine(settings.Folder, "m.gguf");
+        var trained = await AgentProcess.RunAsync(settings, "train", "--preset", "smoke", "--steps", "3", "--work", work, "--out", model, "--mode-head-weight", "1");
+        Assert.True(trained.ExitCode == 0, trained.ToString());
+        var head = Path.Combine(settings.Folder, "m.mode-head.gguf");
+        Assert.True(File.Exists(head), head);
+
+        var generated = await AgentProcess.RunAsync(settings, "generate", "--model", model, "--prompt", "<mode1>task list the files\n", "--max-tokens", "4", "--json");
+        Assert.True(generated.ExitCode == 0, generated.ToString());
+        var json = JsonNode.Parse(generated.Stdout)!;
+        Assert.Equal(head, (string?)json["mode_head"]);
+        var tokens = json["tokens"]!.AsArray();
+        Assert.NotEmpty(tokens);
+        Assert.All(tokens, t => Assert.InRange((double)t!["p_mode2"]!, 0, 1));
+
+        var info = await AgentProcess.RunAsync(settings, "info", "--model", model, "--json");
+        Assert.Equal(head, (string?)JsonNode.Parse(info.Stdout)!["model"]!["mode_head"]);
+
+        // A model without a head: no p_mode2, and the output says there is no head.
+        var plain = await AgentProcess.RunAsync(settings, "generate", "--prompt", "<mode1>task list the files\n", "--max-tokens", "4", "--json");
+        Assert.True(plain.ExitCode == 0, plain.ToString());
+        var plainJson = JsonNode.Parse(plain.Stdout)!.AsObject();
+        Assert.True(plainJson.ContainsKey("mode_head") && plainJson["mode_head"] is null);
+        Assert.All(plainJson["tokens"]!.AsArray(), t => Assert.False(t!.AsObject().ContainsKey("p_mode2")));
+    }
+
+    [Fact]
+    public async Task Train_NegativeModeHeadWeight_IsAUserErrorBeforeAnyWork()
+    {
+        var settings = TestSettings.Create();
+        var work = Path.Combine(settings.Folder, "work-negative");
+        var result = await AgentProcess.RunAsync(settings, "train", "--preset", "smoke", "--work", work, "--out", Path.Combine(work, "m.gguf"), "--mode-head-weight", "-1");
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("--mode-head-weight -1 must be finite and >= 0", result.Stderr + result.Stdout, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(work));
+    }
+
+    [Fact]
+    public async Task Experiment_UnknownName_IsAUserErrorListingTheExperiments()
+    {
+        var result = await AgentProcess.RunAsync(TestSettings.Create(), "experiment", "nonsense");
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("mode-head, tag-removal, transfer, early-alignment", result.Stderr + result.Stdout, StringComparison.Ordinal);
+    }
+}
