@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Agent.Decoding.Transcripts;
 
 /// <summary>
@@ -11,47 +9,9 @@ namespace Agent.Decoding.Transcripts;
 /// is inserted; <see cref="Unescape"/> removes exactly one at each such site (a bijection, as <see cref="UntrustedText"/>).</remarks>
 internal static class TemplateText
 {
-    public static string Escape(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        if (!text.Contains('<', StringComparison.Ordinal))
-        {
-            return text;
-        }
+    public static string Escape(string text) => UntrustedText.Escape(text, NeedsMark);
 
-        var sb = new StringBuilder(text.Length + 8);
-        for (var i = 0; i < text.Length; i++)
-        {
-            sb.Append(text[i]);
-            if (text[i] == '<' && NeedsMark(text, i + 1))
-            {
-                sb.Append('\\');
-            }
-        }
-
-        return sb.ToString();
-    }
-
-    public static string Unescape(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        if (!text.Contains("<\\", StringComparison.Ordinal))
-        {
-            return text;
-        }
-
-        var sb = new StringBuilder(text.Length);
-        for (var i = 0; i < text.Length; i++)
-        {
-            sb.Append(text[i]);
-            if (text[i] == '<' && i + 1 < text.Length && text[i + 1] == '\\' && NeedsMark(text, i + 1))
-            {
-                i++;
-            }
-        }
-
-        return sb.ToString();
-    }
+    public static string Unescape(string text) => UntrustedText.Unescape(text, NeedsMark);
 
     private static bool NeedsMark(string text, int j)
     {
