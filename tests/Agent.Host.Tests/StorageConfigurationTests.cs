@@ -48,4 +48,17 @@ public sealed class StorageConfigurationTests
         Assert.Contains("'no_such_database'", wrong.Stderr, StringComparison.Ordinal);
         Assert.Contains("does not exist", wrong.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Serve_WorkspacesFolderItCannotWrite_Exits2NamingTheFolderAndTheKeyBeforeTakingRuns()
+    {
+        var settings = TestSettings.Create();
+        var underAFile = Path.Combine(settings.SettingsFile, "workspaces"); // a folder cannot be made inside a file
+
+        var result = await AgentProcess.RunAsync(settings, "serve", "--set", "Storage:WorkspacesPath=" + underAFile);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains(underAFile, result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Storage:WorkspacesPath", result.Stderr, StringComparison.Ordinal);
+    }
 }
