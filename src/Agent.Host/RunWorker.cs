@@ -57,7 +57,16 @@ internal sealed partial class RunWorker(IRunStore store, IAgentRunner runner, IR
                 var run = await store.DequeueAsync(_owner, stoppingToken).ConfigureAwait(false);
                 if (run is null)
                 {
-                    await Task.Delay(s_idlePoll, stoppingToken).ConfigureAwait(false);
+                    // PostgreSQL wakes an idle worker as soon as any host enqueues a run or an approval queues one again.
+                    if (store is IRunChangeSignal changes)
+                    {
+                        await changes.WaitForChangeAsync(s_idlePoll, stoppingToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await Task.Delay(s_idlePoll, stoppingToken).ConfigureAwait(false);
+                    }
+
                     continue;
                 }
 

@@ -10,10 +10,15 @@ namespace Agent.Runtime.Storage;
 /// <see cref="RunStoreBase"/>'s, the same ones SQLite runs; the dequeue locks the row it takes with
 /// <c>FOR UPDATE SKIP LOCKED</c>, so hosts that dequeue at the same moment each get a different run and never wait on
 /// one another. The schema is <see cref="RunStoreSchema"/>'s, migrated in one transaction per version under an advisory
-/// lock, so hosts that start together migrate once.
+/// lock, so hosts that start together migrate once. Every change of a run's state sends <c>NOTIFY agent_runs</c> with the
+/// run id in the transaction that makes it, and <see cref="WaitForChangeAsync"/> listens on one connection of its own,
+/// opened on first use and opened again when it breaks.
 /// </summary>
-internal sealed class PostgreSqlRunStore : RunStoreBase, IAsyncDisposable, IDisposable
+internal sealed class PostgreSqlRunStore : RunStoreBase, IRunChangeSignal, IAsyncDisposable, IDisposable
 {
+    /// <summary>The notification channel of run changes.</summary>
+    public const string Channel = "agent_runs";
+
     /// <summary>The advisory lock key of the migrations ("agentrun" in ASCII).</summary>
     private const long MigrationLock = 0x6167656e7472756e;
 
@@ -23,6 +28,10 @@ internal sealed class PostgreSqlRunStore : RunStoreBase, IAsyncDisposable, IDisp
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _where;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _sync = new();
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _listening;
 
     public PostgreSqlRunStore(StorageOptions options, TimeProvider? time = null)
         : base(options, time)
@@ -38,6 +47,8 @@ internal sealed class PostgreSqlRunStore : RunStoreBase, IAsyncDisposable, IDisp
     }
 
     protected override string DequeueLockClause => " FOR UPDATE SKIP LOCKED";
+
+    protected override string ChangeNotification => $"SELECT pg_notify('{Channel}', @changed);";
 
     public override async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
@@ -73,9 +84,33 @@ internal sealed class PostgreSqlRunStore : RunStoreBase, IAsyncDisposable, IDisp
             cancellationToken).ConfigureAwait(false);
     }
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public async Task<bool> WaitForChangeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        Task changed;
+        lock (_sync)
+        {
+            _listening ??= Task.Run(ListenAsync, CancellationToken.None);
+            changed = _changed.Task;
+        }
 
-    public void Dispose() => _dataSource.Dispose();
+        var first = await Task.WhenAny(changed, Task.Delay(timeout, cancellationToken)).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return first == changed;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_listening is { } listening)
+        {
+            await listening.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _stop.Dispose();
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -100,6 +135,59 @@ internal sealed class PostgreSqlRunStore : RunStoreBase, IAsyncDisposable, IDisp
             _ => e.Message,
         };
         return new RunStoreException($"The run store ({_where}) failed: {what}. (Npgsql: {e.Message})", e);
+    }
+
+    /// <summary>Holds one connection that LISTENs on <see cref="Channel"/>; each notification completes the current waiters' task.</summary>
+    private async Task ListenAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                var connection = await _dataSource.OpenConnectionAsync(_stop.Token).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    connection.Notification += (_, _) => Signal();
+                    await using (var listen = new NpgsqlCommand($"LISTEN {Channel};", connection))
+                    {
+                        await listen.ExecuteNonQueryAsync(_stop.Token).ConfigureAwait(false);
+                    }
+
+                    while (true)
+                    {
+                        await connection.WaitAsync(_stop.Token).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or InvalidOperationException)
+            {
+                // The server went away: the waiters fall back to their timeout until the connection is back.
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void Signal()
+    {
+        TaskCompletionSource done;
+        lock (_sync)
+        {
+            done = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        done.TrySetResult();
     }
 
     private void CheckTables(HashSet<string> tables)

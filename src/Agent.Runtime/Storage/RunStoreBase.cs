@@ -35,6 +35,9 @@ internal abstract class RunStoreBase : IRunStore
 
     public abstract Task InitializeAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>A statement run after every change of a run's state, with <c>@changed</c> the run id (PostgreSQL: <c>pg_notify</c>), or null.</summary>
+    protected virtual string? ChangeNotification => null;
+
     /// <summary>An open connection, with the engine's per-connection settings applied.</summary>
     protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
@@ -70,6 +73,7 @@ internal abstract class RunStoreBase : IRunStore
                     ("@status", Name(RunStatus.Queued)),
                     ("@model", run.Model),
                     ("@now", now)).ConfigureAwait(false);
+                await NotifyAsync(connection, null, run.Id, cancellationToken).ConfigureAwait(false);
                 return run;
             },
             cancellationToken);
@@ -120,6 +124,7 @@ internal abstract class RunStoreBase : IRunStore
                     ("@now", now),
                     ("@taken", "taken over by " + owner + ": its worker's lease expired (the host stopped or was killed); resumed from the journal"),
                     ("@id", id)).ConfigureAwait(false);
+                await NotifyAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false);
                 return (await QueryRunsAsync(connection, transaction, "SELECT * FROM runs WHERE id = @id;", cancellationToken, ("@id", id)).ConfigureAwait(false)).FirstOrDefault();
             },
             cancellationToken);
@@ -157,15 +162,24 @@ internal abstract class RunStoreBase : IRunStore
 
     public Task<int> RequeueExpiredAsync(CancellationToken cancellationToken = default) =>
         WithConnectionAsync(
-            connection => ExecAsync(
-                connection,
-                null,
-                "UPDATE runs SET status = @queued, lease_owner = NULL, lease_until = NULL, reason = @reason, updated_at = @now WHERE status = @running AND (lease_until IS NULL OR lease_until < @now);",
-                cancellationToken,
-                ("@queued", Name(RunStatus.Queued)),
-                ("@running", Name(RunStatus.Running)),
-                ("@reason", "its worker stopped without releasing it (crash or kill); resumed from the last completed step"),
-                ("@now", Now())),
+            async connection =>
+            {
+                var requeued = await ExecAsync(
+                    connection,
+                    null,
+                    "UPDATE runs SET status = @queued, lease_owner = NULL, lease_until = NULL, reason = @reason, updated_at = @now WHERE status = @running AND (lease_until IS NULL OR lease_until < @now);",
+                    cancellationToken,
+                    ("@queued", Name(RunStatus.Queued)),
+                    ("@running", Name(RunStatus.Running)),
+                    ("@reason", "its worker stopped without releasing it (crash or kill); resumed from the last completed step"),
+                    ("@now", Now())).ConfigureAwait(false);
+                if (requeued > 0)
+                {
+                    await NotifyAsync(connection, null, "*", cancellationToken).ConfigureAwait(false);
+                }
+
+                return requeued;
+            },
             cancellationToken);
 
     public async Task UpdateRunAsync(RunRecord run, CancellationToken cancellationToken = default)
@@ -179,28 +193,37 @@ internal abstract class RunStoreBase : IRunStore
         // previous one). One that lost its lease (another host took the run over, or an approval queued it again)
         // must not overwrite the new state or take the lease back.
         var written = await WithConnectionAsync(
-            connection => ExecAsync(
-                connection,
-                null,
-                """
-                UPDATE runs SET status = @status, final_answer = @answer, reason = @reason, steps = @steps, tokens = @tokens, elapsed_ms = @elapsed,
-                    malformed_calls = @malformed, blocked_actions = @blocked, lease_owner = @owner, lease_until = @until, updated_at = @now
-                WHERE id = @id AND (CAST(@holder AS TEXT) IS NULL OR lease_owner = @holder OR (lease_owner IS NULL AND status = @status));
-                """,
-                cancellationToken,
-                ("@status", Name(run.Status)),
-                ("@answer", run.FinalAnswer),
-                ("@reason", run.Reason),
-                ("@steps", run.Steps),
-                ("@tokens", run.Tokens),
-                ("@elapsed", run.ElapsedMilliseconds),
-                ("@malformed", run.MalformedCalls),
-                ("@blocked", run.BlockedActions),
-                ("@owner", keepsLease ? run.LeaseOwner : null),
-                ("@until", keepsLease ? now + (long)_lease.TotalMilliseconds : null),
-                ("@now", now),
-                ("@id", run.Id),
-                ("@holder", run.LeaseOwner)),
+            async connection =>
+            {
+                var rows = await ExecAsync(
+                    connection,
+                    null,
+                    """
+                    UPDATE runs SET status = @status, final_answer = @answer, reason = @reason, steps = @steps, tokens = @tokens, elapsed_ms = @elapsed,
+                        malformed_calls = @malformed, blocked_actions = @blocked, lease_owner = @owner, lease_until = @until, updated_at = @now
+                    WHERE id = @id AND (CAST(@holder AS TEXT) IS NULL OR lease_owner = @holder OR (lease_owner IS NULL AND status = @status));
+                    """,
+                    cancellationToken,
+                    ("@status", Name(run.Status)),
+                    ("@answer", run.FinalAnswer),
+                    ("@reason", run.Reason),
+                    ("@steps", run.Steps),
+                    ("@tokens", run.Tokens),
+                    ("@elapsed", run.ElapsedMilliseconds),
+                    ("@malformed", run.MalformedCalls),
+                    ("@blocked", run.BlockedActions),
+                    ("@owner", keepsLease ? run.LeaseOwner : null),
+                    ("@until", keepsLease ? now + (long)_lease.TotalMilliseconds : null),
+                    ("@now", now),
+                    ("@id", run.Id),
+                    ("@holder", run.LeaseOwner)).ConfigureAwait(false);
+                if (rows > 0)
+                {
+                    await NotifyAsync(connection, null, run.Id, cancellationToken).ConfigureAwait(false);
+                }
+
+                return rows;
+            },
             cancellationToken).ConfigureAwait(false);
         if (written == 0 && run.LeaseOwner is not null)
         {
@@ -375,6 +398,7 @@ internal abstract class RunStoreBase : IRunStore
                     ("@now", now),
                     ("@run", entry.RunId),
                     ("@parked", Name(RunStatus.Parked))).ConfigureAwait(false);
+                await NotifyAsync(connection, transaction, entry.RunId, cancellationToken).ConfigureAwait(false);
                 return entry with { ReviewStatus = status, Reviewer = reviewer, ReviewReason = reason, ReviewedAt = FromMs(now) };
             },
             cancellationToken);
@@ -387,6 +411,14 @@ internal abstract class RunStoreBase : IRunStore
         where T : struct, Enum => Enum.Parse<T>(value, ignoreCase: true);
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    private async Task NotifyAsync(DbConnection connection, DbTransaction? transaction, string runId, CancellationToken cancellationToken)
+    {
+        if (ChangeNotification is { } statement)
+        {
+            await ExecAsync(connection, transaction, statement, cancellationToken, ("@changed", runId)).ConfigureAwait(false);
+        }
+    }
 
     protected long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 

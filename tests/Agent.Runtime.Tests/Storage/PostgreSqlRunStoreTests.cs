@@ -78,6 +78,26 @@ public sealed class PostgreSqlRunStoreTests : RunStoreContractTests
         Assert.Equal(RunStoreSchema.Version, (int)(long)(await ScalarAsync(options.ConnectionString!, "SELECT COUNT(*) FROM schema_migrations;"))!);
     }
 
+    [Fact]
+    public async Task WaitForChangeAsync_RunEnqueuedThroughAnotherHost_WakesTheWaiterByNotify()
+    {
+        var options = await NewDatabaseAsync();
+        var waiter = Assert.IsAssignableFrom<IRunChangeSignal>(await OpenAsync(options));
+        var other = await OpenAsync(options);
+
+        var quiet = await waiter.WaitForChangeAsync(TimeSpan.FromMilliseconds(200));
+        var woke = waiter.WaitForChangeAsync(TimeSpan.FromSeconds(120));
+        for (var i = 0; i < 100 && !woke.IsCompleted; i++)
+        {
+            // The listening connection opens on the first wait; enqueue until it has heard one.
+            await other.EnqueueAsync($"t{i}", "m");
+            await Task.WhenAny(woke, Task.Delay(500));
+        }
+
+        Assert.False(quiet, "a wait with no change in the database was woken");
+        Assert.True(await woke, "no NOTIFY reached the waiting store");
+    }
+
     private static async Task<List<string>> SqliteColumnsAsync()
     {
         var path = Path.Combine(RuntimeHarness.NewFolder(), "agent.db");
