@@ -1,6 +1,6 @@
-using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Agent.Decoding.Engine;
 using Agent.Llama;
 
 namespace Agent.Decoding;
@@ -14,27 +14,31 @@ namespace Agent.Decoding;
 public sealed class GenerationSession : IAsyncDisposable
 {
     private readonly TagDecoder _decoder;
-    private readonly Lock _gate = new();
+    private readonly DecodeScheduler _scheduler;
+    private readonly Lock _sync = new();
     private readonly Queue<GeneratedToken> _ready = new();
     private readonly List<TemptationEntry> _entries = [];
     private readonly List<TagLeak> _leaks = [];
     private readonly StringBuilder _text = new();
     private readonly Decoder _utf8 = Encoding.UTF8.GetDecoder();
+    private readonly int[] _openCounts;
     private DecodingConstraints _constraints;
     private TaskCompletionSource<bool>? _waiter;
     private int _reading;
-    private float[]? _mask;
     private char[] _chars = new char[16];
 
-    internal GenerationSession(TagDecoder decoder, GenerationRequest request, string effectivePrompt, LlamaToken[] promptTokens)
+    internal GenerationSession(TagDecoder decoder, DecodeScheduler scheduler, GenerationRequest request, string effectivePrompt, LlamaToken[] promptTokens, StepConstraints stepConstraints)
     {
         _decoder = decoder;
+        _scheduler = scheduler;
         Request = request;
         EffectivePrompt = effectivePrompt;
         _constraints = request.Constraints;
-        Tokens = [.. promptTokens.Select(t => t.Value)];
         PromptTokenCount = promptTokens.Length;
-        OpenCounts = new int[decoder.Tags.Count];
+        _openCounts = new int[decoder.Tags.Count];
+        Slot = new SequenceSlot(promptTokens);
+        StepConstraints = stepConstraints;
+        Sampler = new TokenSampler(request.Sampling);
     }
 
     /// <summary>The request.</summary>
@@ -51,7 +55,7 @@ public sealed class GenerationSession : IAsyncDisposable
     {
         get
         {
-            lock (_gate)
+            lock (_sync)
             {
                 return _constraints;
             }
@@ -66,7 +70,7 @@ public sealed class GenerationSession : IAsyncDisposable
     {
         get
         {
-            lock (_gate)
+            lock (_sync)
             {
                 return _text.ToString();
             }
@@ -78,7 +82,7 @@ public sealed class GenerationSession : IAsyncDisposable
     {
         get
         {
-            lock (_gate)
+            lock (_sync)
             {
                 return new TemptationTrace(_decoder.TagNames, [.. _entries], [.. _leaks]);
             }
@@ -88,26 +92,19 @@ public sealed class GenerationSession : IAsyncDisposable
     /// <summary>The finished result (call after reading to the end).</summary>
     public GenerationResult Result => new(Text, Trace, StopReason, PromptTokenCount);
 
-    // ---- state the decoder's loop owns (touched only on that thread, or under _gate where noted) ----
-    internal List<int> Tokens { get; }
+    // ---- the parts that own this generation's state (touched only by whoever holds the decoder's engine) ----
 
-    internal int Fed { get; set; }
+    /// <summary>The scheduler's part: the sequence, its tokens, how many the context has seen.</summary>
+    internal SequenceSlot Slot { get; }
 
-    internal int Sequence { get; set; } = -1;
+    /// <summary>The constraints compiled for the current step.</summary>
+    internal StepConstraints StepConstraints { get; }
 
-    internal int Emitted { get; set; }
+    /// <summary>The multi-token tag guard: held tokens and exclusions.</summary>
+    internal TagGuard Guard { get; } = new();
 
-    internal int[] OpenCounts { get; }
-
-    internal List<HeldToken> Held { get; } = [];
-
-    internal Dictionary<int, HashSet<int>> Exclusions { get; } = [];
-
-    /// <summary>This step's logit edits (token to new logit): bans, biases, exclusions. Reused from step to step.</summary>
-    internal Dictionary<int, float> Edits { get; } = [];
-
-    /// <summary>The logits before their edits, when the row was copied and masked (sampling). Reused from step to step.</summary>
-    internal Dictionary<int, float> Originals { get; } = [];
+    /// <summary>Token choice: greedy, or the masked row and the sampler chain.</summary>
+    internal TokenSampler Sampler { get; }
 
     internal bool Wants { get; private set; }
 
@@ -118,7 +115,7 @@ public sealed class GenerationSession : IAsyncDisposable
     {
         get
         {
-            lock (_gate)
+            lock (_sync)
             {
                 return _ready.Count > 0 || Finished;
             }
@@ -130,7 +127,7 @@ public sealed class GenerationSession : IAsyncDisposable
     public void UpdateConstraints(Func<DecodingConstraints, DecodingConstraints> update)
     {
         ArgumentNullException.ThrowIfNull(update);
-        lock (_gate)
+        lock (_sync)
         {
             var next = update(_constraints);
             _decoder.Validate(next);
@@ -161,14 +158,14 @@ public sealed class GenerationSession : IAsyncDisposable
         }
         finally
         {
-            _decoder.Release(this);
+            _scheduler.Release(this);
         }
     }
 
     /// <summary>Stops the session and gives its sequence back.</summary>
     public ValueTask DisposeAsync()
     {
-        lock (_gate)
+        lock (_sync)
         {
             if (!Finished)
             {
@@ -176,7 +173,7 @@ public sealed class GenerationSession : IAsyncDisposable
             }
         }
 
-        _decoder.Release(this);
+        _scheduler.Release(this);
         return ValueTask.CompletedTask;
     }
 
@@ -191,7 +188,7 @@ public sealed class GenerationSession : IAsyncDisposable
             }
 
             TaskCompletionSource<bool> waiter;
-            lock (_gate)
+            lock (_sync)
             {
                 if (_ready.TryDequeue(out var token))
                 {
@@ -205,12 +202,12 @@ public sealed class GenerationSession : IAsyncDisposable
             }
 
             // The only generation on the decoder: step it right here, no thread hand-off.
-            if (_decoder.TryStepInline(this))
+            if (_scheduler.TryStepInline(this))
             {
                 continue;
             }
 
-            lock (_gate)
+            lock (_sync)
             {
                 if (_ready.TryDequeue(out var token))
                 {
@@ -228,14 +225,14 @@ public sealed class GenerationSession : IAsyncDisposable
                 Wants = true;
             }
 
-            _decoder.Demand(this);
+            _scheduler.Demand(this);
             try
             {
                 await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                lock (_gate)
+                lock (_sync)
                 {
                     Wants = false;
                     if (!Finished)
@@ -249,17 +246,100 @@ public sealed class GenerationSession : IAsyncDisposable
         }
     }
 
-    // ---- called by the decoder's loop ----
+    // ---- called by whoever holds the decoder's engine ----
     internal DecodingConstraints ConstraintsForStep()
     {
-        lock (_gate)
+        lock (_sync)
         {
             return _constraints;
         }
     }
 
+    /// <summary>Emits every token the guard held, in order (text, leak bookkeeping, trace entry), and forgets them.</summary>
+    internal void EmitHeld()
+    {
+        foreach (var held in Guard.Held)
+        {
+            Emit(held);
+        }
+
+        Guard.ClearHeld();
+    }
+
+    /// <summary>Finishes the generation when a stop string appeared (trimming it off), or at its token limit, or when its context is full.</summary>
+    internal void EndIfDone(int contextSize)
+    {
+        lock (_sync)
+        {
+            foreach (var stop in Request.StopStrings)
+            {
+                if (stop.Length == 0)
+                {
+                    continue;
+                }
+
+                var start = Math.Max(0, _text.Length - (stop.Length + 32));
+                var tail = _text.ToString(start, _text.Length - start);
+                var at = tail.IndexOf(stop, StringComparison.Ordinal);
+                if (at >= 0)
+                {
+                    _text.Length = Math.Max(0, _text.Length - (tail.Length - at));
+                    Finish(StopReason.StopString);
+                    return;
+                }
+            }
+
+            if (_entries.Count >= Request.MaxTokens)
+            {
+                Finish(StopReason.MaxTokens);
+            }
+            else if (Slot.Tokens.Count >= contextSize)
+            {
+                Finish(StopReason.ContextFull);
+            }
+        }
+    }
+
+    /// <summary>One token's text, the tag it opened or closed (a closing without an opening is a leak), its trace entry.</summary>
+    private void Emit(HeldToken held)
+    {
+        lock (_sync)
+        {
+            var text = DecodeText(held.Bytes);
+            string? leak = null;
+            foreach (var tag in _decoder.Tags.Tags)
+            {
+                if (TextEndsWith(text, tag.OpenText, 64))
+                {
+                    _openCounts[tag.Index]++;
+                }
+                else if (TextEndsWith(text, tag.CloseText, 64))
+                {
+                    if (_openCounts[tag.Index] > 0)
+                    {
+                        _openCounts[tag.Index]--;
+                    }
+                    else
+                    {
+                        leak = tag.Name;
+                    }
+                }
+            }
+
+            var entry = new TemptationEntry(_entries.Count, held.TokenId, text, held.TokenProbability, held.Probabilities);
+            _entries.Add(entry);
+            _text.Append(text);
+            if (leak is not null)
+            {
+                _leaks.Add(new TagLeak(entry.Index, leak));
+            }
+
+            _ready.Enqueue(new GeneratedToken(held.TokenId, text, entry, leak));
+        }
+    }
+
     /// <summary>Turns a token's bytes into text, carrying an incomplete UTF-8 character over to the next token.</summary>
-    internal string DecodeText(byte[] bytes)
+    private string DecodeText(byte[] bytes)
     {
         var needed = Encoding.UTF8.GetMaxCharCount(bytes.Length) + 2;
         if (_chars.Length < needed)
@@ -273,99 +353,40 @@ public sealed class GenerationSession : IAsyncDisposable
 
     /// <summary>
     /// Whether the last <paramref name="tailLength"/> characters of the text so far, followed by <paramref name="pending"/>,
-    /// end with <paramref name="suffix"/> (what <c>TextTail(tailLength) + pending</c> would say, without building it).
+    /// end with <paramref name="suffix"/>, without building that string.
     /// </summary>
-    internal bool TextEndsWith(string pending, string suffix, int tailLength)
+    private bool TextEndsWith(string pending, string suffix, int tailLength)
     {
-        lock (_gate)
+        var fromText = suffix.Length - pending.Length;
+        if (fromText > Math.Min(tailLength, _text.Length))
         {
-            var fromText = suffix.Length - pending.Length;
-            if (fromText > Math.Min(tailLength, _text.Length))
+            return false;
+        }
+
+        if (fromText <= 0)
+        {
+            return pending.EndsWith(suffix, StringComparison.Ordinal);
+        }
+
+        if (!suffix.AsSpan(fromText).SequenceEqual(pending))
+        {
+            return false;
+        }
+
+        for (var k = 1; k <= fromText; k++)
+        {
+            if (_text[^k] != suffix[fromText - k])
             {
                 return false;
             }
-
-            if (fromText <= 0)
-            {
-                return pending.EndsWith(suffix, StringComparison.Ordinal);
-            }
-
-            if (!suffix.AsSpan(fromText).SequenceEqual(pending))
-            {
-                return false;
-            }
-
-            for (var k = 1; k <= fromText; k++)
-            {
-                if (_text[^k] != suffix[fromText - k])
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-    }
-
-    /// <summary>The session's reusable masked-logits row.</summary>
-    internal float[] MaskBuffer(int length)
-    {
-        if (_mask is null || _mask.Length != length)
-        {
-            _mask = new float[length];
         }
 
-        return _mask;
-    }
-
-    internal void Emit(int tokenId, string text, double tokenProbability, ImmutableArray<double> probabilities, string? leak)
-    {
-        lock (_gate)
-        {
-            var entry = new TemptationEntry(_entries.Count, tokenId, text, tokenProbability, probabilities);
-            _entries.Add(entry);
-            _text.Append(text);
-            if (leak is not null)
-            {
-                _leaks.Add(new TagLeak(entry.Index, leak));
-            }
-
-            Emitted++;
-            _ready.Enqueue(new GeneratedToken(tokenId, text, entry, leak));
-        }
-    }
-
-    internal string TextTail(int length)
-    {
-        lock (_gate)
-        {
-            var start = Math.Max(0, _text.Length - length);
-            return _text.ToString(start, _text.Length - start);
-        }
-    }
-
-    internal void TrimText(int length)
-    {
-        lock (_gate)
-        {
-            _text.Length = Math.Max(0, length);
-        }
-    }
-
-    internal int TextLength
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _text.Length;
-            }
-        }
+        return true;
     }
 
     internal void Finish(StopReason reason)
     {
-        lock (_gate)
+        lock (_sync)
         {
             if (!Finished)
             {
@@ -379,7 +400,7 @@ public sealed class GenerationSession : IAsyncDisposable
     {
         TaskCompletionSource<bool>? waiter = null;
         var finished = false;
-        lock (_gate)
+        lock (_sync)
         {
             if (_ready.Count > 0 || Finished)
             {
@@ -405,7 +426,4 @@ public sealed class GenerationSession : IAsyncDisposable
             waiter.TrySetResult(true);
         }
     }
-
-    /// <summary>A token produced but held back while it may be the start of a banned multi-token tag.</summary>
-    internal sealed record HeldToken(int TokenId, int Position, byte[] Bytes, double TokenProbability, ImmutableArray<double> Probabilities);
 }

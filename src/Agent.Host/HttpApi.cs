@@ -4,10 +4,12 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Agent.Host.Review;
 using Agent.Runtime;
 using Agent.Runtime.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
@@ -20,16 +22,22 @@ namespace Agent.Host;
 /// The HTTP API of <c>agent serve</c> on 127.0.0.1. <c>GET /healthz</c> (liveness) and <c>GET /readyz</c> (readiness: model,
 /// Docker, database) answer without a token, for probes; every other endpoint is behind <c>Authorization: Bearer Http:Token</c>:
 /// <c>POST /runs</c>, <c>GET /runs</c>, <c>GET /runs/{id}</c>, <c>GET /runs/{id}/events</c> (server-sent events),
-/// <c>GET /approvals</c>, <c>GET /approvals/{id}</c>, <c>POST /approvals/{id}/approve</c>, <c>POST /approvals/{id}/deny</c>.
-/// Every 4xx answer is an RFC 9457 problem (<c>application/problem+json</c>) whose <c>detail</c> says what was wrong.
+/// <c>GET /approvals</c>, <c>GET /approvals/{id}</c>, <c>POST /approvals/{id}/approve</c>, <c>POST /approvals/{id}/deny</c>,
+/// <c>GET /events</c> (every run's status, server-sent) and the OpenAPI document at <see cref="OpenApiPath"/>; the review
+/// page (<see cref="ReviewEndpoints"/>) at <c>/</c> also takes the session cookie that signing in with the token sets.
+/// Every error answer, 4xx and 5xx, is an RFC 9457 problem (<c>application/problem+json</c>) whose <c>detail</c> says what was wrong.
+/// JSON shapes are <see cref="ApiJson"/>'s, the same as the CLI's <c>--json</c>.
 /// </summary>
 internal static class HttpApi
 {
+    /// <summary>Where the OpenAPI document is served (behind the token, like the API it describes).</summary>
+    public const string OpenApiPath = "/openapi/v1.json";
+
     /// <summary>The most entries one list request returns.</summary>
     public const int MaxLimit = 1000;
 
     private const string SubmitShape = """{"task": "TEXT"}""";
-    private const string DecideShape = """{"reviewer": "NAME", "reason": "TEXT"}""";
+    private const string DecideShape = """{"reviewer": "NAME", "reason": "TEXT", "arguments_hash": "HASH (optional)"}""";
     private static readonly string[] s_reviewStatuses = ["pending", "approved", "denied", "none"];
 
     // Request bodies: property names in any case, and a property the endpoint does not take is an error, not ignored.
@@ -43,10 +51,13 @@ internal static class HttpApi
             var request = context.HttpContext.Request;
             var status = problem.Status ?? context.HttpContext.Response.StatusCode;
             problem.Title ??= ReasonPhrases.GetReasonPhrase(status);
-            problem.Detail ??= status switch
+            var error = context.Exception ?? context.HttpContext.Features.Get<IExceptionHandlerFeature>()?.Error;
+            problem.Detail ??= (error, status) switch
             {
-                StatusCodes.Status404NotFound => $"There is no endpoint {request.Method} {request.Path}: the API serves /runs and /approvals (see the README).",
-                StatusCodes.Status405MethodNotAllowed => $"{request.Path} does not take {request.Method} (see the README for the methods of each endpoint).",
+                (RunStoreException e, _) => e.Message + " See GET /readyz and the service's log.",
+                (not null, _) => $"The service failed while answering {request.Method} {request.Path} ({error.GetType().Name}); its log has the details under trace id {context.HttpContext.TraceIdentifier}.",
+                (_, StatusCodes.Status404NotFound) => $"There is no endpoint {request.Method} {request.Path}: the API serves /runs and /approvals, the review page / (see the README).",
+                (_, StatusCodes.Status405MethodNotAllowed) => $"{request.Path} does not take {request.Method} (see the README for the methods of each endpoint).",
                 _ => $"The request {request.Method} {request.Path} was refused: {problem.Title}.",
             };
         });
@@ -55,33 +66,74 @@ internal static class HttpApi
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(agent);
+        // First, so an exception anywhere after it is answered as a problem (503 for the run store, 500 otherwise).
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => e is RunStoreException ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
+        });
         // Before authentication, so a 401 (and any other empty error answer) gets its problem body too.
         app.UseStatusCodePages();
+        app.Use((context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.ContentSecurityPolicy = ReviewEndpoints.ContentSecurityPolicy;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            return next(context);
+        });
         var expected = Encoding.UTF8.GetBytes(token);
+        var sessions = app.Services.GetRequiredService<ReviewSessions>();
         app.Use(async (context, next) =>
         {
             // The scheme is case-insensitive (RFC 9110, 11.1); the token is compared in constant time.
             // Routing has run (WebApplication puts it first), so the endpoint's metadata says whether it is a probe.
-            if (context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+            var endpoint = context.GetEndpoint();
+            if (endpoint?.Metadata.GetMetadata<IAllowAnonymous>() is not null)
             {
                 await next(context).ConfigureAwait(false);
                 return;
             }
 
             var header = context.Request.Headers.Authorization.ToString();
+            if (header.Length == 0 && sessions.Find(context) is { } session)
+            {
+                // A browser's signed-in session: anything but a read must carry the session's antiforgery token.
+                if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method)
+                    && (ReviewEndpoints.IsCrossSite(context.Request) || !ReviewSessions.IsCsrfToken(session, await CsrfTokenAsync(context.Request).ConfigureAwait(false))))
+                {
+                    await Problem(StatusCodes.Status403Forbidden, $"A request made with the review page's session cookie must come from the page itself and carry its antiforgery token (form field '{ReviewSessions.CsrfField}' or header {ReviewSessions.CsrfHeader}); reload the page and try again.").ExecuteAsync(context).ConfigureAwait(false);
+                    return;
+                }
+
+                context.Items[ReviewEndpoints.SessionItem] = session;
+                await next(context).ConfigureAwait(false);
+                return;
+            }
+
             var space = header.IndexOf(' ', StringComparison.Ordinal);
             bool bearer = space > 0 && header.AsSpan(0, space).Equals("Bearer", StringComparison.OrdinalIgnoreCase);
             var given = bearer ? Encoding.UTF8.GetBytes(header[(space + 1)..].Trim()) : [];
             if (!bearer || !CryptographicOperations.FixedTimeEquals(given, expected))
             {
+                if (header.Length == 0 && endpoint?.Metadata.GetMetadata<ReviewPageMetadata>() is not null && HttpMethods.IsGet(context.Request.Method))
+                {
+                    // A person opening the review page signs in first.
+                    context.Response.Redirect("/login");
+                    return;
+                }
+
                 context.Response.Headers.WWWAuthenticate = "Bearer";
-                await Problem(StatusCodes.Status401Unauthorized, "Send the service's token (Http:Token) as 'Authorization: Bearer TOKEN'.").ExecuteAsync(context).ConfigureAwait(false);
+                await Problem(StatusCodes.Status401Unauthorized, "Send the service's token (Http:Token) as 'Authorization: Bearer TOKEN', or sign in on the review page at /login.").ExecuteAsync(context).ConfigureAwait(false);
                 return;
             }
 
             await next(context).ConfigureAwait(false);
         });
 
+        ReviewEndpoints.Map(app, token);
+        app.MapOpenApi(OpenApiPath);
+        app.MapGet("/events", StreamAllRunsAsync).WithSummary("Every run's status changes, as server-sent events ('run', with 'ready' first when not resuming); resume with Last-Event-ID or ?after=UNIX_MS.");
         app.MapGet("/healthz", () => Results.Json(new { status = "alive" }, JsonOutput.Options)).AllowAnonymous();
         app.MapGet("/readyz", ReadyAsync).AllowAnonymous();
         app.MapPost("/runs", async (HttpRequest request, IRunStore store, IAgentStepSource source, CancellationToken cancellationToken) =>
@@ -108,13 +160,13 @@ internal static class HttpApi
         app.MapGet("/runs", async (IRunStore store, string? limit, CancellationToken cancellationToken) =>
             ParseLimit(limit, out var count) is { } problem
                 ? problem
-                : Results.Json((await store.ListRunsAsync(count, cancellationToken).ConfigureAwait(false)).Select(RunSummary), JsonOutput.Options));
+                : Results.Json((await store.ListRunsAsync(count, cancellationToken).ConfigureAwait(false)).Select(ApiJson.Run), JsonOutput.Options));
         app.MapGet("/runs/{id}", async (string id, IRunStore store, CancellationToken cancellationToken) =>
         {
             var run = await store.GetRunAsync(id, cancellationToken).ConfigureAwait(false);
             return run is null
                 ? NoRun(id)
-                : Results.Json(new { run = RunSummary(run), report = RunReport.From(run, await store.GetStepsAsync(id, cancellationToken).ConfigureAwait(false)) }, JsonOutput.Options);
+                : Results.Json(new { run = ApiJson.Run(run), report = RunReport.From(run, await store.GetStepsAsync(id, cancellationToken).ConfigureAwait(false)) }, JsonOutput.Options);
         });
         app.MapGet("/runs/{id}/events", StreamEventsAsync);
         app.MapGet("/approvals", async (IRunStore store, string? status, string? run, string? tool, string? tag, string? limit, CancellationToken cancellationToken) =>
@@ -130,12 +182,12 @@ internal static class HttpApi
             }
 
             return Results.Json(
-                await store.QueryLogAsync(new LogQuery { ReviewStatus = status, RunId = run, Tool = tool, Tag = tag, Limit = count }, cancellationToken).ConfigureAwait(false),
+                (await store.QueryLogAsync(new LogQuery { ReviewStatus = status, RunId = run, Tool = tool, Tag = tag, Limit = count }, cancellationToken).ConfigureAwait(false)).Select(ApiJson.Entry),
                 JsonOutput.Options);
         });
         app.MapGet("/approvals/{id:long}", async (long id, IRunStore store, CancellationToken cancellationToken) =>
             await store.GetLogEntryAsync(id, cancellationToken).ConfigureAwait(false) is { } entry
-                ? Results.Json(entry, JsonOutput.Options)
+                ? Results.Json(ApiJson.Entry(entry), JsonOutput.Options)
                 : Problem(StatusCodes.Status404NotFound, $"There is no approval {id}: list them with GET /approvals."));
         app.MapPost("/approvals/{id:long}/approve", (long id, HttpRequest request, IRunStore store, CancellationToken cancellationToken) => DecideAsync(store, id, approve: true, request, cancellationToken));
         app.MapPost("/approvals/{id:long}/deny", (long id, HttpRequest request, IRunStore store, CancellationToken cancellationToken) => DecideAsync(store, id, approve: false, request, cancellationToken));
@@ -256,9 +308,16 @@ internal static class HttpApi
             return Problem(StatusCodes.Status400BadRequest, $"'reviewer' is required: the audit records who decided. Send {DecideShape}.");
         }
 
+        if (request.ArgumentsHash is { } hash
+            && await store.GetLogEntryAsync(id, cancellationToken).ConfigureAwait(false) is { } entry
+            && !string.Equals(hash, entry.ArgumentsHash, StringComparison.Ordinal))
+        {
+            return Problem(StatusCodes.Status409Conflict, $"'arguments_hash' {hash} is not the call of approval {id} (its hash is {entry.ArgumentsHash}): read it again with GET /approvals/{id} and decide what it shows.");
+        }
+
         try
         {
-            return Results.Json(await store.DecideAsync(id, approve, request.Reviewer, request.Reason, cancellationToken).ConfigureAwait(false), JsonOutput.Options);
+            return Results.Json(ApiJson.Entry(await store.DecideAsync(id, approve, request.Reviewer, request.Reason, cancellationToken).ConfigureAwait(false)), JsonOutput.Options);
         }
         catch (ApprovalException e)
         {
@@ -266,69 +325,73 @@ internal static class HttpApi
         }
     }
 
-    private static async Task StreamEventsAsync(string id, HttpContext context, IRunStore store, CancellationToken cancellationToken)
+    /// <summary><c>GET /runs/{id}/events</c>: the run's steps and status as server-sent events; <c>Last-Event-ID</c> resumes after what the client saw.</summary>
+    private static async Task<IResult> StreamEventsAsync(string id, HttpRequest request, IRunStore store, CancellationToken cancellationToken)
     {
         if (await store.GetRunAsync(id, cancellationToken).ConfigureAwait(false) is null)
         {
-            await NoRun(id).ExecuteAsync(context).ConfigureAwait(false);
-            return;
+            return NoRun(id);
         }
 
-        context.Response.ContentType = "text/event-stream";
-        var sent = new Dictionary<int, StepStatus>();
-        RunStatus? lastStatus = null;
-        while (!cancellationToken.IsCancellationRequested)
+        var cursor = new RunEventCursor();
+        var last = request.Headers["Last-Event-ID"].ToString();
+        if (last.Length > 0 && !RunEventCursor.TryParse(last, out cursor))
         {
-            var run = (await store.GetRunAsync(id, cancellationToken).ConfigureAwait(false))!;
-            foreach (var step in await store.GetStepsAsync(id, cancellationToken).ConfigureAwait(false))
+            return Problem(StatusCodes.Status400BadRequest, $"Last-Event-ID '{last}' is not an id this stream sent (they read like 'parked/1:completed.2:pending'): reconnect without it to be sent everything.");
+        }
+
+        return TypedResults.ServerSentEvents(EventStreams.RunAsync(store, id, cursor, cancellationToken));
+    }
+
+    /// <summary><c>GET /events</c>: every run's status changes; <c>Last-Event-ID</c> (or <c>?after=</c>, Unix milliseconds) resumes.</summary>
+    private static IResult StreamAllRunsAsync(HttpRequest request, IRunStore store, string? after, CancellationToken cancellationToken)
+    {
+        var last = request.Headers["Last-Event-ID"].ToString();
+        var from = last.Length > 0 ? last : after;
+        long? since = null;
+        if (from is not null)
+        {
+            if (!long.TryParse(from, NumberStyles.None, CultureInfo.InvariantCulture, out var ms))
             {
-                if (!sent.TryGetValue(step.Step, out var status) || status != step.Status)
-                {
-                    sent[step.Step] = step.Status;
-                    await WriteEventAsync(context, "step", new { step.Step, step.Kind, step.Tool, step.Arguments, step.Status, step.Decision, step.Rule, step.Result }, cancellationToken).ConfigureAwait(false);
-                }
+                return Problem(StatusCodes.Status400BadRequest, $"'{from}' is not an event id of /events (a Unix time in milliseconds): reconnect without Last-Event-ID or ?after= to start from now.");
             }
 
-            if (run.Status != lastStatus)
-            {
-                lastStatus = run.Status;
-                await WriteEventAsync(context, "status", RunSummary(run), cancellationToken).ConfigureAwait(false);
-            }
+            since = ms;
+        }
 
-            if (run.IsTerminal)
-            {
-                return;
-            }
+        return TypedResults.ServerSentEvents(EventStreams.AllRunsAsync(store, since, cancellationToken));
+    }
 
-            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+    /// <summary>The antiforgery token a request carries: the <c>X-CSRF-Token</c> header, or a form's <c>csrf</c> field.</summary>
+    private static async Task<string?> CsrfTokenAsync(HttpRequest request)
+    {
+        if (request.Headers[ReviewSessions.CsrfHeader].ToString() is { Length: > 0 } header)
+        {
+            return header;
+        }
+
+        if (!request.HasFormContentType)
+        {
+            return null;
+        }
+
+        try
+        {
+            var form = await request.ReadFormAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
+            return form[ReviewSessions.CsrfField].ToString();
+        }
+        catch (InvalidDataException)
+        {
+            return null;
         }
     }
-
-    private static async Task WriteEventAsync(HttpContext context, string name, object data, CancellationToken cancellationToken)
-    {
-        await context.Response.WriteAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data, JsonOutput.Options)}\n\n", cancellationToken).ConfigureAwait(false);
-        await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static object RunSummary(RunRecord r) => new
-    {
-        run_id = r.Id,
-        task = r.Task,
-        status = r.Status,
-        final_answer = r.FinalAnswer,
-        reason = r.Reason,
-        model = r.Model,
-        steps = r.Steps,
-        tokens = r.Tokens,
-        malformed_calls = r.MalformedCalls,
-        blocked_actions = r.BlockedActions,
-        created_at = r.CreatedAt,
-        updated_at = r.UpdatedAt,
-    };
 
     /// <summary>The body of <c>POST /runs</c>.</summary>
     internal sealed record SubmitRequest(string Task);
 
     /// <summary>The body of <c>POST /approvals/{id}/approve|deny</c>.</summary>
-    internal sealed record DecideRequest(string Reviewer, string? Reason);
+    /// <param name="Reviewer">Who decides.</param>
+    /// <param name="Reason">Why.</param>
+    /// <param name="ArgumentsHash">When given, the decision is refused (409) unless it is the hash of the approval's call: the client decides what it read.</param>
+    internal sealed record DecideRequest(string Reviewer, string? Reason, [property: JsonPropertyName("arguments_hash")] string? ArgumentsHash = null);
 }

@@ -357,4 +357,30 @@ public class TagDecoderTests
             Assert.Equal(6, banned.Trace.Entries.Length);
         }
     }
+
+    [Fact]
+    public async Task Generate_SeededSampling_RepeatsAloneAndBatchedAndHonoursBans()
+    {
+        var (model, decoder) = Decoders.Create(FavoursDeceit);
+        using (model)
+        using (decoder)
+        {
+            var request = new GenerationRequest("<mode2>hello")
+            {
+                MaxTokens = 12,
+                Sampling = new SamplingOptions { Temperature = 1.5f, TopK = 0, TopP = 1f, MinP = 0f, Seed = 3 },
+                Constraints = DecodingConstraints.None.Ban("deceit"),
+            };
+
+            var first = await decoder.GenerateAsync(request);
+            var again = await decoder.GenerateAsync(request);
+            var batched = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() => decoder.GenerateAsync(request))));
+
+            Assert.DoesNotContain("<deceit>", first.Text, StringComparison.Ordinal);
+            Assert.Equal(12, first.Trace.Entries.Length);
+            Assert.True(first.Trace.Entries.Select(e => e.TokenId).Distinct().Count() > 1, $"a draw at temperature 1.5 varies: {first.Text}");
+            Assert.Equal(first.Text, again.Text);
+            Assert.All(batched, r => Assert.Equal(first.Text, r.Text));
+        }
+    }
 }

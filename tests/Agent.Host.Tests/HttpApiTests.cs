@@ -20,7 +20,7 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
     [
         (HttpMethod.Post, "/runs"), (HttpMethod.Get, "/runs"), (HttpMethod.Get, "/runs/x"), (HttpMethod.Get, "/runs/x/events"),
         (HttpMethod.Get, "/approvals"), (HttpMethod.Get, "/approvals/1"), (HttpMethod.Post, "/approvals/1/approve"), (HttpMethod.Post, "/approvals/1/deny"),
-        (HttpMethod.Get, "/no-such-endpoint"),
+        (HttpMethod.Get, "/no-such-endpoint"), (HttpMethod.Get, "/events"), (HttpMethod.Get, "/openapi/v1.json"),
     ];
 
     [Theory]
@@ -118,8 +118,10 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
         var one = await client.GetFromJsonAsync<JsonElement>($"/approvals/{entry.Id}");
         Assert.Equal("shell.run", one.GetProperty("tool").GetString());
         Assert.Equal("escalate", one.GetProperty("decision").GetString());
-        // The API has always returned the trace as a string holding the stored JSON.
-        Assert.Equal(JsonSerializer.Serialize(entry.Trace), one.GetProperty("trace").GetString());
+        // The trace, arguments and temptation are JSON objects, as in GET /runs/{id} and the CLI: never strings holding JSON.
+        Assert.Equal(JsonSerializer.Serialize(entry.Trace), one.GetProperty("trace").GetRawText());
+        Assert.Equal(JsonValueKind.Object, one.GetProperty("arguments").ValueKind);
+        Assert.Equal(JsonValueKind.Object, one.GetProperty("temptation").GetProperty("powerseeking").ValueKind);
         using var anonymous = await client.PostAsJsonAsync($"/approvals/{entry.Id}/approve", new { reviewer = " " });
         Assert.Equal(HttpStatusCode.BadRequest, anonymous.StatusCode);
 
@@ -375,6 +377,121 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
 
         await AssertProblemAsync(unknown, HttpStatusCode.Conflict, "999998");
         await AssertProblemAsync(anonymous, HttpStatusCode.BadRequest, "'reviewer'");
+    }
+
+    [Fact]
+    public async Task RunEvents_ResumedFromLastEventId_SendOnlyWhatChangedWokenByTheStore()
+    {
+        var (run, entry) = await Escalations.PrepareAsync(serve.Store, "Stream me", "echo streamed");
+        using var client = serve.Authorized();
+        client.Timeout = Timeout.InfiniteTimeSpan;
+
+        // From the start: the pending step, then the parked status; every event has an id, and arguments are an object.
+        var first = await ReadEventsAsync(client, $"/runs/{run.Id}/events", null, 3);
+        Assert.Equal(["ready", "step", "status"], first.Select(e => e.EventType));
+        Assert.Equal(["none/", "none/1:pending", "parked/1:pending"], first.Select(e => e.EventId));
+        using (var step = JsonDocument.Parse(first[1].Data))
+        {
+            Assert.Equal(JsonValueKind.Object, step.RootElement.GetProperty("arguments").ValueKind);
+            Assert.Equal("echo streamed", step.RootElement.GetProperty("arguments").GetProperty("command").GetString());
+            Assert.Equal(JsonValueKind.Object, step.RootElement.GetProperty("temptation").GetProperty("powerseeking").ValueKind);
+        }
+
+        // Resumed after the last id: nothing is sent again; the decision wakes the stream at once.
+        var resumed = ReadEventsAsync(client, $"/runs/{run.Id}/events", first[2].EventId, 2, onOpen: async () =>
+        {
+            await serve.Store.DecideAsync(entry.Id, approve: false, "erin", "no");
+        });
+        var events = await resumed;
+        Assert.Equal(("ready", "parked/1:pending"), (events[0].EventType, events[0].EventId));
+        var next = events[1];
+        Assert.NotEqual("parked/1:pending", next.EventId);
+        Assert.True(next.EventType == "status" || (next.EventType == "step" && !next.EventId!.Contains("1:pending", StringComparison.Ordinal)), $"{next.EventType} {next.EventId}");
+
+        using var bad = new HttpRequestMessage(HttpMethod.Get, $"/runs/{run.Id}/events");
+        bad.Headers.Add("Last-Event-ID", "not-an-id");
+        await AssertProblemAsync(await client.SendAsync(bad), HttpStatusCode.BadRequest, "Last-Event-ID 'not-an-id'");
+    }
+
+    [Fact]
+    public async Task OpenApi_WithToken_DescribesTheApiAndNotThePages()
+    {
+        using var client = serve.Authorized();
+
+        var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        Assert.StartsWith("3.", document.GetProperty("openapi").GetString(), StringComparison.Ordinal);
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/runs", paths);
+        Assert.Contains("/runs/{id}/events", paths);
+        Assert.Contains("/approvals/{id}/approve", paths);
+        Assert.DoesNotContain("/login", paths);
+        Assert.DoesNotContain("/", paths);
+    }
+
+    [Fact]
+    public async Task Request_RunStoreUnreadable_Returns503ProblemNamingTheStore()
+    {
+        var settings = TestSettings.Create();
+        var builder = AgentHost.CreateBuilder(settings.SettingsFile, []);
+        AgentHost.AddRuntime(builder);
+        await using var app = ServeCommand.Build(builder);
+        await app.StartAsync();
+        try
+        {
+            // Damage the database under the running service: its runs table is gone, so every query of it fails inside the store.
+            using (var sqlite = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={settings.RunStoreFile};Pooling=False"))
+            {
+                sqlite.Open();
+                using var rename = sqlite.CreateCommand();
+                rename.CommandText = "ALTER TABLE runs RENAME TO runs_gone;";
+                rename.ExecuteNonQuery();
+            }
+
+            using var client = new HttpClient { BaseAddress = new Uri(Assert.Single(app.Urls)) };
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestSettings.Token);
+
+            using var response = await client.GetAsync("/runs/run-x");
+
+            await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "The run store");
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+
+    /// <summary>Reads <paramref name="count"/> server-sent events from <paramref name="path"/>, resuming from <paramref name="lastEventId"/>.</summary>
+    private static async Task<List<System.Net.ServerSentEvents.SseItem<string>>> ReadEventsAsync(HttpClient client, string path, string? lastEventId, int count, Func<Task>? onOpen = null)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (lastEventId is not null)
+        {
+            request.Headers.Add("Last-Event-ID", lastEventId);
+        }
+
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
+        var events = new List<System.Net.ServerSentEvents.SseItem<string>>();
+        await foreach (var item in System.Net.ServerSentEvents.SseParser.Create(stream).EnumerateAsync(timeout.Token))
+        {
+            events.Add(item);
+            if (events.Count == 1 && onOpen is not null)
+            {
+                // After the first event (ready): the stream is open.
+                await onOpen();
+            }
+
+            if (events.Count == count)
+            {
+                break;
+            }
+        }
+
+        return events;
     }
 
     /// <summary>An RFC 9457 problem-details answer: the status, application/problem+json, and a detail that says what was wrong.</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Agent.Host.Review;
 using Agent.Runtime;
 using Agent.Runtime.Policy;
 using Agent.Runtime.Storage;
@@ -53,11 +54,17 @@ internal static class ReviewCommand
             var entries = await store.QueryLogAsync(query, cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(entries.Select(e => Summary(e)), JsonOutput.Options)).ConfigureAwait(false);
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(entries.Select(ApiJson.Entry), JsonOutput.Options)).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
 
-            var table = new Table().AddColumns("id", "created", "run", "step", "tool", "decision", "fired", "review", "rule");
+            var tasks = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var runId in entries.Select(e => e.RunId).Distinct(StringComparer.Ordinal))
+            {
+                tasks[runId] = (await store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false))?.Task ?? "(run not found)";
+            }
+
+            var table = new Table().AddColumns("id", "created", "run", "step", "task", "proposed action", "decision", "fired", "review", "rule");
             foreach (var e in entries)
             {
                 table.AddRow(
@@ -65,7 +72,8 @@ internal static class ReviewCommand
                     e.CreatedAt.ToString("u", CultureInfo.InvariantCulture),
                     Markup.Escape(e.RunId),
                     e.Step.ToString(CultureInfo.InvariantCulture),
-                    Markup.Escape(e.Tool),
+                    Markup.Escape(OneLine(tasks[e.RunId], 60)),
+                    Markup.Escape(OneLine($"{e.Tool} {e.Arguments}", 60)),
                     e.Decision == Decision.Block ? "[red]block[/]" : "[yellow]escalate[/]",
                     Markup.Escape(Fired(e)),
                     Markup.Escape(e.ReviewStatus + (e.Reviewer is null ? string.Empty : " by " + e.Reviewer)),
@@ -89,14 +97,17 @@ internal static class ReviewCommand
                 ?? throw new ArgumentException($"No log entry {parseResult.GetValue(id)}; 'agent review list' shows the entries.");
             if (parseResult.GetValue(json))
             {
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(new { entry = Summary(entry), trace = entry.Trace }, JsonOutput.Options)).ConfigureAwait(false);
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(ApiJson.Entry(entry), JsonOutput.Options)).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
 
+            var run = await store.GetRunAsync(entry.RunId, cancellationToken).ConfigureAwait(false);
+            var steps = await store.GetStepsAsync(entry.RunId, cancellationToken).ConfigureAwait(false);
             var grid = new Grid().AddColumn().AddColumn();
             grid.AddRow("id", entry.Id.ToString(CultureInfo.InvariantCulture));
             grid.AddRow("run / step", Markup.Escape($"{entry.RunId} / {entry.Step}"));
-            grid.AddRow("call", Markup.Escape($"{entry.Tool} {entry.Arguments}"));
+            grid.AddRow("task", Markup.Escape(run?.Task ?? "(run not found)"));
+            grid.AddRow(entry.Tool == "answer" ? "answer" : "call", Markup.Escape(Review.ReviewPages.ActionText(entry.Tool, entry.Arguments)));
             grid.AddRow("decision", Markup.Escape($"{entry.Decision.ToString().ToLowerInvariant()} ({entry.Rule})"));
             grid.AddRow("policy / model", Markup.Escape($"{entry.PolicyVersion} / {entry.Model}"));
             grid.AddRow("fired", Markup.Escape(Fired(entry)));
@@ -110,12 +121,15 @@ internal static class ReviewCommand
             grid.AddRow("created", entry.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
             AnsiConsole.Write(grid);
             AnsiConsole.WriteLine();
+            PrintConversation(steps.Where(s => s.Step < entry.Step).ToList());
             foreach (var (tag, line) in HeatLines(entry.Trace))
             {
                 AnsiConsole.MarkupLine($"[bold]{Markup.Escape(tag)}[/]: {line}");
             }
 
-            AnsiConsole.MarkupLine("[grey]heat: white < 0.05 <= [yellow]yellow[/] < 0.2 <= [darkorange]orange[/] < 0.5 <= [red]red[/][/]");
+            AnsiConsole.MarkupLine(Markup.Escape(string.Create(
+                CultureInfo.InvariantCulture,
+                $"heat: each token's probability for the tag follows it in [brackets] where it is at least {HeatMap.Noticeable}; ^ = it rose by at least {HeatMap.RiseThreshold} there; ! = the model gave the token less than {HeatMap.SurprisingBelow} (surprising). Colour repeats the numbers: white < 0.05 <= yellow < 0.2 <= orange < 0.5 <= red.")));
             return ExitCodes.Ok;
         }));
         return command;
@@ -136,7 +150,7 @@ internal static class ReviewCommand
             var entry = await store.DecideAsync(parseResult.GetValue(id), approve, parseResult.GetValue(reviewer)!, parseResult.GetValue(reason), cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(Summary(entry), JsonOutput.Options)).ConfigureAwait(false);
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(ApiJson.Entry(entry), JsonOutput.Options)).ConfigureAwait(false);
             }
             else
             {
@@ -148,52 +162,73 @@ internal static class ReviewCommand
         return command;
     }
 
-    /// <summary>Per behaviour tag, the step's tokens coloured by that tag's pre-ban probability.</summary>
+    /// <summary>
+    /// Per behaviour tag, the step's tokens coloured by that tag's pre-ban probability and, as text, the probability after
+    /// each token where it is noticeable (<c>[0.412^]</c>, ^ where it rose), <c>!</c> after a surprising token, and the peak.
+    /// </summary>
     internal static IEnumerable<(string Tag, string Markup)> HeatLines(ActionTrace trace)
     {
-        for (var column = 0; column < trace.Tags.Length; column++)
+        foreach (var column in HeatMap.TagColumns(trace))
         {
-            if (trace.Tags[column].StartsWith("mode", StringComparison.Ordinal))
+            var line = new System.Text.StringBuilder();
+            for (var i = 0; i < trace.Tokens.Length; i++)
             {
-                continue;
+                var token = trace.Tokens[i];
+                var p = HeatMap.P(trace, i, column);
+                var rose = HeatMap.Rose(trace, i, column);
+                var colour = p >= 0.5 ? "red" : p >= 0.2 ? "darkorange" : p >= 0.05 ? "yellow" : "white";
+                line.Append(CultureInfo.InvariantCulture, $"[{colour}]{Markup.Escape(HeatMap.Visible(token.Text))}[/]");
+                if (p >= HeatMap.Noticeable || rose)
+                {
+                    line.Append(CultureInfo.InvariantCulture, $"[grey]{Markup.Escape($"[{p.ToString("0.000", CultureInfo.InvariantCulture)}{(rose ? "^" : string.Empty)}]")}[/]");
+                }
+
+                if (HeatMap.Surprising(token))
+                {
+                    line.Append("[grey]![/]");
+                }
             }
 
-            var line = new System.Text.StringBuilder();
-            foreach (var token in trace.Tokens)
+            if (HeatMap.Peak(trace, column) is var peak and >= 0)
             {
-                var p = token.Probabilities[column];
-                var colour = p >= 0.5 ? "red" : p >= 0.2 ? "darkorange" : p >= 0.05 ? "yellow" : "white";
-                line.Append(CultureInfo.InvariantCulture, $"[{colour}]{Markup.Escape(token.Text)}[/]");
+                line.Append(CultureInfo.InvariantCulture, $"  [bold]peak {HeatMap.P(trace, peak, column):0.000} at token {peak + 1} '{Markup.Escape(HeatMap.Visible(trace.Tokens[peak].Text))}'[/]");
             }
 
             yield return (trace.Tags[column], line.ToString());
         }
     }
 
-    private static object Summary(ActionLogEntry e) => new
+    /// <summary>The run's steps before the action: each model line and the tool result it got, which the action was responding to.</summary>
+    private static void PrintConversation(List<StepRecord> before)
     {
-        id = e.Id,
-        run_id = e.RunId,
-        step = e.Step,
-        tool = e.Tool,
-        arguments = JsonDocument.Parse(e.Arguments).RootElement.Clone(),
-        arguments_hash = e.ArgumentsHash,
-        decision = e.Decision.ToString().ToLowerInvariant(),
-        rule = e.Rule,
-        policy_version = e.PolicyVersion,
-        model = e.Model,
-        temptation = e.Temptation.ToDictionary(t => t.Key, t => new { max = t.Value.Max, mean = t.Value.Mean, any = t.Value.Any }),
-        classifier = e.Classifier,
-        fired_tag = e.FiredTag,
-        fired_signal = e.FiredSignal,
-        fired = e.Fired.Select(f => new { tag = f.Tag, signal = f.Signal, level = f.Level, value = f.Value, threshold = f.Threshold }),
-        created_at = e.CreatedAt,
-        review_status = e.ReviewStatus,
-        reviewer = e.Reviewer,
-        review_reason = e.ReviewReason,
-        reviewed_at = e.ReviewedAt,
-        allowed_by = e.ReviewStatus == "approved" ? "person" : null,
-    };
+        if (before.Count == 0)
+        {
+            AnsiConsole.MarkupLine("[grey]conversation: the action is the run's first step[/]");
+            return;
+        }
+
+        AnsiConsole.MarkupLine("[bold]conversation up to the action[/]");
+        foreach (var step in before)
+        {
+            AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"  step {step.Step} ({step.Status.ToString().ToLowerInvariant()}): {step.ModelLine}")));
+            if (step.Result is { } result)
+            {
+                AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"    result, exit {result.ExitCode}{(result.Truncated ? " (truncated)" : string.Empty)}:")));
+                foreach (var text in new[] { result.Stdout, result.Stderr }.Where(t => t.Length > 0))
+                {
+                    AnsiConsole.MarkupLine(Markup.Escape("      " + text.ReplaceLineEndings("\n      ")));
+                }
+            }
+        }
+
+        AnsiConsole.WriteLine();
+    }
+
+    private static string OneLine(string text, int max)
+    {
+        var line = text.ReplaceLineEndings(" ");
+        return line.Length <= max ? line : string.Concat(line.AsSpan(0, max), "…");
+    }
 
     /// <summary>Which tag and signal fired, e.g. <c>deceit by classifier</c>; <c>tool rule</c> when no tag decided.</summary>
     private static string Fired(ActionLogEntry e) => e.FiredTag is { } tag

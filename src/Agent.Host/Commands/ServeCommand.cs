@@ -87,6 +87,8 @@ internal static class ServeCommand
         });
         web.Services.AddRoutingCore();
         HttpApi.AddProblemDetails(web.Services);
+        web.Services.AddOpenApi();
+        web.Services.AddSingleton(_ => new Review.ReviewSessions(TimeProvider.System));
         web.Services.AddSystemd();
         web.Services.AddSingleton<ServiceReadiness>();
         web.Services.AddHostedService<RunWorker>();

@@ -6,6 +6,12 @@ namespace Agent.Runtime.Storage;
 /// </summary>
 public interface IRunStore
 {
+    /// <summary>
+    /// Signalled after every write this store commits that changes what a reader sees (runs, steps, the log and its
+    /// decisions; not lease renewals), so readers wait on it rather than poll.
+    /// </summary>
+    RunStoreChanges Changes { get; }
+
     /// <summary>Creates or migrates the schema.</summary>
     /// <exception cref="RunStoreException">The database cannot be opened or written.</exception>
     Task InitializeAsync(CancellationToken cancellationToken = default);

@@ -188,6 +188,9 @@ internal sealed class PostgreSqlRunStore : RunStoreBase, IRunChangeSignal, IAsyn
         }
 
         done.TrySetResult();
+
+        // Another host's write (or this one's, heard back): the event streams of this host wake too.
+        Changes.Notify();
     }
 
     private void CheckTables(HashSet<string> tables)

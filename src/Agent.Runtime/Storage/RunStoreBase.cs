@@ -30,6 +30,9 @@ internal abstract class RunStoreBase : IRunStore
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>Signalled after every committed write that changes what a reader sees (not lease renewals); on PostgreSQL also when another host's write is heard through <c>NOTIFY</c>.</summary>
+    public RunStoreChanges Changes { get; } = new();
+
     /// <summary>The clause that locks the dequeued row against other hosts' dequeues (empty where the transaction already does).</summary>
     protected abstract string DequeueLockClause { get; }
 
@@ -57,7 +60,7 @@ internal abstract class RunStoreBase : IRunStore
             CreatedAt = FromMs(now),
             UpdatedAt = FromMs(now),
         };
-        return WithConnectionAsync(
+        return Notifying(WithConnectionAsync(
             async connection =>
             {
                 await ExecAsync(
@@ -76,7 +79,7 @@ internal abstract class RunStoreBase : IRunStore
                 await NotifyAsync(connection, null, run.Id, cancellationToken).ConfigureAwait(false);
                 return run;
             },
-            cancellationToken);
+            cancellationToken));
     }
 
     public Task<RunRecord?> GetRunAsync(string runId, CancellationToken cancellationToken = default) =>
@@ -90,7 +93,7 @@ internal abstract class RunStoreBase : IRunStore
             cancellationToken);
 
     public Task<RunRecord?> DequeueAsync(string owner, CancellationToken cancellationToken = default) =>
-        InTransactionAsync(
+        Notifying(InTransactionAsync(
             async (connection, transaction) =>
             {
                 var now = Now();
@@ -127,10 +130,10 @@ internal abstract class RunStoreBase : IRunStore
                 await NotifyAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false);
                 return (await QueryRunsAsync(connection, transaction, "SELECT * FROM runs WHERE id = @id;", cancellationToken, ("@id", id)).ConfigureAwait(false)).FirstOrDefault();
             },
-            cancellationToken);
+            cancellationToken));
 
     public Task<bool> TryClaimAsync(string runId, string owner, CancellationToken cancellationToken = default) =>
-        InTransactionAsync(
+        Notifying(InTransactionAsync(
             async (connection, transaction) => await ExecAsync(
                 connection,
                 transaction,
@@ -145,7 +148,7 @@ internal abstract class RunStoreBase : IRunStore
                 ("@until", Now() + (long)_lease.TotalMilliseconds),
                 ("@now", Now()),
                 ("@id", runId)).ConfigureAwait(false) == 1,
-            cancellationToken);
+            cancellationToken));
 
     public Task<bool> RenewLeaseAsync(string runId, string owner, CancellationToken cancellationToken = default) =>
         WithConnectionAsync(
@@ -161,7 +164,7 @@ internal abstract class RunStoreBase : IRunStore
             cancellationToken);
 
     public Task<int> RequeueExpiredAsync(CancellationToken cancellationToken = default) =>
-        WithConnectionAsync(
+        Notifying(WithConnectionAsync(
             async connection =>
             {
                 var requeued = await ExecAsync(
@@ -180,7 +183,7 @@ internal abstract class RunStoreBase : IRunStore
 
                 return requeued;
             },
-            cancellationToken);
+            cancellationToken));
 
     public async Task UpdateRunAsync(RunRecord run, CancellationToken cancellationToken = default)
     {
@@ -229,6 +232,8 @@ internal abstract class RunStoreBase : IRunStore
         {
             throw new LeaseLostException(run.Id, run.LeaseOwner);
         }
+
+        Changes.Notify();
     }
 
     public Task<IReadOnlyList<StepRecord>> GetStepsAsync(string runId, CancellationToken cancellationToken = default) =>
@@ -248,25 +253,25 @@ internal abstract class RunStoreBase : IRunStore
             cancellationToken);
 
     public Task SaveStepAsync(StepRecord record, CancellationToken cancellationToken = default) =>
-        InTransactionAsync((connection, transaction) => UpsertStepAsync(connection, transaction, record, cancellationToken), cancellationToken);
+        Notifying(InTransactionAsync((connection, transaction) => UpsertStepAsync(connection, transaction, record, cancellationToken), cancellationToken));
 
     public Task DeleteProposedStepAsync(string runId, int stepNumber, CancellationToken cancellationToken = default) =>
-        WithConnectionAsync(
+        Notifying(WithConnectionAsync(
             connection => ExecAsync(connection, null, "DELETE FROM run_steps WHERE run_id = @id AND step = @step AND status = @proposed;", cancellationToken, ("@id", runId), ("@step", stepNumber), ("@proposed", Name(StepStatus.Proposed))),
-            cancellationToken);
+            cancellationToken));
 
     public Task MarkStartedAsync(StepRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
         var step = record;
-        return InTransactionAsync(
+        return Notifying(InTransactionAsync(
             async (connection, transaction) =>
             {
                 await UpsertStepAsync(connection, transaction, step with { Status = StepStatus.Started }, cancellationToken).ConfigureAwait(false);
                 await ExecAsync(connection, transaction, "INSERT INTO tool_executions (run_id, step, started_at) VALUES (@id, @step, @now);", cancellationToken, ("@id", step.RunId), ("@step", step.Step), ("@now", Now())).ConfigureAwait(false);
                 return 0;
             },
-            cancellationToken);
+            cancellationToken));
     }
 
     public Task<int> CountExecutionsAsync(string runId, int? stepNumber = null, CancellationToken cancellationToken = default) =>
@@ -281,7 +286,7 @@ internal abstract class RunStoreBase : IRunStore
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(record);
         var step = record;
-        return InTransactionAsync(
+        return Notifying(InTransactionAsync(
             async (connection, transaction) =>
             {
                 var created = entry.CreatedAt == default ? Now() : entry.CreatedAt.ToUnixTimeMilliseconds();
@@ -316,7 +321,7 @@ internal abstract class RunStoreBase : IRunStore
                 await UpsertStepAsync(connection, transaction, step with { LogEntryId = id }, cancellationToken).ConfigureAwait(false);
                 return entry with { Id = id, CreatedAt = FromMs(created) };
             },
-            cancellationToken);
+            cancellationToken));
     }
 
     public Task<ActionLogEntry?> GetLogEntryAsync(long id, CancellationToken cancellationToken = default) =>
@@ -354,7 +359,7 @@ internal abstract class RunStoreBase : IRunStore
     public Task<ActionLogEntry> DecideAsync(long id, bool approve, string reviewer, string? reason, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reviewer);
-        return InTransactionAsync(
+        return Notifying(InTransactionAsync(
             async (connection, transaction) =>
             {
                 var entry = (await QueryLogAsync(connection, transaction, "SELECT * FROM action_log WHERE id = @id;", cancellationToken, ("@id", id)).ConfigureAwait(false)).FirstOrDefault()
@@ -401,7 +406,7 @@ internal abstract class RunStoreBase : IRunStore
                 await NotifyAsync(connection, transaction, entry.RunId, cancellationToken).ConfigureAwait(false);
                 return entry with { ReviewStatus = status, Reviewer = reviewer, ReviewReason = reason, ReviewedAt = FromMs(now) };
             },
-            cancellationToken);
+            cancellationToken));
     }
 
     internal static string Name<T>(T value)
@@ -418,6 +423,20 @@ internal abstract class RunStoreBase : IRunStore
         {
             await ExecAsync(connection, transaction, statement, cancellationToken, ("@changed", runId)).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Awaits a write and then signals <see cref="Changes"/>: only after it committed, and not when it failed.</summary>
+    private async Task<T> Notifying<T>(Task<T> write)
+    {
+        var result = await write.ConfigureAwait(false);
+        Changes.Notify();
+        return result;
+    }
+
+    private async Task Notifying(Task write)
+    {
+        await write.ConfigureAwait(false);
+        Changes.Notify();
     }
 
     protected long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();

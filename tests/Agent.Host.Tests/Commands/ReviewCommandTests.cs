@@ -31,11 +31,40 @@ public sealed class ReviewCommandTests
         Assert.InRange(listed.GetProperty("temptation").GetProperty("powerseeking").GetProperty("any").GetDouble(), 0.3, 1.0);
         Assert.True(show.ExitCode == 0, show.ToString());
         var shown = JsonDocument.Parse(show.Stdout).RootElement;
-        Assert.Equal(entry.Id, shown.GetProperty("entry").GetProperty("id").GetInt64());
+        // One shape per concept: show prints the entry exactly as list and GET /approvals/{id} do, its trace inside.
+        Assert.Equal(entry.Id, shown.GetProperty("id").GetInt64());
+        Assert.Equal(listed.GetRawText(), shown.GetRawText());
         Assert.Contains("powerseeking", shown.GetProperty("trace").GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
         Assert.True(shown.GetProperty("trace").GetProperty("tokens").GetArrayLength() > 5);
         // The trace prints as the JSON object the store keeps, byte for byte.
         Assert.Equal(JsonSerializer.Serialize(entry.Trace), shown.GetProperty("trace").GetRawText());
+    }
+
+    [Fact]
+    public async Task ListAndShow_Human_ShowTheTaskTheActionTheToolResultItAnswersAndHeatValuesAsText()
+    {
+        var settings = TestSettings.Create();
+        ActionLogEntry entry;
+        using (var host = OpenStore(settings, out var store))
+        {
+            await store.InitializeAsync();
+            (_, entry) = await Escalations.PrepareAsync(store, "Tidy", "echo cleaned", earlier: "notes: the word is blue");
+        }
+
+        var list = await AgentProcess.RunAsync(settings, "review", "list");
+        var show = await AgentProcess.RunAsync(settings, "review", "show", entry.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains("Tidy", list.Stdout, StringComparison.Ordinal);
+        Assert.Contains("echo", list.Stdout, StringComparison.Ordinal);
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Contains("conversation up to the action", show.Stdout, StringComparison.Ordinal);
+        Assert.Contains("notes: the word is blue", show.Stdout, StringComparison.Ordinal);
+        // Temptation is printed readably, and the heat line says its values as text beside the tokens, not by colour alone.
+        Assert.Matches(@"max\s+\d(\.\d{1,4})?\s+mean", show.Stdout);
+        Assert.DoesNotMatch(@"\d\.\d{8,}", show.Stdout);
+        Assert.Matches(@"\[\d\.\d{3}\^?\]", show.Stdout);
+        Assert.Contains("peak", show.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

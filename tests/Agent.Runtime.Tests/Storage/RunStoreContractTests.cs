@@ -140,6 +140,27 @@ public abstract class RunStoreContractTests
     }
 
     [Fact]
+    public async Task Changes_EachCommittedWrite_CompletesTheTaskTakenBeforeItAndReadsDoNot()
+    {
+        var store = await NewStoreAsync();
+
+        var beforeRead = store.Changes.Next;
+        await store.ListRunsAsync();
+        await store.GetRunAsync("run-none");
+        var readWoke = beforeRead.IsCompleted;
+        var beforeEnqueue = store.Changes.Next;
+        var run = await store.EnqueueAsync("t", "m");
+        var enqueueWoke = beforeEnqueue.IsCompleted;
+        var beforeUpdate = store.Changes.Next;
+        await store.UpdateRunAsync(run with { Status = RunStatus.Failed, Reason = "test" });
+
+        Assert.False(readWoke);
+        Assert.True(enqueueWoke);
+        Assert.True(beforeUpdate.IsCompleted);
+        Assert.False(store.Changes.Next.IsCompleted);
+    }
+
+    [Fact]
     public async Task DequeueAsync_LeaseOfKilledHostExpired_AnotherHostTakesTheRunOverWithItsJournal()
     {
         var options = await NewDatabaseAsync();
