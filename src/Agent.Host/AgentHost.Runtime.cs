@@ -30,7 +30,11 @@ internal static partial class AgentHost
         AddValidatedOptions<HttpOptions>(builder.Services, HttpOptions.Section);
         AddValidatedOptions<TelemetryOptions>(builder.Services, TelemetryOptions.Section);
         var contentRoot = builder.Environment.ContentRootPath;
-        builder.Services.PostConfigure<StorageOptions>(o => o.DatabasePath = AgentConfiguration.ResolvePath(contentRoot, o.DatabasePath));
+        builder.Services.PostConfigure<StorageOptions>(o =>
+        {
+            o.DatabasePath = AgentConfiguration.ResolvePath(contentRoot, o.DatabasePath);
+            o.WorkspacesPath = string.IsNullOrWhiteSpace(o.WorkspacesPath) ? o.WorkspacesPath : AgentConfiguration.ResolvePath(contentRoot, o.WorkspacesPath);
+        });
         AddSandboxes(builder);
         builder.Services.AddSingleton<IRunPluginFactory, SandboxPluginFactory>();
         builder.Services.AddSingleton(sp =>

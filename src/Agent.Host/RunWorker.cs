@@ -12,16 +12,20 @@ namespace Agent.Host;
 /// settling the sandboxes a killed process left running) is done in <see cref="StartAsync"/>; <see cref="ExecuteAsync"/>
 /// only consumes. At shutdown a running run stops before its next model step (a running tool finishes first) and goes
 /// back in the queue with its workspace saved, so nothing is lost. The runner itself saves, restores and releases
-/// workspaces and sandboxes (<see cref="IRunWorkspaces"/>).
+/// workspaces and sandboxes (<see cref="IRunWorkspaces"/>). Several hosts may share one PostgreSQL run store: each
+/// dequeue takes a queued run or one whose worker's lease expired (a killed host), and the runner renews the lease
+/// while it runs (<c>Storage:LeaseSeconds</c>).
 /// </summary>
 internal sealed partial class RunWorker(IRunStore store, IAgentRunner runner, IRunWorkspaces workspaces, IOptions<AgentOptions> options, ILogger<RunWorker> logger) : BackgroundService
 {
     private static readonly TimeSpan s_idlePoll = TimeSpan.FromMilliseconds(500);
-    private readonly string _owner = $"serve-{Environment.MachineName}-{Environment.ProcessId}";
+    // Unique per process start: a restarted host whose pid is reused must not pass for the dead one that held a lease.
+    private readonly string _owner = $"serve-{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await workspaces.CheckFolderAsync(cancellationToken).ConfigureAwait(false);
         var taken = await store.RequeueExpiredAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -53,7 +57,16 @@ internal sealed partial class RunWorker(IRunStore store, IAgentRunner runner, IR
                 var run = await store.DequeueAsync(_owner, stoppingToken).ConfigureAwait(false);
                 if (run is null)
                 {
-                    await Task.Delay(s_idlePoll, stoppingToken).ConfigureAwait(false);
+                    // PostgreSQL wakes an idle worker as soon as any host enqueues a run or an approval queues one again.
+                    if (store is IRunChangeSignal changes)
+                    {
+                        await changes.WaitForChangeAsync(s_idlePoll, stoppingToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await Task.Delay(s_idlePoll, stoppingToken).ConfigureAwait(false);
+                    }
+
                     continue;
                 }
 

@@ -46,10 +46,12 @@ internal sealed partial class AgentRunner : IAgentRunner
     private readonly DecodingConstraints _constraints;
     private readonly ILogger _logger;
     private readonly ITagClassifier? _classifier;
+    private readonly TimeSpan _leaseRenewal;
 
-    public AgentRunner(IRunStore store, IAgentStepSource source, IRunPluginFactory plugins, IRunWorkspaces workspaces, ActionGate gate, AgentOptions options, DecodingConstraints constraints, ILogger<AgentRunner> logger, ITagClassifier? classifier = null)
+    public AgentRunner(IRunStore store, IAgentStepSource source, IRunPluginFactory plugins, IRunWorkspaces workspaces, ActionGate gate, AgentOptions options, DecodingConstraints constraints, ILogger<AgentRunner> logger, ITagClassifier? classifier = null, TimeSpan? leaseRenewal = null)
     {
         _classifier = classifier;
+        _leaseRenewal = leaseRenewal ?? TimeSpan.FromSeconds(20);
         _store = store;
         _source = source;
         _plugins = plugins;
@@ -84,6 +86,8 @@ internal sealed partial class AgentRunner : IAgentRunner
         var elapsedBefore = run.ElapsedMilliseconds;
         LogRunStarted(_logger, run.Id, run.Steps, run.Status);
         string? workspaceNote = null;
+        var lease = RunLease.Start(_store, run.Id, owner, _leaseRenewal, _logger, cancellationToken);
+        var token = lease.Token;
         try
         {
             // The model decides the transcript: its chat template (with this run's tools) or the project's own format.
@@ -93,11 +97,11 @@ internal sealed partial class AgentRunner : IAgentRunner
                 format,
                 _constraints,
                 _options.Temperature <= 0 ? SamplingOptions.Greedy : new SamplingOptions { Temperature = (float)_options.Temperature, Seed = _options.Seed });
-            var steps = (await _store.GetStepsAsync(run.Id, cancellationToken).ConfigureAwait(false)).ToList();
-            if (steps.Count > 0 && await _store.CountExecutionsAsync(run.Id, null, cancellationToken).ConfigureAwait(false) > 0)
+            var steps = (await _store.GetStepsAsync(run.Id, token).ConfigureAwait(false)).ToList();
+            if (steps.Count > 0 && await _store.CountExecutionsAsync(run.Id, null, token).ConfigureAwait(false) > 0)
             {
                 // A tool ran before the run stopped, so it may have left files: they must be back before the next call.
-                var workspace = await _workspaces.ResumeAsync(run.Id, cancellationToken).ConfigureAwait(false);
+                var workspace = await _workspaces.ResumeAsync(run.Id, token).ConfigureAwait(false);
                 if (workspace == WorkspaceResumption.Empty)
                 {
                     workspaceNote = $"resumed with an EMPTY workspace: no sandbox of the run was running and no saved workspace was found at '{_workspaces.ArchivePath(run.Id)}'; files written before the stop are gone";
@@ -106,7 +110,7 @@ internal sealed partial class AgentRunner : IAgentRunner
                 }
             }
 
-            run = await ResumeAsync(run, steps, kernel, cancellationToken).ConfigureAwait(false);
+            run = await ResumeAsync(run, steps, kernel, token).ConfigureAwait(false);
             while (run.Status == RunStatus.Running)
             {
                 run = run with { ElapsedMilliseconds = elapsedBefore + clock.ElapsedMilliseconds };
@@ -116,11 +120,18 @@ internal sealed partial class AgentRunner : IAgentRunner
                     break;
                 }
 
-                cancellationToken.ThrowIfCancellationRequested();
-                run = await StepAsync(run, steps, kernel, chat, cancellationToken).ConfigureAwait(false);
+                token.ThrowIfCancellationRequested();
+                run = await StepAsync(run, steps, kernel, chat, token).ConfigureAwait(false);
                 run = run with { ElapsedMilliseconds = elapsedBefore + clock.ElapsedMilliseconds };
                 await _store.UpdateRunAsync(run, CancellationToken.None).ConfigureAwait(false);
             }
+        }
+        catch (Exception e) when (lease.Lost || e is LeaseLostException)
+        {
+            // Another worker holds the run now: its state and its workspace are the new owner's; write and settle nothing.
+            await lease.DisposeAsync().ConfigureAwait(false);
+            LogLeaseLost(_logger, run.Id, owner, e.Message);
+            return run;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -134,6 +145,7 @@ internal sealed partial class AgentRunner : IAgentRunner
             run = run with { Status = RunStatus.Failed, Reason = $"{e.GetType().Name}: {e.Message}" };
         }
 
+        await lease.DisposeAsync().ConfigureAwait(false);
         run = run with { ElapsedMilliseconds = elapsedBefore + clock.ElapsedMilliseconds };
         if (workspaceNote is not null && run.Reason != workspaceNote)
         {
@@ -149,6 +161,11 @@ internal sealed partial class AgentRunner : IAgentRunner
         {
             // The store itself failed (e.g. a full disk): the lease expires and the run is taken up again later.
             LogRunFailed(_logger, e, run.Id, e.Message);
+        }
+        catch (LeaseLostException e)
+        {
+            LogLeaseLost(_logger, run.Id, owner, e.Message);
+            return run;
         }
 
         await SettleWorkspaceAsync(run).ConfigureAwait(false);
@@ -498,6 +515,9 @@ internal sealed partial class AgentRunner : IAgentRunner
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "Run {RunId} failed: {Reason}")]
     private static partial void LogRunFailed(ILogger logger, Exception exception, string runId, string reason);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Error, Message = "Run {RunId}: {Owner} no longer holds it and stops it without writing: {Reason}")]
+    private static partial void LogLeaseLost(ILogger logger, string runId, string owner, string reason);
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Run {RunId} step {Step}: {Tool} was interrupted by a crash; it is reported to the model, not run again")]
     private static partial void LogInterrupted(ILogger logger, string runId, int step, string tool);

@@ -8,14 +8,25 @@ namespace Agent.Runtime;
 /// <remarks>
 /// Where the workspace lives while the run waits: a tar archive, written through the sandbox engine's archive API, in
 /// a <c>workspaces</c> folder next to the run store's database (<c>data/workspaces/RUN_ID.tar</c> by default), not a
-/// table in the run store. A workspace holds up to <c>Sandbox:WorkspaceSizeMiB</c> (64 MiB by default): as a file it is
+/// table in the run store (or in <c>Storage:WorkspacesPath</c>, a folder every host mounts, when several hosts share a
+/// PostgreSQL run store). A workspace holds up to <c>Sandbox:WorkspaceSizeMiB</c> (64 MiB by default): as a file it is
 /// streamed to disk and back without being held in memory, written atomically (temporary file, flushed to disk, then
 /// renamed over the old one), and it keeps the database and its write-ahead log small; the run store's schema is
-/// unchanged, so nothing in it stands in the way of PostgreSQL. Hosts that share a PostgreSQL queue later need this
-/// folder on shared storage (or an object store behind this interface).
+/// unchanged, so nothing in it stands in the way of PostgreSQL. Hosts that share a PostgreSQL queue need this folder on
+/// shared storage; <see cref="CheckFolderAsync"/> proves at start that this host can write and read it.
 /// </remarks>
 public interface IRunWorkspaces
 {
+    /// <summary>
+    /// At service start, before any run is taken: creates the workspaces folder when it is missing and writes, reads back
+    /// and deletes a probe file in it, so a folder this host cannot use (a shared mount that is missing or read-only)
+    /// stops the start with its path, not a run later.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>A task that completes when the folder works.</returns>
+    /// <exception cref="Agent.Runtime.Storage.RunStoreException">The folder cannot be created, written or read; the message names it and <c>Storage:WorkspacesPath</c>.</exception>
+    Task CheckFolderAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The file where <paramref name="runId"/>'s workspace is saved while the run waits.</summary>
     string ArchivePath(string runId);
 

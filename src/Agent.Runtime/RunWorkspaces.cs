@@ -23,11 +23,33 @@ internal sealed partial class RunWorkspaces : IRunWorkspaces
         _sandboxes = sandboxes;
         _store = store;
         _logger = logger;
-        Folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(storage.DatabasePath)) ?? ".", "workspaces");
+        Folder = storage.WorkspacesFolder;
     }
 
     /// <summary>The folder of the archives.</summary>
     public string Folder { get; }
+
+    public async Task CheckFolderAsync(CancellationToken cancellationToken = default)
+    {
+        var probe = Path.Combine(Folder, $".probe-{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(Folder);
+            await File.WriteAllTextAsync(probe, probe, cancellationToken).ConfigureAwait(false);
+            if (await File.ReadAllTextAsync(probe, cancellationToken).ConfigureAwait(false) != probe)
+            {
+                throw new IOException("the probe file read back differs from what was written");
+            }
+
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new RunStoreException(
+                $"The workspaces folder '{Folder}' cannot be used ({e.Message}): parked and interrupted runs keep their files there. Make it writable by this service, or set Storage:WorkspacesPath to a folder that is (with PostgreSQL, one every host mounts).",
+                e);
+        }
+    }
 
     public string ArchivePath(string runId)
     {

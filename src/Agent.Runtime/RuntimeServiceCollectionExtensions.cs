@@ -23,7 +23,7 @@ public static class RuntimeServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PolicyOptions>, PolicyOptionsValidator>());
-        services.TryAddSingleton<IRunStore>(sp => new SqliteRunStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.TryAddSingleton<IRunStore>(sp => CreateStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.TryAddSingleton(sp => new ActionGate(
             sp.GetRequiredService<IOptionsMonitor<PolicyOptions>>(),
             sp.GetRequiredService<IRunStore>(),
@@ -47,9 +47,24 @@ public static class RuntimeServiceCollectionExtensions
                 agent,
                 Constraints(agent, tags),
                 sp.GetRequiredService<ILogger<AgentRunner>>(),
-                sp.GetService<Agent.Monitoring.ITagClassifier>());
+                sp.GetService<Agent.Monitoring.ITagClassifier>(),
+                TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StorageOptions>>().Value.LeaseSeconds / 3.0));
         });
         return services;
+    }
+
+    /// <summary>The run store <see cref="StorageOptions.Provider"/> names: a SQLite file, or a PostgreSQL database several hosts share.</summary>
+    /// <param name="options">The validated Storage section.</param>
+    /// <param name="time">The clock of the leases (tests shift it); the system clock by default.</param>
+    public static IRunStore CreateStore(StorageOptions options, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Provider switch
+        {
+            StorageProvider.Sqlite => new SqliteRunStore(options, time),
+            StorageProvider.PostgreSql => new PostgreSqlRunStore(options, time),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Provider, "Storage:Provider must be Sqlite or PostgreSql."),
+        };
     }
 
     /// <summary>Adds the validator of the Policy section (thresholds in [0, 1], Escalate not above Block, known tags and aggregates).</summary>
