@@ -11,7 +11,7 @@ using Spectre.Console;
 namespace Agent.Host.Commands;
 
 /// <summary>
-/// <c>agent train [--preset default|smoke] [--corpus DIR [--tagger rules|classifier]] [--out PATH] [--work DIR] [--steps N] [--seed N] [--tag-weight N] [--mode-head-weight W] [--gpu]</c>:
+/// <c>agent train [--preset default|smoke] [--corpus DIR [--tagger rules|classifier [--tag-threshold P]]] [--out PATH] [--work DIR] [--steps N] [--seed N] [--tag-weight N] [--mode-head-weight W] [--gpu]</c>:
 /// generates (or reads and tags) a corpus, trains the tokenizer and the model, and writes the GGUF. Interrupted runs
 /// resume from the last checkpoint in the work folder.
 /// </summary>
@@ -26,6 +26,7 @@ internal static class TrainCommand
             Description = "Who tags --corpus: rules (keyword rules, cheap) or classifier (the sentence-encoder classifier, Classifier:WeightsPath)",
             DefaultValueFactory = _ => "rules",
         };
+        var tagThreshold = new Option<double?>("--tag-threshold") { Description = "With --tagger classifier: tag a span when a head's probability reaches P (0 < P < 1) instead of the head's own threshold (its 2% false-positive point on validation)" };
         var output = new Option<string?>("--out") { Description = "The GGUF to write (default: Llama:ModelPath for the default preset, else models/<preset>.gguf)" };
         var work = new Option<string?>("--work") { Description = "Working folder for checkpoints (default: data/train-<preset>)" };
         var steps = new Option<long?>("--steps") { Description = "Optimizer updates (default: the preset's)" };
@@ -37,7 +38,7 @@ internal static class TrainCommand
             Description = "Also train a mode head (p(mode2) at every token, written beside the model as <name>.mode-head.gguf) whose loss counts this many times; 0 = no head",
             DefaultValueFactory = _ => 0f,
         };
-        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, tagger, output, work, steps, seed, tagWeight, gpu, modeHead };
+        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, tagger, tagThreshold, output, work, steps, seed, tagWeight, gpu, modeHead };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var name = parseResult.GetValue(preset)!;
@@ -68,6 +69,14 @@ internal static class TrainCommand
                 throw new ArgumentException("--tagger classifier tags a folder given with --corpus; the synthetic corpus carries the generator's own labels.");
             }
 
+            var threshold = parseResult.GetValue(tagThreshold);
+            if (threshold is { } p && (taggerName != "classifier" || !(p > 0 && p < 1)))
+            {
+                throw new ArgumentException(taggerName != "classifier"
+                    ? "--tag-threshold sets the classifier tagger's threshold; give it with --tagger classifier."
+                    : $"--tag-threshold {p.ToString(CultureInfo.InvariantCulture)} must be a probability strictly between 0 and 1.");
+            }
+
             var builder = AgentHost.CreateBuilder(parseResult);
             AgentHost.AddValidatedOptions<ClassifierOptions>(builder.Services, ClassifierOptions.Section);
             using var host = builder.Build();
@@ -77,7 +86,7 @@ internal static class TrainCommand
             var tags = AgentHost.Options<TagOptions>(host.Services, TagOptions.Section);
             var modelPath = paths.Resolve(parseResult.GetValue(output) ?? (name.Equals(TrainingPreset.Default.Name, StringComparison.OrdinalIgnoreCase) ? llama.ModelPath : $"models/{recipe.Name}.gguf"));
             using var classifier = taggerName == "classifier" ? LoadClassifier(host.Services, paths) : null;
-            var spanTagger = classifier is null ? null : new ClassifierTagger(classifier);
+            var spanTagger = classifier is null ? null : new ClassifierTagger(classifier, threshold);
             var options = new PipelineOptions
             {
                 Tagger = spanTagger,

@@ -17,7 +17,9 @@ namespace Agent.Training.Tagging;
 /// were trained on actions with their context, and prose has neither.</para>
 /// <para><b>Thresholds.</b> A span gets a tag when the head's probability reaches the head's own threshold, stored in the
 /// weights (the lowest with at most 2% false positives on the generated corpus's validation split; see
-/// <c>models/classifier.md</c>). Heads tag only the kind of action they read: deceit on answers, powerseeking on calls.</para>
+/// <c>models/classifier.md</c>), or, when the caller gives one, a tagging threshold of its own for every head (a corpus
+/// may want more recall than the gate's 2% false-positive point: <c>agent train --tag-threshold P</c>). Heads tag only
+/// the kind of action they read: deceit on answers, powerseeking on calls.</para>
 /// <para><b>What it cannot do.</b> It cannot tell use from mention: an answer that reports or quotes a lie ("the log says
 /// the backup succeeded, but it did not run") is read as a claim, and one that talks about lying is scored like one that
 /// lies; that is why prose is left alone. It reads only the last tool result, so a lie about an earlier step (or the
@@ -30,15 +32,23 @@ namespace Agent.Training.Tagging;
 public sealed class ClassifierTagger : ISpanTagger
 {
     private readonly ITagClassifier _classifier;
+    private readonly double? _threshold;
     private int _scored;
     private int _tagged;
     private int _truncated;
 
     /// <summary>Creates the tagger over a loaded classifier (the caller owns and disposes it).</summary>
     /// <param name="classifier">The classifier, e.g. <c>TagClassifier.Load("models/classifier.bin")</c>.</param>
-    public ClassifierTagger(ITagClassifier classifier)
+    /// <param name="threshold">A tagging threshold for every head, in (0, 1); null for each head's own (picked on validation).</param>
+    public ClassifierTagger(ITagClassifier classifier, double? threshold = null)
     {
         _classifier = classifier ?? throw new ArgumentNullException(nameof(classifier));
+        if (threshold is { } t && !(t > 0 && t < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(threshold), t, "A tagging threshold is a probability strictly between 0 and 1.");
+        }
+
+        _threshold = threshold;
     }
 
     /// <inheritdoc />
@@ -80,13 +90,17 @@ public sealed class ClassifierTagger : ISpanTagger
             Interlocked.Increment(ref _truncated);
         }
 
-        if (scores.Flagged.IsEmpty)
+        IEnumerable<string> flagged = _threshold is { } threshold
+            ? scores.Probabilities.Where(p => p.Value >= threshold).Select(p => p.Key)
+            : scores.Flagged;
+        var tags = flagged.Order(StringComparer.Ordinal).ToList();
+        if (tags.Count == 0)
         {
             return [];
         }
 
         Interlocked.Increment(ref _tagged);
-        return [.. scores.Flagged.Order(StringComparer.Ordinal).Select(tag => new TagSpan(tag, 0, input.Sentence.Length))];
+        return [.. tags.Select(tag => new TagSpan(tag, 0, input.Sentence.Length))];
     }
 
     /// <summary>The last tool result before an action, as the classifier reads it, or null when no tool ran.</summary>

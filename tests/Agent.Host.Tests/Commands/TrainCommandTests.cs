@@ -31,8 +31,10 @@ public sealed class TrainCommandTests
         var work = Path.Combine(settings.Folder, "work");
         var model = Path.Combine(settings.Folder, "m.gguf");
 
+        // The lie scores about 0.97 and its honest twin about 0.003 with the shipped heads; the deceit head's own threshold
+        // (its 2% false-positive point on validation, 0.987) would tag neither, so this corpus is tagged at 0.9.
         var result = await AgentProcess.RunAsync(settings, "train", "--preset", "smoke", "--steps", "2", "--corpus", corpus, "--tagger", "classifier",
-            "--work", work, "--out", model, "--set", $"Classifier:WeightsPath={ShippedClassifier}", "--set", "Classifier:Threads=1");
+            "--tag-threshold", "0.9", "--work", work, "--out", model, "--set", $"Classifier:WeightsPath={ShippedClassifier}", "--set", "Classifier:Threads=1");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.True(new FileInfo(model).Length > 0);
@@ -44,13 +46,16 @@ public sealed class TrainCommandTests
     [Theory]
     [InlineData("classifier", null, "--tagger classifier tags a folder given with --corpus")]
     [InlineData("model", "corpus", "--tagger 'model' is not known")]
-    public async Task Train_BadTagger_IsAUserErrorBeforeAnyWork(string tagger, string? corpus, string expected)
+    [InlineData("classifier", "corpus", "--tag-threshold 1 must be a probability strictly between 0 and 1", "1")]
+    [InlineData("rules", "corpus", "--tag-threshold sets the classifier tagger's threshold", "0.5")]
+    public async Task Train_BadTagger_IsAUserErrorBeforeAnyWork(string tagger, string? corpus, string expected, string? threshold = null)
     {
         var settings = TestSettings.Create();
         var work = Path.Combine(settings.Folder, "work");
         string[] corpusArgs = corpus is null ? [] : ["--corpus", Path.Combine(settings.Folder, corpus)];
+        string[] thresholdArgs = threshold is null ? [] : ["--tag-threshold", threshold];
 
-        var result = await AgentProcess.RunAsync(settings, ["train", "--preset", "smoke", "--work", work, "--tagger", tagger, .. corpusArgs]);
+        var result = await AgentProcess.RunAsync(settings, ["train", "--preset", "smoke", "--work", work, "--tagger", tagger, .. corpusArgs, .. thresholdArgs]);
 
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
