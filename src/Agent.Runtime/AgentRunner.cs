@@ -30,7 +30,8 @@ namespace Agent.Runtime;
 /// model is told and the call is NOT run again; <c>pending</c> stays parked until a person decides, then the approved
 /// call (exactly the stored one, hash-checked by the gate) runs once, or the model is told it was denied.
 /// The workspace follows the journal (<see cref="IRunWorkspaces"/>): a run that parks or is stopped by a shutdown has
-/// its workspace saved and its sandbox removed when <see cref="RunAsync"/> returns; a run that resumes after a tool
+/// its workspace saved and its sandbox removed before it is written parked or queued (while it still holds the lease, so no
+/// other host can take it up meanwhile), and an approval decided while it parked queues it again; a run that resumes after a tool
 /// ran gets its still-running sandbox or the saved workspace back before anything else happens, and a run that ends
 /// loses both. A resume that finds neither goes on with an empty workspace, says so in the run's reason and logs a
 /// warning; a saved workspace that cannot be restored fails the run with a message naming the file.
@@ -212,7 +213,8 @@ internal sealed partial class AgentRunner : IAgentRunner
         }
         catch (RunStoreException e)
         {
-            // The run stays parked; the decision is stored, so 'agent review' shows it and the next requeue finds it.
+            // The store failed right after it took `parked`: the run stays parked with its approval decided (logged; not
+            // queued again by anything else).
             LogRunFailed(_logger, e, run.Id, e.Message);
         }
 
