@@ -30,7 +30,8 @@ namespace Agent.Runtime;
 /// model is told and the call is NOT run again; <c>pending</c> stays parked until a person decides, then the approved
 /// call (exactly the stored one, hash-checked by the gate) runs once, or the model is told it was denied.
 /// The workspace follows the journal (<see cref="IRunWorkspaces"/>): a run that parks or is stopped by a shutdown has
-/// its workspace saved and its sandbox removed when <see cref="RunAsync"/> returns; a run that resumes after a tool
+/// its workspace saved and its sandbox removed before it is written parked or queued (while it still holds the lease, so no
+/// other host can take it up meanwhile), and an approval decided while it parked queues it again; a run that resumes after a tool
 /// ran gets its still-running sandbox or the saved workspace back before anything else happens, and a run that ends
 /// loses both. A resume that finds neither goes on with an empty workspace, says so in the run's reason and logs a
 /// warning; a saved workspace that cannot be restored fails the run with a message naming the file.
@@ -88,6 +89,7 @@ internal sealed partial class AgentRunner : IAgentRunner
         string? workspaceNote = null;
         var lease = RunLease.Start(_store, run.Id, owner, _leaseRenewal, _logger, cancellationToken);
         var token = lease.Token;
+        var steps = new List<StepRecord>();
         try
         {
             // The model decides the transcript: its chat template (with this run's tools) or the project's own format.
@@ -97,7 +99,7 @@ internal sealed partial class AgentRunner : IAgentRunner
                 format,
                 _constraints,
                 _options.Temperature <= 0 ? SamplingOptions.Greedy : new SamplingOptions { Temperature = (float)_options.Temperature, Seed = _options.Seed });
-            var steps = (await _store.GetStepsAsync(run.Id, token).ConfigureAwait(false)).ToList();
+            steps.AddRange(await _store.GetStepsAsync(run.Id, token).ConfigureAwait(false));
             if (steps.Count > 0 && await _store.CountExecutionsAsync(run.Id, null, token).ConfigureAwait(false) > 0)
             {
                 // A tool ran before the run stopped, so it may have left files: they must be back before the next call.
@@ -123,7 +125,11 @@ internal sealed partial class AgentRunner : IAgentRunner
                 token.ThrowIfCancellationRequested();
                 run = await StepAsync(run, steps, kernel, chat, token).ConfigureAwait(false);
                 run = run with { ElapsedMilliseconds = elapsedBefore + clock.ElapsedMilliseconds };
-                await _store.UpdateRunAsync(run, CancellationToken.None).ConfigureAwait(false);
+                if (run.Status != RunStatus.Parked)
+                {
+                    // A parked run is written once, below, after its workspace is saved: `parked` makes it requeueable.
+                    await _store.UpdateRunAsync(run, CancellationToken.None).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception e) when (lease.Lost || e is LeaseLostException)
@@ -143,6 +149,13 @@ internal sealed partial class AgentRunner : IAgentRunner
             // fails with the reason; the process and the other runs go on.
             LogRunFailed(_logger, e, run.Id, e.Message);
             run = run with { Status = RunStatus.Failed, Reason = $"{e.GetType().Name}: {e.Message}" };
+        }
+
+        if (run.Status is RunStatus.Parked or RunStatus.Queued)
+        {
+            // Saved while this worker still holds the run: once the store says parked (an approval then queues it) or
+            // queued, another host may take it up, and must find the workspace saved and no sandbox of ours left behind.
+            await SettleWorkspaceAsync(run).ConfigureAwait(false);
         }
 
         await lease.DisposeAsync().ConfigureAwait(false);
@@ -168,10 +181,43 @@ internal sealed partial class AgentRunner : IAgentRunner
             return run;
         }
 
-        await SettleWorkspaceAsync(run).ConfigureAwait(false);
+        if (run.IsTerminal)
+        {
+            await SettleWorkspaceAsync(run).ConfigureAwait(false);
+        }
+        else if (run.Status == RunStatus.Parked && steps.Count > 0 && steps[^1] is { Status: StepStatus.Pending, LogEntryId: { } approval })
+        {
+            run = await RequeueIfDecidedAsync(run, approval).ConfigureAwait(false);
+        }
+
         activity?.SetTag("agent.status", SqliteRunStore.Name(run.Status));
         RuntimeTelemetry.Runs.Add(1, new KeyValuePair<string, object?>("status", SqliteRunStore.Name(run.Status)));
         LogRunStopped(_logger, run.Id, run.Status, run.Steps, run.Tokens, run.Reason);
+        return run;
+    }
+
+    /// <summary>
+    /// A decision that landed between the escalation being recorded and the run being written <c>parked</c> found the
+    /// run still running, so the store's decide did not queue it: the approval is read again now and, if decided, the
+    /// run is queued here (the store does it at most once, whichever of the two comes second does nothing).
+    /// </summary>
+    private async Task<RunRecord> RequeueIfDecidedAsync(RunRecord run, long approval)
+    {
+        try
+        {
+            if (await _store.RequeueDecidedAsync(run.Id, approval, CancellationToken.None).ConfigureAwait(false))
+            {
+                LogDecidedWhileParking(_logger, run.Id, approval);
+                return (await _store.GetRunAsync(run.Id, CancellationToken.None).ConfigureAwait(false)) ?? run with { Status = RunStatus.Queued };
+            }
+        }
+        catch (RunStoreException e)
+        {
+            // The store failed right after it took `parked`: the run stays parked with its approval decided (logged; not
+            // queued again by anything else).
+            LogRunFailed(_logger, e, run.Id, e.Message);
+        }
+
         return run;
     }
 
@@ -524,6 +570,9 @@ internal sealed partial class AgentRunner : IAgentRunner
 
     [LoggerMessage(EventId = 205, Level = LogLevel.Error, Message = "Run {RunId} is {Status} but its workspace could not be saved to {Path} or released: {Reason}. A sandbox left running is adopted when the run resumes in this process; otherwise the run resumes with an empty workspace")]
     private static partial void LogWorkspaceNotSettled(ILogger logger, Exception exception, string runId, RunStatus status, string path, string reason);
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Information, Message = "Run {RunId}: approval {Approval} was decided while the run was parking; it is queued again")]
+    private static partial void LogDecidedWhileParking(ILogger logger, string runId, long approval);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Run {RunId} step {Step}: invalid call of {Tool} sent back to the model: {Error}; the model wrote {ModelLine}")]
     private static partial void LogInvalid(ILogger logger, string runId, int step, string tool, string error, string modelLine);

@@ -137,15 +137,13 @@ public sealed partial class ManyHostsTests(ITestOutputHelper output)
             else
             {
                 // Only an interrupted call (its effects unknown, so the seed may never have been written) or a workspace
-                // the run says it lost explains a missing seed. Known race, not yet fixed: an approval given within
-                // milliseconds of the park can requeue the run while its first host is still saving the workspace, and
-                // the host that resumes it adopts the sandbox the first one is about to remove; such runs are reported
-                // here, not failed (README, "Many hosts on PostgreSQL").
-                var journal = string.Join("; ", steps.Select(s => $"{s.Step} {s.Tool} {s.Status} exit={s.Result?.ExitCode} err='{s.Result?.Stderr.Trim()}'"));
-                if (!(seeded.Status == StepStatus.Interrupted || cat.Status == StepStatus.Interrupted || run.Reason?.Contains("EMPTY workspace", StringComparison.Ordinal) == true))
-                {
-                    output.WriteLine($"WORKSPACE LOST without a note: {run.Task}: {journal}");
-                }
+                // the run says it lost explains a missing seed. (An approval given within milliseconds of the park used to
+                // requeue the run while its first host was still saving the workspace; the runner now saves it before it
+                // writes `parked`: README, "Many hosts on PostgreSQL".)
+                var journal = string.Join("; ", steps.Select(s => $"{s.Step} {s.Tool} {s.Status} exit={s.Result?.ExitCode} out='{s.Result?.Stdout.Trim()}' err='{s.Result?.Stderr.Trim()}'"));
+                Assert.True(
+                    seeded.Status == StepStatus.Interrupted || cat.Status == StepStatus.Interrupted || run.Reason?.Contains("EMPTY workspace", StringComparison.Ordinal) == true,
+                    $"WORKSPACE LOST without a note: {run.Task}: 'cat seed.txt' {cat.Status} printed '{cat.Result?.Stdout}' and the run does not say its workspace was lost (reason: {run.Reason}); journal: {journal}\n{cluster.RecentStderr}");
             }
         }
 

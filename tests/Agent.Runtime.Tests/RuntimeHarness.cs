@@ -53,7 +53,7 @@ internal sealed class RuntimeHarness : IAsyncDisposable
 
     public IRunWorkspaces Workspaces => _provider.GetRequiredService<IRunWorkspaces>();
 
-    public static async Task<RuntimeHarness> CreateAsync(string folder, string policyJson, IEnumerable<string> lines, TinyModelSpec? spec = null, IDictionary<string, string?>? settings = null, bool removeOrphans = true)
+    public static async Task<RuntimeHarness> CreateAsync(string folder, string policyJson, IEnumerable<string> lines, TinyModelSpec? spec = null, IDictionary<string, string?>? settings = null, bool removeOrphans = true, Func<IRunStore, IRunStore>? wrapStore = null)
     {
         Directory.CreateDirectory(folder);
         var policyFile = Path.Combine(folder, "policy.json");
@@ -106,6 +106,12 @@ internal sealed class RuntimeHarness : IAsyncDisposable
         services.AddSandboxes(configuration);
         services.AddSingleton<IAgentStepSource>(source);
         services.AddSingleton<IRunPluginFactory>(sp => new PluginFactory(sp.GetRequiredService<ISandboxService>()));
+        if (wrapStore is not null)
+        {
+            // Registered before AddAgentRuntime, whose TryAdd then keeps it: the runner and the gate write through the wrapper.
+            services.AddSingleton(sp => wrapStore(RuntimeServiceCollectionExtensions.CreateStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value)));
+        }
+
         services.AddAgentRuntime();
         var provider = services.BuildServiceProvider();
         foreach (var hosted in provider.GetServices<IHostedService>())

@@ -70,4 +70,13 @@ public interface IRunStore
     /// </summary>
     /// <exception cref="ApprovalException">No such entry, it is not an escalation, or it is already decided.</exception>
     Task<ActionLogEntry> DecideAsync(long id, bool approve, string reviewer, string? reason, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Puts <paramref name="runId"/> back in the queue when it is parked on approval <paramref name="logEntryId"/> and that
+    /// approval is already decided: the runner calls it right after it wrote <c>parked</c>, for a decision that landed
+    /// before the run was parked (which <see cref="DecideAsync"/> could not requeue). Idempotent with
+    /// <see cref="DecideAsync"/>: whichever comes second finds the run no longer parked on that approval and does nothing.
+    /// </summary>
+    /// <returns>True when this call queued the run.</returns>
+    Task<bool> RequeueDecidedAsync(string runId, long logEntryId, CancellationToken cancellationToken = default);
 }

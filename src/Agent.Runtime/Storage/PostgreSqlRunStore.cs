@@ -48,6 +48,8 @@ internal sealed class PostgreSqlRunStore : RunStoreBase, IRunChangeSignal, IAsyn
 
     protected override string DequeueLockClause => " FOR UPDATE SKIP LOCKED";
 
+    protected override string RowLockClause => " FOR UPDATE";
+
     protected override string ChangeNotification => $"SELECT pg_notify('{Channel}', @changed);";
 
     public override async Task InitializeAsync(CancellationToken cancellationToken = default)

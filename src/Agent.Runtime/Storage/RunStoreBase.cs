@@ -36,6 +36,9 @@ internal abstract class RunStoreBase : IRunStore
     /// <summary>The clause that locks the dequeued row against other hosts' dequeues (empty where the transaction already does).</summary>
     protected abstract string DequeueLockClause { get; }
 
+    /// <summary>The clause that locks a row read in a transaction until it commits (empty where the transaction already serialises writers).</summary>
+    protected virtual string RowLockClause => string.Empty;
+
     public abstract Task InitializeAsync(CancellationToken cancellationToken = default);
 
     /// <summary>A statement run after every change of a run's state, with <c>@changed</c> the run id (PostgreSQL: <c>pg_notify</c>), or null.</summary>
@@ -408,6 +411,43 @@ internal abstract class RunStoreBase : IRunStore
             },
             cancellationToken));
     }
+
+    public Task<bool> RequeueDecidedAsync(string runId, long logEntryId, CancellationToken cancellationToken = default) =>
+        Notifying(InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                // The entry's row is locked (PostgreSQL): a DecideAsync in flight commits first and is seen decided here,
+                // or waits for this transaction, and then its own requeue finds the run parked.
+                var entry = (await QueryLogAsync(connection, transaction, "SELECT * FROM action_log WHERE id = @id" + RowLockClause + ";", cancellationToken, ("@id", logEntryId)).ConfigureAwait(false)).FirstOrDefault();
+                if (entry is null || entry.RunId != runId || entry.ReviewStatus == "pending")
+                {
+                    return false;
+                }
+
+                var requeued = await ExecAsync(
+                    connection,
+                    transaction,
+                    """
+                    UPDATE runs SET status = @queued, reason = @why, updated_at = @now
+                    WHERE id = @run AND status = @parked
+                        AND EXISTS (SELECT 1 FROM run_steps WHERE run_id = @run AND log_entry_id = @entry AND status = @pending);
+                    """,
+                    cancellationToken,
+                    ("@queued", Name(RunStatus.Queued)),
+                    ("@why", $"approval {logEntryId} {entry.ReviewStatus} by {entry.Reviewer} (decided while the run was parking)"),
+                    ("@now", Now()),
+                    ("@run", runId),
+                    ("@parked", Name(RunStatus.Parked)),
+                    ("@entry", logEntryId),
+                    ("@pending", Name(StepStatus.Pending))).ConfigureAwait(false) == 1;
+                if (requeued)
+                {
+                    await NotifyAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
+                }
+
+                return requeued;
+            },
+            cancellationToken));
 
     internal static string Name<T>(T value)
         where T : struct, Enum => value.ToString().ToLowerInvariant();

@@ -75,6 +75,47 @@ public abstract class RunStoreContractTests
     }
 
     [Fact]
+    public async Task RequeueDecidedAsync_DecidedBeforeOrAfterThePark_QueuesTheRunExactlyOnce()
+    {
+        var store = await NewStoreAsync();
+        var run = await store.EnqueueAsync("t", "m");
+        Assert.True(await store.TryClaimAsync(run.Id, "w1"));
+        var first = await EscalateAsync(store, run.Id, 1);
+
+        // Decided while the run still runs: the decision cannot queue it; the runner's call after writing parked does, once.
+        await store.DecideAsync(first.Id, approve: true, "alice", null);
+        Assert.Equal(RunStatus.Running, (await store.GetRunAsync(run.Id))!.Status);
+        Assert.False(await store.RequeueDecidedAsync(run.Id, first.Id), "a running run must not be queued");
+        await store.UpdateRunAsync((await store.GetRunAsync(run.Id))! with { Status = RunStatus.Parked, LeaseOwner = "w1" });
+        Assert.True(await store.RequeueDecidedAsync(run.Id, first.Id));
+        Assert.False(await store.RequeueDecidedAsync(run.Id, first.Id));
+        Assert.Equal(RunStatus.Queued, (await store.GetRunAsync(run.Id))!.Status);
+
+        // The run resumed, the approved call ran, and it parked on a new escalation: the old approval queues nothing.
+        Assert.True(await store.TryClaimAsync(run.Id, "w2"));
+        await store.SaveStepAsync((await store.GetStepsAsync(run.Id))[0] with { Status = StepStatus.Completed });
+        var second = await EscalateAsync(store, run.Id, 2);
+        await store.UpdateRunAsync((await store.GetRunAsync(run.Id))! with { Status = RunStatus.Parked, LeaseOwner = "w2" });
+        Assert.False(await store.RequeueDecidedAsync(run.Id, first.Id));
+        Assert.False(await store.RequeueDecidedAsync(run.Id, second.Id), "a pending approval must not queue the run");
+        Assert.Equal(RunStatus.Parked, (await store.GetRunAsync(run.Id))!.Status);
+
+        // Decided after the park: the decision queues it and the runner's call finds nothing left to do.
+        await store.DecideAsync(second.Id, approve: false, "bob", null);
+        Assert.Equal(RunStatus.Queued, (await store.GetRunAsync(run.Id))!.Status);
+        Assert.False(await store.RequeueDecidedAsync(run.Id, second.Id));
+    }
+
+    private static Task<ActionLogEntry> EscalateAsync(IRunStore store, string runId, int step) =>
+        store.RecordGateEntryAsync(
+            new ActionLogEntry
+            {
+                RunId = runId, Step = step, Tool = "shell.run", Arguments = "{}", ArgumentsHash = "h", Decision = Decision.Escalate,
+                Rule = "tag:powerseeking:escalate", PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, Trace = ActionTrace.Empty, ReviewStatus = "pending",
+            },
+            new StepRecord { RunId = runId, Step = step, Kind = StepKind.Call, Status = StepStatus.Pending, Tool = "shell.run", Arguments = "{}" });
+
+    [Fact]
     public async Task RequeueExpiredAsync_LeaseOfDeadWorker_PutsRunBack()
     {
         var options = await NewDatabaseAsync();
