@@ -31,10 +31,13 @@ public interface IRunWorkspaces
     string ArchivePath(string runId);
 
     /// <summary>
-    /// Gives a resuming run its workspace back, before its first tool call: a sandbox that is still running for the
-    /// run (held by this process, or left by a killed one) is used as it is; otherwise a new sandbox gets the saved
-    /// archive; when neither exists the run continues with an empty workspace and a warning is logged that names the
-    /// archive file that was looked for.
+    /// Gives a resuming run its workspace back, before its first tool call. A saved archive wins: a new sandbox gets it
+    /// and the archive is deleted once the restore completes (the sandbox holds the workspace from then on, and the
+    /// run's next call changes it), so a sandbox of the run found beside an archive is a leftover (a host died while
+    /// restoring into it, or its removal failed after the save) and is removed first. Without an archive, a sandbox
+    /// that is still running for the run (held by this process, or left by a killed one) is used as it is; when
+    /// neither exists the run continues with an empty workspace and a warning is logged that names the archive file
+    /// that was looked for.
     /// </summary>
     /// <param name="runId">The run that resumes.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
@@ -61,8 +64,9 @@ public interface IRunWorkspaces
 
     /// <summary>
     /// At service start: settles the sandboxes that killed processes left running, from what the run store says of
-    /// their runs. A run that ended loses its sandbox and archive; a parked run's workspace is saved and its sandbox
-    /// removed (a person may take days to decide); a queued or running run's sandbox is left for the run to adopt when
+    /// their runs. A run that ended loses its sandbox and archive; a parked run's workspace is saved (unless its archive
+    /// already exists, which wins) and its sandbox removed (a person may take days to decide), its status read again
+    /// just before the save because another host sharing the queue may have resumed it; a queued or running run's sandbox is left for the run to adopt when
     /// a worker resumes it; a run this store does not know (another store's on the same machine) is left alone
     /// (<c>agent sandbox clean</c> removes such leftovers). Failures are logged per run, never thrown.
     /// </summary>

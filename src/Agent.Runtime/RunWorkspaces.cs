@@ -76,12 +76,6 @@ internal sealed partial class RunWorkspaces : IRunWorkspaces
             throw NotRestored(runId, path, $"the sandbox engine failed ({e.Message})", e);
         }
 
-        if (running is not null)
-        {
-            LogRunning(_logger, runId);
-            return WorkspaceResumption.Running;
-        }
-
         FileStream file;
         try
         {
@@ -89,6 +83,12 @@ internal sealed partial class RunWorkspaces : IRunWorkspaces
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
+            if (running is not null)
+            {
+                LogRunning(_logger, runId);
+                return WorkspaceResumption.Running;
+            }
+
             LogEmpty(_logger, runId, path);
             return WorkspaceResumption.Empty;
         }
@@ -102,6 +102,15 @@ internal sealed partial class RunWorkspaces : IRunWorkspaces
 
         try
         {
+            if (running is not null)
+            {
+                // An archive wins over a sandbox found beside it: that sandbox is a host's that died while restoring into it
+                // (half filled), or one whose removal failed after the save (the same files). The archive is deleted as
+                // soon as a restore completes, so a sandbox that went on working never has one beside it.
+                LogLeftoverReplaced(_logger, runId, path);
+                await _sandboxes.ReleaseAsync(runId, cancellationToken).ConfigureAwait(false);
+            }
+
             var sandbox = await _sandboxes.GetOrCreateAsync(runId, cancellationToken).ConfigureAwait(false);
             await sandbox.ImportWorkspaceAsync(file, cancellationToken).ConfigureAwait(false);
         }
@@ -120,6 +129,10 @@ internal sealed partial class RunWorkspaces : IRunWorkspaces
         }
 
         await file.DisposeAsync().ConfigureAwait(false);
+
+        // The sandbox holds the workspace now and the run's next tool call changes it: a stale archive left beside it
+        // would be restored over those changes by whoever resumes the run after a crash.
+        File.Delete(path);
         LogRestored(_logger, runId, path);
         return WorkspaceResumption.Restored;
     }
@@ -199,8 +212,19 @@ internal sealed partial class RunWorkspaces : IRunWorkspaces
                     await ReleaseAsync(runId, cancellationToken).ConfigureAwait(false);
                     settled++;
                 }
-                else if (run.Status == RunStatus.Parked && await SuspendAsync(runId, cancellationToken).ConfigureAwait(false))
+                else if (run.Status == RunStatus.Parked && File.Exists(ArchivePath(runId)))
                 {
+                    // Saved when it parked (its removal failed then): the archive is the workspace; the sandbox goes.
+                    await _sandboxes.FindAsync(runId, cancellationToken).ConfigureAwait(false);
+                    await _sandboxes.ReleaseAsync(runId, cancellationToken).ConfigureAwait(false);
+                    settled++;
+                }
+                else if (run.Status == RunStatus.Parked
+                    && (await _store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false))?.Status == RunStatus.Parked
+                    && await SuspendAsync(runId, cancellationToken).ConfigureAwait(false))
+                {
+                    // Read again just before the save: another host sharing the queue may have resumed the run since the
+                    // first read (and adopted this very sandbox), and a resumed run's sandbox is not this start's to remove.
                     settled++;
                 }
             }
@@ -243,7 +267,7 @@ internal sealed partial class RunWorkspaces : IRunWorkspaces
     [LoggerMessage(EventId = 210, Level = LogLevel.Information, Message = "Run {RunId} resumes in its sandbox that is still running; its workspace is as it was")]
     private static partial void LogRunning(ILogger logger, string runId);
 
-    [LoggerMessage(EventId = 211, Level = LogLevel.Information, Message = "Run {RunId} resumes with its workspace restored from {Path}")]
+    [LoggerMessage(EventId = 211, Level = LogLevel.Information, Message = "Run {RunId} resumes with its workspace restored from {Path} (the archive is deleted: the sandbox holds the workspace now)")]
     private static partial void LogRestored(ILogger logger, string runId, string path);
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Warning, Message = "Run {RunId} resumes with an EMPTY workspace: no sandbox of it is running and no saved workspace exists at {Path}; files it wrote before it stopped are gone")]
@@ -254,6 +278,9 @@ internal sealed partial class RunWorkspaces : IRunWorkspaces
 
     [LoggerMessage(EventId = 214, Level = LogLevel.Debug, Message = "Deleted the saved workspace {Path} of run {RunId}, which ended")]
     private static partial void LogDeleted(ILogger logger, string runId, string path);
+
+    [LoggerMessage(EventId = 216, Level = LogLevel.Warning, Message = "Run {RunId} resumes from its saved workspace {Path}; a sandbox of the run found beside it (left by a host that died while restoring it, or whose removal failed) is removed")]
+    private static partial void LogLeftoverReplaced(ILogger logger, string runId, string path);
 
     [LoggerMessage(EventId = 215, Level = LogLevel.Warning, Message = "Could not settle the surviving sandbox of run {RunId} at start: {Reason}")]
     private static partial void LogReconcileFailed(ILogger logger, Exception exception, string runId, string reason);

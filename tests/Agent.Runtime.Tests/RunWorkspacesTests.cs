@@ -116,6 +116,51 @@ public sealed class RunWorkspacesTests
         Assert.Contains("No such file", approved.Result.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ResumeAsync_HostDiedWhileRestoring_RestoresArchiveOverTheHalfFilledSandbox()
+    {
+        var folder = RuntimeHarness.NewFolder();
+        var (runId, entryId, archive) = await ParkAfterWritingAsync(folder);
+        // A host took the approved run, created its sandbox and died before the archive was in it (neither stopped nor
+        // disposed, so nothing removes that sandbox): it is running, empty but for a partial file.
+        var dying = await RuntimeHarness.CreateAsync(folder, string.Empty, [], Tempted, removeOrphans: false);
+        var half = await dying.Sandboxes.GetOrCreateAsync(runId);
+        await half.PutFileAsync("partial.txt", "half a restore"u8.ToArray());
+        await using var restarted = await RuntimeHarness.CreateAsync(folder, string.Empty, ["answer done"], Tempted, removeOrphans: false);
+        await restarted.Store.DecideAsync(entryId, approve: true, "alice", "fine");
+
+        var run = await restarted.ResumeAsync(runId);
+
+        // The approved call saw the saved file, not the half-filled sandbox (which a resume used to adopt "as it was").
+        Assert.Equal(RunStatus.Completed, run.Status);
+        Assert.Null(run.Reason);
+        var approved = (await restarted.Store.GetStepsAsync(runId))[1];
+        Assert.Equal("kept across the restart", approved.Result!.Stdout.Trim());
+        Assert.False(File.Exists(archive));
+        Assert.Null(await restarted.Sandboxes.FindAsync(runId));
+    }
+
+    [Fact]
+    public async Task ResumeAsync_ArchiveRestored_IsDeletedSoALaterCrashAdoptsTheWorkingSandbox()
+    {
+        var folder = RuntimeHarness.NewFolder();
+        var (runId, _, archive) = await ParkAfterWritingAsync(folder);
+        var crashed = await RuntimeHarness.CreateAsync(folder, string.Empty, [], Tempted, removeOrphans: false);
+
+        Assert.Equal(WorkspaceResumption.Restored, await crashed.Workspaces.ResumeAsync(runId));
+
+        // The sandbox holds the workspace now: a call changes it, then the host dies. Whoever resumes next must adopt
+        // that sandbox, not restore the old archive over the change.
+        Assert.False(File.Exists(archive), "a restored archive left beside the sandbox would be restored over the run's later changes");
+        var sandbox = await crashed.Sandboxes.FindAsync(runId);
+        await sandbox!.PutFileAsync("notes/a.txt", "changed after the restore"u8.ToArray());
+        await using var next = await RuntimeHarness.CreateAsync(folder, string.Empty, [], Tempted, removeOrphans: false);
+        Assert.Equal(WorkspaceResumption.Running, await next.Workspaces.ResumeAsync(runId));
+        var adopted = await next.Sandboxes.FindAsync(runId);
+        Assert.Equal("changed after the restore", System.Text.Encoding.UTF8.GetString(await adopted!.GetFileAsync("notes/a.txt")));
+        await next.Workspaces.ReleaseAsync(runId);
+    }
+
     /// <summary>Runs <see cref="TaskText"/> in a first harness until it parks on the shell call; that harness is disposed (as at a restart) before this returns.</summary>
     private static async Task<(string RunId, long EntryId, string Archive)> ParkAfterWritingAsync(string folder)
     {
