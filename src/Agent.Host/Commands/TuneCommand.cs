@@ -11,7 +11,7 @@ namespace Agent.Host.Commands;
 
 /// <summary>
 /// <c>agent tune --base MODEL.gguf [--corpus DIR] [--lora-rank R [--lora-alpha A] | --full] [--steps N] [--gpu] [--seed S]
-/// [--adapter-out A.gguf] [--chat] --out OUT.gguf</c>: tag-tunes a pretrained llama-family GGUF (see <see cref="TagTuner"/>).
+/// [--adapter-out A.gguf] [--chat] [--mode-head-weight W] --out OUT.gguf</c>: tag-tunes a pretrained llama-family GGUF (see <see cref="TagTuner"/>).
 /// Prints the memory estimate before starting and refuses a run that will not fit; resumes from its work folder.
 /// </summary>
 internal static class TuneCommand
@@ -35,9 +35,14 @@ internal static class TuneCommand
         var maxMemory = new Option<long?>("--max-memory") { Description = "Refuse a run estimated above this many MiB (default: the memory available)" };
         var chat = new Option<bool>("--chat") { Description = "Render the corpus in the base's own chat template" };
         var gpu = new Option<bool>("--gpu") { Description = "Train on the CUDA backend when a GPU is present" };
+        var modeHead = new Option<float>("--mode-head-weight")
+        {
+            Description = "Also train a mode head (p(mode2) at every token, written beside the merged model as <name>.mode-head.gguf) whose loss counts this many times; 0 = no head",
+            DefaultValueFactory = _ => 0f,
+        };
         var command = new Command("tune", "Tag-tune a pretrained GGUF: tags as control tokens, LoRA + tag rows, merged GGUF")
         {
-            baseModel, output, corpus, rank, alpha, full, steps, batch, window, rate, seed, adapterOut, work, outType, maxMemory, chat, gpu,
+            baseModel, output, corpus, rank, alpha, full, steps, batch, window, rate, seed, adapterOut, work, outType, maxMemory, chat, gpu, modeHead,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -45,6 +50,17 @@ internal static class TuneCommand
             if (isFull && (parseResult.GetValue(rank) is not null || parseResult.GetValue(alpha) is not null || parseResult.GetValue(adapterOut) is not null))
             {
                 throw new ArgumentException("--full trains every weight: it takes no --lora-rank, --lora-alpha or --adapter-out.");
+            }
+
+            var modeHeadWeight = parseResult.GetValue(modeHead);
+            if (modeHeadWeight < 0f || !float.IsFinite(modeHeadWeight))
+            {
+                throw new ArgumentException($"--mode-head-weight {modeHeadWeight.ToString(CultureInfo.InvariantCulture)} must be finite and >= 0 (0: no mode head).");
+            }
+
+            if (modeHeadWeight > 0f && parseResult.GetValue(steps) == 0)
+            {
+                throw new ArgumentException("--mode-head-weight trains a head during the tune's updates, and --steps is 0; pass --steps 1 or more, or drop --mode-head-weight.");
             }
 
             var mode = isFull ? TuneMode.FullWeights : TuneMode.Lora(Check(parseResult.GetValue(rank) ?? 8, 1, 1024, "--lora-rank"), parseResult.GetValue(alpha));
@@ -96,6 +112,7 @@ internal static class TuneCommand
                 Threads = llama.EffectiveThreads,
                 UseGpu = parseResult.GetValue(gpu),
                 OutputType = type,
+                ModeHeadWeight = modeHeadWeight,
                 RequireChatTemplate = parseResult.GetValue(chat),
                 MemoryLimitBytes = parseResult.GetValue(maxMemory) is { } mib ? Check(mib, 1, long.MaxValue / 1048576, "--max-memory") * 1048576 : null,
             };
@@ -123,6 +140,12 @@ internal static class TuneCommand
             if (r.AdapterPath is not null)
             {
                 console.MarkupLine($"[green]wrote[/] adapter {Markup.Escape(r.AdapterPath)}{(r.AdapterBasePath is null ? string.Empty : $" for {Markup.Escape(r.AdapterBasePath)}")}");
+            }
+
+            if (r.ModeHeadPath is not null)
+            {
+                console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[green]wrote[/] mode head {Markup.Escape(r.ModeHeadPath)}: its loss {r.ModeHeadLosses.Take(5).DefaultIfEmpty(double.NaN).Average():F3} -> {r.ModeHeadLosses.TakeLast(5).DefaultIfEmpty(double.NaN).Average():F3} (mean of the first and last 5 updates of this run)"));
             }
 
             return ExitCodes.Ok;

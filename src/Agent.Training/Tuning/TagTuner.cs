@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Agent.Decoding;
 using Agent.Decoding.Transcripts;
 using Agent.Llama;
 using Agent.Llama.Ggml;
@@ -16,7 +17,8 @@ namespace Agent.Training.Tuning;
 /// <see cref="TuneOptions.Format"/>, tokenizes it with llama.cpp over the tuned vocabulary, trains LoRA adapters and the
 /// new tag rows (or every weight) with AdamW on ggml, and writes the merged GGUF and, optionally, the adapter as a
 /// llama.cpp LoRA GGUF. Everything that would make it fail (architecture, tensor types, memory, corpus, template) is
-/// checked before training starts. Deterministic given the seed; an interrupted run resumes from its work folder.
+/// checked before training starts. Deterministic given the seed; an interrupted run resumes from its work folder. With
+/// <see cref="TuneOptions.ModeHeadWeight"/> a mode head is trained with the tune and written beside the merged model.
 /// </summary>
 public static class TagTuner
 {
@@ -28,10 +30,18 @@ public static class TagTuner
     /// <exception cref="TuneMemoryException">The run would not fit in <see cref="TuneOptions.MemoryLimitBytes"/>.</exception>
     /// <exception cref="Tagging.CorpusException">The corpus folder holds no readable (or no tagged) document.</exception>
     /// <exception cref="Agent.Llama.GgufException">The base file is missing or not GGUF.</exception>
+    /// <exception cref="TrainingDataException">The corpus is shorter than one window, or (with a mode head) has no Mode 1 or no Mode 2 token.</exception>
+    /// <exception cref="ArgumentException">A mode head was asked for with <see cref="TuneOptions.Steps"/> 0.</exception>
     public static async Task<TuneResult> RunAsync(TuneOptions options, IProgress<string>? log = null, IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.TrainsModeHead && options.Steps == 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"A mode head (ModeHeadWeight {options.ModeHeadWeight}) is trained by the tune's updates, and Steps is 0; tune for at least one update or drop the mode head."), nameof(options));
+        }
+
         using var model = BaseModel.Open(options.BasePath);
         if (options.RequireChatTemplate && model.ChatTemplate is null)
         {
@@ -72,6 +82,11 @@ public static class TagTuner
                 {
                     throw new TrainingDataException($"The corpus has {tokens.Length} tokens; one window needs {window + 1}. Pass more text or a smaller window.");
                 }
+
+                if (options.TrainsModeHead)
+                {
+                    CheckModeSpans(tokens, ModeTokens(plan), eos, options, log);
+                }
             }
         }
 
@@ -80,9 +95,9 @@ public static class TagTuner
             TrainingDevice.Cpu => GgmlBackend.Cpu(options.Threads),
             _ => GgmlBackend.Best(options.Threads),
         };
-        using var graph = new TuneGraph(model, plan, options.Mode, backend, options.Seed);
+        using var graph = new TuneGraph(model, plan, options.Mode, backend, options.Seed, options.TrainsModeHead);
         log?.Report(string.Create(CultureInfo.InvariantCulture, $"training: {options.Mode}, {graph.TrainableCount:N0} trained values on {backend.Name}"));
-        using var session = new TuneSession(graph, backend, options, window, eos);
+        using var session = new TuneSession(graph, backend, options, window, eos, options.TrainsModeHead ? ModeTokens(plan) : null);
         var run = options.Steps > 0
             ? await Task.Run(() => session.Train(tokens, log, progress, cancellationToken), cancellationToken).ConfigureAwait(false)
             : new TuneSession.Outcome(double.NaN, double.NaN, 0, TimeSpan.Zero, 0);
@@ -98,6 +113,20 @@ public static class TagTuner
         };
         TunedModelWriter.WriteMerged(options.OutputPath, graph, options.OutputType, metadata);
         log?.Report($"wrote {options.OutputPath}");
+        string? headPath = null;
+        if (graph.HasModeHead)
+        {
+            // llama.cpp refuses a GGUF with tensors its architecture does not create, so the head lives beside the
+            // merged model, bound to it by the merged file's fingerprint.
+            var (weights, bias) = graph.ReadModeHead();
+            headPath = ModeHead.Write(options.OutputPath, weights, bias);
+            log?.Report($"wrote mode head {headPath}");
+        }
+        else if (File.Exists(ModeHead.PathFor(options.OutputPath)))
+        {
+            File.Delete(ModeHead.PathFor(options.OutputPath)); // the head of the model this one replaces
+        }
+
         string? adapterBase = null;
         if (options.AdapterPath is { } adapter && !options.Mode.Full)
         {
@@ -113,7 +142,11 @@ public static class TagTuner
 
         return new TuneResult(options.OutputPath, options.Mode.Full ? null : options.AdapterPath, adapterBase, options.Mode, plan.BaseVocabSize, plan.VocabSize,
             plan.Added, plan.Reused, plan.Kept, graph.TrainableCount, tokens.Length, session.CompletedSteps, run.FirstLoss, run.FinalLoss, run.TokensPerSecond,
-            run.TrainingTime, estimate.TotalBytes, Process.GetCurrentProcess().PeakWorkingSet64, backend.Name, run.ResumedAt);
+            run.TrainingTime, estimate.TotalBytes, Process.GetCurrentProcess().PeakWorkingSet64, backend.Name, run.ResumedAt)
+        {
+            ModeHeadPath = headPath,
+            ModeHeadLosses = run.ModeHeadLosses,
+        };
     }
 
     /// <summary>The memory this process may still use: MemAvailable (Linux), bounded by the GC's limit (a container's).</summary>
@@ -162,6 +195,33 @@ public static class TagTuner
         return corpus.DocumentsIn(CorpusSplit.Train)
             .Select(d => LateTagAugmenter.Apply(options.Format.Render(d.Conversation), random, behaviours, TrainingPreset.Default.LateTagFraction))
             .ToList();
+    }
+
+    /// <summary>The ids of <c>&lt;mode1&gt;</c> and <c>&lt;mode2&gt;</c> in the tuned vocabulary (every plan has both).</summary>
+    private static (int Plain, int Agent) ModeTokens(TagTokenPlan plan)
+    {
+        var tokens = plan.Tokens.ToList();
+        return (tokens.IndexOf("<mode1>"), tokens.IndexOf("<mode2>"));
+    }
+
+    /// <summary>Refuses a corpus the head cannot learn from: it needs tokens in Mode 1 spans and in Mode 2 spans.</summary>
+    private static void CheckModeSpans(int[] tokens, (int Plain, int Agent) ids, int eos, TuneOptions options, IProgress<string>? log)
+    {
+        var labels = ModeLabels.PerToken(tokens, 0, ids.Plain, ids.Agent, eos);
+        long plain = 0, agent = 0;
+        foreach (var label in labels)
+        {
+            plain += label == 0 ? 1 : 0;
+            agent += label == 1 ? 1 : 0;
+        }
+
+        log?.Report(string.Create(CultureInfo.InvariantCulture,
+            $"mode head: its loss counts {options.ModeHeadWeight} times beside the language model's; {plain:N0} tokens in Mode 1 spans, {agent:N0} in Mode 2, {tokens.Length - plain - agent:N0} unlabelled"));
+        if (plain == 0 || agent == 0)
+        {
+            throw new TrainingDataException(string.Create(CultureInfo.InvariantCulture,
+                $"The mode head needs tokens in both modes, and the corpus{(options.CorpusDirectory is { } dir ? $" '{dir}'" : string.Empty)} has {plain} in Mode 1 spans (after <mode1>) and {agent} in Mode 2 spans (after <mode2>). Give it text of both kinds (prose and agent transcripts) or tune without --mode-head-weight."));
+        }
     }
 
     private static void CheckTagTokens(LlamaModel tokenizer, TagTokenPlan plan, string path)

@@ -10,6 +10,9 @@ namespace Agent.Training.Tuning;
 /// the pass without a [E, V] temporary: the embedding adds <c>get_rows(tag_embd, slot) · is_tag</c> per token, the
 /// logits add <c>S · (tag_output · h)</c> with a constant one-hot S [K, V] that scatters K rows to their ids. With LoRA
 /// every projection W becomes <c>W x + (alpha / r) · B (A x)</c>, A [in, r] and B [r, out] in llama.cpp's layout.
+/// With a mode head, <see cref="ModeHeadWeight"/> [E, 2] and <see cref="ModeHeadBias"/> [2] give two logits (mode1,
+/// mode2) per token from the final hidden state, the vector the output projection reads and llama.cpp returns as the
+/// token's embedding.
 /// </summary>
 internal sealed class TuneGraph : IDisposable
 {
@@ -22,14 +25,27 @@ internal sealed class TuneGraph : IDisposable
     private readonly Dictionary<string, (GgmlTensor A, GgmlTensor B)> _lora = new(StringComparer.Ordinal);
     private readonly List<(string Name, GgmlTensor Tensor)> _trainable = [];
     private readonly int[] _slotOf;
+    private readonly GgmlTensor? _modeWeight;
+    private readonly GgmlTensor? _modeBias;
 
     public TuneGraph(BaseModel model, TagTokenPlan plan, TuneMode mode, GgmlBackend backend, long seed)
+        : this(model, plan, mode, backend, seed, modeHead: false)
+    {
+    }
+
+    /// <param name="model">The base.</param>
+    /// <param name="plan">The tuned vocabulary.</param>
+    /// <param name="mode">LoRA or full.</param>
+    /// <param name="backend">Where the weights live.</param>
+    /// <param name="seed">Seed of the trained tensors' initialisation.</param>
+    /// <param name="modeHead">Also train a mode head over the final hidden state (zeros at the start: p(Mode 2) = 0.5).</param>
+    public TuneGraph(BaseModel model, TagTokenPlan plan, TuneMode mode, GgmlBackend backend, long seed, bool modeHead)
     {
         Model = model;
         Plan = plan;
         Mode = mode;
         var shapes = model.TensorShapes().Select(t => (t.Name, Shape: Extend(t.Name, t.Shape, plan.VocabSize))).ToList();
-        _weights = new GgmlContext(shapes.Count + 2 + (model.LayerCount * AdaptedSuffixes.Length * 2) + 4);
+        _weights = new GgmlContext(shapes.Count + 2 + (model.LayerCount * AdaptedSuffixes.Length * 2) + 4 + (modeHead ? 2 : 0));
         foreach (var (name, shape) in shapes)
         {
             var tensor = _weights.NewTensor(GgmlType.F32, shape).SetName(name);
@@ -68,6 +84,16 @@ internal sealed class TuneGraph : IDisposable
             }
         }
 
+        if (modeHead)
+        {
+            var weight = _weights.NewTensor(GgmlType.F32, model.EmbeddingSize, 2).SetName(ModeHeadWeight).SetParameter();
+            var bias = _weights.NewTensor(GgmlType.F32, 2).SetName(ModeHeadBias).SetParameter();
+            _trainable.Add((ModeHeadWeight, weight));
+            _trainable.Add((ModeHeadBias, bias));
+            _modeWeight = weight;
+            _modeBias = bias;
+        }
+
         _weights.AllocateTensors(backend);
         _slotOf = new int[plan.VocabSize];
         Array.Fill(_slotOf, -1);
@@ -80,7 +106,16 @@ internal sealed class TuneGraph : IDisposable
         InitializeTrainable(seed);
     }
 
+    /// <summary>The mode head's weight [E, 2] (rows: mode1, mode2), trained and checkpointed with the rest; not in the merged GGUF.</summary>
+    public const string ModeHeadWeight = "mode_head.weight";
+
+    /// <summary>The mode head's bias [2].</summary>
+    public const string ModeHeadBias = "mode_head.bias";
+
     public BaseModel Model { get; }
+
+    /// <summary>Whether the graph has a mode head.</summary>
+    public bool HasModeHead => _modeWeight is not null;
 
     public TagTokenPlan Plan { get; }
 
@@ -118,7 +153,13 @@ internal sealed class TuneGraph : IDisposable
         return false;
     }
 
-    /// <summary>Builds the forward graph for B windows of T tokens: logits [V, T·B].</summary>
+    /// <summary>The mode head's current weights [E, 2] and bias [2].</summary>
+    /// <exception cref="InvalidOperationException">The graph has no head.</exception>
+    public (float[] Weights, float[] Bias) ReadModeHead() => _modeWeight is { } w && _modeBias is { } b
+        ? (w.ToArray<float>(), b.ToArray<float>())
+        : throw new InvalidOperationException("This tune graph has no mode head.");
+
+    /// <summary>Builds the forward graph for B windows of T tokens: logits [V, T·B] (and mode logits [2, T·B] with a head).</summary>
     public Built Build(GgmlContext ctx, int windowLength, int batchSize)
     {
         var m = Model;
@@ -172,7 +213,8 @@ internal sealed class TuneGraph : IDisposable
         var output = m.Tied ? _base["token_embd.weight"] : _base["output.weight"];
         var tagRows = m.Tied ? TagEmbedding : TagOutput;
         var logits = ctx.Add(ctx.MulMat(output, hidden), ctx.MulMat(scatter, ctx.MulMat(tagRows, hidden))).SetName("logits");
-        return new Built(tokens, slots, isTag, scatter, positions, mask, logits);
+        GgmlTensor? modeLogits = _modeWeight is { } mw && _modeBias is { } mb ? ctx.Add(ctx.MulMat(mw, hidden), mb).SetName("mode_logits") : null;
+        return new Built(tokens, slots, isTag, scatter, positions, mask, logits) { ModeLogits = modeLogits };
     }
 
     /// <summary>Writes a batch's tokens (window-major), their tag slots, positions, the causal mask and the scatter matrix.</summary>
@@ -313,6 +355,13 @@ internal sealed class TuneGraph : IDisposable
             InitTagRows(TagOutput, "output.weight", ref rng);
         }
 
+        if (_modeWeight is { } weight && _modeBias is { } bias)
+        {
+            // A linear head on frozen-scale features is a convex problem: zeros start it at p = 0.5 with a useful gradient.
+            weight.SetData(new float[weight.ElementCount]);
+            bias.SetData(new float[bias.ElementCount]);
+        }
+
         foreach (var (a, b) in _lora.Values)
         {
             var inputs = a.Shape[0];
@@ -369,5 +418,9 @@ internal sealed class TuneGraph : IDisposable
     private GgmlTensor Rope(GgmlContext ctx, GgmlTensor a, GgmlTensor positions) =>
         ctx.RopeExt(a, positions, Model.HeadSize, Model.Architecture.Rope, Model.RopeFrequencyBase, 1f, Model.ContextLength, 0f, 1f, 32f, 1f);
 
-    internal readonly record struct Built(GgmlTensor Tokens, GgmlTensor Slots, GgmlTensor IsTag, GgmlTensor Scatter, GgmlTensor Positions, GgmlTensor Mask, GgmlTensor Logits);
+    internal readonly record struct Built(GgmlTensor Tokens, GgmlTensor Slots, GgmlTensor IsTag, GgmlTensor Scatter, GgmlTensor Positions, GgmlTensor Mask, GgmlTensor Logits)
+    {
+        /// <summary>The mode head's logits [2, T·B] (mode1, mode2), when the graph has a head.</summary>
+        public GgmlTensor? ModeLogits { get; init; }
+    }
 }

@@ -12,6 +12,7 @@ public sealed record TuneOptions
     private readonly int _windowLength = 256;
     private readonly float _learningRate = 1e-3f;
     private readonly int _documents = 4000;
+    private readonly float _modeHeadWeight;
 
     /// <summary>The pretrained GGUF to tune.</summary>
     public required string BasePath { get; init; }
@@ -75,6 +76,22 @@ public sealed record TuneOptions
 
     /// <summary>Updates between checkpoints (0 = only at the end and on cancellation).</summary>
     public long CheckpointInterval { get; init; } = 50;
+
+    /// <summary>
+    /// Weight of a mode head's loss (as <see cref="TrainingOptions.ModeHeadWeight"/> in from-scratch training): a linear
+    /// head over the base's final hidden state, trained with the tune to give p(Mode 2) at every token, its
+    /// cross-entropy against the corpus's mode spans added this many times to the language model's. It is written beside
+    /// the merged model (<c>Agent.Decoding.ModeHead.PathFor</c>) with the merged model's fingerprint. 0, the default,
+    /// trains no head and writes none.
+    /// </summary>
+    public float ModeHeadWeight
+    {
+        get => _modeHeadWeight;
+        init => _modeHeadWeight = value >= 0f && float.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(ModeHeadWeight), value, "ModeHeadWeight must be finite and >= 0 (0: no mode head).");
+    }
+
+    /// <summary>Whether the tune trains a mode head.</summary>
+    internal bool TrainsModeHead => ModeHeadWeight > 0f;
 
     internal TrainingDevice Device => UseGpu ? TrainingDevice.Auto : TrainingDevice.Cpu;
 }

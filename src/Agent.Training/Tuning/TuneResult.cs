@@ -41,4 +41,11 @@ public sealed record TuneResult(
     long EstimatedBytes,
     long PeakWorkingSetBytes,
     string Device,
-    long ResumedAt);
+    long ResumedAt)
+{
+    /// <summary>The mode head written beside <see cref="OutputPath"/> (<c>Agent.Decoding.ModeHead.PathFor</c>), or null without one.</summary>
+    public string? ModeHeadPath { get; init; }
+
+    /// <summary>The mode head's cross-entropy at each update of this run (empty without a head).</summary>
+    public IReadOnlyList<double> ModeHeadLosses { get; init; } = [];
+}

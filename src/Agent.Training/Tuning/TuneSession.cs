@@ -9,7 +9,9 @@ namespace Agent.Training.Tuning;
 /// <summary>
 /// The training loop of a tuning run over a <see cref="TuneGraph"/>: AdamW through ggml-opt (no weight decay), a linear
 /// warm-up over the first tenth and cosine decay to a tenth of the peak, windows drawn by <see cref="WindowSampler"/>
-/// from document starts, checkpoints of the trained tensors and their moments in the work folder, and resume.
+/// from document starts, checkpoints of the trained tensors and their moments in the work folder, and resume. With a
+/// mode head the step's loss is <see cref="ModeLoss"/>: the language model's cross-entropy plus the weight times the
+/// head's over the tokens <see cref="ModeLabels"/> finds in a mode span, as in from-scratch training.
 /// </summary>
 internal sealed class TuneSession : IDisposable
 {
@@ -20,18 +22,34 @@ internal sealed class TuneSession : IDisposable
     private readonly int _window;
     private readonly int _separator;
     private readonly string _recipe;
+    private readonly (int Plain, int Agent)? _modeTokens;
     private float[] _labels = [];
     private long _windowsDrawn;
+    private double _lastModeLoss = double.NaN;
 
-    public TuneSession(TuneGraph graph, GgmlBackend backend, TuneOptions options, int window, int separator)
+    /// <param name="graph">The model being tuned.</param>
+    /// <param name="backend">Where it computes.</param>
+    /// <param name="options">The run.</param>
+    /// <param name="window">Tokens per window.</param>
+    /// <param name="separator">The document separator (EOS): windows start after it, and it ends a mode span.</param>
+    /// <param name="modeTokens">The ids of <c>&lt;mode1&gt;</c> and <c>&lt;mode2&gt;</c>, needed when the graph has a mode head.</param>
+    public TuneSession(TuneGraph graph, GgmlBackend backend, TuneOptions options, int window, int separator, (int Plain, int Agent)? modeTokens = null)
     {
+        if (graph.HasModeHead && modeTokens is null)
+        {
+            throw new ArgumentException("A tune graph with a mode head needs the ids of <mode1> and <mode2>.", nameof(modeTokens));
+        }
+
         _graph = graph;
         _options = options;
         _window = window;
         _separator = separator;
+        _modeTokens = graph.HasModeHead ? modeTokens : null;
         _recipe = Recipe(options, graph);
         _optimizer = new GgmlOptimizer(backend, new GgmlOptimizerOptions
         {
+            // With a mode head the graph builds its own loss (LM cross-entropy + weight × head cross-entropy).
+            LossType = graph.HasModeHead ? GgmlLossType.Sum : GgmlLossType.CrossEntropy,
             GraphSize = Math.Max(8192, (4 * (graph.ForwardNodeEstimate + 8)) + 64),
             LearningRate = options.LearningRate,
             WeightDecay = 0f,
@@ -53,6 +71,7 @@ internal sealed class TuneSession : IDisposable
         var targets = new int[perBatch];
         var clock = Stopwatch.StartNew();
         double first = double.NaN, last = double.NaN;
+        var modeLosses = new List<double>();
         long trained = 0;
         var start = CompletedSteps;
         while (CompletedSteps < o.Steps)
@@ -69,6 +88,11 @@ internal sealed class TuneSession : IDisposable
             }
 
             var loss = Step(inputs, targets, _window, o.BatchSize).Loss;
+            if (_graph.HasModeHead)
+            {
+                modeLosses.Add(_lastModeLoss);
+            }
+
             CompletedSteps++;
             trained += perBatch;
             first = double.IsNaN(first) ? loss : first;
@@ -90,7 +114,7 @@ internal sealed class TuneSession : IDisposable
                 clock.Elapsed, perStep * (o.Steps - CompletedSteps)));
         }
 
-        return new Outcome(first, last, trained / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), clock.Elapsed, resumedAt);
+        return new Outcome(first, last, trained / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), clock.Elapsed, resumedAt) { ModeHeadLosses = modeLosses };
     }
 
     public void Dispose() => _optimizer.Dispose();
@@ -112,10 +136,18 @@ internal sealed class TuneSession : IDisposable
     private GgmlStepResult Step(int[] inputs, int[] targets, int window, int batch)
     {
         TuneGraph.Built built = default;
+        ModeLoss? mode = null;
+        var modeLabels = _modeTokens is { } ids ? ModeLabels.Of(inputs, window, ids.Plain, ids.Agent, _separator) : null;
         GgmlForward Build(GgmlContext ctx)
         {
             built = _graph.Build(ctx, window, batch);
-            return new GgmlForward(built.Tokens, built.Logits);
+            if (modeLabels is null)
+            {
+                return new GgmlForward(built.Tokens, built.Logits);
+            }
+
+            mode = ModeLoss.Build(ctx, built.Logits, built.ModeLogits!.Value, modeLabels, _options.ModeHeadWeight, gradientAccumulation: 1);
+            return new GgmlForward(built.Tokens, mode.Total);
         }
 
         void SetInputs(GgmlOptimizerBatch b)
@@ -137,10 +169,20 @@ internal sealed class TuneSession : IDisposable
                 _labels[((long)i * vocab) + targets[i]] = 1f;
             }
 
-            b.Labels.SetData(_labels);
+            (mode?.LmLabels ?? b.Labels).SetData(_labels);
+            mode?.SetInputs(modeLabels!);
         }
 
-        return _optimizer.Train(Build, SetInputs);
+        if (modeLabels is null)
+        {
+            return _optimizer.Train(Build, SetInputs);
+        }
+
+        double lmLoss = double.NaN, modeLoss = double.NaN;
+        void Read() => (lmLoss, modeLoss) = mode!.Read();
+        var result = _optimizer.Train(Build, SetInputs, Read);
+        _lastModeLoss = modeLoss;
+        return result with { Loss = lmLoss };
     }
 
     private void SaveCheckpoint()
@@ -213,7 +255,11 @@ internal sealed class TuneSession : IDisposable
     }
 
     private static string Recipe(TuneOptions o, TuneGraph graph) => string.Create(CultureInfo.InvariantCulture,
-        $"base={Path.GetFileName(o.BasePath)}:{new FileInfo(o.BasePath).Length} mode={o.Mode} seed={o.Seed} batch={o.BatchSize} window={o.WindowLength} lr={o.LearningRate} steps={o.Steps} documents={o.Documents} corpus={o.CorpusDirectory ?? "synthetic"} format={o.Format.GetType().Name} vocab={graph.Plan.VocabSize}");
+        $"base={Path.GetFileName(o.BasePath)}:{new FileInfo(o.BasePath).Length} mode={o.Mode} seed={o.Seed} batch={o.BatchSize} window={o.WindowLength} lr={o.LearningRate} steps={o.Steps} documents={o.Documents} corpus={o.CorpusDirectory ?? "synthetic"} format={o.Format.GetType().Name} vocab={graph.Plan.VocabSize}{(o.TrainsModeHead ? $" mode-head={o.ModeHeadWeight}" : string.Empty)}");
 
-    internal readonly record struct Outcome(double FirstLoss, double FinalLoss, double TokensPerSecond, TimeSpan TrainingTime, long ResumedAt);
+    internal readonly record struct Outcome(double FirstLoss, double FinalLoss, double TokensPerSecond, TimeSpan TrainingTime, long ResumedAt)
+    {
+        /// <summary>The mode head's cross-entropy at each update of this run (empty without a head).</summary>
+        public IReadOnlyList<double> ModeHeadLosses { get; init; } = [];
+    }
 }
