@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
+using Agent.TestSupport;
 
 namespace Agent.Host.Tests.Commands;
 
-/// <summary>The mode head through the CLI: <c>agent train --mode-head-weight</c>, <c>generate --json</c> and <c>info</c>.</summary>
+/// <summary>The mode head through the CLI: <c>agent train --mode-head-weight</c>, <c>agent tune --mode-head-weight</c>, <c>generate --json</c> and <c>info</c>.</summary>
 [Collection(HostCollectionDefinition.Name)]
 public sealed class ModeHeadCommandTests
 {
@@ -34,6 +35,40 @@ public sealed class ModeHeadCommandTests
         var plainJson = JsonNode.Parse(plain.Stdout)!.AsObject();
         Assert.True(plainJson.ContainsKey("mode_head") && plainJson["mode_head"] is null);
         Assert.All(plainJson["tokens"]!.AsArray(), t => Assert.False(t!.AsObject().ContainsKey("p_mode2")));
+    }
+
+    [Fact]
+    public async Task TuneWithHead_GenerateJsonOnTheMergedModelHasPModePerToken()
+    {
+        var settings = TestSettings.Create();
+        var work = Path.Combine(settings.Folder, "tune-work");
+        var model = Path.Combine(settings.Folder, "tuned.gguf");
+        var tuned = await AgentProcess.RunAsync(settings, "tune", "--base", TinyModel.DefaultPath, "--out", model, "--work", work,
+            "--steps", "3", "--window", "64", "--batch", "1", "--mode-head-weight", "1");
+        Assert.True(tuned.ExitCode == 0, tuned.ToString());
+        var head = Path.Combine(settings.Folder, "tuned.mode-head.gguf");
+        Assert.True(File.Exists(head), head);
+        Assert.Contains("wrote mode head", tuned.Stdout, StringComparison.Ordinal);
+
+        var generated = await AgentProcess.RunAsync(settings, "generate", "--model", model, "--prompt", "<mode2>call shell.run", "--max-tokens", "4", "--json");
+        Assert.True(generated.ExitCode == 0, generated.ToString());
+        var json = JsonNode.Parse(generated.Stdout)!;
+        Assert.Equal(head, (string?)json["mode_head"]);
+        var tokens = json["tokens"]!.AsArray();
+        Assert.NotEmpty(tokens);
+        Assert.All(tokens, t => Assert.InRange((double)t!["p_mode2"]!, 0, 1));
+    }
+
+    [Fact]
+    public async Task Tune_ModeHeadWithZeroSteps_IsAUserErrorBeforeAnyWork()
+    {
+        var settings = TestSettings.Create();
+        var work = Path.Combine(settings.Folder, "tune-zero");
+        var result = await AgentProcess.RunAsync(settings, "tune", "--base", TinyModel.DefaultPath, "--out", Path.Combine(work, "m.gguf"), "--work", work,
+            "--steps", "0", "--mode-head-weight", "1");
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("--steps is 0", result.Stderr + result.Stdout, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(work));
     }
 
     [Fact]
