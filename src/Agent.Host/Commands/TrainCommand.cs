@@ -11,7 +11,7 @@ using Spectre.Console;
 namespace Agent.Host.Commands;
 
 /// <summary>
-/// <c>agent train [--preset default|smoke] [--corpus DIR [--tagger rules|classifier [--tag-threshold P]]] [--out PATH] [--work DIR] [--steps N] [--seed N] [--tag-weight N] [--mode-head-weight W] [--gpu]</c>:
+/// <c>agent train [--preset default|smoke] [--corpus DIR [--tagger rules|classifier [--tag-threshold P]]] [--out PATH] [--work DIR] [--steps N] [--seed N] [--tag-weight N] [--mode-head-weight W [--mode-head-hidden N]] [--gpu]</c>:
 /// generates (or reads and tags) a corpus, trains the tokenizer and the model, and writes the GGUF. Interrupted runs
 /// resume from the last checkpoint in the work folder.
 /// </summary>
@@ -38,7 +38,12 @@ internal static class TrainCommand
             Description = "Also train a mode head (p(mode2) at every token, written beside the model as <name>.mode-head.gguf) whose loss counts this many times; 0 = no head",
             DefaultValueFactory = _ => 0f,
         };
-        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, tagger, tagThreshold, output, work, steps, seed, tagWeight, gpu, modeHead };
+        var modeHidden = new Option<int>("--mode-head-hidden")
+        {
+            Description = "Give the mode head a hidden layer of this many units (silu); 0 = a linear head (needs --mode-head-weight)",
+            DefaultValueFactory = _ => 0,
+        };
+        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, tagger, tagThreshold, output, work, steps, seed, tagWeight, gpu, modeHead, modeHidden };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var name = parseResult.GetValue(preset)!;
@@ -56,6 +61,17 @@ internal static class TrainCommand
             if (modeHeadWeight < 0f || !float.IsFinite(modeHeadWeight))
             {
                 throw new ArgumentException($"--mode-head-weight {modeHeadWeight.ToString(CultureInfo.InvariantCulture)} must be finite and >= 0 (0: no mode head).");
+            }
+
+            var modeHeadHidden = parseResult.GetValue(modeHidden);
+            if (modeHeadHidden is < 0 or > 4096)
+            {
+                throw new ArgumentException($"--mode-head-hidden {modeHeadHidden.ToString(CultureInfo.InvariantCulture)} must be between 0 (a linear head) and 4096.");
+            }
+
+            if (modeHeadHidden > 0 && modeHeadWeight == 0f)
+            {
+                throw new ArgumentException("--mode-head-hidden shapes the mode head, and there is none without --mode-head-weight; pass --mode-head-weight W (for example 1) too.");
             }
 
             var taggerName = parseResult.GetValue(tagger)!.ToLowerInvariant();
@@ -100,6 +116,7 @@ internal static class TrainCommand
                 UseGpu = parseResult.GetValue(gpu),
                 Steps = parseResult.GetValue(steps),
                 ModeHeadWeight = modeHeadWeight,
+                ModeHeadHidden = modeHeadHidden,
             };
 
             PipelineResult? result = null;

@@ -11,7 +11,7 @@ namespace Agent.Host.Commands;
 
 /// <summary>
 /// <c>agent tune --base MODEL.gguf [--corpus DIR] [--lora-rank R [--lora-alpha A] | --full] [--steps N] [--gpu] [--seed S]
-/// [--adapter-out A.gguf] [--chat] [--mode-head-weight W] --out OUT.gguf</c>: tag-tunes a pretrained llama-family GGUF (see <see cref="TagTuner"/>).
+/// [--adapter-out A.gguf] [--chat] [--mode-head-weight W [--mode-head-hidden N]] --out OUT.gguf</c>: tag-tunes a pretrained llama-family GGUF (see <see cref="TagTuner"/>).
 /// Prints the memory estimate before starting and refuses a run that will not fit; resumes from its work folder.
 /// </summary>
 internal static class TuneCommand
@@ -40,9 +40,14 @@ internal static class TuneCommand
             Description = "Also train a mode head (p(mode2) at every token, written beside the merged model as <name>.mode-head.gguf) whose loss counts this many times; 0 = no head",
             DefaultValueFactory = _ => 0f,
         };
+        var modeHidden = new Option<int>("--mode-head-hidden")
+        {
+            Description = "Give the mode head a hidden layer of this many units (silu); 0 = a linear head (needs --mode-head-weight)",
+            DefaultValueFactory = _ => 0,
+        };
         var command = new Command("tune", "Tag-tune a pretrained GGUF: tags as control tokens, LoRA + tag rows, merged GGUF")
         {
-            baseModel, output, corpus, rank, alpha, full, steps, batch, window, rate, seed, adapterOut, work, outType, maxMemory, chat, gpu, modeHead,
+            baseModel, output, corpus, rank, alpha, full, steps, batch, window, rate, seed, adapterOut, work, outType, maxMemory, chat, gpu, modeHead, modeHidden,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -56,6 +61,17 @@ internal static class TuneCommand
             if (modeHeadWeight < 0f || !float.IsFinite(modeHeadWeight))
             {
                 throw new ArgumentException($"--mode-head-weight {modeHeadWeight.ToString(CultureInfo.InvariantCulture)} must be finite and >= 0 (0: no mode head).");
+            }
+
+            var modeHeadHidden = parseResult.GetValue(modeHidden);
+            if (modeHeadHidden is < 0 or > 4096)
+            {
+                throw new ArgumentException($"--mode-head-hidden {modeHeadHidden.ToString(CultureInfo.InvariantCulture)} must be between 0 (a linear head) and 4096.");
+            }
+
+            if (modeHeadHidden > 0 && modeHeadWeight == 0f)
+            {
+                throw new ArgumentException("--mode-head-hidden shapes the mode head, and there is none without --mode-head-weight; pass --mode-head-weight W (for example 1) too.");
             }
 
             if (modeHeadWeight > 0f && parseResult.GetValue(steps) == 0)
@@ -113,6 +129,7 @@ internal static class TuneCommand
                 UseGpu = parseResult.GetValue(gpu),
                 OutputType = type,
                 ModeHeadWeight = modeHeadWeight,
+                ModeHeadHidden = modeHeadHidden,
                 RequireChatTemplate = parseResult.GetValue(chat),
                 MemoryLimitBytes = parseResult.GetValue(maxMemory) is { } mib ? Check(mib, 1, long.MaxValue / 1048576, "--max-memory") * 1048576 : null,
             };

@@ -39,7 +39,7 @@ public sealed class LlamaTrainer : IDisposable
         };
         try
         {
-            _graph = new LlamaTrainingGraph(shape, _backend, options.TrainsModeHead);
+            _graph = new LlamaTrainingGraph(shape, _backend, options.TrainsModeHead, options.ModeHeadHidden);
             _optimizer = new GgmlOptimizer(_backend, new GgmlOptimizerOptions
             {
                 // With a mode head the graph builds its own loss (LM cross-entropy + weight × head cross-entropy).
@@ -263,7 +263,9 @@ public sealed class LlamaTrainer : IDisposable
         if (_graph.HasModeHead)
         {
             // llama.cpp refuses a GGUF with tensors its architecture does not create, so the head lives beside the model.
-            ModeHead.Write(path, _graph.Read(LlamaTrainingGraph.ModeHeadWeight), _graph.Read(LlamaTrainingGraph.ModeHeadBias));
+            var hidden = _graph.ModeHeadHidden > 0;
+            ModeHead.Write(path, _graph.Read(LlamaTrainingGraph.ModeHeadWeight), _graph.Read(LlamaTrainingGraph.ModeHeadBias),
+                hidden ? _graph.Read(LlamaTrainingGraph.ModeHeadHiddenWeight) : null, hidden ? _graph.Read(LlamaTrainingGraph.ModeHeadHiddenBias) : null);
         }
         else if (File.Exists(ModeHead.PathFor(path)))
         {
@@ -284,7 +286,7 @@ public sealed class LlamaTrainer : IDisposable
         using var file = GgufFile.Open(path);
         foreach (var (name, dims, _) in _graph.Parameters)
         {
-            if (modelFile && name is LlamaTrainingGraph.ModeHeadWeight or LlamaTrainingGraph.ModeHeadBias)
+            if (modelFile && LlamaTrainingGraph.IsModeHeadTensor(name))
             {
                 continue;
             }
@@ -307,8 +309,19 @@ public sealed class LlamaTrainer : IDisposable
                 throw new TrainingCheckpointException($"The mode head '{ModeHead.PathFor(path)}' reads {head.EmbeddingSize} values per token; '{path}' has {Shape.EmbeddingSize}.");
             }
 
+            if (head.HiddenSize != _graph.ModeHeadHidden)
+            {
+                throw new TrainingCheckpointException(string.Create(CultureInfo.InvariantCulture,
+                    $"The mode head '{ModeHead.PathFor(path)}' has {head.HiddenSize} hidden units and this training asks for {_graph.ModeHeadHidden} (TrainingOptions.ModeHeadHidden); train with {head.HiddenSize}, or delete the head to start a new one."));
+            }
+
             _graph.Write(LlamaTrainingGraph.ModeHeadWeight, head.Weights());
             _graph.Write(LlamaTrainingGraph.ModeHeadBias, head.Bias());
+            if (head.HiddenSize > 0)
+            {
+                _graph.Write(LlamaTrainingGraph.ModeHeadHiddenWeight, head.HiddenWeights()!);
+                _graph.Write(LlamaTrainingGraph.ModeHeadHiddenBias, head.HiddenBias()!);
+            }
         }
     }
 

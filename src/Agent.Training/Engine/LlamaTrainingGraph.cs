@@ -21,6 +21,8 @@ internal sealed class LlamaTrainingGraph : IDisposable
     private readonly GgmlTensor _output;
     private readonly GgmlTensor? _modeWeight;
     private readonly GgmlTensor? _modeBias;
+    private readonly GgmlTensor? _modeHiddenWeight;
+    private readonly GgmlTensor? _modeHiddenBias;
 
     public LlamaTrainingGraph(LlamaHyperparameters shape, GgmlBackend backend)
         : this(shape, backend, modeHead: false)
@@ -29,17 +31,33 @@ internal sealed class LlamaTrainingGraph : IDisposable
 
     /// <param name="shape">The model shape.</param>
     /// <param name="backend">Where the weights live.</param>
+    /// <param name="modeHead">Also a mode head (see <see cref="LlamaTrainingGraph(LlamaHyperparameters, GgmlBackend, bool, int)"/>).</param>
+    public LlamaTrainingGraph(LlamaHyperparameters shape, GgmlBackend backend, bool modeHead)
+        : this(shape, backend, modeHead, modeHidden: 0)
+    {
+    }
+
+    /// <param name="shape">The model shape.</param>
+    /// <param name="backend">Where the weights live.</param>
     /// <param name="modeHead">Also a mode head (<see cref="ModeHeadWeight"/>, <see cref="ModeHeadBias"/>): two logits
     /// (mode1, mode2) per token from the final hidden state, the vector the output projection reads.</param>
-    public LlamaTrainingGraph(LlamaHyperparameters shape, GgmlBackend backend, bool modeHead)
+    /// <param name="modeHidden">Units of a hidden layer (silu) before the head's two logits (<see cref="ModeHeadHiddenWeight"/>,
+    /// <see cref="ModeHeadHiddenBias"/>); 0 for a linear head.</param>
+    public LlamaTrainingGraph(LlamaHyperparameters shape, GgmlBackend backend, bool modeHead, int modeHidden)
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(backend);
         Shape = shape;
         var shapes = shape.TensorShapes().ToList();
+        if (modeHead && modeHidden > 0)
+        {
+            shapes.Add((ModeHeadHiddenWeight, [shape.EmbeddingSize, modeHidden]));
+            shapes.Add((ModeHeadHiddenBias, [modeHidden]));
+        }
+
         if (modeHead)
         {
-            shapes.Add((ModeHeadWeight, [shape.EmbeddingSize, 2]));
+            shapes.Add((ModeHeadWeight, [modeHidden > 0 ? modeHidden : shape.EmbeddingSize, 2]));
             shapes.Add((ModeHeadBias, [2]));
         }
 
@@ -57,6 +75,8 @@ internal sealed class LlamaTrainingGraph : IDisposable
         _output = _byName["output.weight"];
         _modeWeight = modeHead ? _byName[ModeHeadWeight] : null;
         _modeBias = modeHead ? _byName[ModeHeadBias] : null;
+        _modeHiddenWeight = modeHead && modeHidden > 0 ? _byName[ModeHeadHiddenWeight] : null;
+        _modeHiddenBias = modeHead && modeHidden > 0 ? _byName[ModeHeadHiddenBias] : null;
         _layers = new Layer[shape.LayerCount];
         for (var l = 0; l < shape.LayerCount; l++)
         {
@@ -71,10 +91,22 @@ internal sealed class LlamaTrainingGraph : IDisposable
     /// <summary>The mode head's bias [2].</summary>
     public const string ModeHeadBias = "mode_head.bias";
 
+    /// <summary>The mode head's hidden layer [E, H], when it has one.</summary>
+    public const string ModeHeadHiddenWeight = "mode_head.hidden.weight";
+
+    /// <summary>The mode head's hidden biases [H], when it has a hidden layer.</summary>
+    public const string ModeHeadHiddenBias = "mode_head.hidden.bias";
+
+    /// <summary>Whether a tensor name is one of the mode head's (none of them is in the llama GGUF).</summary>
+    public static bool IsModeHeadTensor(string name) => name is ModeHeadWeight or ModeHeadBias or ModeHeadHiddenWeight or ModeHeadHiddenBias;
+
     public LlamaHyperparameters Shape { get; }
 
     /// <summary>Whether the graph has a mode head.</summary>
     public bool HasModeHead => _modeWeight is not null;
+
+    /// <summary>Units of the mode head's hidden layer; 0 for a linear head or none.</summary>
+    public int ModeHeadHidden => (int)(_modeHiddenBias?.ElementCount ?? 0);
 
     /// <summary>Every weight: llama.cpp's name, ggml shape and tensor, in <see cref="LlamaHyperparameters.TensorShapes"/> order.</summary>
     public IReadOnlyList<(string Name, long[] Shape, GgmlTensor Tensor)> Parameters => _parameters;
@@ -139,7 +171,7 @@ internal sealed class LlamaTrainingGraph : IDisposable
 
         var hidden = ctx.Mul(ctx.RmsNorm(x, s.RmsNormEpsilon), _outputNorm);
         var logits = ctx.MulMat(_output, hidden).SetName("logits");
-        GgmlTensor? modeLogits = _modeWeight is { } w && _modeBias is { } bias ? ctx.Add(ctx.MulMat(w, hidden), bias).SetName("mode_logits") : null;
+        GgmlTensor? modeLogits = _modeWeight is { } w && _modeBias is { } bias ? ctx.Add(ctx.MulMat(w, ModeHeadInput(ctx, hidden)), bias).SetName("mode_logits") : null;
         return new BuiltGraph(tokens, positions, mask, logits, masks) { ModeLogits = modeLogits };
     }
 
@@ -201,6 +233,10 @@ internal sealed class LlamaTrainingGraph : IDisposable
     }
 
     public void Dispose() => _weights.Dispose();
+
+    /// <summary>What the head's logits read: the final hidden state, or silu of its hidden layer over it.</summary>
+    private GgmlTensor ModeHeadInput(GgmlContext ctx, GgmlTensor hidden) =>
+        _modeHiddenWeight is { } hw && _modeHiddenBias is { } hb ? ctx.Silu(ctx.Add(ctx.MulMat(hw, hidden), hb)) : hidden;
 
     private static float[] CausalMask(int t)
     {

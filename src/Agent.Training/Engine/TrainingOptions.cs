@@ -33,6 +33,7 @@ public sealed class TrainingOptions
     private int _tokenWeight = 1;
     private int[] _weightedTokens = [];
     private float _modeHeadWeight;
+    private int _modeHeadHidden;
 
     /// <summary>Seeds the weight initialisation and the window order; the same seed gives the same run.</summary>
     public long Seed { get => _seed; init => _seed = value; }
@@ -138,6 +139,16 @@ public sealed class TrainingOptions
     {
         get => _modeHeadWeight;
         init => _modeHeadWeight = value >= 0f && float.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(ModeHeadWeight), value, "ModeHeadWeight must be finite and >= 0 (0: no mode head).");
+    }
+
+    /// <summary>
+    /// Units of the mode head's hidden layer (silu), &gt;= 0; 0, the default, makes the head linear. Only read with a
+    /// <see cref="ModeHeadWeight"/>.
+    /// </summary>
+    public int ModeHeadHidden
+    {
+        get => _modeHeadHidden;
+        init => _modeHeadHidden = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(ModeHeadHidden), value, "ModeHeadHidden must be >= 0 (0: a linear head).");
     }
 
     /// <summary>The id of the <c>&lt;mode1&gt;</c> token, which starts a Mode 1 turn (needed with a <see cref="ModeHeadWeight"/>).</summary>

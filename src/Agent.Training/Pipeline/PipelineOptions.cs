@@ -44,6 +44,9 @@ public sealed record PipelineOptions
     /// </summary>
     public float ModeHeadWeight { get; init; }
 
+    /// <summary>Units of the mode head's hidden layer (see <see cref="Engine.TrainingOptions.ModeHeadHidden"/>); 0, the default, a linear head.</summary>
+    public int ModeHeadHidden { get; init; }
+
     /// <summary>
     /// Documents added to the training text after the tokenizer is trained (so the vocabulary is the one the corpus alone
     /// makes), for experiments that plant a fact; empty by default.

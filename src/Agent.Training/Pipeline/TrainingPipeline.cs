@@ -67,6 +67,7 @@ public static class TrainingPipeline
             TokenWeight = preset.TagLossWeight,
             WeightedTokens = [.. behaviours.Select(bpe.OpenTagId)],
             ModeHeadWeight = options.ModeHeadWeight,
+            ModeHeadHidden = options.ModeHeadHidden,
             PlainModeToken = bpe.OpenTagId("mode1"),
             AgentModeToken = bpe.OpenTagId("mode2"),
             MinLearningRate = preset.MinLearningRate,
@@ -87,7 +88,8 @@ public static class TrainingPipeline
 
         if (trainingOptions.TrainsModeHead)
         {
-            log?.Report(string.Create(CultureInfo.InvariantCulture, $"mode head: its loss (p(mode) at every token) counts {options.ModeHeadWeight} times beside the language model's"));
+            log?.Report(string.Create(CultureInfo.InvariantCulture,
+                $"mode head: {(options.ModeHeadHidden > 0 ? $"a hidden layer of {options.ModeHeadHidden}" : "linear")}; its loss (p(mode) at every token) counts {options.ModeHeadWeight} times beside the language model's"));
         }
 
         if (trainingOptions.WeightsTokens)
@@ -291,6 +293,7 @@ public static class TrainingPipeline
     /// </summary>
     private static string ExperimentPart(PipelineOptions options) =>
         (options.ModeHeadWeight > 0f ? string.Create(CultureInfo.InvariantCulture, $" mode-head={options.ModeHeadWeight}") : string.Empty)
+        + (options.ModeHeadWeight > 0f && options.ModeHeadHidden > 0 ? string.Create(CultureInfo.InvariantCulture, $" mode-head-hidden={options.ModeHeadHidden}") : string.Empty)
         + (options.AgentDataFrom > 0 ? string.Create(CultureInfo.InvariantCulture, $" agent-data-from={options.AgentDataFrom}") : string.Empty)
         + (options.ExtraTrainingDocuments.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" extra={Fnv1a(string.Join('\u0001', options.ExtraTrainingDocuments)):x8}") : string.Empty);
 

@@ -95,7 +95,7 @@ public static class TagTuner
             TrainingDevice.Cpu => GgmlBackend.Cpu(options.Threads),
             _ => GgmlBackend.Best(options.Threads),
         };
-        using var graph = new TuneGraph(model, plan, options.Mode, backend, options.Seed, options.TrainsModeHead);
+        using var graph = new TuneGraph(model, plan, options.Mode, backend, options.Seed, options.TrainsModeHead, options.ModeHeadHidden);
         log?.Report(string.Create(CultureInfo.InvariantCulture, $"training: {options.Mode}, {graph.TrainableCount:N0} trained values on {backend.Name}"));
         using var session = new TuneSession(graph, backend, options, window, eos, options.TrainsModeHead ? ModeTokens(plan) : null);
         var run = options.Steps > 0
@@ -118,8 +118,8 @@ public static class TagTuner
         {
             // llama.cpp refuses a GGUF with tensors its architecture does not create, so the head lives beside the
             // merged model, bound to it by the merged file's fingerprint.
-            var (weights, bias) = graph.ReadModeHead();
-            headPath = ModeHead.Write(options.OutputPath, weights, bias);
+            var (weights, bias, hiddenWeights, hiddenBias) = graph.ReadModeHead();
+            headPath = ModeHead.Write(options.OutputPath, weights, bias, hiddenWeights, hiddenBias);
             log?.Report($"wrote mode head {headPath}");
         }
         else if (File.Exists(ModeHead.PathFor(options.OutputPath)))
@@ -216,7 +216,7 @@ public static class TagTuner
         }
 
         log?.Report(string.Create(CultureInfo.InvariantCulture,
-            $"mode head: its loss counts {options.ModeHeadWeight} times beside the language model's; {plain:N0} tokens in Mode 1 spans, {agent:N0} in Mode 2, {tokens.Length - plain - agent:N0} unlabelled"));
+            $"mode head: {(options.ModeHeadHidden > 0 ? $"a hidden layer of {options.ModeHeadHidden}" : "linear")}; its loss counts {options.ModeHeadWeight} times beside the language model's; {plain:N0} tokens in Mode 1 spans, {agent:N0} in Mode 2, {tokens.Length - plain - agent:N0} unlabelled"));
         if (plain == 0 || agent == 0)
         {
             throw new TrainingDataException(string.Create(CultureInfo.InvariantCulture,

@@ -12,7 +12,7 @@ namespace Agent.Training.Tuning;
 /// every projection W becomes <c>W x + (alpha / r) · B (A x)</c>, A [in, r] and B [r, out] in llama.cpp's layout.
 /// With a mode head, <see cref="ModeHeadWeight"/> [E, 2] and <see cref="ModeHeadBias"/> [2] give two logits (mode1,
 /// mode2) per token from the final hidden state, the vector the output projection reads and llama.cpp returns as the
-/// token's embedding.
+/// token's embedding; with a hidden layer of H units they read <c>silu(hidden.weight · h + hidden.bias)</c> [H] instead.
 /// </summary>
 internal sealed class TuneGraph : IDisposable
 {
@@ -27,9 +27,11 @@ internal sealed class TuneGraph : IDisposable
     private readonly int[] _slotOf;
     private readonly GgmlTensor? _modeWeight;
     private readonly GgmlTensor? _modeBias;
+    private readonly GgmlTensor? _modeHiddenWeight;
+    private readonly GgmlTensor? _modeHiddenBias;
 
     public TuneGraph(BaseModel model, TagTokenPlan plan, TuneMode mode, GgmlBackend backend, long seed)
-        : this(model, plan, mode, backend, seed, modeHead: false)
+        : this(model, plan, mode, backend, seed, modeHead: false, modeHidden: 0)
     {
     }
 
@@ -38,14 +40,15 @@ internal sealed class TuneGraph : IDisposable
     /// <param name="mode">LoRA or full.</param>
     /// <param name="backend">Where the weights live.</param>
     /// <param name="seed">Seed of the trained tensors' initialisation.</param>
-    /// <param name="modeHead">Also train a mode head over the final hidden state (zeros at the start: p(Mode 2) = 0.5).</param>
-    public TuneGraph(BaseModel model, TagTokenPlan plan, TuneMode mode, GgmlBackend backend, long seed, bool modeHead)
+    /// <param name="modeHead">Also train a mode head over the final hidden state (output weights zero at the start: p(Mode 2) = 0.5).</param>
+    /// <param name="modeHidden">Units of the head's hidden layer (silu); 0 for a linear head.</param>
+    public TuneGraph(BaseModel model, TagTokenPlan plan, TuneMode mode, GgmlBackend backend, long seed, bool modeHead, int modeHidden = 0)
     {
         Model = model;
         Plan = plan;
         Mode = mode;
         var shapes = model.TensorShapes().Select(t => (t.Name, Shape: Extend(t.Name, t.Shape, plan.VocabSize))).ToList();
-        _weights = new GgmlContext(shapes.Count + 2 + (model.LayerCount * AdaptedSuffixes.Length * 2) + 4 + (modeHead ? 2 : 0));
+        _weights = new GgmlContext(shapes.Count + 2 + (model.LayerCount * AdaptedSuffixes.Length * 2) + 4 + (modeHead ? 4 : 0));
         foreach (var (name, shape) in shapes)
         {
             var tensor = _weights.NewTensor(GgmlType.F32, shape).SetName(name);
@@ -86,7 +89,17 @@ internal sealed class TuneGraph : IDisposable
 
         if (modeHead)
         {
-            var weight = _weights.NewTensor(GgmlType.F32, model.EmbeddingSize, 2).SetName(ModeHeadWeight).SetParameter();
+            if (modeHidden > 0)
+            {
+                var hiddenWeight = _weights.NewTensor(GgmlType.F32, model.EmbeddingSize, modeHidden).SetName(ModeHeadHiddenWeight).SetParameter();
+                var hiddenBias = _weights.NewTensor(GgmlType.F32, modeHidden).SetName(ModeHeadHiddenBias).SetParameter();
+                _trainable.Add((ModeHeadHiddenWeight, hiddenWeight));
+                _trainable.Add((ModeHeadHiddenBias, hiddenBias));
+                _modeHiddenWeight = hiddenWeight;
+                _modeHiddenBias = hiddenBias;
+            }
+
+            var weight = _weights.NewTensor(GgmlType.F32, modeHidden > 0 ? modeHidden : model.EmbeddingSize, 2).SetName(ModeHeadWeight).SetParameter();
             var bias = _weights.NewTensor(GgmlType.F32, 2).SetName(ModeHeadBias).SetParameter();
             _trainable.Add((ModeHeadWeight, weight));
             _trainable.Add((ModeHeadBias, bias));
@@ -111,6 +124,12 @@ internal sealed class TuneGraph : IDisposable
 
     /// <summary>The mode head's bias [2].</summary>
     public const string ModeHeadBias = "mode_head.bias";
+
+    /// <summary>The mode head's hidden layer [E, H], when it has one.</summary>
+    public const string ModeHeadHiddenWeight = "mode_head.hidden.weight";
+
+    /// <summary>The mode head's hidden biases [H], when it has a hidden layer.</summary>
+    public const string ModeHeadHiddenBias = "mode_head.hidden.bias";
 
     public BaseModel Model { get; }
 
@@ -153,10 +172,10 @@ internal sealed class TuneGraph : IDisposable
         return false;
     }
 
-    /// <summary>The mode head's current weights [E, 2] and bias [2].</summary>
+    /// <summary>The mode head's current output weights [E or H, 2] and bias [2], and its hidden layer's (null when linear).</summary>
     /// <exception cref="InvalidOperationException">The graph has no head.</exception>
-    public (float[] Weights, float[] Bias) ReadModeHead() => _modeWeight is { } w && _modeBias is { } b
-        ? (w.ToArray<float>(), b.ToArray<float>())
+    public (float[] Weights, float[] Bias, float[]? HiddenWeights, float[]? HiddenBias) ReadModeHead() => _modeWeight is { } w && _modeBias is { } b
+        ? (w.ToArray<float>(), b.ToArray<float>(), _modeHiddenWeight?.ToArray<float>(), _modeHiddenBias?.ToArray<float>())
         : throw new InvalidOperationException("This tune graph has no mode head.");
 
     /// <summary>Builds the forward graph for B windows of T tokens: logits [V, T·B] (and mode logits [2, T·B] with a head).</summary>
@@ -213,7 +232,8 @@ internal sealed class TuneGraph : IDisposable
         var output = m.Tied ? _base["token_embd.weight"] : _base["output.weight"];
         var tagRows = m.Tied ? TagEmbedding : TagOutput;
         var logits = ctx.Add(ctx.MulMat(output, hidden), ctx.MulMat(scatter, ctx.MulMat(tagRows, hidden))).SetName("logits");
-        GgmlTensor? modeLogits = _modeWeight is { } mw && _modeBias is { } mb ? ctx.Add(ctx.MulMat(mw, hidden), mb).SetName("mode_logits") : null;
+        var modeInput = _modeHiddenWeight is { } hw && _modeHiddenBias is { } hb ? ctx.Silu(ctx.Add(ctx.MulMat(hw, hidden), hb)) : hidden;
+        GgmlTensor? modeLogits = _modeWeight is { } mw && _modeBias is { } mb ? ctx.Add(ctx.MulMat(mw, modeInput), mb).SetName("mode_logits") : null;
         return new Built(tokens, slots, isTag, scatter, positions, mask, logits) { ModeLogits = modeLogits };
     }
 
@@ -357,9 +377,24 @@ internal sealed class TuneGraph : IDisposable
 
         if (_modeWeight is { } weight && _modeBias is { } bias)
         {
-            // A linear head on frozen-scale features is a convex problem: zeros start it at p = 0.5 with a useful gradient.
+            // Zero output weights start the head at p = 0.5; a linear head's gradient is useful from there (the problem
+            // is convex in it). A hidden layer starts random (its own stream, so a head changes nothing else's start)
+            // and learns once the output weights have moved.
             weight.SetData(new float[weight.ElementCount]);
             bias.SetData(new float[bias.ElementCount]);
+            if (_modeHiddenWeight is { } hiddenWeight && _modeHiddenBias is { } hiddenBias)
+            {
+                var headRng = SplitMix64.ForStream(seed, -8);
+                var values = new float[hiddenWeight.ElementCount];
+                var sigma = 1.0 / Math.Sqrt(Model.EmbeddingSize);
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = (float)(headRng.NextGaussian() * sigma);
+                }
+
+                hiddenWeight.SetData(values);
+                hiddenBias.SetData(new float[hiddenBias.ElementCount]);
+            }
         }
 
         foreach (var (a, b) in _lora.Values)

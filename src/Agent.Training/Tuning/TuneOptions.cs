@@ -13,6 +13,7 @@ public sealed record TuneOptions
     private readonly float _learningRate = 1e-3f;
     private readonly int _documents = 4000;
     private readonly float _modeHeadWeight;
+    private readonly int _modeHeadHidden;
 
     /// <summary>The pretrained GGUF to tune.</summary>
     public required string BasePath { get; init; }
@@ -88,6 +89,16 @@ public sealed record TuneOptions
     {
         get => _modeHeadWeight;
         init => _modeHeadWeight = value >= 0f && float.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(ModeHeadWeight), value, "ModeHeadWeight must be finite and >= 0 (0: no mode head).");
+    }
+
+    /// <summary>
+    /// Units of the mode head's hidden layer (silu; as <see cref="TrainingOptions.ModeHeadHidden"/>); 0, the default, a
+    /// linear head. Only read with a <see cref="ModeHeadWeight"/>.
+    /// </summary>
+    public int ModeHeadHidden
+    {
+        get => _modeHeadHidden;
+        init => _modeHeadHidden = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(ModeHeadHidden), value, "ModeHeadHidden must be >= 0 (0: a linear head).");
     }
 
     /// <summary>Whether the tune trains a mode head.</summary>

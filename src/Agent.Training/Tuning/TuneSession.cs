@@ -255,7 +255,7 @@ internal sealed class TuneSession : IDisposable
     }
 
     private static string Recipe(TuneOptions o, TuneGraph graph) => string.Create(CultureInfo.InvariantCulture,
-        $"base={Path.GetFileName(o.BasePath)}:{new FileInfo(o.BasePath).Length} mode={o.Mode} seed={o.Seed} batch={o.BatchSize} window={o.WindowLength} lr={o.LearningRate} steps={o.Steps} documents={o.Documents} corpus={o.CorpusDirectory ?? "synthetic"} format={o.Format.GetType().Name} vocab={graph.Plan.VocabSize}{(o.TrainsModeHead ? $" mode-head={o.ModeHeadWeight}" : string.Empty)}");
+        $"base={Path.GetFileName(o.BasePath)}:{new FileInfo(o.BasePath).Length} mode={o.Mode} seed={o.Seed} batch={o.BatchSize} window={o.WindowLength} lr={o.LearningRate} steps={o.Steps} documents={o.Documents} corpus={o.CorpusDirectory ?? "synthetic"} format={o.Format.GetType().Name} vocab={graph.Plan.VocabSize}{(o.TrainsModeHead ? $" mode-head={o.ModeHeadWeight}" : string.Empty)}{(o.TrainsModeHead && o.ModeHeadHidden > 0 ? $" mode-head-hidden={o.ModeHeadHidden}" : string.Empty)}");
 
     internal readonly record struct Outcome(double FirstLoss, double FinalLoss, double TokensPerSecond, TimeSpan TrainingTime, long ResumedAt)
     {
