@@ -74,6 +74,53 @@ public class ModeHeadDecodingTests
         Assert.Contains(head.Path, e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AgentProbability_HiddenLayerHead_IsSiluThenTheLogisticOfTheLogitDifference()
+    {
+        // E = 2, H = 2 by hand: units silu(W1 x + b1), then the logistic of (w2[mode2] - w2[mode1]) · units + (b2[1] - b2[0]).
+        var dir = Directory.CreateTempSubdirectory("agent-mode-head-").FullName;
+        var path = Path.Combine(dir, "model.gguf");
+        File.Copy(TinyModel.DefaultPath, path);
+        float[] hiddenWeights = [1f, 2f, -1f, 0.5f]; // unit 0 reads (1, 2), unit 1 reads (-1, 0.5)
+        float[] hiddenBias = [0.5f, -0.25f];
+        float[] weights = [0.2f, -0.3f, 1.2f, 0.7f]; // mode1 logit (0.2, -0.3), mode2 logit (1.2, 0.7)
+        ModeHead.Write(path, weights, [0.1f, -0.1f], hiddenWeights, hiddenBias);
+
+        var head = ModeHead.TryLoad(path)!;
+
+        Assert.Equal(2, head.HiddenSize);
+        Assert.Equal(2, head.EmbeddingSize);
+        float[] x = [0.3f, -0.4f];
+        static double Silu(double a) => a / (1 + Math.Exp(-a));
+        var u0 = Silu((1 * 0.3) + (2 * -0.4) + 0.5);
+        var u1 = Silu((-1 * 0.3) + (0.5 * -0.4) - 0.25);
+        var z = ((1.2 - 0.2) * u0) + ((0.7 - -0.3) * u1) + (-0.1 - 0.1);
+        Assert.Equal(1 / (1 + Math.Exp(-z)), head.AgentProbability(x), 5);
+        Assert.Throws<ArgumentException>(() => head.AgentProbability(new float[3]));
+    }
+
+    [Fact]
+    public void Load_HiddenLayerHeadMissingItsLayer_IsRefusedNamingTheFile()
+    {
+        var dir = Directory.CreateTempSubdirectory("agent-mode-head-").FullName;
+        var path = Path.Combine(dir, "model.gguf");
+        File.Copy(TinyModel.DefaultPath, path);
+        using (var writer = new Agent.Llama.Gguf.GgufWriter())
+        {
+            writer.Set("general.architecture", ModeHead.Architecture)
+                .Set("agent.mode_head.model_fingerprint", ModeHead.Fingerprint(path))
+                .Set("agent.mode_head.hidden_length", 4u);
+            writer.AddTensor("mode_head.weight", new float[8], [4, 2]);
+            writer.AddTensor("mode_head.bias", new float[2], [2]);
+            writer.WriteToFile(ModeHead.PathFor(path));
+        }
+
+        var e = Assert.Throws<ModeHeadException>(() => ModeHead.TryLoad(path));
+
+        Assert.Contains("mode_head.hidden.weight", e.Message, StringComparison.Ordinal);
+        Assert.Contains(ModeHead.PathFor(path), e.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>A copy of the tiny model with a head of fixed random weights beside it.</summary>
     internal static (string Path, ModeHead Head) ModelWithHead()
     {

@@ -276,19 +276,28 @@ internal sealed class TuneGraph : IDisposable
     }
 
     /// <summary>Forward pass only: the logits [T·B · V] of <paramref name="tokens"/> (B windows of T), a row per token.</summary>
-    public float[] Logits(GgmlBackend backend, int[] tokens, int windowLength)
+    public float[] Logits(GgmlBackend backend, int[] tokens, int windowLength) => Forward(backend, tokens, windowLength, built => built.Logits);
+
+    /// <summary>Forward pass only: the mode head's two logits (mode1, mode2) per token [T·B · 2].</summary>
+    /// <exception cref="InvalidOperationException">The graph has no head.</exception>
+    public float[] ModeLogits(GgmlBackend backend, int[] tokens, int windowLength) => HasModeHead
+        ? Forward(backend, tokens, windowLength, built => built.ModeLogits!.Value)
+        : throw new InvalidOperationException("This tune graph has no mode head.");
+
+    private float[] Forward(GgmlBackend backend, int[] tokens, int windowLength, Func<Built, GgmlTensor> pick)
     {
         var graphSize = Math.Max(GgmlContext.DefaultGraphSize, ForwardNodeEstimate * 2);
         using var scheduler = new GgmlScheduler([backend], graphSize);
         using var ctx = new GgmlContext(graphSize, 1, graphSize);
         var built = Build(ctx, windowLength, tokens.Length / windowLength);
-        built.Logits.SetOutput();
+        var output = pick(built).SetOutput();
         var graph = ctx.NewGraph(graphSize);
-        graph.BuildForwardExpand(built.Logits);
+        graph.BuildForwardExpand(built.Logits); // every input SetInputs writes is in the graph (the scatter only feeds the logits)
+        graph.BuildForwardExpand(output);
         scheduler.Allocate(graph);
         SetInputs(built, tokens, windowLength);
         scheduler.Compute(graph);
-        return built.Logits.ToArray<float>();
+        return output.ToArray<float>();
     }
 
     /// <summary>

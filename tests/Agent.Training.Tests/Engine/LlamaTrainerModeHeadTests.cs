@@ -7,13 +7,15 @@ namespace Agent.Training.Tests.Engine;
 /// <summary>Training with a mode head (<see cref="TrainingOptions.ModeHeadWeight"/>), and reading the head through llama.cpp.</summary>
 public class LlamaTrainerModeHeadTests
 {
-    [Fact]
-    public async Task TrainAsync_ModeHead_HeadLossFallsAndLlamaCppEmbeddingsReadTheMode()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(16)]
+    public async Task TrainAsync_ModeHead_HeadLossFallsAndLlamaCppEmbeddingsReadTheMode(int hidden)
     {
         var vocabulary = TrainingFixtures.Vocabulary();
         var ids = Ids(vocabulary);
         var stream = ModeStream(ids, documents: 120, seed: 3);
-        var options = ModeOptions(ids, steps: 60, weight: 1f);
+        var options = ModeOptions(ids, steps: 60, weight: 1f, hidden: hidden);
         using var trainer = LlamaTrainer.Create(TrainingFixtures.TinyShape(vocabulary.Tokens.Count, context: 64), options);
         var result = await trainer.TrainAsync(stream, null);
 
@@ -28,6 +30,7 @@ public class LlamaTrainerModeHeadTests
         Assert.True(File.Exists(ModeHead.PathFor(path)));
         var head = ModeHead.TryLoad(path)!;
         Assert.Equal(trainer.Shape.EmbeddingSize, head.EmbeddingSize);
+        Assert.Equal(hidden, head.HiddenSize);
 
         // llama.cpp loads the model as before (the head is not in it) and its per-token embeddings feed the head.
         using var model = LlamaModel.Load(path);
@@ -133,7 +136,7 @@ public class LlamaTrainerModeHeadTests
         return [.. stream];
     }
 
-    private static TrainingOptions ModeOptions((int Plain, int Agent, int Eos) ids, long steps, float weight, long seed = 7) => new()
+    private static TrainingOptions ModeOptions((int Plain, int Agent, int Eos) ids, long steps, float weight, long seed = 7, int hidden = 0) => new()
     {
         Seed = seed,
         BatchSize = 4,
@@ -145,6 +148,7 @@ public class LlamaTrainerModeHeadTests
         WeightDecay = 0f,
         DocumentSeparator = ids.Eos,
         ModeHeadWeight = weight,
+        ModeHeadHidden = hidden,
         PlainModeToken = ids.Plain,
         AgentModeToken = ids.Agent,
         Threads = 2,

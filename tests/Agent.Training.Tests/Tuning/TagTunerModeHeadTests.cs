@@ -39,6 +39,27 @@ public class TagTunerModeHeadTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task RunAsync_HiddenModeHead_HeadLossFallsAndTheSidecarCarriesTheLayer()
+    {
+        var work = TuneFixtures.TempDirectory();
+        var merged = Path.Combine(work, "tuned.gguf");
+
+        var result = await TagTuner.RunAsync(Options(work, merged) with { Steps = 30, ModeHeadHidden = 16 });
+
+        double first = result.ModeHeadLosses.Take(3).Average(), last = result.ModeHeadLosses.TakeLast(3).Average();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"hidden head (16): loss {first:F3} -> {last:F3} (means of the first and last 3 of 30 updates)"));
+        Assert.True(last < first * 0.7, $"the head's loss fell only from {first:F3} to {last:F3}");
+        var head = ModeHead.TryLoad(merged)!;
+        Assert.Equal(16, head.HiddenSize);
+        Assert.Equal(64, head.EmbeddingSize);
+        Assert.Equal(64 * 16, head.HiddenWeights()!.Length);
+        var (accuracy, agentMean, plainMean, count) = ReadModes(merged, head);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"held-out documents through llama.cpp: {count} labelled tokens, accuracy {accuracy:P1}, mean p(mode2) {agentMean:F3} on Mode 2 tokens and {plainMean:F3} on Mode 1 tokens"));
+        Assert.True(agentMean > plainMean + 0.1, $"p(mode2) is {agentMean:F3} on Mode 2 tokens and {plainMean:F3} on Mode 1 tokens");
+    }
+
+    [Fact]
     public async Task RunAsync_ModeHead_InterruptedRunResumesWithTheHeadToTheSameHeadAsAnUninterruptedOne()
     {
         var work = TuneFixtures.TempDirectory();

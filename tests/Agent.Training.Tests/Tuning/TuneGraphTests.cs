@@ -1,3 +1,4 @@
+using Agent.Decoding;
 using Agent.Llama;
 using Agent.Llama.Ggml;
 using Agent.Llama.Gguf;
@@ -32,6 +33,55 @@ public class TuneGraphTests
 
         var worst = expected.Zip(ours).Max(p => Math.Abs(p.First - p.Second));
         Assert.True(worst < 1e-3, $"largest logit difference {worst}");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(16)]
+    public void ModeLogits_TheSidecarOverLlamaCppEmbeddingsOfTheWrittenModel_GivesTheGraphsProbabilities(int hidden)
+    {
+        // The head reads in llama.cpp what it was trained on in the tune graph: the same final hidden state, the same
+        // silu hidden layer. Random head weights (the output layer starts at zero), so the test does not hang on training.
+        // 1e-3 as for the logits above: the graph and llama.cpp sum in different orders (about 1e-4 apart here).
+        var work = TuneFixtures.TempDirectory();
+        var output = Path.Combine(work, "tagged.gguf");
+        using var model = BaseModel.Open(TuneFixtures.BasePath);
+        var plan = TagTokenPlan.Create(model.Tokens, model.TokenTypes, TagTuner.CoreTags, TuneFixtures.BasePath);
+        using var backend = GgmlBackend.Cpu(2);
+        using var graph = new TuneGraph(model, plan, TuneMode.Default, backend, seed: 3, modeHead: true, modeHidden: hidden);
+        var random = new Random(4);
+        foreach (var (name, tensor) in graph.Trainable.Where(t => t.Name is TuneGraph.ModeHeadWeight or TuneGraph.ModeHeadBias))
+        {
+            tensor.SetData(Enumerable.Range(0, (int)tensor.ElementCount).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray());
+        }
+
+        TunedModelWriter.WriteMerged(output, graph, GgufTensorType.F32, new Dictionary<string, string>());
+        var (weights, bias, hiddenWeights, hiddenBias) = graph.ReadModeHead();
+        ModeHead.Write(output, weights, bias, hiddenWeights, hiddenBias);
+        var head = ModeHead.TryLoad(output)!;
+        Assert.Equal(hidden, head.HiddenSize);
+
+        using var tuned = LlamaModel.Load(output);
+        var prompt = tuned.Vocab.Tokenize("<mode1>task Count the files.\n<mode2>call shell.run", addSpecial: false, parseSpecial: true);
+        var logits = graph.ModeLogits(backend, [.. prompt.Select(t => t.Value)], prompt.Length);
+        using var context = LlamaContext.Create(tuned, new LlamaContextOptions { ContextSize = 128, Threads = 2, Embeddings = true });
+        using var batch = new LlamaBatch(128);
+        for (var i = 0; i < prompt.Length; i++)
+        {
+            batch.Add(prompt[i], new LlamaPos(i), new LlamaSeqId(0), true);
+        }
+
+        context.Decode(batch);
+        var probabilities = new List<double>();
+        for (var i = 0; i < prompt.Length; i++)
+        {
+            var expected = 1.0 / (1.0 + Math.Exp(logits[(2 * i) + 0] - logits[(2 * i) + 1]));
+            var actual = head.AgentProbability(context.GetEmbeddings(i));
+            Assert.True(Math.Abs(expected - actual) < 1e-3, $"token {i}: the graph gives p(mode2) {expected:F6}, the sidecar over llama.cpp's embedding {actual:F6}");
+            probabilities.Add(actual);
+        }
+
+        Assert.True(probabilities.Max() - probabilities.Min() > 0.01, "the head gives every token the same p(mode2); the test could not fail");
     }
 
     [Fact]
