@@ -37,14 +37,16 @@ public sealed class ModeHeadCommandTests
         Assert.All(plainJson["tokens"]!.AsArray(), t => Assert.False(t!.AsObject().ContainsKey("p_mode2")));
     }
 
-    [Fact]
-    public async Task TuneWithHead_GenerateJsonOnTheMergedModelHasPModePerToken()
+    [Theory]
+    [InlineData("0")]
+    [InlineData("8")]
+    public async Task TuneWithHead_GenerateJsonOnTheMergedModelHasPModePerToken(string hidden)
     {
         var settings = TestSettings.Create();
         var work = Path.Combine(settings.Folder, "tune-work");
         var model = Path.Combine(settings.Folder, "tuned.gguf");
         var tuned = await AgentProcess.RunAsync(settings, "tune", "--base", TinyModel.DefaultPath, "--out", model, "--work", work,
-            "--steps", "3", "--window", "64", "--batch", "1", "--mode-head-weight", "1");
+            "--steps", "3", "--window", "64", "--batch", "1", "--mode-head-weight", "1", "--mode-head-hidden", hidden);
         Assert.True(tuned.ExitCode == 0, tuned.ToString());
         var head = Path.Combine(settings.Folder, "tuned.mode-head.gguf");
         Assert.True(File.Exists(head), head);
@@ -68,6 +70,22 @@ public sealed class ModeHeadCommandTests
             "--steps", "0", "--mode-head-weight", "1");
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains("--steps is 0", result.Stderr + result.Stdout, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(work));
+    }
+
+    [Fact]
+    public async Task TrainAndTune_HiddenLayerWithoutAHead_IsAUserErrorBeforeAnyWork()
+    {
+        var settings = TestSettings.Create();
+        var work = Path.Combine(settings.Folder, "work-hidden");
+        var train = await AgentProcess.RunAsync(settings, "train", "--preset", "smoke", "--work", work, "--out", Path.Combine(work, "m.gguf"), "--mode-head-hidden", "8");
+        var tune = await AgentProcess.RunAsync(settings, "tune", "--base", TinyModel.DefaultPath, "--work", work, "--out", Path.Combine(work, "t.gguf"), "--mode-head-hidden", "8");
+        foreach (var result in new[] { train, tune })
+        {
+            Assert.True(result.ExitCode == 2, result.ToString());
+            Assert.Contains("--mode-head-hidden shapes the mode head", result.Stderr + result.Stdout, StringComparison.Ordinal);
+        }
+
         Assert.False(Directory.Exists(work));
     }
 
