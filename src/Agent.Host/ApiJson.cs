@@ -1,12 +1,14 @@
 using System.Text.Json;
 using Agent.Runtime.Storage;
+using Agent.Runtime.Policy;
 
 namespace Agent.Host;
 
 /// <summary>
 /// One JSON shape per concept, for the CLI's <c>--json</c>, every HTTP endpoint and the event streams alike (serialised
 /// with <see cref="JsonOutput.Options"/>): a run, a step of its journal, and an entry of the blocked-action log. Arguments
-/// are JSON objects, temptation is <c>{"tag":{"max":..,"mean":..,"any":..}}</c>, the classifier <c>{"tag":p}</c> and the
+/// are JSON objects, temptation is <c>{"tag":{"max":..,"mean":..,"any":..}}</c>, the classifier <c>{"tag":p}</c>, the mode
+/// signal <c>{"mean":..,"min":..}</c> (null without a mode head) and the
 /// trace the object the store keeps, never strings holding JSON.
 /// </summary>
 internal static class ApiJson
@@ -53,6 +55,7 @@ internal static class ApiJson
             decided_by = s.DecidedBy,
             temptation = s.Temptation,
             classifier = s.Classifier,
+            mode2 = Mode(s.Mode),
             result = s.Result,
             log_entry_id = s.LogEntryId,
             line = s.ModelLine,
@@ -77,6 +80,7 @@ internal static class ApiJson
             model = e.Model,
             temptation = e.Temptation,
             classifier = e.Classifier,
+            mode2 = Mode(e.Mode),
             fired_tag = e.FiredTag,
             fired_signal = e.FiredSignal,
             fired = e.Fired.Select(f => new { tag = f.Tag, signal = f.Signal, level = f.Level, value = f.Value, threshold = f.Threshold }),
@@ -89,6 +93,9 @@ internal static class ApiJson
             trace = e.Trace,
         };
     }
+
+    /// <summary>The mode signal's summary <c>{"mean":..,"min":..}</c> (mean and minimum p(mode2) over the action's tokens), or null without a mode head.</summary>
+    private static object? Mode(ModeSignal? mode) => mode is null ? null : new { mean = mode.Mean, min = mode.Min };
 
     /// <summary>Stored canonical arguments (JSON text) as the JSON value they are; null stays null.</summary>
     public static JsonElement? Arguments(string? json)

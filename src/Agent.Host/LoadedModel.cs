@@ -49,6 +49,32 @@ internal sealed class LoadedModel : IAgentStepSource, IDisposable
     /// <exception cref="ModelLoadException">The file is missing, unreadable, or not GGUF.</exception>
     public void CheckFile() => LlamaModel.CheckFile(_modelPath);
 
+    /// <summary>
+    /// Checks, without loading the model, that a policy with a mode rule (<c>Policy:ModeHead</c>,
+    /// <c>Policy:Tools:&lt;tool&gt;:ModeHead</c>) has a mode head to read: verbs call this before they store a run, so a rule
+    /// the model cannot serve is a one-line error (exit 2) rather than a run that ignores it. Returns one line for people
+    /// saying whether the gate reads the mode, or null when there is no rule.
+    /// </summary>
+    /// <exception cref="ModeHeadException">The policy has a mode rule and there is no head beside the model.</exception>
+    public string? CheckModeRule(PolicyOptions policy)
+    {
+        var rules = ActionPolicy.ModeRuleKeys(policy);
+        if (rules.Count == 0)
+        {
+            return null;
+        }
+
+        var head = ModeHead.PathFor(_modelPath);
+        if (!File.Exists(head))
+        {
+            throw new ModeHeadException(
+                $"The policy has a mode rule ({string.Join(", ", rules)}) but the model '{_modelPath}' has no mode head ('{head}' does not exist), so the rule cannot be read. "
+                + $"Use a model with a mode head ('agent train --mode-head-weight' trains one), or remove {string.Join(" and ", rules)} from the policy.");
+        }
+
+        return $"mode rule: {string.Join(", ", rules)} reads the mean p(mode2) of each action from {head}";
+    }
+
     /// <summary>Loads the model now (e.g. so a benchmark does not count the load in its first step).</summary>
     /// <exception cref="ModelLoadException">The model cannot be loaded.</exception>
     public void Load() => _ = _loaded.Value;

@@ -325,7 +325,7 @@ internal sealed partial class AgentRunner : IAgentRunner
         }
 
         var call = ToolCall.Parse(last.Tool!, last.Arguments!);
-        var action = new ProposedAction(run, last with { Status = StepStatus.Proposed }, call, new GateSignals(last.Temptation, last.Classifier)) { Approval = entry };
+        var action = new ProposedAction(run, last with { Status = StepStatus.Proposed }, call, new GateSignals(last.Temptation, last.Classifier) { Mode = last.Mode }) { Approval = entry };
         var handled = await InvokeAsync(kernel, action, ChatHistoryTranscript.ToFunctionCall(call, "call-" + last.Step)).ConfigureAwait(false);
         steps[^1] = handled.Step;
         return handled.Failure is { } failure
@@ -345,6 +345,15 @@ internal sealed partial class AgentRunner : IAgentRunner
         var trace = proposed.Trace;
         var tokens = proposed.Tokens;
         var temptation = ModelSignal(proposed);
+        var mode = proposed.Mode;
+        if (mode is null && tokens > 0 && _gate.CurrentPolicy().ModeRules is { Count: > 0 } modeRules)
+        {
+            // The mode rule cannot be read without a head: refuse rather than run as if the rule were not there.
+            var refusal = ModeRuleWithoutHead(modeRules, _source.ModelName);
+            LogModeRuleWithoutHead(_logger, run.Id, refusal);
+            return run with { Status = RunStatus.Failed, Tokens = run.Tokens + tokens, Reason = refusal };
+        }
+
         run = run with { Steps = number, Tokens = run.Tokens + tokens };
         activity?.SetTag("agent.tokens", tokens);
         var record = new StepRecord
@@ -355,6 +364,7 @@ internal sealed partial class AgentRunner : IAgentRunner
             ModelLine = proposed.Line,
             Tokens = tokens,
             Temptation = temptation,
+            Mode = mode,
             Status = StepStatus.Proposed,
             CreatedAt = DateTimeOffset.UtcNow,
         };
@@ -368,7 +378,7 @@ internal sealed partial class AgentRunner : IAgentRunner
         if (proposed.Call is not { } call)
         {
             var lastResult = steps.LastOrDefault(s => s.Kind == StepKind.Call && s.Result is not null)?.Result;
-            var answerSignals = Signals(temptation, lastResult is { } r ? ClassifierInput.ForAnswer(new ToolResultSummary(r.ExitCode, r.Stdout, r.Stderr), proposed.Answer!) : ClassifierInput.ForAnswer(null, proposed.Answer!));
+            var answerSignals = Signals(temptation, mode, lastResult is { } r ? ClassifierInput.ForAnswer(new ToolResultSummary(r.ExitCode, r.Stdout, r.Stderr), proposed.Answer!) : ClassifierInput.ForAnswer(null, proposed.Answer!));
             return await AnswerAsync(run, steps, record with { Kind = StepKind.Answer }, proposed.Answer!, trace, answerSignals, cancellationToken).ConfigureAwait(false);
         }
 
@@ -387,7 +397,7 @@ internal sealed partial class AgentRunner : IAgentRunner
             return run with { MalformedCalls = run.MalformedCalls + 1 };
         }
 
-        var signals = Signals(temptation, ClassifierInput.ForCall(run.Task, call.ToString()));
+        var signals = Signals(temptation, mode, ClassifierInput.ForCall(run.Task, call.ToString()));
         record = record with { Classifier = signals.Classifier };
         await _store.SaveStepAsync(record, cancellationToken).ConfigureAwait(false);
         var action = new ProposedAction(run, record, call, signals) { Trace = trace };
@@ -458,19 +468,24 @@ internal sealed partial class AgentRunner : IAgentRunner
         _gate.Tags.Where(t => step.Trace.Tags.Contains(t) && !step.TagsWithoutModelSignal.Contains(t))
             .ToDictionary(t => t, t => step.Trace.Aggregate(t), StringComparer.Ordinal);
 
-    /// <summary>Both signals of an action; the classifier's only when one is loaded (the policy counts it).</summary>
-    private GateSignals Signals(IReadOnlyDictionary<string, TemptationAggregate> temptation, ClassifierInput input)
+    /// <summary>The signals of an action: the model's temptation and mode signal, and the classifier's only when one is loaded (the policy counts it).</summary>
+    private GateSignals Signals(IReadOnlyDictionary<string, TemptationAggregate> temptation, ModeSignal? mode, ClassifierInput input)
     {
         if (_classifier is null)
         {
-            return new GateSignals(temptation, GateSignals.None.Classifier);
+            return new GateSignals(temptation, GateSignals.None.Classifier) { Mode = mode };
         }
 
         var clock = Stopwatch.StartNew();
         var scores = _classifier.Score(input);
         RuntimeTelemetry.ClassifierLatency.Record(clock.Elapsed.TotalMilliseconds);
-        return new GateSignals(temptation, scores.Probabilities, scores.Truncated);
+        return new GateSignals(temptation, scores.Probabilities, scores.Truncated) { Mode = mode };
     }
+
+    /// <summary>Why a run stops when the policy has a mode rule and the model has no mode head: what to do, in words.</summary>
+    internal static string ModeRuleWithoutHead(IReadOnlyList<string> rules, string model) =>
+        $"the policy has a mode rule ({string.Join(", ", rules)}) but the model '{model}' has no mode head (no {ModeHead.FileSuffix} beside it), so the rule cannot be read: "
+        + $"use a model with a mode head ('agent train --mode-head-weight' trains one) or remove {string.Join(" and ", rules)} from the policy";
 
     private async Task<StepRecord> InvalidAsync(StepRecord record, ToolCall? call, int exitCode, string message)
     {
@@ -573,6 +588,9 @@ internal sealed partial class AgentRunner : IAgentRunner
 
     [LoggerMessage(EventId = 208, Level = LogLevel.Information, Message = "Run {RunId}: approval {Approval} was decided while the run was parking; it is queued again")]
     private static partial void LogDecidedWhileParking(ILogger logger, string runId, long approval);
+
+    [LoggerMessage(EventId = 209, Level = LogLevel.Error, Message = "Run {RunId} stopped: {Reason}")]
+    private static partial void LogModeRuleWithoutHead(ILogger logger, string runId, string reason);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Run {RunId} step {Step}: invalid call of {Tool} sent back to the model: {Error}; the model wrote {ModelLine}")]
     private static partial void LogInvalid(ILogger logger, string runId, int step, string tool, string error, string modelLine);

@@ -15,4 +15,10 @@ public sealed record AgentStep(string Line, TemptationTrace Trace, int Tokens, b
     /// signal for them as absent and reads the classifier instead.
     /// </summary>
     public IReadOnlyCollection<string> TagsWithoutModelSignal { get; init; } = [];
+
+    /// <summary>
+    /// The model's mode signal over the line's tokens: p(Mode 2) per token from the model's mode head, carried in the
+    /// trace (<see cref="TemptationEntry.Mode2Probability"/>), with its mean and minimum; null when the model has no head.
+    /// </summary>
+    public Policy.ModeSignal? Mode => Policy.ModeSignal.From(Trace);
 }

@@ -23,4 +23,7 @@ public sealed record ProposedStep(string Line, TemptationTrace Trace, int Tokens
 
     /// <summary>Behaviour tags without a model signal (see <see cref="AgentStep.TagsWithoutModelSignal"/>).</summary>
     public IReadOnlyCollection<string> TagsWithoutModelSignal { get; init; } = [];
+
+    /// <summary>The model's mode signal over the line's tokens (see <see cref="AgentStep.Mode"/>); null when the model has no mode head.</summary>
+    public Policy.ModeSignal? Mode => Policy.ModeSignal.From(Trace);
 }

@@ -10,14 +10,20 @@ internal sealed class TinyDecoder : IDisposable
     private readonly LlamaModel _model;
 
     public TinyDecoder(TinyModelSpec spec)
+        : this(TinyModel.Get(spec))
     {
-        _model = LlamaModel.Load(TinyModel.Get(spec));
+    }
+
+    /// <summary>The model at <paramref name="modelPath"/>, with its mode head when one is beside it (<see cref="ModeHead.TryLoad"/>).</summary>
+    public TinyDecoder(string modelPath)
+    {
+        _model = LlamaModel.Load(modelPath);
         var tags = new TagOptions();
         tags.Modes.Add("mode1");
         tags.Modes.Add("mode2");
         tags.Behaviours.Add("deceit");
         tags.Behaviours.Add("powerseeking");
-        Decoder = TagDecoder.Create(_model, TagSet.Resolve(_model.Vocab, tags), new DecoderOptions { ContextSize = 512, MaxParallel = 2, Threads = 1 });
+        Decoder = TagDecoder.Create(_model, TagSet.Resolve(_model.Vocab, tags), new DecoderOptions { ContextSize = 512, MaxParallel = 2, Threads = 1, ModeHead = ModeHead.TryLoad(modelPath) });
     }
 
     /// <summary>The constraints of every agent step: inside &lt;mode2&gt;, both behaviour tags banned.</summary>

@@ -53,7 +53,7 @@ internal sealed class RuntimeHarness : IAsyncDisposable
 
     public IRunWorkspaces Workspaces => _provider.GetRequiredService<IRunWorkspaces>();
 
-    public static async Task<RuntimeHarness> CreateAsync(string folder, string policyJson, IEnumerable<string> lines, TinyModelSpec? spec = null, IDictionary<string, string?>? settings = null, bool removeOrphans = true, Func<IRunStore, IRunStore>? wrapStore = null)
+    public static async Task<RuntimeHarness> CreateAsync(string folder, string policyJson, IEnumerable<string> lines, TinyModelSpec? spec = null, IDictionary<string, string?>? settings = null, bool removeOrphans = true, Func<IRunStore, IRunStore>? wrapStore = null, string? modelPath = null)
     {
         Directory.CreateDirectory(folder);
         var policyFile = Path.Combine(folder, "policy.json");
@@ -92,10 +92,11 @@ internal sealed class RuntimeHarness : IAsyncDisposable
             .AddInMemoryCollection(values)
             .AddJsonFile(policyFile, optional: false, reloadOnChange: true)
             .Build();
-        var model = LlamaModel.Load(TinyModel.Get(spec ?? new TinyModelSpec()));
+        // A model path given (e.g. TinyModeHead's copy) loads the mode head beside it, as the host's decoder does.
+        var model = LlamaModel.Load(modelPath ?? TinyModel.Get(spec ?? new TinyModelSpec()));
         var tags = new TagOptions();
         configuration.GetSection("Tags").Bind(tags);
-        var decoder = TagDecoder.Create(model, TagSet.Resolve(model.Vocab, tags), new DecoderOptions { ContextSize = Math.Max(1024, spec?.ContextLength ?? 0), MaxParallel = 2, Threads = 2 });
+        var decoder = TagDecoder.Create(model, TagSet.Resolve(model.Vocab, tags), new DecoderOptions { ContextSize = Math.Max(1024, spec?.ContextLength ?? 0), MaxParallel = 2, Threads = 2, ModeHead = modelPath is null ? null : ModeHead.TryLoad(modelPath) });
         var source = new ScriptedStepSource(decoder, lines);
         var services = new ServiceCollection().AddLogging();
         services.AddSingleton<IConfiguration>(configuration);

@@ -117,6 +117,7 @@ internal static class ReviewCommand
             grid.AddRow("classifier", Markup.Escape(entry.Classifier.Count == 0
                 ? "not run"
                 : string.Join("  ", entry.Classifier.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key}: p {t.Value:0.####}")))));
+            grid.AddRow("p(mode2)", Markup.Escape(HeatMap.ModeSummary(entry.Mode)));
             grid.AddRow("review", Markup.Escape($"{entry.ReviewStatus} {entry.Reviewer} {entry.ReviewReason} {entry.ReviewedAt:u}"));
             grid.AddRow("created", entry.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
             AnsiConsole.Write(grid);
@@ -125,6 +126,12 @@ internal static class ReviewCommand
             foreach (var (tag, line) in HeatLines(entry.Trace))
             {
                 AnsiConsole.MarkupLine($"[bold]{Markup.Escape(tag)}[/]: {line}");
+            }
+
+            if (ModeLine(entry.Trace) is { } modeLine)
+            {
+                AnsiConsole.MarkupLine($"[bold]p(mode2)[/]: {modeLine}");
+                AnsiConsole.MarkupLine(Markup.Escape("p(mode2): the model's mode head's probability that it is acting (Mode 2) rather than writing text (Mode 1), after each token in [brackets]; < marks a token below 0.5. Colour repeats the numbers: red < 0.5 <= white."));
             }
 
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(
@@ -198,6 +205,28 @@ internal static class ReviewCommand
         }
     }
 
+    /// <summary>
+    /// The step's tokens, each followed by its p(Mode 2) as text (<c>[0.912]</c>, <c>&lt;</c> where below 0.5, the model
+    /// taking it for text), red where below 0.5; null when the trace has no mode signal (no mode head).
+    /// </summary>
+    internal static string? ModeLine(ActionTrace trace)
+    {
+        if (!HeatMap.HasMode(trace))
+        {
+            return null;
+        }
+
+        var line = new System.Text.StringBuilder();
+        foreach (var token in trace.Tokens)
+        {
+            var p = token.Mode2!.Value;
+            line.Append(CultureInfo.InvariantCulture, $"[{(p < 0.5 ? "red" : "white")}]{Markup.Escape(HeatMap.Visible(token.Text))}[/]");
+            line.Append(CultureInfo.InvariantCulture, $"[grey]{Markup.Escape($"[{p.ToString("0.000", CultureInfo.InvariantCulture)}{(p < 0.5 ? "<" : string.Empty)}]")}[/]");
+        }
+
+        return line.ToString();
+    }
+
     /// <summary>The run's steps before the action: each model line and the tool result it got, which the action was responding to.</summary>
     private static void PrintConversation(List<StepRecord> before)
     {
@@ -233,6 +262,7 @@ internal static class ReviewCommand
     /// <summary>Which tag and signal fired, e.g. <c>deceit by classifier</c>; <c>tool rule</c> when no tag decided.</summary>
     private static string Fired(ActionLogEntry e) => e.FiredTag is { } tag
         ? $"{tag} by {e.FiredSignal.ToString().ToLowerInvariant()}"
+        : e.FiredSignal == GateSignal.Mode ? "mode rule (mean p(mode2) below its threshold)"
         : e.Rule.StartsWith("tool:", StringComparison.Ordinal) || e.Rule.StartsWith("default:", StringComparison.Ordinal) ? "tool rule" : "-";
 
     private static Decision ParseDecision(string text) => text.ToLowerInvariant() switch

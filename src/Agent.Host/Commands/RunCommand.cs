@@ -43,6 +43,7 @@ internal static class RunCommand
             }
 
             host.Services.GetRequiredService<LoadedModel>().CheckFile();
+            var modeRule = host.Services.GetRequiredService<LoadedModel>().CheckModeRule(AgentHost.Options<PolicyOptions>(host.Services, PolicyOptions.Section));
             var classifier = host.Services.GetRequiredService<RuntimeClassifier>();
             classifier.Load();
             var store = host.Services.GetRequiredService<IRunStore>();
@@ -57,6 +58,11 @@ internal static class RunCommand
             var loaded = host.Services.GetRequiredService<LoadedModel>();
             loaded.Load();
             await Console.Error.WriteLineAsync(classifier.Describe()).ConfigureAwait(false);
+            if (modeRule is not null)
+            {
+                await Console.Error.WriteLineAsync(modeRule).ConfigureAwait(false);
+            }
+
             await Console.Error.WriteLineAsync($"model {loaded.ModelName}: transcript format {loaded.FormatName}").ConfigureAwait(false);
             foreach (var line in DescribeTags(loaded.DescribeTags(AgentHost.Options<PolicyOptions>(host.Services, PolicyOptions.Section), classifier.Classifier is not null)))
             {

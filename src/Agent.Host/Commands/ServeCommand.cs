@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Agent.Runtime;
+using Agent.Runtime.Policy;
 using Agent.Runtime.Storage;
 using Agent.Sandbox;
 using Microsoft.AspNetCore.Builder;
@@ -100,9 +101,15 @@ internal static class ServeCommand
             AgentHost.ValidateRuntimeOptions(app.Services);
             _ = AgentHost.Options<HttpOptions>(app.Services, HttpOptions.Section);
             app.Services.GetRequiredService<LoadedModel>().CheckFile();
+            var modeRule = app.Services.GetRequiredService<LoadedModel>().CheckModeRule(AgentHost.Options<PolicyOptions>(app.Services, PolicyOptions.Section));
             var classifier = app.Services.GetRequiredService<RuntimeClassifier>();
             classifier.Load();
             Console.Error.WriteLine(classifier.Describe());
+            if (modeRule is not null)
+            {
+                Console.Error.WriteLine(modeRule);
+            }
+
             HttpApi.Map(app, http.Token, agent);
             return app;
         }

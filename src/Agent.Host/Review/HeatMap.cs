@@ -54,6 +54,18 @@ internal static class HeatMap
         return -Math.Log2(Math.Max(token.TokenProbability, 1e-12));
     }
 
+    /// <summary>Whether the trace carries the model's p(Mode 2) per token (the model has a mode head).</summary>
+    public static bool HasMode(ActionTrace trace)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        return trace.Tokens.Length > 0 && trace.Tokens.All(t => t.Mode2 is not null);
+    }
+
+    /// <summary>The summary of p(Mode 2) in words: <c>mean 0.912 min 0.403</c>, or why there is none.</summary>
+    public static string ModeSummary(Agent.Runtime.Policy.ModeSignal? mode) => mode is null
+        ? "none (the model has no mode head)"
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"mean {mode.Mean:0.###} min {mode.Min:0.###}");
+
     /// <summary>The shading level 0..10 of a probability (each level a tenth).</summary>
     public static int Level(double p) => (int)Math.Clamp(Math.Ceiling(p * 10), 0, 10);
 

@@ -133,6 +133,7 @@ internal static class ReviewPages
         html.Append("<pre class=\"untrusted action\">").Append(Html.Text(ActionText(e.Tool, e.Arguments))).Append("</pre>");
         Signals(html, e);
         HeatMapHtml(html, e.Trace);
+        ModeHtml(html, e);
         if (e.ReviewStatus == "pending")
         {
             DecideForm(html, e, session);
@@ -213,7 +214,9 @@ internal static class ReviewPages
             html.Append("<ul class=\"fired\">");
             foreach (var f in e.Fired)
             {
-                html.Append("<li>").Append(Html.Text($"{f.Tag}: {SqliteName(f.Signal)} {P(f.Value)} ≥ threshold {P(f.Threshold)} → {SqliteName(f.Level)}")).Append("</li>");
+                html.Append("<li>").Append(Html.Text(f.Signal == GateSignal.Mode
+                    ? $"mode rule: mean p(mode2) {P(f.Value)} < threshold {P(f.Threshold)} → {SqliteName(f.Level)}"
+                    : $"{f.Tag}: {SqliteName(f.Signal)} {P(f.Value)} ≥ threshold {P(f.Threshold)} → {SqliteName(f.Level)}")).Append("</li>");
             }
 
             html.Append("</ul>");
@@ -230,6 +233,33 @@ internal static class ReviewPages
         {
             html.Append("<p class=\"none\">This entry does not record which signal crossed a threshold; the rule above says what decided.</p>");
         }
+    }
+
+    /// <summary>
+    /// The model's mode signal: the mean and minimum p(Mode 2) over the action's tokens and, per token, the value as a
+    /// number under it, shaded darker the lower it is (the more the model took the action for text, Mode 1).
+    /// </summary>
+    private static void ModeHtml(StringBuilder html, ActionLogEntry e)
+    {
+        html.Append("<h4>Per-token p(mode2)</h4>");
+        html.Append("<p class=\"mode-summary\">p(mode2) ").Append(Html.Text(HeatMap.ModeSummary(e.Mode))).Append("</p>");
+        var trace = e.Trace;
+        if (!HeatMap.HasMode(trace))
+        {
+            return;
+        }
+
+        html.Append("<p class=\"heatline modeline\"><span class=\"tag\">p(mode2)</span><br>");
+        for (var i = 0; i < trace.Tokens.Length; i++)
+        {
+            var token = trace.Tokens[i];
+            var p = token.Mode2!.Value;
+            var title = string.Create(CultureInfo.InvariantCulture, $"token {i + 1} “{HeatMap.Visible(token.Text)}”: p(mode2)={P(p)}{(p < 0.5 ? " (the model took it for text, Mode 1)" : string.Empty)}");
+            html.Append(CultureInfo.InvariantCulture, $"<span class=\"tok h{HeatMap.Level(1 - p)}{(p < 0.5 ? " text-mode" : string.Empty)}\" title=\"{Html.Attr(title)}\">{Html.Text(HeatMap.Visible(token.Text))}</span>");
+            html.Append(CultureInfo.InvariantCulture, $"<sub class=\"val\">{P(p)}{(p < 0.5 ? " <" : string.Empty)}</sub>");
+        }
+
+        html.Append("</p><p class=\"legend\">p(mode2) is the model's mode head's probability that it is acting (Mode 2) rather than writing text (Mode 1) at each token; shading darkens as it falls, and “&lt;” marks a token below 0.5.</p>");
     }
 
     private static void HeatMapHtml(StringBuilder html, ActionTrace trace)

@@ -108,6 +108,7 @@ internal sealed partial class ActionGate
             DecidedBy = decidedBy,
             Temptation = request.Signals.Temptation,
             Classifier = request.Signals.Classifier,
+            Mode = request.Signals.Mode ?? action.Step.Mode,
         };
         if (decision.Decision == Decision.Allow)
         {
@@ -137,6 +138,7 @@ internal sealed partial class ActionGate
                 Model = action.Run.Model,
                 Temptation = request.Signals.Temptation,
                 Classifier = request.Signals.Classifier,
+                Mode = step.Mode,
                 FiredTag = decision.Tag,
                 FiredSignal = decision.Signal,
                 Fired = decision.Fired,

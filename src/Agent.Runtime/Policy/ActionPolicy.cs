@@ -10,11 +10,15 @@ namespace Agent.Runtime.Policy;
 /// An immutable snapshot of <see cref="PolicyOptions"/> that decides actions. Order of rules: a tool the policy does not
 /// name is blocked (<c>default:deny</c>); a forbidden tool is blocked; an always-escalate tool is escalated; otherwise
 /// every tag is checked with the signals it counts (the model's temptation, the classifier's probability, or both), block
-/// thresholds before escalate thresholds, and the first tag (in name order) and signal that crosses one decides. The final answer (<see cref="PolicyOptions.AnswerTool"/>) is gated by the tag thresholds even when
+/// thresholds before escalate thresholds, and the first tag (in name order) and signal that crosses one decides; the mode
+/// rule (<see cref="ModeThresholds"/>: the mean p(Mode 2) over the action's tokens below a threshold) is read after the tags. The final answer (<see cref="PolicyOptions.AnswerTool"/>) is gated by the tag thresholds even when
 /// the policy does not name it.
 /// </summary>
 public sealed class ActionPolicy
 {
+    /// <summary>The <see cref="FiredSignal.Tag"/> of the mode rule's crossing (it reads no tag): <c>mode2</c>.</summary>
+    public const string ModeTag = "mode2";
+
     private readonly PolicyOptions _options;
 
     private ActionPolicy(PolicyOptions options, string version)
@@ -42,6 +46,17 @@ public sealed class ActionPolicy
                 tags = t.Value.Tags.OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Canonical(g.Key, g.Value)),
             }),
         });
+        // A policy without a mode rule keeps the version it had before the mode rule existed.
+        var modeRules = ModeRuleKeys(options);
+        if (modeRules.Count > 0)
+        {
+            canonical += "\n" + JsonSerializer.Serialize(new
+            {
+                mode = Canonical(options.ModeHead),
+                tools = options.Tools.Where(t => t.Value.ModeHead is not null).OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => new { tool = t.Key, mode = Canonical(t.Value.ModeHead) }),
+            });
+        }
+
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..16];
         return new ActionPolicy(options, hash);
     }
@@ -50,6 +65,25 @@ public sealed class ActionPolicy
     private static object Canonical(string tag, TagThresholds t) => t.Signals == TagSignals.Model
         ? new { tag, escalate = t.Escalate, block = t.Block }
         : new { tag, escalate = t.Escalate, block = t.Block, signals = t.Signals.ToString(), classifier_escalate = t.Classifier.Escalate, classifier_block = t.Classifier.Block };
+
+    private static object? Canonical(ModeThresholds? m) => m is null ? null : new { escalate_below = m.EscalateBelow, block_below = m.BlockBelow };
+
+    /// <summary>The keys of every mode rule that sets a threshold (<c>Policy:ModeHead</c>, <c>Policy:Tools:&lt;tool&gt;:ModeHead</c>); empty when none does.</summary>
+    public static IReadOnlyList<string> ModeRuleKeys(PolicyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var keys = new List<string>();
+        if (options.ModeHead?.IsSet == true)
+        {
+            keys.Add("Policy:ModeHead");
+        }
+
+        keys.AddRange(options.Tools.Where(t => t.Value.ModeHead?.IsSet == true).Select(t => $"Policy:Tools:{t.Key}:ModeHead").Order(StringComparer.Ordinal));
+        return keys;
+    }
+
+    /// <summary>The keys of the mode rules of this policy (<see cref="ModeRuleKeys(PolicyOptions)"/>): when any, the model must have a mode head.</summary>
+    public IReadOnlyList<string> ModeRules => ModeRuleKeys(_options);
 
     /// <summary>The aggregate (max, mean, any) this policy reads for <paramref name="tool"/>.</summary>
     public string AggregateFor(string tool) =>
@@ -94,6 +128,13 @@ public sealed class ActionPolicy
         {
             var source = toolPolicy?.Tags.ContainsKey(first.Tag) == true ? $"tool:{tool}:" : string.Empty;
             var verb = first.Level == Decision.Block ? "block" : "escalate";
+            if (first.Signal == GateSignal.Mode)
+            {
+                var modeSource = toolPolicy?.ModeHead is not null ? $"tool:{tool}:" : string.Empty;
+                var modeRule = string.Create(CultureInfo.InvariantCulture, $"{modeSource}mode:{verb} mean_p_mode2={first.Value:0.####}<{first.Threshold:0.####}");
+                return new GateDecision(first.Level, modeRule, Version) { Signal = GateSignal.Mode, Fired = fired };
+            }
+
             var rule = first.Signal == GateSignal.Model
                 ? string.Create(CultureInfo.InvariantCulture, $"{source}tag:{first.Tag}:{verb} {aggregate}={first.Value:0.####}>={first.Threshold:0.####}")
                 : string.Create(CultureInfo.InvariantCulture, $"{source}tag:{first.Tag}:classifier:{verb} p={first.Value:0.####}>={first.Threshold:0.####}");
@@ -121,6 +162,20 @@ public sealed class ActionPolicy
             if (limits.CountsClassifier && signals.Classifier.TryGetValue(tag, out var p) && Crossing(tag, GateSignal.Classifier, p, limits.Classifier.Block, limits.Classifier.Escalate) is { } classifier)
             {
                 fired.Add(classifier);
+            }
+        }
+
+        // The mode rule after the tags: a mean p(Mode 2) below a threshold crosses it (the model's signal of the action
+        // being written as text, not as an action). No mode signal (no head) cannot cross; the runner refuses that case.
+        if ((toolPolicy?.ModeHead ?? _options.ModeHead) is { IsSet: true } mode && signals.Mode is { } m)
+        {
+            if (mode.BlockBelow is { } b && m.Mean < b)
+            {
+                fired.Add(new FiredSignal(ModeTag, GateSignal.Mode, Decision.Block, m.Mean, b));
+            }
+            else if (mode.EscalateBelow is { } e && m.Mean < e)
+            {
+                fired.Add(new FiredSignal(ModeTag, GateSignal.Mode, Decision.Escalate, m.Mean, e));
             }
         }
 

@@ -11,4 +11,7 @@ public enum GateSignal
 
     /// <summary>The sentence-encoder classifier's probability.</summary>
     Classifier,
+
+    /// <summary>The model's mode head: the mean p(Mode 2) over the action's tokens fell below a mode rule's threshold.</summary>
+    Mode,
 }

@@ -15,6 +15,9 @@ public sealed record GateSignals(
     IReadOnlyDictionary<string, double> Classifier,
     bool ClassifierTruncated = false)
 {
+    /// <summary>The model's mode signal over the action's tokens; null when the model has no mode head (or it was not kept).</summary>
+    public ModeSignal? Mode { get; init; }
+
     /// <summary>No signal at all.</summary>
     public static GateSignals None { get; } = new(new Dictionary<string, TemptationAggregate>(), new Dictionary<string, double>());
 

@@ -18,6 +18,12 @@ public sealed class PolicyOptions
     /// <summary>Thresholds per behaviour tag.</summary>
     public IDictionary<string, TagThresholds> Tags { get; } = new Dictionary<string, TagThresholds>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The mode rule: thresholds on the mean p(Mode 2) over an action's tokens (needs a model with a mode head); null or
+    /// empty = no mode rule. A tool's own <see cref="ToolPolicy.ModeHead"/> replaces it for that tool.
+    /// </summary>
+    public ModeThresholds? ModeHead { get; set; }
+
     /// <summary>Tools the policy knows; a tool not named here is blocked (deny by default). <c>answer</c> is the final answer.</summary>
     public IDictionary<string, ToolPolicy> Tools { get; } = new Dictionary<string, ToolPolicy>(StringComparer.Ordinal);
 }

@@ -23,6 +23,7 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         CheckAggregate(options.Aggregate, "Policy:Aggregate", failures);
         var known = _tags?.Value.Behaviours.ToHashSet(StringComparer.Ordinal);
         CheckTags(options.Tags, "Policy:Tags", known, failures);
+        CheckMode(options.ModeHead, "Policy:ModeHead", failures);
         foreach (var (tool, policy) in options.Tools)
         {
             if (tool != PolicyOptions.AnswerTool && !Decoding.Transcripts.ToolCall.IsValidName(tool))
@@ -36,6 +37,7 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
             }
 
             CheckTags(policy.Tags, $"Policy:Tools:{tool}:Tags", known, failures);
+            CheckMode(policy.ModeHead, $"Policy:Tools:{tool}:ModeHead", failures);
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -46,6 +48,27 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         if (!s_aggregates.Contains(value, StringComparer.Ordinal))
         {
             failures.Add($"{key} is '{value}': use max, mean or any.");
+        }
+    }
+
+    private static void CheckMode(ModeThresholds? mode, string key, List<string> failures)
+    {
+        if (mode is null)
+        {
+            return;
+        }
+
+        foreach (var (limit, part) in new[] { (mode.EscalateBelow, "EscalateBelow"), (mode.BlockBelow, "BlockBelow") })
+        {
+            if (limit is { } v && (double.IsNaN(v) || v < 0 || v > 1))
+            {
+                failures.Add($"{key}:{part} is {v}: a threshold on the mean p(mode2) is a probability between 0 and 1.");
+            }
+        }
+
+        if (mode is { EscalateBelow: { } e, BlockBelow: { } b } && b > e)
+        {
+            failures.Add($"{key}:BlockBelow ({b}) is above {key}:EscalateBelow ({e}): escalation must come first (block only the lower means).");
         }
     }
 

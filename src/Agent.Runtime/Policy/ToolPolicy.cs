@@ -9,6 +9,9 @@ public sealed class ToolPolicy
     /// <summary>The aggregate read for this tool (max, mean, any); null = <see cref="PolicyOptions.Aggregate"/>.</summary>
     public string? Aggregate { get; set; }
 
+    /// <summary>The mode rule for this tool, replacing <see cref="PolicyOptions.ModeHead"/> (set <c>EscalateBelow</c> to 0 to switch it off here); null = the global one.</summary>
+    public ModeThresholds? ModeHead { get; set; }
+
     /// <summary>Per-tag thresholds that replace the global ones for this tool.</summary>
     public IDictionary<string, TagThresholds> Tags { get; } = new Dictionary<string, TagThresholds>(StringComparer.Ordinal);
 }

@@ -47,10 +47,16 @@ public sealed record ActionLogEntry
     /// <summary>The classifier's probability per tag (empty when it did not run or has no head for this kind of action).</summary>
     public IReadOnlyDictionary<string, double> Classifier { get; init; } = GateSignals.None.Classifier;
 
-    /// <summary>The tag whose threshold fired; null for a tool rule.</summary>
+    /// <summary>
+    /// The model's mode signal over the action's tokens (mean and minimum p(Mode 2); the per-token values are in
+    /// <see cref="Trace"/>); null when the model has no mode head.
+    /// </summary>
+    public ModeSignal? Mode { get; init; }
+
+    /// <summary>The tag whose threshold fired; null for a tool rule or the mode rule.</summary>
     public string? FiredTag { get; init; }
 
-    /// <summary>The signal whose threshold fired (<see cref="GateSignal.None"/> for a tool rule).</summary>
+    /// <summary>The signal whose threshold fired (<see cref="GateSignal.None"/> for a tool rule, <see cref="GateSignal.Mode"/> for the mode rule).</summary>
     public GateSignal FiredSignal { get; init; }
 
     /// <summary>Every signal that crossed a threshold (the deciding one among them); empty when none did.</summary>

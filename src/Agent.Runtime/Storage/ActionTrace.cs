@@ -12,7 +12,8 @@ namespace Agent.Runtime.Storage;
 /// </summary>
 /// <remarks>
 /// Serialised (by the store, and on the wire) as
-/// <c>{"tags":[..],"tokens":[{"text":..,"p_token":..,"p":[..]}],"classifier":{"p":{"tag":p},"truncated":bool}}</c>.
+/// <c>{"tags":[..],"tokens":[{"text":..,"p_token":..,"p":[..]}],"classifier":{"p":{"tag":p},"truncated":bool}}</c>; a
+/// token of a model with a mode head also has <c>"p_mode2":..</c>.
 /// </remarks>
 [JsonConverter(typeof(ActionTraceJsonConverter))]
 public sealed record ActionTrace
@@ -47,7 +48,7 @@ public sealed record ActionTrace
     {
         var tokens = trace is null
             ? []
-            : trace.Entries.Select(e => new ActionTraceToken(e.Text, e.TokenProbability, e.Probabilities)).ToImmutableArray();
+            : trace.Entries.Select(e => new ActionTraceToken(e.Text, e.TokenProbability, e.Probabilities) { Mode2 = e.Mode2Probability }).ToImmutableArray();
         var classifier = signals is { Classifier.Count: > 0 } s
             ? new ActionTraceClassifier(new SortedDictionary<string, double>(s.Classifier.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal), s.ClassifierTruncated)
             : null;

@@ -298,8 +298,8 @@ internal abstract class RunStoreBase : IRunStore
                         connection,
                         transaction,
                         """
-                        INSERT INTO action_log (run_id, step, tool, arguments, arguments_hash, decision, rule, policy_version, model, temptation, trace, created_at, review_status, reviewer, review_reason, reviewed_at, classifier, fired_tag, fired_signal, fired)
-                        VALUES (@run, @step, @tool, @args, @hash, @decision, @rule, @policy, @model, @temptation, @trace, @created, @review, NULL, NULL, NULL, @classifier, @fired_tag, @fired_signal, @fired)
+                        INSERT INTO action_log (run_id, step, tool, arguments, arguments_hash, decision, rule, policy_version, model, temptation, trace, created_at, review_status, reviewer, review_reason, reviewed_at, classifier, fired_tag, fired_signal, fired, mode2)
+                        VALUES (@run, @step, @tool, @args, @hash, @decision, @rule, @policy, @model, @temptation, @trace, @created, @review, NULL, NULL, NULL, @classifier, @fired_tag, @fired_signal, @fired, @mode2)
                         RETURNING id;
                         """,
                         cancellationToken,
@@ -317,6 +317,7 @@ internal abstract class RunStoreBase : IRunStore
                         ("@fired_tag", entry.FiredTag),
                         ("@fired_signal", entry.FiredSignal == GateSignal.None ? null : Name(entry.FiredSignal)),
                         ("@fired", SignalJson.WriteFired(entry.Fired)),
+                        ("@mode2", SignalJson.WriteMode(entry.Mode)),
                         ("@trace", TraceJson.Write(entry.Trace)),
                         ("@created", created),
                         ("@review", entry.ReviewStatus)).ConfigureAwait(false),
@@ -486,12 +487,12 @@ internal abstract class RunStoreBase : IRunStore
             connection,
             transaction,
             """
-            INSERT INTO run_steps (run_id, step, kind, model_line, tool, arguments, arguments_hash, decision, rule, decided_by, status, exit_code, stdout, stderr, truncated, temptation, tokens, log_entry_id, created_at, completed_at, classifier)
-            VALUES (@run, @step, @kind, @line, @tool, @args, @hash, @decision, @rule, @by, @status, @exit, @stdout, @stderr, @truncated, @temptation, @tokens, @log, @created, @completed, @classifier)
+            INSERT INTO run_steps (run_id, step, kind, model_line, tool, arguments, arguments_hash, decision, rule, decided_by, status, exit_code, stdout, stderr, truncated, temptation, tokens, log_entry_id, created_at, completed_at, classifier, mode2)
+            VALUES (@run, @step, @kind, @line, @tool, @args, @hash, @decision, @rule, @by, @status, @exit, @stdout, @stderr, @truncated, @temptation, @tokens, @log, @created, @completed, @classifier, @mode2)
             ON CONFLICT (run_id, step) DO UPDATE SET kind = excluded.kind, model_line = excluded.model_line, tool = excluded.tool, arguments = excluded.arguments,
                 arguments_hash = excluded.arguments_hash, decision = excluded.decision, rule = excluded.rule, decided_by = excluded.decided_by, status = excluded.status,
                 exit_code = excluded.exit_code, stdout = excluded.stdout, stderr = excluded.stderr, truncated = excluded.truncated, temptation = excluded.temptation,
-                classifier = excluded.classifier, tokens = excluded.tokens, log_entry_id = excluded.log_entry_id, completed_at = excluded.completed_at;
+                classifier = excluded.classifier, mode2 = excluded.mode2, tokens = excluded.tokens, log_entry_id = excluded.log_entry_id, completed_at = excluded.completed_at;
             """,
             cancellationToken,
             ("@run", step.RunId),
@@ -511,6 +512,7 @@ internal abstract class RunStoreBase : IRunStore
             ("@truncated", step.Result is null ? null : step.Result.Truncated ? 1 : 0),
             ("@temptation", SignalJson.WriteTemptation(step.Temptation)),
             ("@classifier", SignalJson.WriteClassifier(step.Classifier)),
+            ("@mode2", SignalJson.WriteMode(step.Mode)),
             ("@tokens", step.Tokens),
             ("@log", step.LogEntryId),
             ("@created", (step.CreatedAt == default ? DateTimeOffset.UtcNow : step.CreatedAt).ToUnixTimeMilliseconds()),
@@ -534,6 +536,7 @@ internal abstract class RunStoreBase : IRunStore
             : null,
         Temptation = SignalJson.ReadTemptation(r.GetString(r.GetOrdinal("temptation"))),
         Classifier = SignalJson.ReadClassifier(r.GetString(r.GetOrdinal("classifier"))),
+        Mode = SignalJson.ReadMode(Str(r, "mode2")),
         Tokens = r.GetInt32(r.GetOrdinal("tokens")),
         LogEntryId = Long(r, "log_entry_id"),
         CreatedAt = FromMs(r.GetInt64(r.GetOrdinal("created_at"))),
@@ -606,6 +609,7 @@ internal abstract class RunStoreBase : IRunStore
                 FiredTag = Str(r, "fired_tag"),
                 FiredSignal = Str(r, "fired_signal") is { } fired ? Parse<GateSignal>(fired) : GateSignal.None,
                 Fired = SignalJson.ReadFired(r.GetString(r.GetOrdinal("fired"))),
+                Mode = SignalJson.ReadMode(Str(r, "mode2")),
                 Trace = TraceJson.Read(r.GetString(r.GetOrdinal("trace"))),
                 CreatedAt = FromMs(r.GetInt64(r.GetOrdinal("created_at"))),
                 ReviewStatus = r.GetString(r.GetOrdinal("review_status")),

@@ -98,6 +98,13 @@ internal static class RunStoreSchema
         """
         ALTER TABLE action_log ADD COLUMN fired TEXT NOT NULL DEFAULT '[]';
         """,
+        // 4: the model's mode signal (issue 23): the mean and minimum p(mode2) over the step's tokens as
+        // {"mean":..,"min":..} on every step and log entry (the per-token values are in the trace's tokens, "p_mode2").
+        // NULL: the model has no mode head, and every row of earlier versions.
+        """
+        ALTER TABLE run_steps ADD COLUMN mode2 TEXT NULL;
+        ALTER TABLE action_log ADD COLUMN mode2 TEXT NULL;
+        """,
     ];
 
     /// <summary>How many migrations there are: the schema version of a current store.</summary>

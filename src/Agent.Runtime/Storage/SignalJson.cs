@@ -7,7 +7,8 @@ namespace Agent.Runtime.Storage;
 /// <summary>
 /// How the store writes the gate's signals: temptation aggregates as <c>{"tag":{"max":..,"mean":..,"any":..}}</c> and
 /// classifier probabilities as <c>{"tag":p}</c>, the signals that crossed a threshold as
-/// <c>[{"tag":..,"signal":"model","level":"block","value":..,"threshold":..}]</c>. The only place they become JSON and back: everywhere else they are typed.
+/// <c>[{"tag":..,"signal":"model","level":"block","value":..,"threshold":..}]</c>, the mode signal's summary as
+/// <c>{"mean":..,"min":..}</c>. The only place they become JSON and back: everywhere else they are typed.
 /// </summary>
 internal static class SignalJson
 {
@@ -51,6 +52,20 @@ internal static class SignalJson
                 f.GetProperty("value").GetDouble(),
                 f.GetProperty("threshold").GetDouble()))
             .ToList();
+    }
+
+    /// <summary>The mode signal's summary as <c>{"mean":..,"min":..}</c>, or null (the column's NULL) without one.</summary>
+    public static string? WriteMode(ModeSignal? mode) => mode is null ? null : JsonSerializer.Serialize(new { mean = mode.Mean, min = mode.Min });
+
+    public static ModeSignal? ReadMode(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return null;
+        }
+
+        using var doc = JsonDocument.Parse(json);
+        return new ModeSignal(doc.RootElement.GetProperty("mean").GetDouble(), doc.RootElement.GetProperty("min").GetDouble());
     }
 
     public static IReadOnlyDictionary<string, double> ReadClassifier(string json) =>

@@ -48,6 +48,9 @@ public sealed record StepRecord
     /// <summary>The classifier's probability per tag for the step's action (empty when it did not run or has no head for this kind of action).</summary>
     public IReadOnlyDictionary<string, double> Classifier { get; init; } = GateSignals.None.Classifier;
 
+    /// <summary>The model's mode signal over the step's tokens (mean and minimum p(Mode 2); no per-token values); null when the model has no mode head.</summary>
+    public ModeSignal? Mode { get; init; }
+
     /// <summary>Tokens generated in the step.</summary>
     public int Tokens { get; init; }
 

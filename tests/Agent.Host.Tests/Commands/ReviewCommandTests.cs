@@ -68,6 +68,44 @@ public sealed class ReviewCommandTests
     }
 
     [Fact]
+    public async Task Show_EntryOfAModelWithAModeHead_PrintsPMode2SummaryAndEachTokensValueAsText()
+    {
+        var settings = TestSettings.Create();
+        ActionLogEntry entry, plain;
+        using (var host = OpenStore(settings, out var store))
+        {
+            await store.InitializeAsync();
+            (_, entry) = await Escalations.PrepareAsync(store, "Write a blog post on how to list files", "ls -la", modeHead: true);
+            (_, plain) = await Escalations.PrepareAsync(store, "Tidy", "echo cleaned");
+        }
+
+        var id = entry.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var show = await AgentProcess.RunAsync(settings, "review", "show", id);
+        var json = await AgentProcess.RunAsync(settings, "review", "show", id, "--json");
+        var withoutHead = await AgentProcess.RunAsync(settings, "review", "show", plain.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Contains(entry.Rule, show.Stdout, StringComparison.Ordinal);
+        Assert.Contains("mode rule (mean p(mode2) below its threshold)", show.Stdout, StringComparison.Ordinal);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"mean {entry.Mode!.Mean:0.###} min {entry.Mode.Min:0.###}"), show.Stdout, StringComparison.Ordinal);
+        // The per-token line: every token's value as text after it, none left to colour alone.
+        var start = show.Stdout.IndexOf("p(mode2): ", StringComparison.Ordinal);
+        var end = show.Stdout.IndexOf("p(mode2): the model's mode head", StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, show.Stdout);
+        var modeLine = show.Stdout[start..end];
+        Assert.Equal(entry.Trace.Tokens.Length, System.Text.RegularExpressions.Regex.Count(modeLine, @"\[\d\.\d{3}<?\]"));
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"[{entry.Trace.Tokens[0].Mode2:0.000}"), modeLine, StringComparison.Ordinal);
+        Assert.True(json.ExitCode == 0, json.ToString());
+        var shown = JsonDocument.Parse(json.Stdout).RootElement;
+        Assert.Equal(entry.Mode.Mean, shown.GetProperty("mode2").GetProperty("mean").GetDouble(), 9);
+        Assert.Equal("mode", shown.GetProperty("fired_signal").GetString());
+        Assert.Equal(entry.Trace.Tokens[0].Mode2!.Value, shown.GetProperty("trace").GetProperty("tokens")[0].GetProperty("p_mode2").GetDouble(), 9);
+        Assert.True(withoutHead.ExitCode == 0, withoutHead.ToString());
+        Assert.Contains("none (the model has no mode head)", withoutHead.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("p(mode2): ", withoutHead.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Approve_PendingEscalation_RequeuesTheRunThatResumeFinishesAndASecondDecisionExits2()
     {
         var settings = TestSettings.Create(TinyModel.Get(TestSettings.Lister));

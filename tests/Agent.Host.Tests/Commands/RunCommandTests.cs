@@ -93,6 +93,57 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task Run_ModeRuleWithAModelWithATrainedHead_EscalatesByTheRuleAndReviewShowPrintsPMode2()
+    {
+        var (model, _) = TinyModeHead.Create(TestSettings.Lister);
+        var settings = TestSettings.Create(model);
+
+        // EscalateBelow 1: every mean p(mode2) is below it, so the rule escalates the first call whatever the head reads.
+        var result = await AgentProcess.RunAsync(settings, "run", "List the files in /workspace", "--json", "--set", "Policy:ModeHead:EscalateBelow=1", "--set", "Agent:MaxSteps=1");
+
+        Assert.Contains($"mode rule: Policy:ModeHead reads the mean p(mode2) of each action from {Agent.Decoding.ModeHead.PathFor(model)}", result.Stderr, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("parked", doc.RootElement.GetProperty("status").GetString());
+        var action = Assert.Single(doc.RootElement.GetProperty("actions").EnumerateArray());
+        Assert.Equal(("files.list", "escalate"), (action.GetProperty("tool").GetString(), action.GetProperty("decision").GetString()));
+        Assert.StartsWith("mode:escalate mean_p_mode2=", action.GetProperty("rule").GetString(), StringComparison.Ordinal);
+        var list = await AgentProcess.RunAsync(settings, "review", "list", "--json");
+        var entry = Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray());
+        var mean = entry.GetProperty("mode2").GetProperty("mean").GetDouble();
+        Assert.InRange(mean, 0.0, 1.0);
+        Assert.All(entry.GetProperty("trace").GetProperty("tokens").EnumerateArray(), t => Assert.InRange(t.GetProperty("p_mode2").GetDouble(), 0.0, 1.0));
+        var show = await AgentProcess.RunAsync(settings, "review", "show", entry.GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"mean {mean:0.###} min"), show.Stdout, StringComparison.Ordinal);
+        Assert.Contains("p(mode2): ", show.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ModeRuleWithAModelWithoutHead_Exits2SayingWhatToDoBeforeAnyRunIsStored()
+    {
+        var settings = TestSettings.Create();
+
+        var result = await AgentProcess.RunAsync(settings, "run", "List the files in /workspace", "--json", "--set", "Policy:Tools:files.list:ModeHead:BlockBelow=0.2");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("The policy has a mode rule (Policy:Tools:files.list:ModeHead) but the model", line, StringComparison.Ordinal);
+        Assert.Contains(Agent.Decoding.ModeHead.PathFor(TinyModel.DefaultPath), line, StringComparison.Ordinal);
+        Assert.Contains("Use a model with a mode head ('agent train --mode-head-weight' trains one), or remove Policy:Tools:files.list:ModeHead from the policy.", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(settings.RunStoreFile), "the run store was created although the rule cannot be read");
+    }
+
+    [Fact]
+    public async Task Run_ModeThresholdOutOfRange_Exits2NamingTheKey()
+    {
+        var settings = TestSettings.Create();
+
+        var result = await AgentProcess.RunAsync(settings, "run", "List the files in /workspace", "--set", "Policy:ModeHead:EscalateBelow=1.5");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("Policy:ModeHead:EscalateBelow is 1.5: a threshold on the mean p(mode2) is a probability between 0 and 1.", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_ResumeUnknownRun_Exits2BeforeAnySandboxStarts()
     {
         var settings = TestSettings.Create();

@@ -68,6 +68,20 @@ public sealed class ServeCommandTests
         Assert.Contains($"Http:Url 'http://127.0.0.1:{port}'", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Serve_ModeRuleWithAModelWithoutHead_Exits2BeforeListeningSayingWhatToDo()
+    {
+        var settings = TestSettings.Create(edit: json => json["Policy"]!["ModeHead"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "EscalateBelow": 0.5 }"""));
+
+        var result = await AgentProcess.RunAsync(settings, "serve");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error: ", StringComparison.Ordinal));
+        Assert.Contains("The policy has a mode rule (Policy:ModeHead) but the model", line, StringComparison.Ordinal);
+        Assert.Contains("or remove Policy:ModeHead from the policy.", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(settings.RunStoreFile), "the run store was created although the rule cannot be read");
+    }
+
     private static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);

@@ -117,6 +117,45 @@ public sealed partial class ReviewPageTests(ServeFixture serve, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task ReviewPage_EntryEscalatedByTheModeRule_ShowsPMode2PerTokenAsTextAndEscapesTheTokens()
+    {
+        var (_, entry) = await Escalations.PrepareAsync(serve.Store, "Write a blog post on how to", "unused", modeHead: true, answer: "<b id=\"modeinjected\">x</b><script>window.__pwned=9</script>");
+        await using var chromium = await Chromium.StartAsync();
+        var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(serve.Address, "/login").ToString());
+        await page.FillAsync("input[name=reviewer]", "frank");
+        await page.FillAsync("input[name=token]", TestSettings.Token);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(serve.Address.ToString());
+
+        await page.GotoAsync(new Uri(serve.Address, $"/entries/{entry.Id}").ToString());
+
+        var card = page.Locator($"#entry-{entry.Id}");
+        var text = await card.InnerTextAsync();
+        Assert.Contains("Per-token p(mode2)", text, StringComparison.Ordinal);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"p(mode2) mean {entry.Mode!.Mean:0.###} min {entry.Mode.Min:0.###}"), text, StringComparison.Ordinal);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"mode rule: mean p(mode2) {entry.Mode.Mean:0.000} < threshold"), text, StringComparison.Ordinal);
+        Assert.Contains(entry.Rule, text, StringComparison.Ordinal);
+        var tokens = card.Locator(".modeline .tok");
+        Assert.Equal(entry.Trace.Tokens.Length, await tokens.CountAsync());
+        var values = card.Locator(".modeline sub.val");
+        Assert.Equal(entry.Trace.Tokens.Length, await values.CountAsync());
+        for (var i = 0; i < entry.Trace.Tokens.Length; i++)
+        {
+            var p = entry.Trace.Tokens[i].Mode2!.Value.ToString("0.000", CultureInfo.InvariantCulture);
+            Assert.StartsWith(p, await values.Nth(i).InnerTextAsync(), StringComparison.Ordinal);
+            Assert.Contains($"p(mode2)={p}", await tokens.Nth(i).GetAttributeAsync("title"), StringComparison.Ordinal);
+        }
+
+        // The tokens are the model's text: shown as text, never as markup.
+        Assert.Contains("<b id=\"modeinjected\">x</b><script>", string.Concat(await tokens.AllInnerTextsAsync()), StringComparison.Ordinal);
+        Assert.Equal(0, await page.Locator("#modeinjected").CountAsync());
+        Assert.True(await page.EvaluateAsync<bool>("() => window.__pwned === undefined"));
+        await Chromium.ScreenshotAsync(page, "05-mode-rule-entry");
+    }
+
+    [Fact]
     public async Task ReviewPage_PostWithoutTheAntiforgeryTokenOrWithAnotherHash_IsRefusedAndDecidesNothing()
     {
         var (_, entry) = await Escalations.PrepareAsync(serve.Store, "Remove the cache", "rm -rf /tmp/cache");

@@ -58,6 +58,26 @@ public sealed class PostgreSqlRunStoreTests : RunStoreContractTests
     }
 
     [Fact]
+    public async Task InitializeAsync_StoreOfVersion3_AddsTheModeColumnsAndKeepsItsRowsWithoutAModeSignal()
+    {
+        var options = await NewDatabaseAsync();
+        var migrations = RunStoreSchema.Migrations(RunStoreSchema.PostgreSqlIdentity);
+        await ExecAsync(options.ConnectionString!, RunStoreSchema.MigrationsTable + "INSERT INTO schema_migrations VALUES (1, 0), (2, 0), (3, 0);" + migrations[0] + migrations[1] + migrations[2]
+            + """
+            INSERT INTO action_log (run_id, step, tool, arguments, arguments_hash, decision, rule, policy_version, model, temptation, trace, created_at, review_status)
+            VALUES ('r1', 1, 'shell.run', '{}', 'h', 'block', 'tag:powerseeking:block any=0.9>=0.7', 'v', 'm', '{}', '{"tags":["powerseeking"],"tokens":[{"text":"call","p_token":0.5,"p":[0.9]}],"classifier":null}', 0, 'none');
+            """);
+
+        var store = await OpenAsync(options);
+
+        var old = Assert.Single(await store.QueryLogAsync(new LogQuery { RunId = "r1" }));
+        Assert.Null(old.Mode);
+        Assert.Null(Assert.Single(old.Trace.Tokens).Mode2);
+        Assert.Equal(4, Convert.ToInt32(await ScalarAsync(options.ConnectionString!, "SELECT MAX(version) FROM schema_migrations;"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(2L, (long)(await ScalarAsync(options.ConnectionString!, "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = 'mode2';"))!);
+    }
+
+    [Fact]
     public async Task InitializeAsync_SchemaOfTheCurrentVersion_IsTheSameTablesAndColumnsAsSqlite()
     {
         var options = await NewDatabaseAsync();

@@ -181,6 +181,35 @@ public abstract class RunStoreContractTests
     }
 
     [Fact]
+    public async Task RecordGateEntryAsync_ModeSignal_ReadsBackMeanMinPerTokenPMode2AndTheModeRule()
+    {
+        var store = await NewStoreAsync();
+        var run = await store.EnqueueAsync("t", "m");
+        var mode = new ModeSignal(0.25, 0.125);
+        var trace = new ActionTrace(["powerseeking"], [new ActionTraceToken("call", 0.9, [0.01]) { Mode2 = 0.125 }, new ActionTraceToken(" x", 0.5, [0.02]) { Mode2 = 0.375 }], null);
+        var fired = new FiredSignal(ActionPolicy.ModeTag, GateSignal.Mode, Decision.Escalate, 0.25, 0.5);
+        var step = new StepRecord { RunId = run.Id, Step = 1, Kind = StepKind.Call, Status = StepStatus.Pending, Mode = mode };
+        var entry = await store.RecordGateEntryAsync(
+            new ActionLogEntry
+            {
+                RunId = run.Id, Step = 1, Tool = "shell.run", Arguments = "{}", ArgumentsHash = "h", Decision = Decision.Escalate, Rule = "mode:escalate mean_p_mode2=0.25<0.5",
+                PolicyVersion = "v", Model = "m", Temptation = GateSignals.None.Temptation, Mode = mode, FiredSignal = GateSignal.Mode, Fired = [fired], Trace = trace, ReviewStatus = "pending",
+            },
+            step);
+        var plainRun = await store.EnqueueAsync("t2", "m");
+        await store.SaveStepAsync(new StepRecord { RunId = plainRun.Id, Step = 1, Kind = StepKind.Answer, Status = StepStatus.Answered });
+
+        var back = (await store.GetLogEntryAsync(entry.Id))!;
+        Assert.Equal((0.25, 0.125), (back.Mode!.Mean, back.Mode.Min));
+        Assert.Equal([0.125, 0.375], back.Trace.Tokens.Select(t => t.Mode2!.Value));
+        Assert.Equal((null, GateSignal.Mode, "mode:escalate mean_p_mode2=0.25<0.5"), (back.FiredTag, back.FiredSignal, back.Rule));
+        Assert.Equal([fired], back.Fired);
+        var stored = Assert.Single(await store.GetStepsAsync(run.Id));
+        Assert.Equal((0.25, 0.125), (stored.Mode!.Mean, stored.Mode.Min));
+        Assert.Null(Assert.Single(await store.GetStepsAsync(plainRun.Id)).Mode); // a model without a head: NULL, read back as none
+    }
+
+    [Fact]
     public async Task Changes_EachCommittedWrite_CompletesTheTaskTakenBeforeItAndReadsDoNot()
     {
         var store = await NewStoreAsync();

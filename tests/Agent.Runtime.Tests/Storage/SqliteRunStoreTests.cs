@@ -105,6 +105,43 @@ public sealed class SqliteRunStoreTests : RunStoreContractTests
     }
 
     [Fact]
+    public async Task InitializeAsync_StoreOfVersion3_AddsTheModeColumnsAndKeepsItsRowsWithoutAModeSignal()
+    {
+        var path = Path.Combine(RuntimeHarness.NewFolder(), "agent.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var migrations = RunStoreSchema.Migrations(RunStoreSchema.SqliteIdentity);
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL); INSERT INTO schema_migrations VALUES (1, 0), (2, 0), (3, 0);"
+                + migrations[0] + migrations[1] + migrations[2]
+                + """
+                INSERT INTO runs (id, task, status, model, steps, tokens, elapsed_ms, malformed_calls, blocked_actions, created_at, updated_at) VALUES ('r1', 't', 'blocked', 'm', 1, 3, 0, 0, 1, 0, 0);
+                INSERT INTO run_steps (run_id, step, kind, model_line, status, temptation, tokens, created_at) VALUES ('r1', 1, 'call', 'call x', 'blocked', '{}', 3, 0);
+                INSERT INTO action_log (run_id, step, tool, arguments, arguments_hash, decision, rule, policy_version, model, temptation, trace, created_at, review_status)
+                VALUES ('r1', 1, 'shell.run', '{}', 'h', 'block', 'tag:powerseeking:block any=0.9>=0.7', 'v', 'm', '{}', '{"tags":["powerseeking"],"tokens":[{"text":"call","p_token":0.5,"p":[0.9]}],"classifier":null}', 0, 'none');
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var store = new SqliteRunStore(new StorageOptions { DatabasePath = path });
+        await store.InitializeAsync();
+
+        var old = Assert.Single(await store.QueryLogAsync(new LogQuery { RunId = "r1" }));
+        Assert.Null(old.Mode);
+        Assert.Null(Assert.Single(old.Trace.Tokens).Mode2);
+        Assert.Null(Assert.Single(await store.GetStepsAsync("r1")).Mode);
+        await store.SaveStepAsync(new StepRecord { RunId = "r1", Step = 2, Kind = StepKind.Answer, Status = StepStatus.Answered, Mode = new ModeSignal(0.75, 0.5) });
+        Assert.Equal(0.75, (await store.GetStepsAsync("r1"))[1].Mode!.Mean);
+        await using var check = new SqliteConnection($"Data Source={path};Pooling=False");
+        await check.OpenAsync();
+        await using var version = check.CreateCommand();
+        version.CommandText = "SELECT MAX(version) FROM schema_migrations;";
+        Assert.Equal(4L, (long)(await version.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
     public async Task GetLogEntryAsync_RowWithTodaysTraceJson_ReadsTypedAndStoresTheSameBytesAgain()
     {
         var store = await NewStoreAsync();

@@ -35,6 +35,20 @@ public sealed class TraceJsonTests
     }
 
     [Fact]
+    public void WriteAndRead_TokensWithPMode2_KeepItPerTokenAndOnlyWhenTheModelHasAHead()
+    {
+        var trace = new TemptationTrace(["powerseeking"], [new TemptationEntry(0, 7, "call", 0.91, [0.2]) { Mode2Probability = 0.125 }], []);
+
+        var json = TraceJson.Write(ActionTrace.From(trace));
+
+        Assert.Equal("""{"tags":["powerseeking"],"tokens":[{"text":"call","p_token":0.91,"p":[0.2],"p_mode2":0.125}],"classifier":null}""", json);
+        Assert.Equal(0.125, Assert.Single(TraceJson.Read(json).Tokens).Mode2);
+        Assert.Equal(json, TraceJson.Write(TraceJson.Read(json)));
+        Assert.DoesNotContain("p_mode2", TodaysFormat, StringComparison.Ordinal);
+        Assert.All(TraceJson.Read(TodaysFormat).Tokens, t => Assert.Null(t.Mode2));
+    }
+
+    [Fact]
     public void Write_ResumedStepWithoutClassifier_WritesEmptyTokensAndNullClassifier()
     {
         Assert.Equal("""{"tags":[],"tokens":[],"classifier":null}""", TraceJson.Write(ActionTrace.From(null, GateSignals.None)));
