@@ -33,17 +33,8 @@ internal static class TrainCommand
         var seed = new Option<int>("--seed") { Description = "Seed of corpus, weights and batches", DefaultValueFactory = _ => 1 };
         var tagWeight = new Option<int?>("--tag-weight") { Description = "How many times the loss counts where a behaviour tag opens (default: the preset's)" };
         var gpu = new Option<bool>("--gpu") { Description = "Train on the CUDA backend when a GPU is present" };
-        var modeHead = new Option<float>("--mode-head-weight")
-        {
-            Description = "Also train a mode head (p(mode2) at every token, written beside the model as <name>.mode-head.gguf) whose loss counts this many times; 0 = no head",
-            DefaultValueFactory = _ => 0f,
-        };
-        var modeHidden = new Option<int>("--mode-head-hidden")
-        {
-            Description = "Give the mode head a hidden layer of this many units (silu); 0 = a linear head (needs --mode-head-weight)",
-            DefaultValueFactory = _ => 0,
-        };
-        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, tagger, tagThreshold, output, work, steps, seed, tagWeight, gpu, modeHead, modeHidden };
+        var modeHead = new ModeHeadArguments("model");
+        var command = new Command("train", "Train a tag-aware model: corpus, tokenizer, conditional training, GGUF") { preset, corpus, tagger, tagThreshold, output, work, steps, seed, tagWeight, gpu, modeHead.Weight, modeHead.Hidden };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var name = parseResult.GetValue(preset)!;
@@ -57,22 +48,7 @@ internal static class TrainCommand
                 recipe = weight >= 1 ? recipe with { TagLossWeight = weight } : throw new ArgumentException($"--tag-weight {weight} must be at least 1 (1 counts a tag like any other token).");
             }
 
-            var modeHeadWeight = parseResult.GetValue(modeHead);
-            if (modeHeadWeight < 0f || !float.IsFinite(modeHeadWeight))
-            {
-                throw new ArgumentException($"--mode-head-weight {modeHeadWeight.ToString(CultureInfo.InvariantCulture)} must be finite and >= 0 (0: no mode head).");
-            }
-
-            var modeHeadHidden = parseResult.GetValue(modeHidden);
-            if (modeHeadHidden is < 0 or > 4096)
-            {
-                throw new ArgumentException($"--mode-head-hidden {modeHeadHidden.ToString(CultureInfo.InvariantCulture)} must be between 0 (a linear head) and 4096.");
-            }
-
-            if (modeHeadHidden > 0 && modeHeadWeight == 0f)
-            {
-                throw new ArgumentException("--mode-head-hidden shapes the mode head, and there is none without --mode-head-weight; pass --mode-head-weight W (for example 1) too.");
-            }
+            var (modeHeadWeight, modeHeadHidden) = modeHead.Read(parseResult);
 
             var taggerName = parseResult.GetValue(tagger)!.ToLowerInvariant();
             if (taggerName is not ("rules" or "classifier"))

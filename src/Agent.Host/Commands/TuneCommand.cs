@@ -35,19 +35,10 @@ internal static class TuneCommand
         var maxMemory = new Option<long?>("--max-memory") { Description = "Refuse a run estimated above this many MiB (default: the memory available)" };
         var chat = new Option<bool>("--chat") { Description = "Render the corpus in the base's own chat template" };
         var gpu = new Option<bool>("--gpu") { Description = "Train on the CUDA backend when a GPU is present" };
-        var modeHead = new Option<float>("--mode-head-weight")
-        {
-            Description = "Also train a mode head (p(mode2) at every token, written beside the merged model as <name>.mode-head.gguf) whose loss counts this many times; 0 = no head",
-            DefaultValueFactory = _ => 0f,
-        };
-        var modeHidden = new Option<int>("--mode-head-hidden")
-        {
-            Description = "Give the mode head a hidden layer of this many units (silu); 0 = a linear head (needs --mode-head-weight)",
-            DefaultValueFactory = _ => 0,
-        };
+        var modeHead = new ModeHeadArguments("merged model");
         var command = new Command("tune", "Tag-tune a pretrained GGUF: tags as control tokens, LoRA + tag rows, merged GGUF")
         {
-            baseModel, output, corpus, rank, alpha, full, steps, batch, window, rate, seed, adapterOut, work, outType, maxMemory, chat, gpu, modeHead, modeHidden,
+            baseModel, output, corpus, rank, alpha, full, steps, batch, window, rate, seed, adapterOut, work, outType, maxMemory, chat, gpu, modeHead.Weight, modeHead.Hidden,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -57,22 +48,7 @@ internal static class TuneCommand
                 throw new ArgumentException("--full trains every weight: it takes no --lora-rank, --lora-alpha or --adapter-out.");
             }
 
-            var modeHeadWeight = parseResult.GetValue(modeHead);
-            if (modeHeadWeight < 0f || !float.IsFinite(modeHeadWeight))
-            {
-                throw new ArgumentException($"--mode-head-weight {modeHeadWeight.ToString(CultureInfo.InvariantCulture)} must be finite and >= 0 (0: no mode head).");
-            }
-
-            var modeHeadHidden = parseResult.GetValue(modeHidden);
-            if (modeHeadHidden is < 0 or > 4096)
-            {
-                throw new ArgumentException($"--mode-head-hidden {modeHeadHidden.ToString(CultureInfo.InvariantCulture)} must be between 0 (a linear head) and 4096.");
-            }
-
-            if (modeHeadHidden > 0 && modeHeadWeight == 0f)
-            {
-                throw new ArgumentException("--mode-head-hidden shapes the mode head, and there is none without --mode-head-weight; pass --mode-head-weight W (for example 1) too.");
-            }
+            var (modeHeadWeight, modeHeadHidden) = modeHead.Read(parseResult);
 
             if (modeHeadWeight > 0f && parseResult.GetValue(steps) == 0)
             {
