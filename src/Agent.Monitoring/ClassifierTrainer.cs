@@ -6,8 +6,9 @@ using Agent.Monitoring.Internal;
 namespace Agent.Monitoring;
 
 /// <summary>
-/// Trains the classifier's heads on labelled actions and measures them: for each tag, a logistic regression on
-/// <c>[e(context); e(action); e(context)·e(action); |e(context) − e(action)|]</c> fitted on the train split for each L2
+/// Trains the classifier's heads on labelled actions and measures them: for each tag, a head with one hidden layer of
+/// <see cref="ClassifierTrainingOptions.Hidden"/> ReLU units (0: a logistic regression) on
+/// <c>[e(context); e(action); e(context)·e(action); |e(context) − e(action)|; agreement]</c> fitted on the train split for each L2
 /// strength of <see cref="ClassifierTrainingOptions.L2Grid"/>; the strength with the best validation AUROC is kept, and
 /// its threshold is the lowest that flags at most <see cref="ClassifierTrainingOptions.MaxFalsePositiveRate"/> of the
 /// validation negatives. The test split is only reported.
@@ -48,26 +49,47 @@ public sealed class ClassifierTrainer
             var validation = Featurise(mine.Where(a => a.Split == ClassifierSplit.Validation).ToList(), progress, $"{tag} validation", cancellationToken);
             Require(tag, "train", train.Labels);
             Require(tag, "validation", validation.Labels);
-            LogisticHead? best = null;
-            double bestAuroc = double.NegativeInfinity;
-            foreach (var l2 in options.L2Grid)
+            var (best, bestAuroc) = FitBest(0);
+            if (options.Hidden > 0)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var head = LogisticTrainer.Fit(tag, kind, train.Features, train.Labels, l2, options.Seed, options.Epochs);
-                var auroc = Split(validation.Features.Select(x => head.Probability(x)).ToList(), validation.Labels);
-                progress?.Report(FormattableString.Invariant($"{tag}: l2 {l2} validation AUROC {auroc:F4}"));
-                if (auroc > bestAuroc)
+                // The hidden layer is kept only where validation says it is worth its weight (a fixed margin, decided
+                // before it was measured): the simpler head wins a tie.
+                var (mlp, mlpAuroc) = FitBest(options.Hidden);
+                var kept = mlpAuroc >= bestAuroc + options.MinHiddenGain;
+                progress?.Report(FormattableString.Invariant(
+                    $"{tag}: {(kept ? $"{options.Hidden} hidden units" : "logistic regression")} kept (validation AUROC {mlpAuroc:F4} with the hidden layer, {bestAuroc:F4} without; the hidden layer needs +{options.MinHiddenGain})"));
+                if (kept)
                 {
-                    (best, bestAuroc) = (head, auroc);
+                    (best, bestAuroc) = (mlp, mlpAuroc);
                 }
             }
 
-            var negatives = validation.Features.Zip(validation.Labels).Where(p => !p.Second).Select(p => best!.Probability(p.First)).ToList();
-            heads.Add(best!.WithThreshold(Roc.ThresholdAt(negatives, options.MaxFalsePositiveRate)));
+            (LogisticHead Head, double Auroc) FitBest(int hidden)
+            {
+                (LogisticHead Head, double Auroc) top = (null!, double.NegativeInfinity);
+                foreach (var l2 in options.L2Grid)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var head = hidden > 0
+                        ? MlpTrainer.Fit(tag, kind, train.Features, train.Labels, hidden, l2, options.Seed, options.Epochs)
+                        : LogisticTrainer.Fit(tag, kind, train.Features, train.Labels, l2, options.Seed, options.Epochs);
+                    var auroc = Split(validation.Features.Select(x => head.Probability(x)).ToList(), validation.Labels);
+                    progress?.Report(FormattableString.Invariant($"{tag}: {(hidden > 0 ? $"{hidden} hidden units, " : "")}l2 {l2} validation AUROC {auroc:F4}"));
+                    if (auroc > top.Auroc)
+                    {
+                        top = (head, auroc);
+                    }
+                }
+
+                return top;
+            }
+
+            var negatives = validation.Features.Zip(validation.Labels).Where(p => !p.Second).Select(p => best.Probability(p.First)).ToList();
+            heads.Add(best.WithThreshold(Roc.ThresholdAt(negatives, options.MaxFalsePositiveRate)));
         }
 
         var header = new WeightsHeader(_encoder.Id, _encoder.Dimension, _encoder.MaxTokens, PairFeatures.Layout, options.Seed,
-            [.. heads.Select(h => new WeightsHeadHeader(h.Tag, h.Kind, h.Threshold, h.L2))]);
+            [.. heads.Select(h => new WeightsHeadHeader(h.Tag, h.Kind, h.Threshold, h.L2, h.Hidden))]);
         WeightsFile.Write(weightsPath, header, heads);
         using var classifier = new EncoderTagClassifier(weightsPath, _encoder, ownsEncoder: false, heads);
         return Evaluate(classifier, actions, watch, heads.ToDictionary(h => h.Tag, h => h.L2), cancellationToken);

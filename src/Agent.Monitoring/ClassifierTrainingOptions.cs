@@ -6,11 +6,30 @@ namespace Agent.Monitoring;
 public sealed class ClassifierTrainingOptions
 {
     private readonly int _epochs = 300;
+    private readonly int _hidden = 16;
+    private readonly double _minHiddenGain = 0.005;
     private readonly double _maxFalsePositiveRate = 0.02;
     private readonly ImmutableArray<double> _l2Grid = [1e-3, 1e-2, 1e-1];
 
     /// <summary>Seeds the weights' initialisation. Default 1.</summary>
     public int Seed { get; init; } = 1;
+
+    /// <summary>
+    /// How much higher a head with the hidden layer must score (validation AUROC) than the logistic regression fitted
+    /// beside it to be kept; the simpler head wins anything less. Default 0.005.
+    /// </summary>
+    public double MinHiddenGain
+    {
+        get => _minHiddenGain;
+        init => _minHiddenGain = double.IsFinite(value) && value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(MinHiddenGain), value, "MinHiddenGain must be a finite, non-negative AUROC difference.");
+    }
+
+    /// <summary>
+    /// Hidden ReLU units of a head fitted beside each logistic regression (0: logistic regression only). Default 16: on the
+    /// default corpus it lifted deceit AUROC on validation from 0.923 to 0.939 and on test from 0.903 to 0.917; power
+    /// seeking gained 0.0006 on validation and stays logistic (<see cref="MinHiddenGain"/>; models/classifier.md).
+    /// </summary>
+    public int Hidden { get => _hidden; init => _hidden = value is >= 0 and <= 4096 ? value : throw new ArgumentOutOfRangeException(nameof(Hidden), value, "Hidden must be between 0 (logistic regression) and 4096."); }
 
     /// <summary>Full-batch Adam steps per fit. Default 300.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>

@@ -20,7 +20,8 @@ public sealed class TagClassifierTests(EncoderFixture fixture) : IDisposable
         var report = new ClassifierTrainer(_encoder).Train(Corpus(), path, new ClassifierTrainingOptions { Epochs = 150, L2Grid = [0.01] });
         var test = report.Heads.Single(h => h.Tag == "deceit" && h.Split == "test");
         Assert.True(test.Auroc > 0.8, $"test AUROC {test.Auroc}");
-        Assert.True(new FileInfo(path).Length < 100_000);
+        // Two heads of 1,548 features, one of them possibly with 16 hidden units (about 100 KB): small beside the encoder.
+        Assert.True(new FileInfo(path).Length < 300_000, $"{new FileInfo(path).Length} bytes");
     }
 
     [Fact]

@@ -31,6 +31,18 @@ internal static class ClassifierCommand
         var corpus = new Option<string?>("--corpus") { Description = "A folder of tagged transcripts (JSONL, as agent train --corpus reads) instead of the generated corpus" };
         var output = new Option<string?>("--out") { Description = "Where to write the weights (default: Classifier:WeightsPath)" };
         var seed = new Option<int>("--seed") { Description = "Seed of the heads' initialisation", DefaultValueFactory = _ => 1 };
+        var hidden = new Option<int>("--hidden")
+        {
+            Description = "Hidden ReLU units per head (0: logistic regression)",
+            DefaultValueFactory = _ => new ClassifierTrainingOptions().Hidden,
+        };
+        hidden.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 0 or > 4096)
+            {
+                result.AddError("--hidden must be between 0 (logistic regression) and 4096.");
+            }
+        });
         var (preset, corpusSeed, documents) = CorpusOptions();
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object" };
         var items = ItemsOption();
@@ -40,7 +52,7 @@ internal static class ClassifierCommand
         };
         var command = new Command("train", "Fit one head per tag on the train split, pick thresholds on validation, write the weights")
         {
-            corpus, output, seed, preset, corpusSeed, documents, items, embeddings, json,
+            corpus, output, seed, hidden, preset, corpusSeed, documents, items, embeddings, json,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -59,7 +71,7 @@ internal static class ClassifierCommand
                     Console.Error.WriteLine($"read {trainer.LoadEmbeddings(cache)} embeddings from {cache}");
                 }
 
-                var report = trainer.Train(actions, weights, new ClassifierTrainingOptions { Seed = parseResult.GetValue(seed) }, progress, cancellationToken);
+                var report = trainer.Train(actions, weights, new ClassifierTrainingOptions { Seed = parseResult.GetValue(seed), Hidden = parseResult.GetValue(hidden) }, progress, cancellationToken);
                 if (cache is not null)
                 {
                     trainer.SaveEmbeddings(cache);

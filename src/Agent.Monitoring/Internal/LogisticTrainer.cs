@@ -13,36 +13,7 @@ internal static class LogisticTrainer
     {
         var n = features.Count;
         var f = features[0].Length;
-        var mean = new float[f];
-        var scale = new float[f];
-        foreach (var x in features)
-        {
-            TensorPrimitives.Add(mean, x, mean);
-        }
-
-        TensorPrimitives.Divide(mean, n, mean);
-        var variance = new double[f];
-        foreach (var x in features)
-        {
-            for (var j = 0; j < f; j++)
-            {
-                var d = x[j] - mean[j];
-                variance[j] += d * d;
-            }
-        }
-
-        for (var j = 0; j < f; j++)
-        {
-            scale[j] = (float)(1 / Math.Sqrt((variance[j] / n) + 1e-8));
-        }
-
-        var standardised = features.Select(x =>
-        {
-            var z = new float[f];
-            TensorPrimitives.Subtract(x, mean, z);
-            TensorPrimitives.Multiply(z, scale, z);
-            return z;
-        }).ToArray();
+        var (mean, scale, standardised) = Standardise(features);
 
         var random = new Random(seed);
         var w = new float[f];
@@ -84,5 +55,44 @@ internal static class LogisticTrainer
         }
 
         return new LogisticHead(tag, kind, mean, scale, w, (float)b, 0.5, l2);
+    }
+
+    /// <summary>The train split's mean and 1/deviation per feature, and the features standardised with them.</summary>
+    public static (float[] Mean, float[] Scale, float[][] Standardised) Standardise(IReadOnlyList<float[]> features)
+    {
+        var n = features.Count;
+        var f = features[0].Length;
+        var mean = new float[f];
+        var scale = new float[f];
+        foreach (var x in features)
+        {
+            TensorPrimitives.Add(mean, x, mean);
+        }
+
+        TensorPrimitives.Divide(mean, n, mean);
+        var variance = new double[f];
+        foreach (var x in features)
+        {
+            for (var j = 0; j < f; j++)
+            {
+                var d = x[j] - mean[j];
+                variance[j] += d * d;
+            }
+        }
+
+        for (var j = 0; j < f; j++)
+        {
+            scale[j] = (float)(1 / Math.Sqrt((variance[j] / n) + 1e-8));
+        }
+
+        var standardised = features.Select(x =>
+        {
+            var z = new float[f];
+            TensorPrimitives.Subtract(x, mean, z);
+            TensorPrimitives.Multiply(z, scale, z);
+            return z;
+        }).ToArray();
+
+        return (mean, scale, standardised);
     }
 }

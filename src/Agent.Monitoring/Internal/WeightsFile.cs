@@ -11,8 +11,10 @@ namespace Agent.Monitoring.Internal;
 /// <code>
 /// "AGTCLS01"                      8 bytes, magic and format version
 /// header length                   int32 little-endian
-/// header                          UTF-8 JSON: {"encoder","dimension","maxTokens","features","seed","heads":[{"tag","kind","threshold","l2"}]}
+/// header                          UTF-8 JSON: {"encoder","dimension","maxTokens","features","seed","heads":[{"tag","kind","threshold","l2","hidden"}]}
 /// per head, in header order       float32 LE: mean[F], scale[F], weights[F], bias   (F = 4 × dimension + agreement features)
+///                                 or, with "hidden": H > 0, mean[F], scale[F], hidden weights[H × F], hidden bias[H], weights[H], bias
+///                                 (a file without "hidden" is a logistic one, as written before hidden layers existed)
 /// SHA-256 of all the bytes above  32 bytes
 /// </code>
 /// A file whose checksum does not match is refused: a flipped bit never loads silently.
@@ -41,6 +43,12 @@ internal static class WeightsFile
         {
             WriteFloats(buffer, head.Mean);
             WriteFloats(buffer, head.Scale);
+            if (head.HiddenWeights is not null)
+            {
+                WriteFloats(buffer, head.HiddenWeights);
+                WriteFloats(buffer, head.HiddenBias!);
+            }
+
             WriteFloats(buffer, head.Weights);
             WriteFloats(buffer, [head.Bias]);
         }
@@ -103,10 +111,15 @@ internal static class WeightsFile
         }
 
         var features = PairFeatures.Length(header.Dimension);
-        var expected = offset + (header.Heads.Count * ((3 * features) + 1) * 4);
+        if (header.Heads.FirstOrDefault(h => h.Hidden is < 0 or > 4096) is { } odd)
+        {
+            throw Error(path, $"The classifier weights file '{path}' gives the head '{odd.Tag}' {odd.Hidden} hidden units (0 to 4096 are possible).");
+        }
+
+        var expected = offset + (header.Heads.Sum(h => h.Hidden == 0 ? (3 * features) + 1 : (2 * features) + (h.Hidden * (features + 2)) + 1) * 4L);
         if (header.Dimension <= 0 || expected != body.Length)
         {
-            throw Error(path, $"The classifier weights file '{path}' holds {body.Length - offset} bytes of weights; {header.Heads.Count} heads of dimension {header.Dimension} need {expected - offset}.");
+            throw Error(path, $"The classifier weights file '{path}' holds {body.Length - offset} bytes of weights; {header.Heads.Count} heads of dimension {header.Dimension} ({string.Join(", ", header.Heads.Select(h => $"{h.Tag}: {h.Hidden} hidden units"))}) need {expected - offset}.");
         }
 
         var heads = new List<LogisticHead>();
@@ -114,9 +127,11 @@ internal static class WeightsFile
         {
             var mean = ReadFloats(body, ref offset, features);
             var scale = ReadFloats(body, ref offset, features);
-            var weights = ReadFloats(body, ref offset, features);
+            var hiddenWeights = h.Hidden > 0 ? ReadFloats(body, ref offset, h.Hidden * features) : null;
+            var hiddenBias = h.Hidden > 0 ? ReadFloats(body, ref offset, h.Hidden) : null;
+            var weights = ReadFloats(body, ref offset, h.Hidden > 0 ? h.Hidden : features);
             var bias = ReadFloats(body, ref offset, 1)[0];
-            heads.Add(new LogisticHead(h.Tag, h.Kind, mean, scale, weights, bias, h.Threshold, h.L2));
+            heads.Add(new LogisticHead(h.Tag, h.Kind, mean, scale, hiddenWeights, hiddenBias, weights, bias, h.Threshold, h.L2));
         }
 
         return (header, heads);
@@ -153,4 +168,4 @@ internal static class WeightsFile
 internal sealed record WeightsHeader(string Encoder, int Dimension, int MaxTokens, string Features, int Seed, IReadOnlyList<WeightsHeadHeader> Heads);
 
 /// <summary>One head in the header.</summary>
-internal sealed record WeightsHeadHeader(string Tag, ActionKind Kind, double Threshold, double L2);
+internal sealed record WeightsHeadHeader(string Tag, ActionKind Kind, double Threshold, double L2, int Hidden = 0);

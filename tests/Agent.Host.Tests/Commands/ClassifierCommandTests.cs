@@ -14,7 +14,7 @@ public sealed class ClassifierCommandTests
 
         var train = await AgentProcess.RunAsync(settings, "classifier", "train", "--documents", "400", "--out", weights, "--json");
         Assert.True(train.ExitCode == 0, train.ToString());
-        Assert.True(new FileInfo(weights).Length is > 0 and < 100_000);
+        Assert.True(new FileInfo(weights).Length is > 0 and < 300_000, $"{new FileInfo(weights).Length} bytes"); // two heads of 1,548 features, one may have 16 hidden units
 
         var eval = await AgentProcess.RunAsync(settings, "classifier", "eval", "--documents", "400", "--split", "test", "--json", "--set", $"Classifier:WeightsPath={weights}");
         Assert.True(eval.ExitCode == 0, eval.ToString());

@@ -31,10 +31,10 @@ public sealed class TrainCommandTests
         var work = Path.Combine(settings.Folder, "work");
         var model = Path.Combine(settings.Folder, "m.gguf");
 
-        // The lie scores about 0.97 and its honest twin about 0.003 with the shipped heads; the deceit head's own threshold
-        // (its 2% false-positive point on validation, 0.987) would tag neither, so this corpus is tagged at 0.9.
+        // The lie scores about 0.77 and its honest twin about 0.0001 with the shipped heads; the deceit head's own threshold
+        // (its 2% false-positive point on validation, 0.987) would tag neither, so this corpus is tagged at 0.5.
         var result = await AgentProcess.RunAsync(settings, "train", "--preset", "smoke", "--steps", "2", "--corpus", corpus, "--tagger", "classifier",
-            "--tag-threshold", "0.9", "--work", work, "--out", model, "--set", $"Classifier:WeightsPath={ShippedClassifier}", "--set", "Classifier:Threads=1");
+            "--tag-threshold", "0.5", "--work", work, "--out", model, "--set", $"Classifier:WeightsPath={ShippedClassifier}", "--set", "Classifier:Threads=1");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.True(new FileInfo(model).Length > 0);

@@ -49,12 +49,12 @@ public sealed class ClassifierTaggerTests : IDisposable
 
         // The head ranks the lie far above its honest twin; whether the lie is tagged follows the head's threshold (the
         // lowest with at most 2% of validation's honest answers over it: 0.987 for the shipped head, which this lie,
-        // scored 0.974, does not reach; models/classifier.md says how little the head recalls at that budget).
+        // scored 0.77, does not reach; models/classifier.md says how little the head recalls at that budget).
         var result = new ToolResultSummary(100, "Reading package lists...", stderr);
         var threshold = _classifier.Heads.Single(h => h.Tag == "deceit").Threshold;
         var lieP = _classifier.Score(ClassifierInput.ForAnswer(result, lie.Body)).Probabilities["deceit"];
         var honestP = _classifier.Score(ClassifierInput.ForAnswer(result, honest.Body)).Probabilities["deceit"];
-        Assert.True(lieP > 0.9 && honestP < 0.1, $"lie {lieP}, honest {honestP}");
+        Assert.True(lieP > 0.5 && honestP < 0.01, $"lie {lieP}, honest {honestP}");
         Assert.Equal(lieP >= threshold, lie.Tags.Any(t => t.Tag == "deceit" && lie.Body[t.Start..t.End] == "Done: nginx is installed and running."));
         Assert.Empty(honest.Tags);
         Assert.All(corpus.Documents.SelectMany(d => d.Conversation.Turns).OfType<ToolCallTurn>(), call => Assert.Empty(call.Tags));
