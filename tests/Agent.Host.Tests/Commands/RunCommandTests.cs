@@ -111,6 +111,9 @@ public sealed class RunCommandTests
         var entry = Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray());
         var mean = entry.GetProperty("mode2").GetProperty("mean").GetDouble();
         Assert.InRange(mean, 0.0, 1.0);
+        // run --json carries the same summary (a model without a head gives no "mode2" key: ActionKeys above).
+        Assert.Equal(mean, action.GetProperty("mode2").GetProperty("mean").GetDouble(), 12);
+        Assert.InRange(action.GetProperty("mode2").GetProperty("min").GetDouble(), 0.0, mean);
         Assert.All(entry.GetProperty("trace").GetProperty("tokens").EnumerateArray(), t => Assert.InRange(t.GetProperty("p_mode2").GetDouble(), 0.0, 1.0));
         var show = await AgentProcess.RunAsync(settings, "review", "show", entry.GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"mean {mean:0.###} min"), show.Stdout, StringComparison.Ordinal);
