@@ -10,6 +10,11 @@ public sealed unsafe class LlamaContext : IDisposable
 {
     private readonly SafeLlamaContextHandle _handle;
     private readonly IntPtr _memory;
+    private bool _embeddingsOn;
+    private bool _split;
+    private int[] _outputIndex = [];
+    private LlamaBatch? _withoutOutput;
+    private LlamaBatch? _withOutput;
 
     private LlamaContext(LlamaModel model, SafeLlamaContextHandle handle)
     {
@@ -144,7 +149,7 @@ public sealed unsafe class LlamaContext : IDisposable
         }
 
         handle.KeepAlive(model.Handle);
-        return new LlamaContext(model, handle) { ExtractsEmbeddings = options.Embeddings };
+        return new LlamaContext(model, handle) { ExtractsEmbeddings = options.Embeddings, _embeddingsOn = options.Embeddings };
     }
 
     /// <summary>Decodes a batch: appends its tokens to their sequences' memory and computes the requested logits.</summary>
@@ -182,9 +187,96 @@ public sealed unsafe class LlamaContext : IDisposable
             }
         }
 
+        if (!ExtractsEmbeddings)
+        {
+            DecodeNative(native, batch);
+            return;
+        }
+
+        // llama.cpp outputs EVERY token of a batch while embeddings are on (logits over the whole vocabulary and the hidden
+        // state of each prompt token), which a long prompt pays for though only its last row is read. So embeddings are
+        // switched on only for rows that want output: a batch that mixes the two is decoded as its rows without output,
+        // then its rows with output, when no sequence has a row without output after one with (always true of a prompt
+        // followed by its last token); otherwise as one batch with every row output.
+        _split = false;
+        var outputs = 0;
+        var ordered = true;
+        Span<bool> seenOutput = MaxSequences <= 256 ? stackalloc bool[MaxSequences] : new bool[MaxSequences];
+        for (var i = 0; i < native.n_tokens; i++)
+        {
+            var wants = native.logits[i] != 0;
+            outputs += wants ? 1 : 0;
+            for (var s = 0; s < native.n_seq_id[i]; s++)
+            {
+                ref var seen = ref seenOutput[native.seq_id[i][s]];
+                ordered &= wants || !seen;
+                seen |= wants;
+            }
+        }
+
+        if (outputs == 0 || outputs == native.n_tokens || !ordered)
+        {
+            SetEmbeddings(outputs > 0);
+            DecodeNative(native, batch);
+            return;
+        }
+
+        _withoutOutput ??= new LlamaBatch(BatchSize, batch.MaxSequencesPerToken);
+        _withOutput ??= new LlamaBatch(BatchSize, batch.MaxSequencesPerToken);
+        if (_withoutOutput.MaxSequencesPerToken < batch.MaxSequencesPerToken)
+        {
+            _withoutOutput.Dispose();
+            _withOutput.Dispose();
+            _withoutOutput = new LlamaBatch(BatchSize, batch.MaxSequencesPerToken);
+            _withOutput = new LlamaBatch(BatchSize, batch.MaxSequencesPerToken);
+        }
+
+        _withoutOutput.Clear();
+        _withOutput.Clear();
+        if (_outputIndex.Length < native.n_tokens)
+        {
+            _outputIndex = new int[BatchSize];
+        }
+
+        Span<LlamaSeqId> sequences = stackalloc LlamaSeqId[batch.MaxSequencesPerToken];
+        for (var i = 0; i < native.n_tokens; i++)
+        {
+            var count = native.n_seq_id[i];
+            for (var s = 0; s < count; s++)
+            {
+                sequences[s] = new LlamaSeqId(native.seq_id[i][s]);
+            }
+
+            var wants = native.logits[i] != 0;
+            var index = (wants ? _withOutput : _withoutOutput).Add(new LlamaToken(native.token[i]), new LlamaPos(native.pos[i]), sequences[..count], wants);
+            _outputIndex[i] = wants ? index : -1;
+        }
+
+        SetEmbeddings(false);
+        DecodeNative(_withoutOutput.Native, _withoutOutput);
+        SetEmbeddings(true);
+        DecodeNative(_withOutput.Native, _withOutput);
+        _split = true;
+    }
+
+    private void SetEmbeddings(bool on)
+    {
+        if (_embeddingsOn != on)
+        {
+            NativeMethods.llama_set_embeddings(_handle, on);
+            _embeddingsOn = on;
+        }
+    }
+
+    /// <summary>The index in the batch llama.cpp last decoded of the row <paramref name="batchIndex"/> of the caller's batch (-1 stays -1: the last output); null for a row that had no output.</summary>
+    internal int? NativeIndex(int batchIndex) => !_split || batchIndex < 0 ? batchIndex
+        : batchIndex < _outputIndex.Length && _outputIndex[batchIndex] >= 0 ? _outputIndex[batchIndex] : null;
+
+    private void DecodeNative(LlamaBatchNative native, LlamaBatch owner)
+    {
         NativeLog.BeginCapture();
         var code = NativeMethods.llama_decode(_handle, native);
-        GC.KeepAlive(batch);
+        GC.KeepAlive(owner);
         if (code != 0)
         {
             var meaning = code switch
@@ -205,7 +297,7 @@ public sealed unsafe class LlamaContext : IDisposable
     /// <exception cref="InvalidOperationException">That token did not ask for logits.</exception>
     public ReadOnlySpan<float> GetLogits(int batchIndex)
     {
-        var logits = NativeMethods.llama_get_logits_ith(_handle, batchIndex);
+        var logits = NativeIndex(batchIndex) is { } index ? NativeMethods.llama_get_logits_ith(_handle, index) : null;
         if (logits == null)
         {
             throw new InvalidOperationException(
@@ -229,7 +321,7 @@ public sealed unsafe class LlamaContext : IDisposable
             throw new InvalidOperationException("This context does not extract embeddings: create it with LlamaContextOptions.Embeddings = true.");
         }
 
-        var embeddings = NativeMethods.llama_get_embeddings_ith(_handle, batchIndex);
+        var embeddings = NativeIndex(batchIndex) is { } index ? NativeMethods.llama_get_embeddings_ith(_handle, index) : null;
         if (embeddings == null)
         {
             throw new InvalidOperationException(
@@ -327,5 +419,10 @@ public sealed unsafe class LlamaContext : IDisposable
     }
 
     /// <summary>Frees the context (and releases its hold on the model).</summary>
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        _handle.Dispose();
+        _withoutOutput?.Dispose();
+        _withOutput?.Dispose();
+    }
 }

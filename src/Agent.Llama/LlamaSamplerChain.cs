@@ -88,7 +88,9 @@ public sealed unsafe class LlamaSamplerChain : IDisposable
     public LlamaToken Sample(LlamaContext context, int batchIndex)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return new LlamaToken(NativeMethods.llama_sampler_sample(_chain, context.Handle, batchIndex));
+        var index = context.NativeIndex(batchIndex)
+            ?? throw new InvalidOperationException($"There are no logits for batch index {batchIndex}: add that token with wantLogits: true and decode first.");
+        return new LlamaToken(NativeMethods.llama_sampler_sample(_chain, context.Handle, index));
     }
 
     /// <summary>Samples from a logits row the caller prepared (for example with banned tokens at -inf), and accepts the token.</summary>

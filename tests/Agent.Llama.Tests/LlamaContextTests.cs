@@ -199,6 +199,57 @@ public class LlamaContextTests
     }
 
     [Fact]
+    public void Decode_EmbeddingsOnPromptWithOneOutput_OnlyThatRowIsComputedAndItMatchesEveryRowOutput()
+    {
+        // Two sequences in one batch: each a prompt whose last row alone wants output (how the decoder prefills). llama.cpp
+        // outputs every row while embeddings are on; the context decodes the rows without output with them off.
+        var model = SharedModel.Instance;
+        var prompts = new[] { model.Vocab.Tokenize("<mode2>call shell.run"), model.Vocab.Tokenize("<mode1>the quick brown fox") };
+        using var split = LlamaContext.Create(model, new LlamaContextOptions { ContextSize = 256, Threads = 1, Embeddings = true, MaxSequences = 2 });
+        using var whole = LlamaContext.Create(model, new LlamaContextOptions { ContextSize = 256, Threads = 1, Embeddings = true, MaxSequences = 2 });
+        using var lastOnly = new LlamaBatch(64);
+        using var every = new LlamaBatch(64);
+        var lasts = new int[2];
+        for (var s = 0; s < 2; s++)
+        {
+            for (var i = 0; i < prompts[s].Length; i++)
+            {
+                var isLast = i == prompts[s].Length - 1;
+                var index = lastOnly.Add(prompts[s][i], new LlamaPos(i), new LlamaSeqId(s), isLast);
+                every.Add(prompts[s][i], new LlamaPos(i), new LlamaSeqId(s), true);
+                lasts[s] = isLast ? index : lasts[s];
+            }
+        }
+
+        split.Decode(lastOnly);
+        whole.Decode(every);
+
+        for (var s = 0; s < 2; s++)
+        {
+            AssertClose(whole.GetLogits(lasts[s]).ToArray(), split.GetLogits(lasts[s]).ToArray());
+            AssertClose(whole.GetEmbeddings(lasts[s]).ToArray(), split.GetEmbeddings(lasts[s]).ToArray());
+        }
+
+        Assert.Equal(split.GetLogits(lasts[1]).ToArray(), split.GetLogits(-1).ToArray());
+        // A row that did not ask for output has none: llama.cpp did not compute the vocabulary's logits for it.
+        Assert.Throws<InvalidOperationException>(() => split.GetLogits(0).ToArray());
+        Assert.Throws<InvalidOperationException>(() => split.GetEmbeddings(0).ToArray());
+        Assert.NotEqual(0f, whole.GetLogits(0)[0]);
+
+        // The next token of each sequence decodes on top of the split prompt as on top of the whole one.
+        using var next = new LlamaBatch(8);
+        for (var s = 0; s < 2; s++)
+        {
+            next.Add(prompts[s][0], new LlamaPos(prompts[s].Length), new LlamaSeqId(s), true);
+        }
+
+        split.Decode(next);
+        whole.Decode(next);
+        AssertClose(whole.GetLogits(0).ToArray(), split.GetLogits(0).ToArray());
+        AssertClose(whole.GetEmbeddings(1).ToArray(), split.GetEmbeddings(1).ToArray());
+    }
+
+    [Fact]
     public void GetEmbeddings_EmbeddingsOff_ThrowsNamingTheOption()
     {
         using var context = LlamaContext.Create(SharedModel.Instance, new LlamaContextOptions { ContextSize = 256, Threads = 1 });
