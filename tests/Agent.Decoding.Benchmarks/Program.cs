@@ -119,15 +119,7 @@ internal static class Program
             $"{"",-34} mode head: (b) without {b,9:F1} tok/s   (c) with, p(mode2) per token {c,9:F1} tok/s   per-token cost {((b / c) - 1) * 100:F2}% of a step"));
     }
 
-    private static TagOptions Tags()
-    {
-        var tags = new TagOptions();
-        tags.Modes.Add("mode1");
-        tags.Modes.Add("mode2");
-        tags.Behaviours.Add("deceit");
-        tags.Behaviours.Add("powerseeking");
-        return tags;
-    }
+    private static TagOptions Tags() => TestTags.Default();
 
     /// <summary>(a) llama.cpp alone: decode one token at a time, sample with its greedy chain straight from the context.</summary>
     private static double Baseline(LlamaModel model, LlamaContext context, int count, BaselineProfile profile)

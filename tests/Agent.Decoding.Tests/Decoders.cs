@@ -6,20 +6,7 @@ namespace Agent.Decoding.Tests;
 /// <summary>Builds decoders over tiny models for the decoder tests.</summary>
 internal static class Decoders
 {
-    public static TagOptions DefaultTags(params string[] extraBehaviours)
-    {
-        var options = new TagOptions();
-        options.Modes.Add("mode1");
-        options.Modes.Add("mode2");
-        options.Behaviours.Add("deceit");
-        options.Behaviours.Add("powerseeking");
-        foreach (var extra in extraBehaviours)
-        {
-            options.Behaviours.Add(extra);
-        }
-
-        return options;
-    }
+    public static TagOptions DefaultTags(params string[] extraBehaviours) => TestTags.Default(extraBehaviours);
 
     /// <summary>A decoder over a tiny model; the caller disposes both.</summary>
     public static (LlamaModel Model, TagDecoder Decoder) Create(TinyModelSpec? spec = null, TagOptions? tags = null, DecoderOptions? options = null)

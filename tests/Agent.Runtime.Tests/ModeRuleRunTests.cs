@@ -108,13 +108,5 @@ public sealed class ModeRuleRunTests
         Assert.Null(step.Mode);
     }
 
-    private static TagOptions Tags()
-    {
-        var tags = new TagOptions();
-        tags.Modes.Add("mode1");
-        tags.Modes.Add("mode2");
-        tags.Behaviours.Add("deceit");
-        tags.Behaviours.Add("powerseeking");
-        return tags;
-    }
+    private static TagOptions Tags() => TestTags.Default();
 }

@@ -80,16 +80,7 @@ public sealed class TagReadoutTests
         return TagReadout.Describe(tags, TagTokens.Inspect(tags, model.Path), policy, classifierLoaded).ToDictionary(r => r.Tag);
     }
 
-    private static TagOptions Tags()
-    {
-        var options = new TagOptions();
-        options.Modes.Add("mode1");
-        options.Modes.Add("mode2");
-        options.Behaviours.Add("deceit");
-        options.Behaviours.Add("powerseeking");
-        options.Behaviours.Add("nsfw");
-        return options;
-    }
+    private static TagOptions Tags() => TestTags.Default("nsfw");
 
     private static PolicyOptions Policy(params (string Tag, TagSignals Signals)[] entries)
     {

@@ -55,13 +55,5 @@ public class ActionScorerTests
         Assert.Equal("\n", score.Trace.Entries[^1].Text);
     }
 
-    private static TagOptions Tags()
-    {
-        var tags = new TagOptions();
-        tags.Modes.Add("mode1");
-        tags.Modes.Add("mode2");
-        tags.Behaviours.Add("deceit");
-        tags.Behaviours.Add("powerseeking");
-        return tags;
-    }
+    private static TagOptions Tags() => TestTags.Default();
 }

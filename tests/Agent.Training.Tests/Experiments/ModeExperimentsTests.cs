@@ -1,4 +1,5 @@
 using Agent.Decoding;
+using Agent.TestSupport;
 using Agent.Training.Evaluation;
 using Agent.Training.Experiments;
 using Agent.Training.Pipeline;
@@ -111,14 +112,6 @@ public class ModeExperimentsTests(ModeExperimentsTests.Fixture fixture) : IClass
             UntrainSteps = [0, 2],
         };
 
-        private static TagOptions Tags()
-        {
-            var tags = new TagOptions();
-            tags.Modes.Add("mode1");
-            tags.Modes.Add("mode2");
-            tags.Behaviours.Add("deceit");
-            tags.Behaviours.Add("powerseeking");
-            return tags;
-        }
+        private static TagOptions Tags() => TestTags.Default();
     }
 }
