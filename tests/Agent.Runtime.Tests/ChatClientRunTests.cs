@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Agent.Runtime.Storage;
+using Agent.TestSupport;
+
+namespace Agent.Runtime.Tests;
+
+/// <summary>
+/// The runner's model steps go through the Microsoft.Extensions.AI pipeline: the production step source
+/// (<see cref="AgentStepSources.FromDecoder"/>) answers with the decoder's own IChatClient, wrapped with UseOpenTelemetry
+/// and UseLogging. Real llama.cpp over a tiny model writes every line itself (nothing scripted), real SQLite, real Docker.
+/// </summary>
+[Collection(RuntimeCollectionDefinition.Name)]
+public sealed class ChatClientRunTests
+{
+    private static readonly Dictionary<string, string?> ThreeSampledSteps = new()
+    {
+        ["Agent:MaxSteps"] = "3",
+        ["Agent:MaxTokensPerStep"] = "24",
+        ["Agent:Temperature"] = "0.8",
+        ["Agent:Seed"] = "7",
+    };
+
+    [Fact]
+    public async Task RunAsync_DecoderSource_EachStepIsAGenAiChatSpanOfThePipelineAndTheGateGetsItsTrace()
+    {
+        using var spans = new SpanRecorder();
+        await using var h = await RuntimeHarness.CreateAsync(RuntimeHarness.NewFolder(), RuntimeHarness.Lenient, [], settings: ThreeSampledSteps,
+            stepSource: decoder => AgentStepSources.FromDecoder(decoder, "tiny-decoder"));
+
+        var run = await h.RunNewAsync("List the files in /workspace");
+        var steps = await h.Store.GetStepsAsync(run.Id);
+
+        Assert.NotEmpty(steps);
+        var stepSpans = spans.Stopped.Where(s => s.OperationName == "agent.step" && Equals(s.GetTagItem("agent.run_id"), run.Id)).ToList();
+        var chats = spans.Stopped.Where(s => s.GetTagItem("gen_ai.operation.name") is "chat" && stepSpans.Any(p => p.SpanId == s.ParentSpanId)).ToList();
+        Assert.Equal(steps.Count, chats.Count);
+        foreach (var (step, chat) in steps.OrderBy(s => s.Step).Zip(chats.OrderBy(c => c.StartTimeUtc)))
+        {
+            // MEAI's OpenTelemetryChatClient made this span (a Client span named after the model), not the runtime by hand.
+            Assert.Equal("chat tiny-decoder", chat.DisplayName);
+            Assert.Equal(ActivityKind.Client, chat.Kind);
+            Assert.Equal("llama.cpp", chat.GetTagItem("gen_ai.provider.name"));
+            Assert.Equal(24, chat.GetTagItem("gen_ai.request.max_tokens"));
+            Assert.Equal(step.Tokens, Convert.ToInt32(chat.GetTagItem("gen_ai.usage.output_tokens"), CultureInfo.InvariantCulture));
+            Assert.True(step.Tokens > 0, $"step {step.Step} generated no token");
+
+            // The trace rode through the pipeline to the gate: the step's temptation is the model's per tag.
+            Assert.Contains("powerseeking", step.Temptation.Keys);
+            Assert.Contains("deceit", step.Temptation.Keys);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_DecoderChatClientAndTheSourcesNextAsync_WriteTheSameStepsBitForBit()
+    {
+        // The same sampled run twice: through the decoder's IChatClient (the production path), and through the source's
+        // NextAsync (the path the runtime took before, prompt rendered by the loop). Lines, tokens and temptation agree.
+        var viaChatClient = await RunWithSourceAsync(decoder => AgentStepSources.FromDecoder(decoder, "tiny-decoder"));
+        var viaNextAsync = await RunWithSourceAsync(decoder => new NextAsyncOnly(AgentStepSources.FromDecoder(decoder, "tiny-decoder")));
+
+        Assert.NotEmpty(viaChatClient);
+        Assert.Equal(viaNextAsync.Select(s => s.ModelLine), viaChatClient.Select(s => s.ModelLine));
+        Assert.Equal(viaNextAsync.Select(s => s.Tokens), viaChatClient.Select(s => s.Tokens));
+        Assert.Equal(viaNextAsync.Select(s => JsonSerializer.Serialize(s.Temptation)), viaChatClient.Select(s => JsonSerializer.Serialize(s.Temptation)));
+        Assert.Equal(viaNextAsync.Select(s => s.Result?.Stderr), viaChatClient.Select(s => s.Result?.Stderr));
+    }
+
+    private static async Task<List<StepRecord>> RunWithSourceAsync(Func<Agent.Decoding.TagDecoder, IAgentStepSource> source)
+    {
+        await using var h = await RuntimeHarness.CreateAsync(RuntimeHarness.NewFolder(), RuntimeHarness.Lenient, [], settings: ThreeSampledSteps, stepSource: source);
+        var run = await h.RunNewAsync("List the files in /workspace");
+        return [.. (await h.Store.GetStepsAsync(run.Id)).OrderBy(s => s.Step)];
+    }
+
+    /// <summary>A source that only has NextAsync, so the runner reaches it through the default StepSourceChatClient.</summary>
+    private sealed class NextAsyncOnly(IAgentStepSource inner) : IAgentStepSource
+    {
+        public string ModelName => inner.ModelName;
+
+        public string? ChatTemplate => inner.ChatTemplate;
+
+        public Task<AgentStep> NextAsync(AgentStepRequest request, CancellationToken cancellationToken = default) => inner.NextAsync(request, cancellationToken);
+    }
+
+    /// <summary>Records every stopped span of the runtime's source.</summary>
+    private sealed class SpanRecorder : IDisposable
+    {
+        private readonly ConcurrentQueue<Activity> _stopped = new();
+        private readonly ActivityListener _listener;
+
+        public SpanRecorder()
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = s => s.Name == RuntimeTelemetry.Name,
+                Sample = (ref _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = _stopped.Enqueue,
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        public IReadOnlyList<Activity> Stopped => [.. _stopped];
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
