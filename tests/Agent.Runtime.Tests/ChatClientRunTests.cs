@@ -2,8 +2,11 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Agent.Decoding;
+using Agent.Decoding.Chat;
+using Agent.Decoding.Transcripts;
+using Agent.Runtime.Kernel;
 using Agent.Runtime.Storage;
-using Agent.TestSupport;
 
 namespace Agent.Runtime.Tests;
 
@@ -66,6 +69,41 @@ public sealed class ChatClientRunTests
         Assert.Equal(viaNextAsync.Select(s => s.Tokens), viaChatClient.Select(s => s.Tokens));
         Assert.Equal(viaNextAsync.Select(s => JsonSerializer.Serialize(s.Temptation)), viaChatClient.Select(s => JsonSerializer.Serialize(s.Temptation)));
         Assert.Equal(viaNextAsync.Select(s => s.Result?.Stderr), viaChatClient.Select(s => s.Result?.Stderr));
+    }
+
+    [Fact]
+    public void ChatMessages_OfAHistoryWithCallsErrorsAndAnAnswer_RenderTheLoopsOwnPromptExactly()
+    {
+        // Every kind of finished step the history holds: a call with a failed, truncated result; an invalid line (a result
+        // with no call); a call with non-string arguments; an answer the gate sent back.
+        StepRecord[] steps =
+        [
+            new() { Step = 1, Kind = StepKind.Call, Tool = "shell.run", Arguments = """{"command":"ls -la /srv"}""", Status = StepStatus.Completed, Result = new ToolOutcome(2, "out\n| x", "no such file", true) },
+            new() { Step = 2, Kind = StepKind.Malformed, Status = StepStatus.Invalid, Result = ToolOutcome.NotRun(ToolOutcome.InvalidCallExitCode, "invalid step: expected 'call' or 'answer'") },
+            new() { Step = 3, Kind = StepKind.Call, Tool = "files.read", Arguments = """{"limit":5,"path":"a.txt","recursive":true}""", Status = StepStatus.Completed, Result = new ToolOutcome(0, "hello", string.Empty, false) },
+            new() { Step = 4, Kind = StepKind.Answer, Tool = "answer", Arguments = """{"text":"done"}""", Status = StepStatus.Blocked, Result = ToolOutcome.NotRun(126, "blocked: powerseeking") },
+        ];
+        var history = AgentRunner.BuildHistory("List the files in /srv", steps);
+        var conversation = ChatHistoryTranscript.ToConversation(history);
+
+        var messages = ChatTranscript.ToMessages(conversation);
+
+        var format = TranscriptFormat.Default;
+        Assert.Equal(format.RenderPromptForNextAgentStep(conversation), format.RenderPromptForNextAgentStep(ChatTranscript.ToConversation(messages)));
+        Assert.Equal(8, conversation.Turns.Length);
+        Assert.Contains("exit=2", TranscriptFormat.Default.RenderPromptForNextAgentStep(ChatTranscript.ToConversation(messages)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToChatOptions_RunSampling_ReadsBackAsTheSameSamplingOptions()
+    {
+        foreach (var sampling in new[] { SamplingOptions.Greedy, new SamplingOptions { Temperature = 0.8f, Seed = 7 }, new SamplingOptions { Temperature = 1.5f, Seed = uint.MaxValue } })
+        {
+            var options = TagDecoderChatCompletionService.ToChatOptions(sampling, 48);
+
+            Assert.Equal(sampling, TagDecoderChatClients.ToSamplingOptions(options));
+            Assert.Equal(48, options.MaxOutputTokens);
+        }
     }
 
     private static async Task<List<StepRecord>> RunWithSourceAsync(Func<Agent.Decoding.TagDecoder, IAgentStepSource> source)

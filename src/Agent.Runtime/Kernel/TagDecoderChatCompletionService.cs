@@ -52,15 +52,7 @@ internal sealed class TagDecoderChatCompletionService : IChatCompletionService
     {
         ArgumentNullException.ThrowIfNull(chatHistory);
         var messages = ChatTranscript.ToMessages(ChatHistoryTranscript.ToConversation(chatHistory));
-        // The sampling as chat options, read back by the decoder's client (TagDecoderChatClients.ToSamplingOptions) to the same values.
-        var options = new ChatOptions
-        {
-            MaxOutputTokens = MaxTokens,
-            Temperature = _sampling.Temperature,
-            Seed = _sampling.IsGreedy ? null : _sampling.Seed,
-            TopK = _sampling.IsGreedy ? null : _sampling.TopK,
-            TopP = _sampling.IsGreedy ? null : _sampling.TopP,
-        };
+        var options = ToChatOptions(_sampling, MaxTokens);
         var clock = Stopwatch.StartNew();
         var response = await _client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
@@ -92,6 +84,19 @@ internal sealed class TagDecoderChatCompletionService : IChatCompletionService
 
         return action.Call is { } call ? proposed with { Call = call } : proposed with { Answer = action.AnswerText ?? string.Empty };
     }
+
+    /// <summary>
+    /// The step's sampling and token limit as chat options, which the decoder's client reads back
+    /// (<see cref="TagDecoderChatClients.ToSamplingOptions"/>) to <paramref name="sampling"/> itself.
+    /// </summary>
+    internal static ChatOptions ToChatOptions(SamplingOptions sampling, int maxTokens) => new()
+    {
+        MaxOutputTokens = maxTokens,
+        Temperature = sampling.Temperature,
+        Seed = sampling.IsGreedy ? null : sampling.Seed,
+        TopK = sampling.IsGreedy ? null : sampling.TopK,
+        TopP = sampling.IsGreedy ? null : sampling.TopP,
+    };
 
     /// <summary>The step as a chat message: a call as a <see cref="FunctionCallContent"/>, an answer or an invalid line as text.</summary>
     public async Task<IReadOnlyList<ChatMessageContent>> GetChatMessageContentsAsync(
