@@ -78,10 +78,10 @@ public sealed class ChatClientRunTests
         // with no call); a call with non-string arguments; an answer the gate sent back.
         StepRecord[] steps =
         [
-            new() { Step = 1, Kind = StepKind.Call, Tool = "shell.run", Arguments = """{"command":"ls -la /srv"}""", Status = StepStatus.Completed, Result = new ToolOutcome(2, "out\n| x", "no such file", true) },
-            new() { Step = 2, Kind = StepKind.Malformed, Status = StepStatus.Invalid, Result = ToolOutcome.NotRun(ToolOutcome.InvalidCallExitCode, "invalid step: expected 'call' or 'answer'") },
-            new() { Step = 3, Kind = StepKind.Call, Tool = "files.read", Arguments = """{"limit":5,"path":"a.txt","recursive":true}""", Status = StepStatus.Completed, Result = new ToolOutcome(0, "hello", string.Empty, false) },
-            new() { Step = 4, Kind = StepKind.Answer, Tool = "answer", Arguments = """{"text":"done"}""", Status = StepStatus.Blocked, Result = ToolOutcome.NotRun(126, "blocked: powerseeking") },
+            new() { RunId = "r1", Step = 1, Kind = StepKind.Call, Tool = "shell.run", Arguments = """{"command":"ls -la /srv"}""", Status = StepStatus.Completed, Result = new ToolOutcome(2, "out\n| x", "no such file", true) },
+            new() { RunId = "r1", Step = 2, Kind = StepKind.Malformed, Status = StepStatus.Invalid, Result = ToolOutcome.NotRun(ToolOutcome.InvalidCallExitCode, "invalid step: expected 'call' or 'answer'") },
+            new() { RunId = "r1", Step = 3, Kind = StepKind.Call, Tool = "files.read", Arguments = """{"limit":5,"path":"a.txt","recursive":true}""", Status = StepStatus.Completed, Result = new ToolOutcome(0, "hello", string.Empty, false) },
+            new() { RunId = "r1", Step = 4, Kind = StepKind.Answer, Tool = "answer", Arguments = """{"text":"done"}""", Status = StepStatus.Blocked, Result = ToolOutcome.NotRun(126, "blocked: powerseeking") },
         ];
         var history = AgentRunner.BuildHistory("List the files in /srv", steps);
         var conversation = ChatHistoryTranscript.ToConversation(history);
