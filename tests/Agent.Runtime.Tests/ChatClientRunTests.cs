@@ -7,6 +7,8 @@ using Agent.Decoding.Chat;
 using Agent.Decoding.Transcripts;
 using Agent.Runtime.Kernel;
 using Agent.Runtime.Storage;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace Agent.Runtime.Tests;
 
@@ -95,6 +97,21 @@ public sealed class ChatClientRunTests
     }
 
     [Fact]
+    public void ChatPipeline_WithAndWithoutLoggerFactory_HasOpenTelemetryAlwaysAndLoggingOnlyWithAFactory()
+    {
+        using var loggerFactory = LoggerFactory.Create(_ => { });
+        IAgentStepSource source = new NeverCalled();
+        using var logged = RuntimeChatPipeline.Build(source.AsChatClient(TranscriptFormat.Default, DecodingConstraints.None), loggerFactory);
+        using var bare = RuntimeChatPipeline.Build(source.AsChatClient(TranscriptFormat.Default, DecodingConstraints.None), null);
+
+        Assert.NotNull(logged.GetService<OpenTelemetryChatClient>());
+        Assert.NotNull(logged.GetService<LoggingChatClient>());
+        Assert.NotNull(bare.GetService<OpenTelemetryChatClient>());
+        Assert.Null(bare.GetService<LoggingChatClient>());
+        Assert.Equal("never-called", logged.GetService<ChatClientMetadata>()!.DefaultModelId);
+    }
+
+    [Fact]
     public void ToChatOptions_RunSampling_ReadsBackAsTheSameSamplingOptions()
     {
         foreach (var sampling in new[] { SamplingOptions.Greedy, new SamplingOptions { Temperature = 0.8f, Seed = 7 }, new SamplingOptions { Temperature = 1.5f, Seed = uint.MaxValue } })
@@ -121,6 +138,13 @@ public sealed class ChatClientRunTests
         public string? ChatTemplate => inner.ChatTemplate;
 
         public Task<AgentStep> NextAsync(AgentStepRequest request, CancellationToken cancellationToken = default) => inner.NextAsync(request, cancellationToken);
+    }
+
+    private sealed class NeverCalled : IAgentStepSource
+    {
+        public string ModelName => "never-called";
+
+        public Task<AgentStep> NextAsync(AgentStepRequest request, CancellationToken cancellationToken = default) => throw new InvalidOperationException("not called");
     }
 
     /// <summary>Records every stopped span of the runtime's source.</summary>
