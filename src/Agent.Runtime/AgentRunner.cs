@@ -48,9 +48,11 @@ internal sealed partial class AgentRunner : IAgentRunner
     private readonly ILogger _logger;
     private readonly ITagClassifier? _classifier;
     private readonly TimeSpan _leaseRenewal;
+    private readonly ILoggerFactory? _loggerFactory;
 
-    public AgentRunner(IRunStore store, IAgentStepSource source, IRunPluginFactory plugins, IRunWorkspaces workspaces, ActionGate gate, AgentOptions options, DecodingConstraints constraints, ILogger<AgentRunner> logger, ITagClassifier? classifier = null, TimeSpan? leaseRenewal = null)
+    public AgentRunner(IRunStore store, IAgentStepSource source, IRunPluginFactory plugins, IRunWorkspaces workspaces, ActionGate gate, AgentOptions options, DecodingConstraints constraints, ILogger<AgentRunner> logger, ITagClassifier? classifier = null, TimeSpan? leaseRenewal = null, ILoggerFactory? loggerFactory = null)
     {
+        _loggerFactory = loggerFactory;
         _classifier = classifier;
         _leaseRenewal = leaseRenewal ?? TimeSpan.FromSeconds(20);
         _store = store;
@@ -94,10 +96,11 @@ internal sealed partial class AgentRunner : IAgentRunner
         {
             // The model decides the transcript: its chat template (with this run's tools) or the project's own format.
             var format = TranscriptFormat.ForModel(_source.ChatTemplate, new ChatTemplateOptions { Tools = KernelToolDescriptions.From(kernel.Plugins), Tags = _gate.Tags });
+            using var client = RuntimeChatPipeline.Build(_source.AsChatClient(format, _constraints), _loggerFactory);
             var chat = new TagDecoderChatCompletionService(
-                _source,
+                client,
+                _source.ModelName,
                 format,
-                _constraints,
                 _options.Temperature <= 0 ? SamplingOptions.Greedy : new SamplingOptions { Temperature = (float)_options.Temperature, Seed = _options.Seed });
             steps.AddRange(await _store.GetStepsAsync(run.Id, token).ConfigureAwait(false));
             if (steps.Count > 0 && await _store.CountExecutionsAsync(run.Id, null, token).ConfigureAwait(false) > 0)

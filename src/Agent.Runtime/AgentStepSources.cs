@@ -1,5 +1,9 @@
 using Agent.Decoding;
+using Agent.Decoding.Chat;
+using Agent.Decoding.Transcripts;
 using Agent.Llama;
+using Agent.Runtime.Kernel;
+using Microsoft.Extensions.AI;
 
 namespace Agent.Runtime;
 
@@ -41,6 +45,10 @@ public static class AgentStepSources
         public string ModelName { get; } = modelName;
 
         public string? ChatTemplate => _chatTemplate.Value;
+
+        /// <summary>The decoder's own chat client: it renders, fits and decodes exactly as <see cref="NextAsync"/> does.</summary>
+        public IChatClient AsChatClient(ITranscriptFormat format, DecodingConstraints constraints) =>
+            StepSourceChatClient.WithTagsWithoutModelSignal(decoder.AsChatClient(ModelName, constraints, format), () => _withoutSignal.Value);
 
         public async Task<AgentStep> NextAsync(AgentStepRequest request, CancellationToken cancellationToken = default)
         {

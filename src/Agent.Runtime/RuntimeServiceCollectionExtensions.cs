@@ -48,7 +48,8 @@ public static class RuntimeServiceCollectionExtensions
                 Constraints(agent, tags),
                 sp.GetRequiredService<ILogger<AgentRunner>>(),
                 sp.GetService<Agent.Monitoring.ITagClassifier>(),
-                TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StorageOptions>>().Value.LeaseSeconds / 3.0));
+                TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<StorageOptions>>().Value.LeaseSeconds / 3.0),
+                sp.GetService<ILoggerFactory>());
         });
         return services;
     }

@@ -53,7 +53,7 @@ internal sealed class RuntimeHarness : IAsyncDisposable
 
     public IRunWorkspaces Workspaces => _provider.GetRequiredService<IRunWorkspaces>();
 
-    public static async Task<RuntimeHarness> CreateAsync(string folder, string policyJson, IEnumerable<string> lines, TinyModelSpec? spec = null, IDictionary<string, string?>? settings = null, bool removeOrphans = true, Func<IRunStore, IRunStore>? wrapStore = null, string? modelPath = null)
+    public static async Task<RuntimeHarness> CreateAsync(string folder, string policyJson, IEnumerable<string> lines, TinyModelSpec? spec = null, IDictionary<string, string?>? settings = null, bool removeOrphans = true, Func<IRunStore, IRunStore>? wrapStore = null, string? modelPath = null, Func<TagDecoder, IAgentStepSource>? stepSource = null)
     {
         Directory.CreateDirectory(folder);
         var policyFile = Path.Combine(folder, "policy.json");
@@ -105,7 +105,8 @@ internal sealed class RuntimeHarness : IAsyncDisposable
         services.AddOptions<TagOptions>().Bind(configuration.GetSection(TagOptions.Section));
         services.AddOptions<PolicyOptions>().Bind(configuration.GetSection(PolicyOptions.Section));
         services.AddSandboxes(configuration);
-        services.AddSingleton<IAgentStepSource>(source);
+        // A test may run the real decoder's own source instead of the script (its lines are then the tiny model's own).
+        services.AddSingleton(stepSource?.Invoke(decoder) ?? source);
         services.AddSingleton<IRunPluginFactory>(sp => new PluginFactory(sp.GetRequiredService<ISandboxService>()));
         if (wrapStore is not null)
         {

@@ -116,7 +116,7 @@ internal sealed class DecoderChatClient(TagDecoder decoder, string modelName, De
         };
     }
 
-    private static SamplingOptions Sampling(ChatOptions? options)
+    internal static SamplingOptions Sampling(ChatOptions? options)
     {
         if (options?.Temperature is not { } temperature || temperature <= 0f)
         {

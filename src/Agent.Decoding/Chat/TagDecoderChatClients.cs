@@ -22,4 +22,11 @@ public static class TagDecoderChatClients
         decoder.Validate(constraints);
         return new DecoderChatClient(decoder, modelName, constraints, format ?? TranscriptFormat.Default);
     }
+
+    /// <summary>
+    /// How the decoder's chat client samples for <paramref name="options"/>: greedy without a Temperature above 0, else
+    /// that Temperature with Seed, TopK and TopP (each the <see cref="SamplingOptions"/> default when unset).
+    /// </summary>
+    /// <exception cref="ArgumentException">The Seed is outside 0 to <see cref="uint.MaxValue"/>.</exception>
+    public static SamplingOptions ToSamplingOptions(ChatOptions? options) => DecoderChatClient.Sampling(options);
 }
