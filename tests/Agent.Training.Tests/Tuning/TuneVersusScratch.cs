@@ -71,7 +71,7 @@ internal static class TuneVersusScratch
             _ => throw new ArgumentException($"SPLIT '{splitName}' must be test or validation."),
         };
         var work = TuneFixtures.TempDirectory();
-        var log = new Progress<string>(line => Console.WriteLine(line));
+        var log = new ConsoleLog(); // synchronous: Progress<T> would post lines to the thread pool, out of order
         var clock = Stopwatch.StartNew();
         Console.WriteLine($"work folder {work}");
 
@@ -99,5 +99,10 @@ internal static class TuneVersusScratch
 
         Console.WriteLine(FormattableString.Invariant($"split {split}, {clock.Elapsed.TotalSeconds:F0} s in all"));
         return 0;
+    }
+
+    private sealed class ConsoleLog : IProgress<string>
+    {
+        public void Report(string value) => Console.WriteLine(value);
     }
 }
