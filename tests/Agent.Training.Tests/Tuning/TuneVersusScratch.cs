@@ -64,12 +64,26 @@ internal static class TuneVersusScratch
 
     public static async Task<int> RunAsync(string splitName, int baseUpdates, int tuneUpdates)
     {
-        var split = splitName switch
+        CorpusSplit split;
+        switch (splitName)
         {
-            "test" => CorpusSplit.Test,
-            "validation" => CorpusSplit.Validation,
-            _ => throw new ArgumentException($"SPLIT '{splitName}' must be test or validation."),
-        };
+            case "test":
+                split = CorpusSplit.Test;
+                break;
+            case "validation":
+                split = CorpusSplit.Validation;
+                break;
+            default:
+                await Console.Error.WriteLineAsync($"SPLIT '{splitName}' must be test or validation (the held-out templates; the pick of a recipe belongs on validation).").ConfigureAwait(false);
+                return 2;
+        }
+
+        if (baseUpdates < 1 || tuneUpdates < 1)
+        {
+            await Console.Error.WriteLineAsync($"BASE_UPDATES ({baseUpdates}) and TUNE_UPDATES ({tuneUpdates}) must be at least 1.").ConfigureAwait(false);
+            return 2;
+        }
+
         var work = TuneFixtures.TempDirectory();
         var log = new ConsoleLog(); // synchronous: Progress<T> would post lines to the thread pool, out of order
         var clock = Stopwatch.StartNew();
