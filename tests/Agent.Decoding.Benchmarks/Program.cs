@@ -117,6 +117,38 @@ internal static class Program
         });
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{"",-34} mode head: (b) without {b,9:F1} tok/s   (c) with, p(mode2) per token {c,9:F1} tok/s   per-token cost {((b / c) - 1) * 100:F2}% of a step"));
+
+        // A long prompt (as an agent's transcript is) decoded with only its last row output, on a context without and one
+        // with embeddings: what a head adds to a prefill.
+        const int PromptTokens = 480;
+        var text = string.Concat(Enumerable.Repeat("<mode1>result shell.run exit 0 stdout total 12 notes.txt report.md ", 40));
+        var prompt = model.Vocab.Tokenize(text).Take(PromptTokens).ToArray();
+        using var plain = LlamaContext.Create(model, new LlamaContextOptions { ContextSize = 512, BatchSize = 512, Threads = options.Threads });
+        using var embedding = LlamaContext.Create(model, new LlamaContextOptions { ContextSize = 512, BatchSize = 512, Threads = options.Threads, Embeddings = true });
+        using var batch = new LlamaBatch(512);
+        double Prefill(LlamaContext context, bool everyRow = false)
+        {
+            context.ClearMemory();
+            batch.Clear();
+            for (var i = 0; i < prompt.Length; i++)
+            {
+                batch.Add(prompt[i], new LlamaPos(i), new LlamaSeqId(0), everyRow || i == prompt.Length - 1);
+            }
+
+            var watch = Stopwatch.StartNew();
+            context.Decode(batch);
+            return prompt.Length / watch.Elapsed.TotalSeconds;
+        }
+
+        var (p, q) = Interleaved(repeats, () => Prefill(plain), () => Prefill(embedding), () => { });
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{"",-34} prefill of {prompt.Length} tokens, last row output: without embeddings {p,9:F0} tok/s   with {q,9:F0} tok/s   cost {((p / q) - 1) * 100:F2}%"));
+
+        // What llama.cpp computes when embeddings stay on for the whole batch (every row output), as before the context
+        // switched them on only for the rows that want output.
+        var (r, t) = Interleaved(repeats, () => Prefill(plain), () => Prefill(embedding, everyRow: true), () => { });
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{"",-34} the same with every row output (embeddings on for the whole batch): without {r,9:F0} tok/s   with {t,9:F0} tok/s   cost {((r / t) - 1) * 100:F2}%"));
     }
 
     private static TagOptions Tags() => TestTags.Default();
