@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Agent.Llama.Native;
+using LLama.Native;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -9,8 +10,8 @@ namespace Agent.Llama;
 /// Loads llama.cpp once per process: picks the library folder (<c>native/cpu</c> with its CPU variants,
 /// <c>native/cuda</c>, or Llama:NativeLibraryPath), loads and checks the libraries, loads dynamically built ggml backends
 /// from that folder with <c>ggml_backend_load_all_from_path</c> when the build registered no CPU backend by itself
-/// (without a path, no backend is found when hosted by dotnet), initialises llama.cpp and routes its log to an
-/// <see cref="ILogger"/>.
+/// (without a path, no backend is found when hosted by dotnet), routes llama.cpp's log to an <see cref="ILogger"/>, and
+/// hands the chosen libllama file to LLamaSharp, which then initialises llama.cpp.
 /// </summary>
 public static class LlamaRuntime
 {
@@ -67,7 +68,7 @@ public static class LlamaRuntime
                 NativeMethods.ggml_backend_load_all_from_path(loaded.LibraryDirectory);
             }
 
-            NativeMethods.llama_backend_init();
+            StartLlamaSharp(loaded);
 
             var backends = ReadBackends();
             var devices = ReadDevices();
@@ -83,11 +84,31 @@ public static class LlamaRuntime
                     $"Llama:Backend is 'cuda' but no CUDA device was found through '{directory}'. libggml-cuda.so needs the CUDA 12 runtime (libcudart.so.12, libcublas.so.12) on the library path and an NVIDIA driver; check 'nvidia-smi' and 'ldd {Path.Combine(loaded.LibraryDirectory, "libggml-cuda.so")}', or set Llama:Backend to 'cpu'.");
             }
 
-            var systemInfo = Marshal.PtrToStringUTF8(NativeMethods.llama_print_system_info()) ?? string.Empty;
+            var systemInfo = Marshal.PtrToStringUTF8(NativeApi.llama_print_system_info()) ?? string.Empty;
             s_info = new LlamaRuntimeInfo(
                 backend, loaded.LibraryDirectory, loaded.Files, systemInfo.Trim(), backends, devices, loaded.CpuVariant, NativeCompatibility.LlamaCppCommit);
             return s_info;
         }
+    }
+
+    /// <summary>
+    /// Points LLamaSharp at the very libllama file our resolver chose and checked, then runs its <see cref="NativeApi"/>
+    /// static constructor: its resolver loads that file (already loaded, so the same handle; ggml-base and ggml beside it
+    /// likewise) and it calls <c>llama_backend_init</c>, the one call of it in this process. It installs no log callback
+    /// (none is configured), so llama.cpp logs only through <see cref="NativeLog"/>. mtmd is not configured: LLamaSharp loads
+    /// it only when an mtmd function is called, and nothing here calls one.
+    /// </summary>
+    private static void StartLlamaSharp(NativeLoadResult loaded)
+    {
+        var file = loaded.Files[LibraryNames.Llama];
+        if (NativeLibraryConfig.LLama.LibraryHasLoaded)
+        {
+            throw new LlamaNativeLibraryException(
+                $"LLamaSharp loaded its native library before Agent.Llama could point it at '{file}': something called a LLamaSharp native function before LlamaRuntime.Initialize. Initialize the runtime first.");
+        }
+
+        NativeLibraryConfig.LLama.WithLibrary(file).WithAutoFallback(false);
+        NativeApi.llama_empty_call();
     }
 
     private static List<string> ReadBackends()

@@ -26,7 +26,7 @@ public sealed class NativeLibraryPathTests
             Assert.True(result.ExitCode == 2, result.ToString());
             var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.Contains(folder, line, StringComparison.Ordinal);
-            Assert.Contains("llama_backend_init", line, StringComparison.Ordinal);
+            Assert.Matches(@"they lack \d+ function\(s\) this build calls \(llama_", line);
             Assert.Contains("c0c7e147", line, StringComparison.Ordinal);
             Assert.Contains("Llama:NativeLibraryPath", line, StringComparison.Ordinal);
         }

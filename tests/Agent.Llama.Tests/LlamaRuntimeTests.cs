@@ -1,5 +1,7 @@
 using Agent.Llama.Native;
+using System.Runtime.InteropServices;
 using Agent.TestSupport;
+using LLama.Native;
 
 namespace Agent.Llama.Tests;
 
@@ -18,6 +20,23 @@ public class LlamaRuntimeTests
         Assert.True(CpuVariant.IsSupported(info.CpuVariant!));
         Assert.Equal(CpuVariant.BestFirst.First(CpuVariant.IsSupported), info.CpuVariant);
         Assert.True(File.Exists(info.Libraries["ggml-base"]));
+    }
+
+    [Fact]
+    public void Initialize_LLamaSharp_UsesTheFileOurResolverChose()
+    {
+        var info = LlamaRuntime.Initialize(new LlamaOptions());
+
+        // What LLamaSharp says it loaded, and what the process has mapped: one libllama, the one our resolver checked.
+        var library = NativeApi.GetLoadedNativeLibrary(NativeLibraryName.LLama);
+        Assert.IsType<NativeLibraryFromPath>(library);
+        Assert.Equal([info.Libraries["llama"]], library.Prepare(new SystemInfo(OSPlatform.Linux, 0, string.Empty), null));
+        var mapped = File.ReadLines("/proc/self/maps")
+            .Select(line => line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries))
+            .Where(parts => parts.Length == 6 && Path.GetFileName(parts[5].Trim()).StartsWith("libllama", StringComparison.Ordinal))
+            .Select(parts => parts[5].Trim())
+            .Distinct(StringComparer.Ordinal);
+        Assert.Equal([info.Libraries["llama"]], mapped);
     }
 
     [Fact]

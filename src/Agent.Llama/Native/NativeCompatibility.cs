@@ -6,7 +6,7 @@ namespace Agent.Llama.Native;
 /// <summary>
 /// Refuses llama.cpp libraries of another commit before any call crosses into them: a struct passed by value or a
 /// function whose parameters changed would corrupt memory instead of failing. Two checks: ggml's version string, and that
-/// every function this assembly imports is exported.
+/// every function this assembly imports, and every libllama function LLamaSharp imports, is exported.
 /// </summary>
 internal static class NativeCompatibility
 {
@@ -16,15 +16,37 @@ internal static class NativeCompatibility
     /// <summary><c>ggml_version()</c> of that commit.</summary>
     public const string GgmlVersion = "0.18.0";
 
-    /// <summary>Every (library, entry point) this assembly imports, read from its <see cref="LibraryImportAttribute"/>s.</summary>
+    /// <summary>
+    /// Functions LLamaSharp 0.30.0 still declares but its own natives (c0c7e147) no longer export: stale bindings that
+    /// nothing here calls (a call would throw <see cref="EntryPointNotFoundException"/>, not corrupt memory).
+    /// </summary>
+    public static IReadOnlySet<string> LLamaSharpStaleImports { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "llama_adapter_meta_val_by_index", "llama_model_apply_lora_from_file", "llama_print_timings",
+    };
+
+    /// <summary>Every (library, entry point) this assembly imports, read from its <c>[LibraryImport]</c> attributes.</summary>
     public static IReadOnlyList<(string Library, string EntryPoint)> Imports { get; } =
         typeof(NativeMethods).GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
             .Select(m => (Method: m, Import: m.GetCustomAttribute<LibraryImportAttribute>()))
             .Where(x => x.Import is not null)
             .Select(x => (x.Import!.LibraryName, x.Import.EntryPoint ?? x.Method.Name))
+            .Concat(LLamaSharpImports())
             .Distinct()
             .OrderBy(x => x.Item2, StringComparer.Ordinal)
             .ToList();
+
+    /// <summary>
+    /// The libllama functions LLamaSharp's assembly imports (its <c>[DllImport("llama")]</c> methods, local functions included),
+    /// so a library of another commit is refused before LLamaSharp calls into it. Its mtmd imports are not checked: nothing
+    /// here loads mtmd.
+    /// </summary>
+    private static IEnumerable<(string Library, string EntryPoint)> LLamaSharpImports() =>
+        typeof(LLama.Native.NativeApi).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            .Select(m => (Method: m, Import: m.GetCustomAttribute<DllImportAttribute>()))
+            .Where(x => x.Import is { Value: LibraryNames.Llama } && !LLamaSharpStaleImports.Contains(x.Import.EntryPoint ?? x.Method.Name))
+            .Select(x => (LibraryNames.Llama, x.Import!.EntryPoint ?? x.Method.Name));
 
     /// <summary>Reads ggml's version and the missing imports from loaded libraries, and returns the refusal, or null when they fit.</summary>
     public static unsafe string? Check(IReadOnlyDictionary<string, IntPtr> handles, string directory, string howToFix)

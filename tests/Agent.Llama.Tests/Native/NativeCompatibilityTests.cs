@@ -11,9 +11,29 @@ public class NativeCompatibilityTests
     public void Imports_ReadFromAttributes_CoverEveryLibraryAndKnownFunctions()
     {
         Assert.True(NativeCompatibility.Imports.Count > 200);
-        Assert.Contains((LibraryNames.Llama, "llama_decode"), NativeCompatibility.Imports);
+        Assert.Contains((LibraryNames.Llama, "llama_decode"), NativeCompatibility.Imports);        // ours
+        Assert.Contains((LibraryNames.Llama, "llama_backend_init"), NativeCompatibility.Imports);  // LLamaSharp's NativeApi
+        Assert.Contains((LibraryNames.Llama, "llama_sampler_init_greedy"), NativeCompatibility.Imports); // a LLamaSharp local function
+        Assert.DoesNotContain(NativeCompatibility.Imports, i => i.EntryPoint.StartsWith("mtmd_", StringComparison.Ordinal));
         Assert.Contains((LibraryNames.GgmlBase, "gguf_init_from_file"), NativeCompatibility.Imports);
         Assert.Contains(NativeCompatibility.Imports, i => i.Library == LibraryNames.Ggml);
+    }
+
+    [Fact]
+    public void LLamaSharpStaleImports_AreExactlyWhatTheShippedLibraryLacks()
+    {
+        // If a LLamaSharp or llama.cpp upgrade changes which declared functions are missing, this list must be revisited.
+        var info = LlamaRuntime.EnsureInitialized();
+        var llama = NativeLibrary.Load(info.Libraries[LibraryNames.Llama]);
+        var declared = typeof(LLama.Native.NativeApi).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.DeclaredOnly))
+            .Select(m => (Method: m, Import: System.Reflection.CustomAttributeExtensions.GetCustomAttribute<DllImportAttribute>(m)))
+            .Where(x => x.Import is { Value: "llama" })
+            .Select(x => x.Import!.EntryPoint ?? x.Method.Name)
+            .ToHashSet(StringComparer.Ordinal);
+        var missing = declared.Where(e => !NativeLibrary.TryGetExport(llama, e, out _)).Order(StringComparer.Ordinal);
+
+        Assert.Equal(NativeCompatibility.LLamaSharpStaleImports.Order(StringComparer.Ordinal), missing);
     }
 
     [Fact]
