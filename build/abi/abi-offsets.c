@@ -1,4 +1,5 @@
-// Prints the size and field offsets of every llama.cpp / ggml struct that Agent.Llama mirrors.
+// Prints the size and field offsets of every llama.cpp / ggml struct that crosses into the library: our own mirrors
+// (ggml, gguf, ggml-opt, llama_opt) and the LLamaSharp 0.30.0 structs inference passes (model/context params, batch, ...).
 // The figures are copied into tests/Agent.Llama.Tests/Native/NativeAbiTests.cs.
 // Headers: llama.cpp at commit c0c7e147e7efa6c5858754b47259ba4880f8a906 (the commit of LLamaSharp.Backend.Cpu 0.30.0).
 // Re-run after a llama.cpp upgrade:

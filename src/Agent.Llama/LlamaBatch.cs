@@ -1,4 +1,5 @@
 using Agent.Llama.Native;
+using LLama.Native;
 
 namespace Agent.Llama;
 
@@ -57,15 +58,15 @@ public sealed unsafe class LlamaBatch : IDisposable
 
         var batch = _handle.Batch;
         var i = Count;
-        batch->token[i] = token.Value;
+        batch->tokens[i] = token.Value;
         batch->pos[i] = position.Value;
         batch->n_seq_id[i] = sequences.Length;
         for (var s = 0; s < sequences.Length; s++)
         {
-            batch->seq_id[i][s] = sequences[s].Value;
+            batch->seq_id[i][s] = (LLamaSeqId)sequences[s].Value;
         }
 
-        batch->logits[i] = wantLogits ? (sbyte)1 : (sbyte)0;
+        batch->logits[i] = wantLogits ? (byte)1 : (byte)0;
         Count = i + 1;
         return i;
     }
@@ -77,17 +78,17 @@ public sealed unsafe class LlamaBatch : IDisposable
     public LlamaToken TokenAt(int index)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
-        return new LlamaToken(_handle.Batch->token[index]);
+        return new LlamaToken((int)_handle.Batch->tokens[index]);
     }
 
     /// <summary>The sequence id(s) of the token at an index (first one).</summary>
     public LlamaSeqId SequenceAt(int index)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
-        return new LlamaSeqId(_handle.Batch->seq_id[index][0]);
+        return new LlamaSeqId(_handle.Batch->seq_id[index][0].Value);
     }
 
-    internal LlamaBatchNative Native
+    internal LLamaNativeBatch Native
     {
         get
         {

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Agent.Llama.Native;
+using LLama.Native;
 
 namespace Agent.Llama;
 
@@ -8,12 +8,12 @@ namespace Agent.Llama;
 public static class LlamaChatTemplates
 {
     /// <summary>The model's chat template, or null when its GGUF has none (the full text, however long).</summary>
-    public static unsafe string? Read(LlamaModel model)
+    public static string? Read(LlamaModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var text = NativeMethods.llama_model_chat_template(model.Handle, null);
+        var text = model.Handle.GetTemplate(name: null, strict: false);
         GC.KeepAlive(model);
-        return text is null ? null : Marshal.PtrToStringUTF8((IntPtr)text);
+        return text;
     }
 
     /// <summary>
@@ -33,13 +33,14 @@ public static class LlamaChatTemplates
         var strings = new List<IntPtr>();
         try
         {
-            var chat = new LlamaChatMessage[Math.Max(1, messages.Count)];
+            var chat = new LLamaChatMessage[Math.Max(1, messages.Count)];
             for (var i = 0; i < messages.Count; i++)
             {
-                chat[i].role = Marshal.StringToCoTaskMemUTF8(messages[i].Role);
-                strings.Add(chat[i].role);
-                chat[i].content = Marshal.StringToCoTaskMemUTF8(messages[i].Content);
-                strings.Add(chat[i].content);
+                var role = Marshal.StringToCoTaskMemUTF8(messages[i].Role);
+                strings.Add(role);
+                var content = Marshal.StringToCoTaskMemUTF8(messages[i].Content);
+                strings.Add(content);
+                chat[i] = new LLamaChatMessage { role = (byte*)role, content = (byte*)content };
             }
 
             var tmpl = Marshal.StringToCoTaskMemUTF8(template);
@@ -49,10 +50,10 @@ public static class LlamaChatTemplates
             {
                 var buffer = new byte[capacity];
                 int n;
-                fixed (LlamaChatMessage* c = chat)
+                fixed (LLamaChatMessage* c = chat)
                 fixed (byte* b = buffer)
                 {
-                    n = NativeMethods.llama_chat_apply_template((byte*)tmpl, c, (nuint)messages.Count, addAssistant, b, capacity);
+                    n = NativeApi.llama_chat_apply_template((byte*)tmpl, c, (nuint)messages.Count, addAssistant, b, capacity);
                 }
 
                 if (n < 0)

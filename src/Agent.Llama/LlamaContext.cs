@@ -1,4 +1,8 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Agent.Llama.Native;
+using LLama.Exceptions;
+using LLama.Native;
 
 namespace Agent.Llama;
 
@@ -8,7 +12,7 @@ namespace Agent.Llama;
 /// </summary>
 public sealed unsafe class LlamaContext : IDisposable
 {
-    private readonly SafeLlamaContextHandle _handle;
+    private readonly SafeLLamaContextHandle _handle;
     private readonly IntPtr _memory;
     private bool _embeddingsOn;
     private bool _split;
@@ -16,14 +20,14 @@ public sealed unsafe class LlamaContext : IDisposable
     private LlamaBatch? _withoutOutput;
     private LlamaBatch? _withOutput;
 
-    private LlamaContext(LlamaModel model, SafeLlamaContextHandle handle)
+    private LlamaContext(LlamaModel model, SafeLLamaContextHandle handle)
     {
         Model = model;
         _handle = handle;
         _memory = NativeMethods.llama_get_memory(handle);
-        ContextSize = (int)NativeMethods.llama_n_ctx(handle);
-        BatchSize = (int)NativeMethods.llama_n_batch(handle);
-        MaxSequences = (int)NativeMethods.llama_n_seq_max(handle);
+        ContextSize = (int)handle.ContextSize;
+        BatchSize = (int)handle.BatchSize;
+        MaxSequences = (int)handle.MaxSeq;
         VocabSize = model.Vocab.Count;
     }
 
@@ -42,7 +46,7 @@ public sealed unsafe class LlamaContext : IDisposable
     /// <summary>Length of each logits row.</summary>
     public int VocabSize { get; }
 
-    internal SafeLlamaContextHandle Handle => _handle;
+    internal SafeLLamaContextHandle Handle => _handle;
 
     /// <summary>Creates a context.</summary>
     /// <exception cref="LlamaContextException">llama.cpp could not create it (for example, not enough memory for the context size).</exception>
@@ -50,7 +54,7 @@ public sealed unsafe class LlamaContext : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         options ??= new LlamaContextOptions();
-        var p = NativeMethods.llama_context_default_params();
+        var p = LLamaContextParams.Default();
         if (options.ContextSize is { } n)
         {
             p.n_ctx = n;
@@ -90,34 +94,34 @@ public sealed unsafe class LlamaContext : IDisposable
 
         if (options.FlashAttention is { } fa)
         {
-            p.flash_attn_type = fa ? 1 : 0;
+            p.llama_flash_attn_type = fa ? LLamaFlashAttentionType.LLAMA_FLASH_ATTENTION_TYPE_ENABLED : LLamaFlashAttentionType.LLAMA_FLASH_ATTENTION_TYPE_DISABLED;
         }
 
-        p.embeddings = options.Embeddings ? (byte)1 : (byte)0;
+        p.embeddings = options.Embeddings;
         if (options.Embeddings)
         {
-            p.pooling_type = 0; // LLAMA_POOLING_TYPE_NONE: one vector per output token, not one per sequence
+            p.llama_pooling_type = LLamaPoolingType.None; // one vector per output token, not one per sequence
         }
 
-        p.no_perf = options.NoPerformanceCounters ? (byte)1 : (byte)0;
+        p.no_perf = options.NoPerformanceCounters;
         if (options.OffloadKqv is { } kqv)
         {
-            p.offload_kqv = kqv ? (byte)1 : (byte)0;
+            p.offload_kqv = kqv;
         }
 
         if (options.UnifiedKvCache is { } unified)
         {
-            p.kv_unified = unified ? (byte)1 : (byte)0;
+            p.kv_unified = unified;
         }
 
         if (options.OperationOffload is { } oo)
         {
-            p.op_offload = oo ? (byte)1 : (byte)0;
+            p.op_offload = oo;
         }
 
         if (options.FullSlidingWindowCache is { } swa)
         {
-            p.swa_full = swa ? (byte)1 : (byte)0;
+            p.swa_full = swa;
         }
 
         // A KV cache that cannot fit is refused here: llama.cpp's failed allocation of a huge cache can leave state that
@@ -137,18 +141,21 @@ public sealed unsafe class LlamaContext : IDisposable
         // each sequence's share fits, only a sequence that took more than its share could overflow, and bounding that is
         // the caller's job (TagDecoder caps each sequence at the training context). Log it at debug level, explained.
         var contextShare = contextTokens / Math.Max(1u, p.n_seq_max);
-        using var expected = p.kv_unified != 0 && p.n_seq_max > 1 && contextShare <= model.TrainingContextSize
+        using var expected = p.kv_unified && p.n_seq_max > 1 && contextShare <= model.TrainingContextSize
             ? NativeLog.Expect("n_ctx_seq (", $"one KV cache of {contextTokens} tokens shared by {p.n_seq_max} sequences, about {contextShare} each; the training context is {model.TrainingContextSize}")
             : default;
-        var handle = NativeMethods.llama_init_from_model(model.Handle, p);
-        if (handle.IsInvalid)
+        SafeLLamaContextHandle handle;
+        try
         {
-            handle.Dispose();
+            // LLamaSharp's handle takes a reference on the model handle, so the context cannot outlive its model.
+            handle = SafeLLamaContextHandle.Create(model.Handle, p);
+        }
+        catch (RuntimeError e)
+        {
             throw new LlamaContextException(
-                $"llama.cpp could not create a context of {p.n_ctx} tokens x {p.n_seq_max} sequences for '{model.Path}': {NativeLog.CapturedProblems()}. Lower Llama:ContextSize or the number of parallel sequences.");
+                $"llama.cpp could not create a context of {p.n_ctx} tokens x {p.n_seq_max} sequences for '{model.Path}': {NativeLog.CapturedProblems()}. Lower Llama:ContextSize or the number of parallel sequences.", e);
         }
 
-        handle.KeepAlive(model.Handle);
         return new LlamaContext(model, handle) { ExtractsEmbeddings = options.Embeddings, _embeddingsOn = options.Embeddings };
     }
 
@@ -171,7 +178,7 @@ public sealed unsafe class LlamaContext : IDisposable
 
         for (var i = 0; i < native.n_tokens; i++)
         {
-            var token = native.token[i];
+            var token = (int)native.tokens[i];
             if ((uint)token >= (uint)VocabSize)
             {
                 throw new ArgumentException($"Token id {token} at batch index {i} is out of range: the vocabulary has tokens 0 to {VocabSize - 1}.", nameof(batch));
@@ -179,7 +186,7 @@ public sealed unsafe class LlamaContext : IDisposable
 
             for (var s = 0; s < native.n_seq_id[i]; s++)
             {
-                var seq = native.seq_id[i][s];
+                var seq = native.seq_id[i][s].Value;
                 if ((uint)seq >= (uint)MaxSequences)
                 {
                     throw new ArgumentException($"Sequence id {seq} at batch index {i} is out of range: this context holds sequences 0 to {MaxSequences - 1}.", nameof(batch));
@@ -208,7 +215,7 @@ public sealed unsafe class LlamaContext : IDisposable
             outputs += wants ? 1 : 0;
             for (var s = 0; s < native.n_seq_id[i]; s++)
             {
-                ref var seen = ref seenOutput[native.seq_id[i][s]];
+                ref var seen = ref seenOutput[native.seq_id[i][s].Value];
                 ordered &= wants || !seen;
                 seen |= wants;
             }
@@ -244,11 +251,11 @@ public sealed unsafe class LlamaContext : IDisposable
             var count = native.n_seq_id[i];
             for (var s = 0; s < count; s++)
             {
-                sequences[s] = new LlamaSeqId(native.seq_id[i][s]);
+                sequences[s] = new LlamaSeqId(native.seq_id[i][s].Value);
             }
 
             var wants = native.logits[i] != 0;
-            var index = (wants ? _withOutput : _withoutOutput).Add(new LlamaToken(native.token[i]), new LlamaPos(native.pos[i]), sequences[..count], wants);
+            var index = (wants ? _withOutput : _withoutOutput).Add(new LlamaToken((int)native.tokens[i]), new LlamaPos(native.pos[i].Value), sequences[..count], wants);
             _outputIndex[i] = wants ? index : -1;
         }
 
@@ -263,7 +270,7 @@ public sealed unsafe class LlamaContext : IDisposable
     {
         if (_embeddingsOn != on)
         {
-            NativeMethods.llama_set_embeddings(_handle, on);
+            _handle.SetEmbeddings(on);
             _embeddingsOn = on;
         }
     }
@@ -272,7 +279,7 @@ public sealed unsafe class LlamaContext : IDisposable
     internal int? NativeIndex(int batchIndex) => !_split || batchIndex < 0 ? batchIndex
         : batchIndex < _outputIndex.Length && _outputIndex[batchIndex] >= 0 ? _outputIndex[batchIndex] : null;
 
-    private void DecodeNative(LlamaBatchNative native, LlamaBatch owner)
+    private void DecodeNative(LLamaNativeBatch native, LlamaBatch owner)
     {
         NativeLog.BeginCapture();
         var code = NativeMethods.llama_decode(_handle, native);
@@ -297,14 +304,19 @@ public sealed unsafe class LlamaContext : IDisposable
     /// <exception cref="InvalidOperationException">That token did not ask for logits.</exception>
     public ReadOnlySpan<float> GetLogits(int batchIndex)
     {
-        var logits = NativeIndex(batchIndex) is { } index ? NativeMethods.llama_get_logits_ith(_handle, index) : null;
-        if (logits == null)
+        if (NativeIndex(batchIndex) is { } index)
         {
-            throw new InvalidOperationException(
-                $"There are no logits for batch index {batchIndex}: add that token with wantLogits: true and decode first.");
+            try
+            {
+                return _handle.GetLogitsIth(index);
+            }
+            catch (GetLogitsInvalidIndexException)
+            {
+            }
         }
 
-        return new ReadOnlySpan<float>(logits, VocabSize);
+        throw new InvalidOperationException(
+            $"There are no logits for batch index {batchIndex}: add that token with wantLogits: true and decode first.");
     }
 
     /// <summary>
@@ -321,14 +333,15 @@ public sealed unsafe class LlamaContext : IDisposable
             throw new InvalidOperationException("This context does not extract embeddings: create it with LlamaContextOptions.Embeddings = true.");
         }
 
-        var embeddings = NativeIndex(batchIndex) is { } index ? NativeMethods.llama_get_embeddings_ith(_handle, index) : null;
-        if (embeddings == null)
+        // LLamaSharp's GetEmbeddingsIth returns a span over a null pointer (it only Debug.Asserts) for a row without output.
+        var embeddings = NativeIndex(batchIndex) is { } index ? _handle.GetEmbeddingsIth(index) : default;
+        if (Unsafe.IsNullRef(ref MemoryMarshal.GetReference(embeddings)))
         {
             throw new InvalidOperationException(
                 $"There are no embeddings for batch index {batchIndex}: add that token with wantLogits: true and decode first.");
         }
 
-        return new ReadOnlySpan<float>(embeddings, Model.EmbeddingSize);
+        return embeddings;
     }
 
     /// <summary>Whether <see cref="GetEmbeddings"/> has something to read (the context was created with embeddings on).</summary>
@@ -336,32 +349,32 @@ public sealed unsafe class LlamaContext : IDisposable
 
     /// <summary>Removes positions [from, to) of a sequence from memory (to = -1: to the end; sequence -1: all sequences).</summary>
     public bool RemoveTokens(LlamaSeqId sequence, LlamaPos from, LlamaPos to) =>
-        NativeMethods.llama_memory_seq_rm(Memory, sequence.Value, from.Value, to.Value);
+        NativeApi.llama_memory_seq_rm(Memory, (LLamaSeqId)sequence.Value, from.Value, to.Value);
 
     /// <summary>Removes a whole sequence from memory.</summary>
-    public void ClearSequence(LlamaSeqId sequence) => NativeMethods.llama_memory_seq_rm(Memory, sequence.Value, -1, -1);
+    public void ClearSequence(LlamaSeqId sequence) => Live.MemorySequenceRemove((LLamaSeqId)sequence.Value, -1, -1);
 
     /// <summary>Makes <paramref name="destination"/> share positions [from, to) of <paramref name="source"/> (no copy of the cache data).</summary>
     public void CopySequence(LlamaSeqId source, LlamaSeqId destination, LlamaPos from, LlamaPos to) =>
-        NativeMethods.llama_memory_seq_cp(Memory, source.Value, destination.Value, from.Value, to.Value);
+        Live.MemorySequenceCopy((LLamaSeqId)source.Value, (LLamaSeqId)destination.Value, from.Value, to.Value);
 
     /// <summary>Removes every sequence except this one.</summary>
-    public void KeepOnlySequence(LlamaSeqId sequence) => NativeMethods.llama_memory_seq_keep(Memory, sequence.Value);
+    public void KeepOnlySequence(LlamaSeqId sequence) => Live.MemorySequenceKeep((LLamaSeqId)sequence.Value);
 
     /// <summary>Empties the memory of all sequences.</summary>
-    public void ClearMemory() => NativeMethods.llama_memory_clear(Memory, true);
+    public void ClearMemory() => Live.MemoryClear(true);
 
     /// <summary>Highest position a sequence holds, or -1 when empty.</summary>
-    public int SequencePositionMax(LlamaSeqId sequence) => NativeMethods.llama_memory_seq_pos_max(Memory, sequence.Value);
+    public int SequencePositionMax(LlamaSeqId sequence) => (int)Live.MemorySequenceMaxPosition((LLamaSeqId)sequence.Value);
 
     /// <summary>Serialises one sequence's memory (to park and restore a run).</summary>
     public byte[] SaveSequenceState(LlamaSeqId sequence)
     {
-        var size = NativeMethods.llama_state_seq_get_size(_handle, sequence.Value);
+        var size = _handle.GetStateSize((LLamaSeqId)sequence.Value);
         var data = new byte[(int)size];
         fixed (byte* d = data)
         {
-            var written = NativeMethods.llama_state_seq_get_data(_handle, d, size, sequence.Value);
+            var written = _handle.GetState(d, size, (LLamaSeqId)sequence.Value);
             return written == size ? data : data[..(int)written];
         }
     }
@@ -379,7 +392,7 @@ public sealed unsafe class LlamaContext : IDisposable
         NativeLog.BeginCapture();
         fixed (byte* s = state)
         {
-            read = NativeMethods.llama_state_seq_set_data(_handle, s, (nuint)state.Length, sequence.Value);
+            read = _handle.SetState(s, (nuint)state.Length, (LLamaSeqId)sequence.Value);
         }
 
         if (read == 0)
@@ -393,7 +406,8 @@ public sealed unsafe class LlamaContext : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(threadsBatch, 1);
-        NativeMethods.llama_set_n_threads(_handle, threads, threadsBatch);
+        _handle.GenerationThreads = threads;
+        _handle.BatchThreads = threadsBatch;
     }
 
     /// <summary>llama.cpp's performance counters.</summary>
@@ -401,13 +415,28 @@ public sealed unsafe class LlamaContext : IDisposable
     {
         get
         {
-            var p = NativeMethods.llama_perf_context(_handle);
-            return new LlamaPerformance(p.t_load_ms, p.t_p_eval_ms, p.n_p_eval, p.t_eval_ms, p.n_eval, p.n_reused);
+            var p = _handle.GetTimings();
+
+            // LLamaSharp keeps n_reused private: read it at its offset in llama_perf_context_data (NativeAbiTests checks it).
+            var reused = MemoryMarshal.Read<int>(MemoryMarshal.AsBytes(new ReadOnlySpan<LLamaPerfContextTimings>(ref p))[PerfReusedOffset..]);
+            return new LlamaPerformance(p.Loading.TotalMilliseconds, p.PromptEval.TotalMilliseconds, p.PrompTokensEvaluated, p.Eval.TotalMilliseconds, p.TokensEvaluated, reused);
         }
     }
 
+    /// <summary>Offset of <c>n_reused</c> in <c>struct llama_perf_context_data</c> (doubles t_start, t_load, t_p_eval, t_eval; ints n_p_eval, n_eval).</summary>
+    internal const int PerfReusedOffset = 40;
+
     /// <summary>Resets the performance counters.</summary>
-    public void ResetPerformance() => NativeMethods.llama_perf_context_reset(_handle);
+    public void ResetPerformance() => _handle.ResetTimings();
+
+    private SafeLLamaContextHandle Live
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+            return _handle;
+        }
+    }
 
     private IntPtr Memory
     {

@@ -1,6 +1,7 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Agent.Llama.Native;
+using LLama.Exceptions;
+using LLama.Native;
 
 namespace Agent.Llama;
 
@@ -32,36 +33,28 @@ public sealed class LlamaModel : IDisposable
     public string Architecture => Metadata.TryGetValue("general.architecture", out var a) ? a : "unknown";
 
     /// <summary>Embedding width.</summary>
-    public int EmbeddingSize => NativeMethods.llama_model_n_embd(Handle);
+    public int EmbeddingSize => Handle.EmbeddingSize;
 
     /// <summary>Number of transformer blocks.</summary>
-    public int LayerCount => NativeMethods.llama_model_n_layer(Handle);
+    public int LayerCount => Handle.LayerCount;
 
     /// <summary>Attention heads.</summary>
-    public int HeadCount => NativeMethods.llama_model_n_head(Handle);
+    public int HeadCount => Handle.HeadCount;
 
     /// <summary>Key/value heads (grouped-query attention).</summary>
-    public int HeadCountKv => NativeMethods.llama_model_n_head_kv(Handle);
+    public int HeadCountKv => Handle.KVHeadCount;
 
     /// <summary>Context length the model was trained with.</summary>
-    public int TrainingContextSize => NativeMethods.llama_model_n_ctx_train(Handle);
+    public int TrainingContextSize => Handle.ContextSize;
 
     /// <summary>Number of parameters.</summary>
-    public ulong ParameterCount => NativeMethods.llama_model_n_params(Handle);
+    public ulong ParameterCount => Handle.ParameterCount;
 
     /// <summary>Size of the weights in bytes.</summary>
-    public ulong SizeBytes => NativeMethods.llama_model_size(Handle);
+    public ulong SizeBytes => Handle.SizeInBytes;
 
     /// <summary>llama.cpp's one-line description (architecture, size, type).</summary>
-    public unsafe string Description
-    {
-        get
-        {
-            var buffer = stackalloc byte[256];
-            var n = NativeMethods.llama_model_desc(Handle, buffer, 256);
-            return n <= 0 ? string.Empty : Encoding.UTF8.GetString(buffer, Math.Min(n, 255));
-        }
-    }
+    public string Description => Handle.Description;
 
     /// <summary>Loads a GGUF model file.</summary>
     /// <exception cref="ModelLoadException">The file is missing, is not GGUF, is truncated or corrupt, or llama.cpp refused it.</exception>
@@ -71,31 +64,31 @@ public sealed class LlamaModel : IDisposable
         options ??= new LlamaModelOptions();
         var full = CheckFile(path);
         LlamaRuntime.EnsureInitialized();
-        var parameters = NativeMethods.llama_model_default_params();
+        var parameters = LLamaModelParams.Default();
         parameters.n_gpu_layers = options.GpuLayers;
-        parameters.vocab_only = options.VocabOnly ? (byte)1 : (byte)0;
+        parameters.vocab_only = options.VocabOnly;
         if (!options.UseMmap)
         {
-            parameters.load_mode = 0;
+            parameters.load_mode = LLamaLoadMode.None;
         }
 
         NativeLog.BeginCapture();
-        var handle = NativeMethods.llama_model_load_from_file(full, parameters);
-        if (handle.IsInvalid)
+        try
         {
-            handle.Dispose();
-            throw new ModelLoadException(
-                $"llama.cpp could not load '{full}': {NativeLog.CapturedProblems()}. The file may be truncated, corrupt, or of an architecture this llama.cpp (commit c0c7e147) does not know.");
+            return new LlamaModel(SafeLlamaModelHandle.LoadFromFile(full, parameters), full);
         }
-
-        return new LlamaModel(handle, full);
+        catch (LoadWeightsFailedException e)
+        {
+            throw new ModelLoadException(
+                $"llama.cpp could not load '{full}': {NativeLog.CapturedProblems()}. The file may be truncated, corrupt, or of an architecture this llama.cpp (commit c0c7e147) does not know.", e);
+        }
     }
 
     /// <summary>Writes the model back to a GGUF file.</summary>
     public void SaveToFile(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        NativeMethods.llama_model_save_to_file(Handle, System.IO.Path.GetFullPath(path));
+        Handle.SaveToFile(System.IO.Path.GetFullPath(path));
     }
 
     /// <summary>Frees the model once no context uses it any more.</summary>
@@ -146,30 +139,19 @@ public sealed class LlamaModel : IDisposable
         }
     }
 
-    private unsafe Dictionary<string, string> ReadMetadata()
+    private Dictionary<string, string> ReadMetadata()
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        var count = NativeMethods.llama_model_meta_count(Handle);
-        const int size = 4096;
-        var buffer = (byte*)NativeMemory.Alloc(size);
-        try
+        var count = Handle.MetadataCount;
+        for (var i = 0; i < count; i++)
         {
-            for (var i = 0; i < count; i++)
+            if (Handle.MetadataKeyByIndex(i) is not { } key)
             {
-                var n = NativeMethods.llama_model_meta_key_by_index(Handle, i, buffer, size);
-                if (n < 0)
-                {
-                    continue;
-                }
-
-                var key = Encoding.UTF8.GetString(buffer, Math.Min(n, size - 1));
-                n = NativeMethods.llama_model_meta_val_str_by_index(Handle, i, buffer, size);
-                result[key] = n < 0 ? string.Empty : Encoding.UTF8.GetString(buffer, Math.Min(n, size - 1));
+                continue;
             }
-        }
-        finally
-        {
-            NativeMemory.Free(buffer);
+
+            var value = Handle.MetadataValueByIndex(i);
+            result[Encoding.UTF8.GetString(key.Span)] = value is { } v ? Encoding.UTF8.GetString(v.Span) : string.Empty;
         }
 
         return result;

@@ -1,4 +1,4 @@
-using Agent.Llama.Native;
+using LLama.Native;
 
 namespace Agent.Llama;
 
@@ -8,21 +8,21 @@ namespace Agent.Llama;
 /// </summary>
 public sealed unsafe class LlamaSamplerChain : IDisposable
 {
-    private readonly SafeLlamaSamplerHandle _chain;
-    private LlamaTokenData[] _candidates = [];
+    private readonly SafeLLamaSamplerChainHandle _chain;
+    private LLamaTokenData[] _candidates = [];
 
-    private LlamaSamplerChain(SafeLlamaSamplerHandle chain) => _chain = chain;
+    private LlamaSamplerChain(SafeLLamaSamplerChainHandle chain) => _chain = chain;
 
     /// <summary>Number of samplers in the chain.</summary>
-    public int Count => NativeMethods.llama_sampler_chain_n(_chain);
+    public int Count => _chain.Count;
 
     /// <summary>Creates an empty chain.</summary>
     public static LlamaSamplerChain Create(bool noPerformanceCounters = true)
     {
         LlamaRuntime.EnsureInitialized();
-        var p = NativeMethods.llama_sampler_chain_default_params();
-        p.no_perf = noPerformanceCounters ? (byte)1 : (byte)0;
-        return new LlamaSamplerChain(NativeMethods.llama_sampler_chain_init(p));
+        var p = LLamaSamplerChainParams.Default();
+        p.NoPerf = noPerformanceCounters;
+        return new LlamaSamplerChain(SafeLLamaSamplerChainHandle.Create(p));
     }
 
     /// <summary>A greedy chain: always the most likely token.</summary>
@@ -33,23 +33,31 @@ public sealed unsafe class LlamaSamplerChain : IDisposable
         Create().AddTopK(topK).AddTopP(topP).AddMinP(minP).AddTemperature(temperature).AddDistribution(seed);
 
     /// <summary>Appends greedy selection.</summary>
-    public LlamaSamplerChain AddGreedy() => Add(NativeMethods.llama_sampler_init_greedy());
+    public LlamaSamplerChain AddGreedy() {
+        _chain.AddGreedySampler();
+        return this;
+    }
 
     /// <summary>Appends a seeded draw from the distribution.</summary>
-    public LlamaSamplerChain AddDistribution(uint seed) => Add(NativeMethods.llama_sampler_init_dist(seed));
+    public LlamaSamplerChain AddDistribution(uint seed) {
+        _chain.AddDistributionSampler(seed);
+        return this;
+    }
 
     /// <summary>Appends temperature scaling.</summary>
     public LlamaSamplerChain AddTemperature(float temperature)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(temperature);
-        return Add(NativeMethods.llama_sampler_init_temp(temperature));
+        _chain.AddTemperature(temperature);
+        return this;
     }
 
     /// <summary>Appends top-k filtering.</summary>
     public LlamaSamplerChain AddTopK(int k)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        return Add(NativeMethods.llama_sampler_init_top_k(k));
+        _chain.AddTopK(k);
+        return this;
     }
 
     /// <summary>Appends nucleus (top-p) filtering.</summary>
@@ -57,7 +65,8 @@ public sealed unsafe class LlamaSamplerChain : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(p);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(p, 1f);
-        return Add(NativeMethods.llama_sampler_init_top_p(p, (nuint)Math.Max(1, minKeep)));
+        _chain.AddTopP(p, Math.Max(1, minKeep));
+        return this;
     }
 
     /// <summary>Appends min-p filtering.</summary>
@@ -65,23 +74,22 @@ public sealed unsafe class LlamaSamplerChain : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(p);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(p, 1f);
-        return Add(NativeMethods.llama_sampler_init_min_p(p, (nuint)Math.Max(1, minKeep)));
+        _chain.AddMinP(p, Math.Max(1, minKeep));
+        return this;
     }
 
     /// <summary>Appends additive logit biases (use float.NegativeInfinity to forbid a token).</summary>
     public LlamaSamplerChain AddLogitBias(int vocabSize, IReadOnlyList<(LlamaToken Token, float Bias)> biases)
     {
         ArgumentNullException.ThrowIfNull(biases);
-        var native = new LlamaLogitBias[biases.Count];
+        var native = new LLamaLogitBias[biases.Count];
         for (var i = 0; i < native.Length; i++)
         {
-            native[i] = new LlamaLogitBias { token = biases[i].Token.Value, bias = biases[i].Bias };
+            native[i] = new LLamaLogitBias { Token = biases[i].Token.Value, Bias = biases[i].Bias };
         }
 
-        fixed (LlamaLogitBias* b = native)
-        {
-            return Add(NativeMethods.llama_sampler_init_logit_bias(vocabSize, native.Length, b));
-        }
+        _chain.AddLogitBias(vocabSize, native);
+        return this;
     }
 
     /// <summary>Samples from the logits of <paramref name="batchIndex"/> in the context's last decode, and accepts the token.</summary>
@@ -90,7 +98,7 @@ public sealed unsafe class LlamaSamplerChain : IDisposable
         ArgumentNullException.ThrowIfNull(context);
         var index = context.NativeIndex(batchIndex)
             ?? throw new InvalidOperationException($"There are no logits for batch index {batchIndex}: add that token with wantLogits: true and decode first.");
-        return new LlamaToken(NativeMethods.llama_sampler_sample(_chain, context.Handle, index));
+        return new LlamaToken((int)_chain.Sample(context.Handle, index));
     }
 
     /// <summary>Samples from a logits row the caller prepared (for example with banned tokens at -inf), and accepts the token.</summary>
@@ -99,46 +107,34 @@ public sealed unsafe class LlamaSamplerChain : IDisposable
     {
         if (_candidates.Length != logits.Length)
         {
-            _candidates = new LlamaTokenData[logits.Length];
+            _candidates = new LLamaTokenData[logits.Length];
         }
 
         var candidates = _candidates;
         for (var i = 0; i < logits.Length; i++)
         {
-            candidates[i] = new LlamaTokenData { id = i, logit = logits[i], p = 0f };
+            candidates[i] = new LLamaTokenData(i, logits[i], 0f);
         }
 
-        long selected;
-        fixed (LlamaTokenData* data = candidates)
+        LLamaToken selected;
+        using (LLamaTokenDataArrayNative.Create(new LLamaTokenDataArray(candidates), out var array))
         {
-            var array = new LlamaTokenDataArray { data = data, size = (nuint)logits.Length, selected = -1, sorted = 0 };
-            NativeMethods.llama_sampler_apply(_chain, &array);
-            if (array.selected < 0 || array.selected >= (long)array.size)
+            array.Selected = -1;
+            _chain.Apply(ref array);
+            if (array.Selected < 0 || array.Selected >= (long)array.Size)
             {
                 throw new InvalidOperationException("The sampler chain selected no token: end it with AddGreedy() or AddDistribution(seed).");
             }
 
-            selected = array.data[array.selected].id;
+            selected = array.Data[(int)array.Selected].ID;
         }
 
-        var token = new LlamaToken((int)selected);
-        NativeMethods.llama_sampler_accept(_chain, token.Value);
-        return token;
+        _chain.Accept(selected);
+        return new LlamaToken((int)selected);
     }
 
     /// <summary>Resets the chain's state (for example a distribution's random state is kept; penalties forget history).</summary>
-    public void Reset() => NativeMethods.llama_sampler_reset(_chain);
-
-    private LlamaSamplerChain Add(IntPtr sampler)
-    {
-        if (sampler == IntPtr.Zero)
-        {
-            throw new InvalidOperationException("llama.cpp could not create the sampler.");
-        }
-
-        NativeMethods.llama_sampler_chain_add(_chain, sampler);
-        return this;
-    }
+    public void Reset() => _chain.Reset();
 
     /// <summary>Frees the chain and its samplers.</summary>
     public void Dispose() => _chain.Dispose();

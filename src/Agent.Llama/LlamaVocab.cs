@@ -1,11 +1,12 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Agent.Llama.Native;
+using LLama.Native;
 
 namespace Agent.Llama;
 
 /// <summary>A model's vocabulary: tokenize, turn tokens back into text, token attributes and special tokens.</summary>
-public sealed class LlamaVocab
+public sealed unsafe class LlamaVocab
 {
     private readonly LlamaModel _model;
     private readonly IntPtr _vocab;
@@ -15,7 +16,7 @@ public sealed class LlamaVocab
     {
         _model = model;
         _vocab = vocab;
-        Count = NativeMethods.llama_vocab_n_tokens(vocab);
+        Count = model.Handle.Vocab.Count;
         _specialByText = new Lazy<Dictionary<string, LlamaToken>>(IndexSpecialTokens);
     }
 
@@ -23,72 +24,41 @@ public sealed class LlamaVocab
     public int Count { get; }
 
     /// <summary>Beginning-of-sequence token, or <see cref="LlamaToken.Null"/>.</summary>
-    public LlamaToken Bos => new(Call(() => NativeMethods.llama_vocab_bos(_vocab)));
+    public LlamaToken Bos => Token(Live.Vocab.BOS);
 
     /// <summary>End-of-sequence token, or <see cref="LlamaToken.Null"/>.</summary>
-    public LlamaToken Eos => new(Call(() => NativeMethods.llama_vocab_eos(_vocab)));
+    public LlamaToken Eos => Token(Live.Vocab.EOS);
 
     /// <summary>End-of-turn token, or <see cref="LlamaToken.Null"/>.</summary>
-    public LlamaToken Eot => new(Call(() => NativeMethods.llama_vocab_eot(_vocab)));
+    public LlamaToken Eot => Token(Live.Vocab.EOT);
 
     /// <summary>Whether tokenizing with add_special prepends BOS.</summary>
-    public bool AddsBos => Call(() => NativeMethods.llama_vocab_get_add_bos(_vocab));
+    public bool AddsBos => Kept(Live.Vocab.ShouldAddBOS);
 
     /// <summary>Tokenizes UTF-8 text.</summary>
     /// <param name="text">The text.</param>
     /// <param name="addSpecial">Add BOS/EOS as the model's metadata asks.</param>
     /// <param name="parseSpecial">Turn the text of control tokens (such as <c>&lt;deceit&gt;</c>) into those tokens; off, they are spelled as plain text.</param>
-    public unsafe LlamaToken[] Tokenize(string text, bool addSpecial = false, bool parseSpecial = true)
+    public LlamaToken[] Tokenize(string text, bool addSpecial = false, bool parseSpecial = true)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var bytes = Encoding.UTF8.GetBytes(text);
-        var capacity = bytes.Length + 8;
-        while (true)
-        {
-            var tokens = new int[capacity];
-            int n;
-            fixed (byte* b = bytes)
-            fixed (int* t = tokens)
-            {
-                n = NativeMethods.llama_tokenize(_vocab, b, bytes.Length, t, capacity, addSpecial, parseSpecial);
-            }
-
-            GC.KeepAlive(_model);
-            if (n == int.MinValue)
-            {
-                throw new ArgumentException("The text is too long to tokenize (more than 2^31 tokens).", nameof(text));
-            }
-
-            if (n < 0)
-            {
-                capacity = -n;
-                continue;
-            }
-
-            var result = new LlamaToken[n];
-            for (var i = 0; i < n; i++)
-            {
-                result[i] = new LlamaToken(tokens[i]);
-            }
-
-            return result;
-        }
+        ObjectDisposedException.ThrowIf(_model.Handle.IsClosed, _model);
+        var tokens = _model.Handle.Tokenize(text, addSpecial, parseSpecial, Encoding.UTF8);
+        GC.KeepAlive(_model);
+        return MemoryMarshal.Cast<LLamaToken, LlamaToken>(tokens).ToArray();
     }
 
     /// <summary>The bytes a token stands for (a token may hold part of a UTF-8 character).</summary>
     /// <param name="token">The token.</param>
     /// <param name="special">Render control tokens as their text (true) or as nothing (false).</param>
     /// <exception cref="ArgumentOutOfRangeException">The token is not in this vocabulary.</exception>
-    public unsafe byte[] TokenToBytes(LlamaToken token, bool special = true)
+    public byte[] TokenToBytes(LlamaToken token, bool special = true)
     {
         Validate(token);
+        ObjectDisposedException.ThrowIf(_model.Handle.IsClosed, _model);
+        var vocab = _model.Handle.Vocab;
         Span<byte> buffer = stackalloc byte[128];
-        int n;
-        fixed (byte* b = buffer)
-        {
-            n = NativeMethods.llama_token_to_piece(_vocab, token.Value, b, buffer.Length, 0, special);
-        }
-
+        var n = NativeApi.llama_token_to_piece(vocab, token.Value, buffer, 0, special);
         if (n >= 0)
         {
             GC.KeepAlive(_model);
@@ -96,11 +66,7 @@ public sealed class LlamaVocab
         }
 
         var large = new byte[-n];
-        fixed (byte* b = large)
-        {
-            n = NativeMethods.llama_token_to_piece(_vocab, token.Value, b, large.Length, 0, special);
-        }
-
+        n = NativeApi.llama_token_to_piece(vocab, token.Value, large, 0, special);
         GC.KeepAlive(_model);
         return large[..Math.Max(n, 0)];
     }
@@ -111,7 +77,7 @@ public sealed class LlamaVocab
 
     /// <summary>Turns tokens back into text.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A token is not in this vocabulary.</exception>
-    public unsafe string Detokenize(ReadOnlySpan<LlamaToken> tokens, bool removeSpecial = false, bool unparseSpecial = true)
+    public string Detokenize(ReadOnlySpan<LlamaToken> tokens, bool removeSpecial = false, bool unparseSpecial = true)
     {
         foreach (var t in tokens)
         {
@@ -127,7 +93,7 @@ public sealed class LlamaVocab
             fixed (int* t = ids)
             fixed (byte* b = buffer)
             {
-                n = NativeMethods.llama_detokenize(_vocab, t, ids.Length, b, capacity, removeSpecial, unparseSpecial);
+                n = NativeMethods.llama_detokenize(Vocab, t, ids.Length, b, capacity, removeSpecial, unparseSpecial);
             }
 
             GC.KeepAlive(_model);
@@ -146,7 +112,7 @@ public sealed class LlamaVocab
     public LlamaTokenAttributes GetAttributes(LlamaToken token)
     {
         Validate(token);
-        return (LlamaTokenAttributes)Call(() => NativeMethods.llama_vocab_get_attr(_vocab, token.Value));
+        return (LlamaTokenAttributes)Kept(NativeMethods.llama_vocab_get_attr(Vocab, token.Value));
     }
 
     /// <summary>Whether the token ends generation (EOS, EOT and the like).</summary>
@@ -166,13 +132,13 @@ public sealed class LlamaVocab
 
     /// <summary>Whether the token is a control token.</summary>
     public bool IsControl(LlamaToken token) =>
-        token.Value >= 0 && token.Value < Count && Call(() => NativeMethods.llama_vocab_is_control(_vocab, token.Value));
+        token.Value >= 0 && token.Value < Count && Kept(NativeMethods.llama_vocab_is_control(Vocab, token.Value));
 
     /// <summary>The raw vocabulary text of a token (byte-level encoded for BPE vocabularies).</summary>
     public string GetText(LlamaToken token)
     {
         Validate(token);
-        return Marshal.PtrToStringUTF8(Call(() => NativeMethods.llama_vocab_get_text(_vocab, token.Value))) ?? string.Empty;
+        return Kept(Marshal.PtrToStringUTF8((IntPtr)NativeMethods.llama_vocab_get_text(Vocab, token.Value)) ?? string.Empty);
     }
 
     /// <summary>
@@ -202,7 +168,7 @@ public sealed class LlamaVocab
                 continue;
             }
 
-            var text = Marshal.PtrToStringUTF8(NativeMethods.llama_vocab_get_text(_vocab, i));
+            var text = Marshal.PtrToStringUTF8((IntPtr)NativeMethods.llama_vocab_get_text(_vocab, i));
             if (!string.IsNullOrEmpty(text))
             {
                 index.TryAdd(text, new LlamaToken(i));
@@ -222,11 +188,32 @@ public sealed class LlamaVocab
         }
     }
 
-    private T Call<T>(Func<T> call)
+    /// <summary>The vocab pointer, after checking that its model is not disposed; pass the result through <see cref="Kept"/>.</summary>
+    private IntPtr Vocab
     {
-        ObjectDisposedException.ThrowIf(_model.Handle.IsClosed, _model);
-        var result = call();
+        get
+        {
+            ObjectDisposedException.ThrowIf(_model.Handle.IsClosed, _model);
+            return _vocab;
+        }
+    }
+
+    /// <summary>Keeps the model alive until a native call through <see cref="Vocab"/> has returned.</summary>
+    private T Kept<T>(T result)
+    {
         GC.KeepAlive(_model);
         return result;
     }
+
+    /// <summary>The model handle, after checking that it is not disposed.</summary>
+    private SafeLlamaModelHandle Live
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_model.Handle.IsClosed, _model);
+            return _model.Handle;
+        }
+    }
+
+    private LlamaToken Token(LLamaToken? token) => Kept(token is { } t ? new LlamaToken((int)t) : LlamaToken.Null);
 }

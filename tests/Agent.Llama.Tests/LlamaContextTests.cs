@@ -47,6 +47,43 @@ public class LlamaContextTests
     }
 
     [Fact]
+    public void DecodeStep_AfterWarmUp_AllocatesNothing()
+    {
+        // The decoder's per-token step: fill a reused batch, decode it, read the logits span and greedily sample.
+        // LLamaSharp's managed LLamaBatch would allocate here (it pins every row per decode); ours must not.
+        var model = SharedModel.Instance;
+        var prompt = model.Vocab.Tokenize("<mode2>the cat");
+        using var context = LlamaContext.Create(model, new LlamaContextOptions { ContextSize = 256, Threads = 1 });
+        using var sampler = LlamaSamplerChain.Greedy();
+        using var batch = new LlamaBatch(64);
+        for (var i = 0; i < prompt.Length; i++)
+        {
+            batch.Add(prompt[i], new LlamaPos(i), Seq0, i == prompt.Length - 1);
+        }
+
+        context.Decode(batch);
+        var position = prompt.Length;
+        var token = sampler.Sample(context, batch.Count - 1);
+        long allocated = 0;
+        for (var step = 0; step < 20; step++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            batch.Clear();
+            batch.Add(token, new LlamaPos(position++), Seq0, true);
+            context.Decode(batch);
+            var logits = context.GetLogits(0);
+            token = sampler.Sample(context, 0);
+            Assert.True(float.IsFinite(logits[token.Value]));
+            if (step >= 2)
+            {
+                allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+        }
+
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void SaveSequenceState_RestoredIntoOtherSequence_ContinuesIdentically()
     {
         var model = SharedModel.Instance;

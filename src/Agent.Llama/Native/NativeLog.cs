@@ -30,6 +30,9 @@ internal static unsafe class NativeLog
     [ThreadStatic]
     private static (string Fragment, string Note)? t_expected;
 
+    [ThreadStatic]
+    private static int t_errors;
+
     private static ILogger s_logger = NullLogger.Instance;
 
     public static void Install(ILogger logger)
@@ -59,7 +62,14 @@ internal static unsafe class NativeLog
     }
 
     /// <summary>Forgets earlier problems on this thread; call before a native call whose failure you will report.</summary>
-    public static void BeginCapture() => (t_problems ??= []).Clear();
+    public static void BeginCapture()
+    {
+        (t_problems ??= []).Clear();
+        t_errors = 0;
+    }
+
+    /// <summary>How many error lines llama.cpp logged on this thread since <see cref="BeginCapture"/>.</summary>
+    public static int CapturedErrorCount => t_errors;
 
     /// <summary>The warnings and errors llama.cpp logged on this thread since <see cref="BeginCapture"/>.</summary>
     public static string CapturedProblems()
@@ -98,6 +108,11 @@ internal static unsafe class NativeLog
             {
                 lineLevel = LevelDebug;
                 line += " (" + expected.Note + ")";
+            }
+
+            if (lineLevel is LevelError)
+            {
+                t_errors++;
             }
 
             if (lineLevel is LevelWarn or LevelError)

@@ -4,8 +4,8 @@ namespace Agent.Llama.Native;
 
 /// <summary>
 /// Imports that tag-tuning a pretrained GGUF needs (llama.cpp commit c0c7e147): ggml's quantizer and type traits (to read
-/// F16 / BF16 / Q8_0 / Q4_K weights as F32 and to write quantized ones), copying gguf metadata, and llama.cpp's LoRA
-/// adapter API.
+/// F16 / BF16 / Q8_0 / Q4_K weights as F32 and to write quantized ones) and copying gguf metadata (llama.cpp's LoRA
+/// adapter API comes from LLamaSharp).
 /// </summary>
 internal static unsafe partial class NativeMethods
 {
@@ -23,13 +23,4 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(LibraryNames.GgmlBase, StringMarshalling = StringMarshalling.Utf8)]
     public static partial long gguf_remove_key(IntPtr context, string key);
-
-    [LibraryImport(LibraryNames.Llama, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial IntPtr llama_adapter_lora_init(SafeLlamaModelHandle model, string path);
-
-    [LibraryImport(LibraryNames.Llama)]
-    public static partial void llama_adapter_lora_free(IntPtr adapter);
-
-    [LibraryImport(LibraryNames.Llama)]
-    public static partial int llama_set_adapters_lora(SafeLlamaContextHandle context, IntPtr* adapters, nuint count, float* scales);
 }

@@ -1,10 +1,12 @@
 using System.Runtime.InteropServices;
+using LLama.Native;
 
 namespace Agent.Llama.Native;
 
 /// <summary>
-/// A <c>llama_batch</c> made by <c>llama_batch_init</c>. The struct itself lives in native memory owned by this handle,
-/// so its arrays are freed with <c>llama_batch_free</c> and the struct with it.
+/// A <c>llama_batch</c> made by LLamaSharp's <see cref="NativeApi.llama_batch_init"/> (its <see cref="LLamaNativeBatch"/>).
+/// The struct itself lives in native memory owned by this handle, so its arrays are freed with
+/// <see cref="NativeApi.llama_batch_free"/> and the struct with it.
 /// </summary>
 public sealed unsafe class SafeLlamaBatchHandle : SafeLlamaHandle
 {
@@ -15,26 +17,26 @@ public sealed unsafe class SafeLlamaBatchHandle : SafeLlamaHandle
 
     internal static SafeLlamaBatchHandle Create(int capacity, int maxSequencesPerToken)
     {
-        var batch = NativeMethods.llama_batch_init(capacity, 0, maxSequencesPerToken);
-        if (batch.token == null)
+        var batch = NativeApi.llama_batch_init(capacity, 0, maxSequencesPerToken);
+        if (batch.tokens == null)
         {
             throw new InsufficientMemoryException($"llama_batch_init could not allocate a batch of {capacity} tokens.");
         }
 
-        var memory = (LlamaBatchNative*)NativeMemory.Alloc((nuint)sizeof(LlamaBatchNative));
+        var memory = (LLamaNativeBatch*)NativeMemory.Alloc((nuint)sizeof(LLamaNativeBatch));
         *memory = batch;
         var result = new SafeLlamaBatchHandle();
         result.SetHandle((IntPtr)memory);
         return result;
     }
 
-    internal LlamaBatchNative* Batch => (LlamaBatchNative*)Pointer;
+    internal LLamaNativeBatch* Batch => (LLamaNativeBatch*)Pointer;
 
     /// <inheritdoc />
     protected override bool ReleaseHandle()
     {
-        var batch = (LlamaBatchNative*)handle;
-        NativeMethods.llama_batch_free(*batch);
+        var batch = (LLamaNativeBatch*)handle;
+        NativeApi.llama_batch_free(*batch);
         NativeMemory.Free(batch);
         return true;
     }

@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace Agent.Llama.Native;
 
 /// <summary>
-/// The one base of every handle to a native llama.cpp / ggml object. A zero pointer is invalid; each sealed subclass
-/// frees its object exactly once in <see cref="SafeHandle.ReleaseHandle"/>.
+/// The one base of every handle of our own binding (ggml and gguf objects, the decoder's llama_batch; llama.cpp's model,
+/// context and sampler handles are LLamaSharp's). A zero pointer is invalid; each sealed subclass frees its object exactly
+/// once in <see cref="SafeHandle.ReleaseHandle"/>.
 /// </summary>
 public abstract class SafeLlamaHandle : SafeHandle
 {
@@ -26,7 +27,7 @@ public abstract class SafeLlamaHandle : SafeHandle
     public override bool IsInvalid => handle == IntPtr.Zero;
 
     /// <summary>
-    /// Takes a reference on a handle this one uses (a context's model, a scheduler's backends), so it cannot be freed
+    /// Takes a reference on a handle this one uses (a scheduler's backends, an optimizer's scheduler), so it cannot be freed
     /// first; subclasses release it with <see cref="ReleaseDependencies"/> after freeing their own object.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The dependency was already disposed.</exception>
