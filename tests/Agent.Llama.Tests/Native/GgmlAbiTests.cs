@@ -118,4 +118,22 @@ public class GgmlAbiTests
         Assert.True(parameters.get_opt_pars != null);
         Assert.Equal(0, parameters.optimizer);
     }
+
+    [Theory]
+    [InlineData(1, "f16", 1L, 2L, false)]    // GGML_TYPE_F16
+    [InlineData(8, "q8_0", 32L, 34L, true)]  // GGML_TYPE_Q8_0
+    public unsafe void TypeTraits_ReadAtMirroredOffsets_AreGgmlsTraits(int type, string name, long blockSize, long typeSize, bool quantized)
+    {
+        // struct ggml_type_traits: type_name (0), blck_size (8), blck_size_interleave (16), type_size (24), is_quantized (32),
+        // to_float (TypeTraitsToFloatOffset = 40): read back from ggml itself, so a moved field fails here, not in a conversion.
+        LlamaRuntime.EnsureInitialized();
+        var traits = (byte*)NativeMethods.ggml_get_type_traits(type);
+
+        Assert.Equal(name, Marshal.PtrToStringUTF8(*(IntPtr*)traits));
+        Assert.Equal(blockSize, *(long*)(traits + 8));
+        Assert.Equal(typeSize, *(long*)(traits + 24));
+        Assert.Equal(quantized, *(traits + 32) != 0);
+        Assert.Equal(40, NativeMethods.TypeTraitsToFloatOffset);
+        Assert.NotEqual(IntPtr.Zero, *(IntPtr*)(traits + NativeMethods.TypeTraitsToFloatOffset));
+    }
 }
