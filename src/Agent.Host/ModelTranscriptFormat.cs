@@ -35,7 +35,10 @@ internal static class ModelTranscriptFormat
 
     /// <summary>The runtime's format for the model at <paramref name="modelPath"/>, read from its GGUF's <c>tokenizer.chat_template</c>.</summary>
     /// <exception cref="ArgumentException">The template is of a family the runtime does not lay out (a usage error: exit 2); the message names the file.</exception>
-    public static ITranscriptFormat ForFile(IServiceProvider services, string modelPath)
+    /// <param name="services">The verb's services (see <see cref="Add"/>).</param>
+    /// <param name="modelPath">The GGUF.</param>
+    /// <param name="remedy">A sentence appended to the error: what else the verb can do.</param>
+    public static ITranscriptFormat ForFile(IServiceProvider services, string modelPath, string remedy = "")
     {
         try
         {
@@ -43,7 +46,7 @@ internal static class ModelTranscriptFormat
         }
         catch (TranscriptFormatException e)
         {
-            throw new ArgumentException($"'{modelPath}': {e.Message}", e);
+            throw new ArgumentException($"'{modelPath}': {e.Message}{(remedy.Length > 0 ? " " + remedy : string.Empty)}", e);
         }
     }
 

@@ -31,6 +31,7 @@ internal static class TuneCommand
         var batch = new Option<int>("--batch") { Description = "Windows per update", DefaultValueFactory = _ => 4 };
         var window = new Option<int>("--window") { Description = "Tokens per window (at most the model's context)", DefaultValueFactory = _ => 256 };
         var rate = new Option<float>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => 1e-3f };
+        var documents = new Option<int>("--documents") { Description = "Synthetic documents to generate when no --corpus is given", DefaultValueFactory = _ => 4000 };
         var seed = new Option<int>("--seed") { Description = "Seed of corpus, initialisation and batches", DefaultValueFactory = _ => 1 };
         var adapterOut = new Option<string?>("--adapter-out") { Description = "Also write the LoRA adapter GGUF (and the tag-extended base it applies to, beside it)" };
         var work = new Option<string?>("--work") { Description = "Working folder for the tokenizer and checkpoints (default: data/tune-<base name>)" };
@@ -45,7 +46,7 @@ internal static class TuneCommand
         var modeHead = new ModeHeadArguments("merged model");
         var command = new Command("tune", "Tag-tune a pretrained GGUF: tags as control tokens, LoRA + tag rows, merged GGUF")
         {
-            baseModel, output, corpus, rank, alpha, full, steps, batch, window, rate, seed, adapterOut, work, outType, maxMemory, format, gpu, modeHead.Weight, modeHead.Hidden,
+            baseModel, output, corpus, documents, rank, alpha, full, steps, batch, window, rate, seed, adapterOut, work, outType, maxMemory, format, gpu, modeHead.Weight, modeHead.Hidden,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -105,6 +106,7 @@ internal static class TuneCommand
                 WindowLength = parseResult.GetValue(window),
                 LearningRate = parseResult.GetValue(rate),
                 Seed = parseResult.GetValue(seed),
+                Documents = parseResult.GetValue(documents),
                 Threads = llama.EffectiveThreads,
                 UseGpu = parseResult.GetValue(gpu),
                 OutputType = type,
@@ -162,7 +164,7 @@ internal static class TuneCommand
                 throw new ArgumentException(
                     $"--format chat: '{basePath}' has no chat template (tokenizer.chat_template); tune it in the project's format (--format own, or leave --format out), or tune the instruct variant of the model.");
             case "chat" or "auto":
-                return ModelTranscriptFormat.ForFile(services, basePath);
+                return ModelTranscriptFormat.ForFile(services, basePath, "Or tune it in the project's transcript format: --format own.");
             default:
                 throw new ArgumentException($"--format '{choice}' is not known; use auto (the default), own or chat.");
         }
