@@ -95,7 +95,7 @@ internal sealed partial class AgentRunner : IAgentRunner
         try
         {
             // The model decides the transcript: its chat template (with this run's tools) or the project's own format.
-            var format = TranscriptFormat.ForModel(_source.ChatTemplate, new ChatTemplateOptions { Tools = KernelToolDescriptions.From(kernel.Plugins), Tags = _gate.Tags });
+            var format = RunTranscriptFormat.For(_source.ChatTemplate, kernel.Plugins, _gate.Tags);
             using var client = RuntimeChatPipeline.Build(_source.AsChatClient(format, _constraints), _loggerFactory);
             var chat = new TagDecoderChatCompletionService(
                 client,

@@ -28,7 +28,7 @@ public static class RuntimeServiceCollectionExtensions
             sp.GetRequiredService<IOptionsMonitor<PolicyOptions>>(),
             sp.GetRequiredService<IRunStore>(),
             sp.GetRequiredService<ILogger<ActionGate>>(),
-            MonitoredTags(sp.GetRequiredService<IOptions<AgentOptions>>().Value, sp.GetRequiredService<IOptions<TagOptions>>().Value)));
+            RunTranscriptFormat.MonitoredTags(sp.GetRequiredService<IOptions<AgentOptions>>().Value, sp.GetRequiredService<IOptions<TagOptions>>().Value)));
         services.TryAddSingleton<IRunWorkspaces>(sp => new RunWorkspaces(
             sp.GetRequiredService<Agent.Sandbox.ISandboxService>(),
             sp.GetRequiredService<IRunStore>(),
@@ -81,14 +81,11 @@ public static class RuntimeServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(agent);
         ArgumentNullException.ThrowIfNull(tags);
         var constraints = DecodingConstraints.None.InMode(agent.RequiredMode);
-        foreach (var tag in MonitoredTags(agent, tags))
+        foreach (var tag in RunTranscriptFormat.MonitoredTags(agent, tags))
         {
             constraints = constraints.Ban(tag);
         }
 
         return constraints;
     }
-
-    private static IReadOnlyList<string> MonitoredTags(AgentOptions agent, TagOptions tags) =>
-        agent.BannedTags.Count > 0 ? [.. agent.BannedTags] : [.. tags.Behaviours];
 }

@@ -66,7 +66,7 @@ public static class TinyModel
         }
 
         var bos = tokens.Count;
-        foreach (var control in ControlTokens)
+        foreach (var control in spec.WithoutTagTokens ? ControlTokens.Take(2) : ControlTokens)
         {
             tokens.Add(control);
             types.Add(GgufVocabulary.Control);

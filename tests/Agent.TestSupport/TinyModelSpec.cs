@@ -57,7 +57,10 @@ public sealed record TinyModelSpec
     /// <summary>The GGUF's <c>tokenizer.chat_template</c>, or null for none (add its delimiters with <see cref="ExtraControlTokens"/>).</summary>
     public string? ChatTemplate { get; init; }
 
+    /// <summary>Leave the mode and behaviour tags out of the vocabulary (a pretrained base that knows no tag); BOS and EOS stay.</summary>
+    public bool WithoutTagTokens { get; init; }
+
     /// <inheritdoc />
     public override string ToString() =>
-        $"{ChatTemplate?.GetHashCode(StringComparison.Ordinal)}-{string.Join(",", UntrainedTokens)}-{VocabSize}-{EmbeddingSize}-{LayerCount}-{HeadCount}-{HeadCountKv}-{FeedForwardSize}-{ContextLength}-{Seed}-{OutputScale}-{string.Join(",", ExtraControlTokens)}-{FavouredToken}-{string.Join(",", OmittedBytes)}-{string.Join(",", FavouredChain)}-{string.Join("\u0001", ExtraTokens)}";
+        $"{(WithoutTagTokens ? "untagged-" : string.Empty)}{ChatTemplate?.GetHashCode(StringComparison.Ordinal)}-{string.Join(",", UntrainedTokens)}-{VocabSize}-{EmbeddingSize}-{LayerCount}-{HeadCount}-{HeadCountKv}-{FeedForwardSize}-{ContextLength}-{Seed}-{OutputScale}-{string.Join(",", ExtraControlTokens)}-{FavouredToken}-{string.Join(",", OmittedBytes)}-{string.Join(",", FavouredChain)}-{string.Join("\u0001", ExtraTokens)}";
 }

@@ -82,8 +82,19 @@ internal static class AuditCommand
             var builder = AgentHost.CreateBuilder(parseResult);
             AgentHost.AddPolicy(builder);
             AgentHost.AddValidatedOptions<ClassifierOptions>(builder.Services, ClassifierOptions.Section);
+            ModelTranscriptFormat.Add(builder);
             using var host = builder.Build();
             var paths = (AgentPaths)host.Services.GetService(typeof(AgentPaths))!;
+
+            // The model reads every span in the format the runtime shows it (its chat template's, or the project's own).
+            var modelPath = paths.Resolve(parseResult.GetValue(model) ?? AgentHost.Options<Agent.Llama.LlamaOptions>(host.Services, Agent.Llama.LlamaOptions.Section).ModelPath);
+            if (!File.Exists(modelPath))
+            {
+                throw new FileNotFoundException($"The model '{modelPath}' does not exist; pass --model or set Llama:ModelPath.", modelPath);
+            }
+
+            var format = ModelTranscriptFormat.ForFile(host.Services, modelPath);
+            await Console.Error.WriteLineAsync($"transcript format {format.Name}").ConfigureAwait(false);
             var (policy, policyOptions) = PolicyReader.Read(host.Services);
             var classifierOptions = AgentHost.Options<ClassifierOptions>(host.Services, ClassifierOptions.Section);
             using var classifier = TagClassifier.Load(paths.Resolve(classifierOptions.WeightsPath),
@@ -95,12 +106,12 @@ internal static class AuditCommand
                 : CorpusGenerator.Generate(new CorpusOptions { Seed = parseResult.GetValue(corpusSeed), Documents = documentCount > 0 ? documentCount : recipe.Documents });
             if (which is { } s)
             {
-                spans = AuditSpans.FromSplit(generated!, s);
+                spans = AuditSpans.FromSplit(generated!, s, format);
                 source = $"split {s.ToString().ToLowerInvariant()}";
             }
             else if (itemsFile is not null)
             {
-                spans = AuditSpans.FromItems(LabelledItemReader.Read(paths.Resolve(itemsFile)));
+                spans = AuditSpans.FromItems(LabelledItemReader.Read(paths.Resolve(itemsFile)), format);
                 source = $"items {itemsFile}";
             }
             else
@@ -111,7 +122,7 @@ internal static class AuditCommand
                     await Console.Error.WriteLineAsync($"skipped {error}").ConfigureAwait(false);
                 }
 
-                spans = AuditSpans.FromCorpus(tagged, classifier.Heads);
+                spans = AuditSpans.FromCorpus(tagged, classifier.Heads, format);
                 source = $"corpus {folder}";
             }
 
@@ -132,7 +143,7 @@ internal static class AuditCommand
             IReadOnlyList<AuditSpan>? fitSpans = null;
             if (fitSplit is { } f)
             {
-                var all = AuditSpans.FromSplit(generated!, f);
+                var all = AuditSpans.FromSplit(generated!, f, format);
                 fitSpans = AuditSpans.Sample(all, count, parseResult.GetValue(seed));
                 fitSource = $"split {f.ToString().ToLowerInvariant()}";
                 if (fitSpans.Count < all.Count)
@@ -141,11 +152,11 @@ internal static class AuditCommand
                 }
             }
 
-            var (loaded, decoder) = DecoderFactory.Create(host.Services, parseResult.GetValue(model));
+            var (loaded, decoder) = DecoderFactory.Create(host.Services, modelPath);
             using (loaded)
             using (decoder)
             {
-                var auditor = new TagAuditor(new ActionScorer(decoder), classifier);
+                var auditor = new TagAuditor(new ActionScorer(decoder, format), classifier);
                 var progress = new Progress<int>(done =>
                 {
                     if (done % 200 == 0)

@@ -47,6 +47,7 @@ internal static class EvalCommand
 
             var builder = AgentHost.CreateBuilder(parseResult);
             AgentHost.AddPolicy(builder);
+            ModelTranscriptFormat.Add(builder);
             using var host = builder.Build();
             var (policy, policyOptions) = PolicyReader.Read(host.Services);
             var corpus = TrainingPipeline.GenerateCorpus(recipe, parseResult.GetValue(seed));
@@ -79,7 +80,10 @@ internal static class EvalCommand
                     ["powerseeking"] = new(PolicyReader.Threshold(policyOptions, "shell.run", "powerseeking"), policy.AggregateFor("shell.run")),
                     ["deceit"] = new(PolicyReader.Threshold(policyOptions, PolicyOptions.AnswerTool, "deceit"), policy.AggregateFor(PolicyOptions.AnswerTool)),
                 };
-                var report = await new Evaluator(decoder).EvaluateAsync(corpus, which, gates, parseResult.GetValue(maxItems), cancellationToken).ConfigureAwait(false);
+                // Items in the format the runtime shows this model (its chat template's, or the project's own).
+                var format = ModelTranscriptFormat.ForLoaded(host.Services, loaded);
+                await Console.Error.WriteLineAsync($"transcript format {format.Name}").ConfigureAwait(false);
+                var report = await new Evaluator(decoder, format).EvaluateAsync(corpus, which, gates, parseResult.GetValue(maxItems), cancellationToken).ConfigureAwait(false);
                 if (parseResult.GetValue(itemsOut) is { } itemsPath)
                 {
                     await File.WriteAllLinesAsync(itemsPath, report.Items.Select(i => JsonSerializer.Serialize(i, JsonOutput.Options)), cancellationToken).ConfigureAwait(false);

@@ -35,6 +35,7 @@ internal static class ScoreCommand
             AgentHost.AddPolicy(builder);
             AgentHost.AddValidatedOptions<ClassifierOptions>(builder.Services, ClassifierOptions.Section);
             builder.Services.AddSingleton<RuntimeClassifier>();
+            ModelTranscriptFormat.Add(builder);
             using var host = builder.Build();
             var (policy, _) = PolicyReader.Read(host.Services);
             var classifier = host.Services.GetRequiredService<RuntimeClassifier>().Load();
@@ -42,7 +43,10 @@ internal static class ScoreCommand
             using (loaded)
             using (decoder)
             {
-                var scorer = new ActionScorer(decoder);
+                // Actions in the format the runtime shows this model (its chat template's, or the project's own).
+                var format = ModelTranscriptFormat.ForLoaded(host.Services, loaded);
+                await Console.Error.WriteLineAsync($"transcript format {format.Name}").ConfigureAwait(false);
+                var scorer = new ActionScorer(decoder, format);
                 using var reader = path == "-" ? Console.In : new StreamReader(path);
                 var errors = 0;
                 foreach (var (line, item, error) in ScoreInputReader.Read(reader))

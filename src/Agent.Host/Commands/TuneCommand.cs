@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Agent.Decoding;
+using Agent.Decoding.Transcripts;
 using Agent.Llama;
 using Agent.Llama.Gguf;
 using Agent.Training.Engine;
@@ -11,8 +12,10 @@ namespace Agent.Host.Commands;
 
 /// <summary>
 /// <c>agent tune --base MODEL.gguf [--corpus DIR] [--lora-rank R [--lora-alpha A] | --full] [--steps N] [--gpu] [--seed S]
-/// [--adapter-out A.gguf] [--chat] [--mode-head-weight W [--mode-head-hidden N]] --out OUT.gguf</c>: tag-tunes a pretrained llama-family GGUF (see <see cref="TagTuner"/>).
-/// Prints the memory estimate before starting and refuses a run that will not fit; resumes from its work folder.
+/// [--adapter-out A.gguf] [--format auto|own|chat] [--mode-head-weight W [--mode-head-hidden N]] --out OUT.gguf</c>: tag-tunes a pretrained llama-family GGUF (see <see cref="TagTuner"/>).
+/// Prints the memory estimate before starting and refuses a run that will not fit; resumes from its work folder. The
+/// corpus is rendered in the format the runtime will show the tuned model (<see cref="ModelTranscriptFormat"/>): its chat
+/// template when the base has one (<c>--format auto</c>, the default), or the project's own format (<c>--format own</c>).
 /// </summary>
 internal static class TuneCommand
 {
@@ -28,17 +31,22 @@ internal static class TuneCommand
         var batch = new Option<int>("--batch") { Description = "Windows per update", DefaultValueFactory = _ => 4 };
         var window = new Option<int>("--window") { Description = "Tokens per window (at most the model's context)", DefaultValueFactory = _ => 256 };
         var rate = new Option<float>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => 1e-3f };
+        var documents = new Option<int>("--documents") { Description = "Synthetic documents to generate when no --corpus is given", DefaultValueFactory = _ => 4000 };
         var seed = new Option<int>("--seed") { Description = "Seed of corpus, initialisation and batches", DefaultValueFactory = _ => 1 };
         var adapterOut = new Option<string?>("--adapter-out") { Description = "Also write the LoRA adapter GGUF (and the tag-extended base it applies to, beside it)" };
         var work = new Option<string?>("--work") { Description = "Working folder for the tokenizer and checkpoints (default: data/tune-<base name>)" };
         var outType = new Option<string>("--out-type") { Description = "Type of the written weights: f32, f16, q8_0 or q4_k", DefaultValueFactory = _ => "f32" };
         var maxMemory = new Option<long?>("--max-memory") { Description = "Refuse a run estimated above this many MiB (default: the memory available)" };
-        var chat = new Option<bool>("--chat") { Description = "Render the corpus in the base's own chat template" };
+        var format = new Option<string>("--format")
+        {
+            Description = "Transcript format of the corpus: auto (the base's chat template when it has one, as the runtime will use it; else the project's), own (the project's), chat (the chat template; refused without one)",
+            DefaultValueFactory = _ => "auto",
+        };
         var gpu = new Option<bool>("--gpu") { Description = "Train on the CUDA backend when a GPU is present" };
         var modeHead = new ModeHeadArguments("merged model");
         var command = new Command("tune", "Tag-tune a pretrained GGUF: tags as control tokens, LoRA + tag rows, merged GGUF")
         {
-            baseModel, output, corpus, rank, alpha, full, steps, batch, window, rate, seed, adapterOut, work, outType, maxMemory, chat, gpu, modeHead.Weight, modeHead.Hidden,
+            baseModel, output, corpus, documents, rank, alpha, full, steps, batch, window, rate, seed, adapterOut, work, outType, maxMemory, format, gpu, modeHead.Weight, modeHead.Hidden,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -66,6 +74,7 @@ internal static class TuneCommand
             };
 
             var builder = AgentHost.CreateBuilder(parseResult);
+            ModelTranscriptFormat.Add(builder);
             using var host = builder.Build();
             AgentHost.InitializeLlama(host.Services);
             var paths = (AgentPaths)host.Services.GetService(typeof(AgentPaths))!;
@@ -77,14 +86,10 @@ internal static class TuneCommand
                 throw new FileNotFoundException($"--base '{basePath}' does not exist; pass a llama, mistral or qwen2 GGUF.", basePath);
             }
 
-            if (parseResult.GetValue(chat))
+            var transcript = TranscriptFor(host.Services, basePath, parseResult.GetValue(format)!);
+            if (transcript is IChatTranscriptFormat && parseResult.GetValue(corpus) is not null)
             {
-                using var file = GgufFile.Open(basePath);
-                if (file.Metadata.ContainsKey("tokenizer.chat_template"))
-                {
-                    throw new ArgumentException(
-                        $"'{basePath}' has a chat template, but rendering the tuning corpus in a model's chat template is not in this build yet (issue 20 §1); run without --chat to tune in the project's transcript format.");
-                }
+                Console.Error.WriteLine($"tune: the --corpus documents are rendered in the base's {transcript.Name} chat template (their prose as <mode1> text); pass --format own for the project's format.");
             }
 
             var options = new TuneOptions
@@ -101,12 +106,13 @@ internal static class TuneCommand
                 WindowLength = parseResult.GetValue(window),
                 LearningRate = parseResult.GetValue(rate),
                 Seed = parseResult.GetValue(seed),
+                Documents = parseResult.GetValue(documents),
                 Threads = llama.EffectiveThreads,
                 UseGpu = parseResult.GetValue(gpu),
                 OutputType = type,
                 ModeHeadWeight = modeHeadWeight,
                 ModeHeadHidden = modeHeadHidden,
-                RequireChatTemplate = parseResult.GetValue(chat),
+                Format = transcript,
                 MemoryLimitBytes = parseResult.GetValue(maxMemory) is { } mib ? Check(mib, 1, long.MaxValue / 1048576, "--max-memory") * 1048576 : null,
             };
 
@@ -144,6 +150,24 @@ internal static class TuneCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The transcript format <c>--format</c> names for the base, checked before any work.</summary>
+    /// <exception cref="ArgumentException">An unknown value, <c>chat</c> for a base without a template, or a template the runtime does not lay out.</exception>
+    private static ITranscriptFormat TranscriptFor(IServiceProvider services, string basePath, string choice)
+    {
+        switch (choice.ToLowerInvariant())
+        {
+            case "own":
+                return TranscriptFormat.Default;
+            case "chat" when ModelTranscriptFormat.ChatTemplateOf(basePath) is null:
+                throw new ArgumentException(
+                    $"--format chat: '{basePath}' has no chat template (tokenizer.chat_template); tune it in the project's format (--format own, or leave --format out), or tune the instruct variant of the model.");
+            case "chat" or "auto":
+                return ModelTranscriptFormat.ForFile(services, basePath, "Or tune it in the project's transcript format: --format own.");
+            default:
+                throw new ArgumentException($"--format '{choice}' is not known; use auto (the default), own or chat.");
+        }
     }
 
     private static T Check<T>(T value, T min, T max, string option)

@@ -9,7 +9,7 @@ namespace Agent.Runtime.Kernel;
 internal static class KernelToolDescriptions
 {
     /// <summary>One description per function: <c>plugin.function</c>, its description, and a JSON schema of its parameters (type, description, required).</summary>
-    public static IReadOnlyList<ToolDescription> From(KernelPluginCollection plugins)
+    public static IReadOnlyList<ToolDescription> From(IEnumerable<KernelPlugin> plugins)
     {
         ArgumentNullException.ThrowIfNull(plugins);
         return [.. plugins.SelectMany(p => p.GetFunctionsMetadata().Select(f => Describe(p.Name, f)))];

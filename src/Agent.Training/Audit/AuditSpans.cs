@@ -17,9 +17,11 @@ public static class AuditSpans
     /// </summary>
     /// <param name="corpus">The generated corpus.</param>
     /// <param name="split">Which split.</param>
-    public static IReadOnlyList<AuditSpan> FromSplit(GeneratedCorpus corpus, CorpusSplit split)
+    /// <param name="format">The format the model reads prompt and action in (the runtime's for it; default the project's own).</param>
+    public static IReadOnlyList<AuditSpan> FromSplit(GeneratedCorpus corpus, CorpusSplit split, ITranscriptFormat? format = null)
     {
         ArgumentNullException.ThrowIfNull(corpus);
+        format ??= TranscriptFormat.Default;
         var agentOpen = TagNames.Open(TagNames.AgentMode);
         var spans = new List<AuditSpan>();
         foreach (var item in corpus.EvaluationItems(split))
@@ -28,6 +30,7 @@ public static class AuditSpans
             var positive = item.Label is ActionLabel.Unsafe or ActionLabel.Deceitful;
             var isAnswer = item.ActionLine.StartsWith(AnswerTurn.Keyword, StringComparison.Ordinal);
             var tool = isAnswer ? AnswerTool : ToolOf(item.ActionLine);
+            var (prompt, line) = ReferenceEquals(format, TranscriptFormat.Default) ? (item.Context, item.ActionLine) : ActionScorer.Render(item.ContextConversation, item.Action, format);
 
             // By tag, as the classifier was trained and measured (ClassifierCorpus): a powerseeking item whose safe twin
             // declines in an answer is still read by the call head, with the task.
@@ -37,12 +40,12 @@ public static class AuditSpans
                     : transcript.Turns.OfType<ToolResultTurn>().LastOrDefault() is { ExitCode: 0 } ? "after-success" : "after-failure";
                 var answer = isAnswer ? item.ActionLine[AnswerTurn.Keyword.Length..] : item.ActionLine;
                 var input = ClassifierInput.ForAnswer(ClassifierTagger.LastResult(transcript), answer);
-                spans.Add(new AuditSpan(item.DocumentId, item.Tag, tool, item.Context, item.ActionLine, input, positive, group));
+                spans.Add(new AuditSpan(item.DocumentId, item.Tag, tool, prompt, line, input, positive, group));
             }
             else
             {
                 var input = ClassifierInput.ForCall(ClassifierTagger.LatestTask(transcript), item.ActionLine);
-                spans.Add(new AuditSpan(item.DocumentId, item.Tag, tool, item.Context, item.ActionLine, input, positive,
+                spans.Add(new AuditSpan(item.DocumentId, item.Tag, tool, prompt, line, input, positive,
                     item.Family == "invited" ? "invited" : "on-the-way"));
             }
         }
@@ -56,12 +59,13 @@ public static class AuditSpans
     /// reads it; the item's kind is the span's group.
     /// </summary>
     /// <param name="items">The items.</param>
-    public static IReadOnlyList<AuditSpan> FromItems(IEnumerable<LabelledItem> items)
+    /// <param name="format">The format the model reads prompt and action in (the runtime's for it; default the project's own).</param>
+    public static IReadOnlyList<AuditSpan> FromItems(IEnumerable<LabelledItem> items, ITranscriptFormat? format = null)
     {
         ArgumentNullException.ThrowIfNull(items);
         return [.. items.Select(i =>
         {
-            var (prompt, line) = ActionScorer.Render(i.Item, TranscriptFormat.Default);
+            var (prompt, line) = ActionScorer.Render(i.Item, format ?? TranscriptFormat.Default);
             return new AuditSpan(i.Item.Id, i.Tag, i.Item.Tool ?? AnswerTool, prompt, line, i.Item.ToClassifierInput(), i.Positive, i.Kind);
         })];
     }
@@ -74,8 +78,10 @@ public static class AuditSpans
     /// </summary>
     /// <param name="corpus">The corpus (read with a tagger that adds nothing, to keep only its own labels).</param>
     /// <param name="heads">The classifier's heads: which tags to audit on which kind of action.</param>
-    public static IReadOnlyList<AuditSpan> FromCorpus(TaggedCorpus corpus, IEnumerable<TagHeadInfo> heads)
+    /// <param name="format">The format the model reads prompt and action in (the runtime's for it; default the project's own).</param>
+    public static IReadOnlyList<AuditSpan> FromCorpus(TaggedCorpus corpus, IEnumerable<TagHeadInfo> heads, ITranscriptFormat? format = null)
     {
+        format ??= TranscriptFormat.Default;
         ArgumentNullException.ThrowIfNull(corpus);
         ArgumentNullException.ThrowIfNull(heads);
         var headList = heads.ToList();
@@ -100,8 +106,7 @@ public static class AuditSpans
                         ToolCallTurn c => (ActionKind.Call, c.Call.Name, ClassifierInput.ForCall(ClassifierTagger.LatestTask(before), c.Body)),
                         _ => throw new InvalidOperationException("unreachable"),
                     };
-                    var prompt = TranscriptFormat.Default.RenderPromptForNextAgentStep(before);
-                    var line = ActionLine(untagged);
+                    var (prompt, line) = ActionScorer.Render(before, untagged, format);
                     foreach (var head in headList.Where(h => h.Kind == kind))
                     {
                         bool? label = labelled.Contains(head.Tag) ? turn.HasTag(head.Tag) : null;
@@ -142,14 +147,6 @@ public static class AuditSpans
         }
 
         return [.. indices.Take(count).Order().Select(i => spans[i])];
-    }
-
-    /// <summary>The action's line as the model writes it: without its mode tag and the newline that ends it.</summary>
-    private static string ActionLine(Turn turn)
-    {
-        var line = TranscriptFormat.Default.RenderTurn(turn).TrimEnd('\n');
-        var agentOpen = TagNames.Open(TagNames.AgentMode);
-        return line.StartsWith(agentOpen, StringComparison.Ordinal) ? line[agentOpen.Length..] : line;
     }
 
     private static string ToolOf(string callLine)

@@ -439,7 +439,8 @@ public static class CorpusGenerator
         {
             var tagged = s_format.RenderTurn(action);
             tagged = tagged[TagNames.Open(TagNames.AgentMode).Length..^1];
-            return new EvaluationItem(DocId(_docs.Count), pair, info.Family, info.TemplateId, info.Split, s_format.RenderPromptForNextAgentStep(context), action.Body, tagged, label, tag);
+            return new EvaluationItem(DocId(_docs.Count), pair, info.Family, info.TemplateId, info.Split, s_format.RenderPromptForNextAgentStep(context), action.Body, tagged, label, tag,
+                context, action.WithTags([]));
         }
 
         private void Add(string? pair, TemplateInfo info, Conversation conversation, IEnumerable<EvaluationItem> items)

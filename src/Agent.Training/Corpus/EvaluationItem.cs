@@ -1,3 +1,5 @@
+using Agent.Decoding.Transcripts;
+
 namespace Agent.Training.Corpus;
 
 /// <summary>
@@ -15,6 +17,8 @@ namespace Agent.Training.Corpus;
 /// <param name="TaggedActionLine">The same line as it appears in training text, tags included.</param>
 /// <param name="Label">Safe / unsafe / honest / deceitful.</param>
 /// <param name="Tag">The tag the pair is about: <c>powerseeking</c> or <c>deceit</c>.</param>
+/// <param name="ContextConversation">The conversation before the action (<see cref="Context"/> is it in the project's format), to render in another format.</param>
+/// <param name="Action">The action's turn without tags (<see cref="ActionLine"/> is its body).</param>
 public sealed record EvaluationItem(
     string DocumentId,
     string PairId,
@@ -25,4 +29,6 @@ public sealed record EvaluationItem(
     string ActionLine,
     string TaggedActionLine,
     ActionLabel Label,
-    string Tag);
+    string Tag,
+    Conversation ContextConversation,
+    Turn Action);

@@ -17,10 +17,13 @@ public sealed class Evaluator
     private readonly ActionScorer _scorer;
 
     /// <summary>Creates an evaluator over a decoder.</summary>
-    public Evaluator(TagDecoder decoder)
+    /// <param name="decoder">The decoder of the model under evaluation.</param>
+    /// <param name="format">The format the runtime shows that model (its chat template's, or the project's own by default):
+    /// each item's context and action are rendered in it. Prose and the copying probe are <c>&lt;mode1&gt;</c> text in every format.</param>
+    public Evaluator(TagDecoder decoder, ITranscriptFormat? format = null)
     {
         _decoder = decoder ?? throw new ArgumentNullException(nameof(decoder));
-        _scorer = new ActionScorer(decoder);
+        _scorer = new ActionScorer(decoder, format);
     }
 
     /// <summary>Scores the items and prose of a split.</summary>
@@ -50,14 +53,15 @@ public sealed class Evaluator
             foreach (var item in chosen)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var result = LastResult(item.Context);
+                var result = item.ContextConversation.Turns.OfType<ToolResultTurn>().LastOrDefault();
                 exitCodes[item] = result?.ExitCode;
-                var score = await _scorer.ScoreAsync(item.DocumentId, item.Context, item.ActionLine, cancellationToken).ConfigureAwait(false);
+                var (prompt, line) = Rendered(item);
+                var score = await _scorer.ScoreAsync(item.DocumentId, prompt, line, cancellationToken).ConfigureAwait(false);
                 scores[item] = score.Temptation.TryGetValue(group.Key, out var aggregate) ? aggregate.Get(gate.Aggregate) : 0;
                 var column = score.Trace.Tags.IndexOf(group.Key);
                 var tokens = score.Trace.Entries.Select(e => new ItemToken(e.Text, column < 0 ? 0 : e.Probabilities[column], e.TokenProbability)).ToList();
                 itemScores.Add(new ItemScore(item.DocumentId, item.PairId, item.TemplateId, item.Tag, item.Label.ToString().ToLowerInvariant(), scores[item],
-                    exitCodes[item], item.ActionLine, tokens));
+                    exitCodes[item], line, tokens));
                 if (item.Label == ActionLabel.Honest && result is { ExitCode: 0 })
                 {
                     restated.AddRange(CopyEvaluation.RestatedNumberTokens([.. tokens.Select(t => t.Text)], result.Stdout + "\n" + result.Stderr).Select(i => tokens[i].TokenProbability));
@@ -146,10 +150,8 @@ public sealed class Evaluator
         return new ResultGroup(positives.Count, negatives.Count, positives.Count == 0 || negatives.Count == 0 ? null : Auroc.Compute(positives, negatives));
     }
 
-    /// <summary>The last tool result in a context (a rendered transcript followed by <c>&lt;mode2&gt;</c>), or null.</summary>
-    private static ToolResultTurn? LastResult(string context)
-    {
-        var transcript = context[..^TagNames.Open(TagNames.AgentMode).Length];
-        return TranscriptFormat.Default.Parse(transcript).Turns.OfType<ToolResultTurn>().LastOrDefault();
-    }
+    /// <summary>An item's prompt and action text in the scorer's format (the project format's are the item's own).</summary>
+    private (string Prompt, string ActionLine) Rendered(EvaluationItem item) => ReferenceEquals(_scorer.Format, TranscriptFormat.Default)
+        ? (item.Context, item.ActionLine)
+        : ActionScorer.Render(item.ContextConversation, item.Action, _scorer.Format);
 }

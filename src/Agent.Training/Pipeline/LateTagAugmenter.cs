@@ -9,7 +9,9 @@ namespace Agent.Training.Pipeline;
 /// token, before it has written any of it: scoring a fixed unsafe action and its safe twin after the same context then
 /// gives the same temptation. This moves the opening tag of some spans to the end of the span's content (the closing tag
 /// stays), so the model also learns that the tag opens once an action has shown the behaviour: its probability of the
-/// tag at the end of an unsafe action is high and at the end of a safe one low. Mode tags are never moved.
+/// tag at the end of an unsafe action is high and at the end of a safe one low. Mode tags are never moved. The same holds
+/// for text in a chat template (<c>TranscriptFormat.ForChatTemplate</c>): a ChatML call's tag moves inside its
+/// <c>&lt;tool_call&gt;</c> block, before the JSON's closing characters.
 /// </summary>
 public static partial class LateTagAugmenter
 {
@@ -31,7 +33,8 @@ public static partial class LateTagAugmenter
 
             var body = match.Groups["body"].Value;
             result.Append(text, position, match.Index - position);
-            var at = LateOpening(body);
+            var inner = match.Groups["inner"];
+            var at = LateOpening(inner.Value) is var late and > 0 ? inner.Index - match.Groups["body"].Index + late : 0;
             if (at <= 0 || random.NextDouble() >= fraction)
             {
                 result.Append(match.Value);
@@ -77,6 +80,10 @@ public static partial class LateTagAugmenter
 
     private static bool IsPunctuationRun(char c) => !char.IsWhiteSpace(c) && !char.IsLetterOrDigit(c);
 
-    [GeneratedRegex(@"<(?<tag>[A-Za-z][A-Za-z0-9_-]*)>(?<body>[^<\n]*)</(?<close>[A-Za-z][A-Za-z0-9_-]*)>")]
+    /// <summary>
+    /// A tag span on one line, or around a ChatML (Hermes) call, <c>&lt;tool_call&gt;\n{...}\n&lt;/tool_call&gt;</c>, as a
+    /// chat-template transcript writes it; <c>inner</c> is the span's content without that markup.
+    /// </summary>
+    [GeneratedRegex(@"<(?<tag>[A-Za-z][A-Za-z0-9_-]*)>(?<body>(?:<tool_call>\n)?(?<inner>[^<\n]*)(?:\n</tool_call>)?)</(?<close>[A-Za-z][A-Za-z0-9_-]*)>")]
     private static partial Regex Span();
 }

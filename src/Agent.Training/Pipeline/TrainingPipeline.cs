@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Agent.Decoding.Transcripts;
 using Agent.Llama;
 using Agent.Llama.Gguf;
 using Agent.Training.Corpus;
@@ -189,8 +190,11 @@ public static class TrainingPipeline
     /// <see cref="PipelineOptions.Tagger"/> (the rule-based tagger by default). The
     /// training text's behaviour tags open late (<see cref="LateTagAugmenter"/>), whoever tagged it: a model trained on
     /// tags that open where their span starts decides before it has read the action. Validation keeps the format's own.
+    /// <paramref name="render"/>, when given, renders the user's documents (the tune's transcript format); the synthetic
+    /// corpus of this path is always the project's format.
     /// </summary>
-    internal static (List<string> Train, List<string> Validation) TrainingText(PipelineOptions options, string[] behaviours, IProgress<string>? log)
+    internal static (List<string> Train, List<string> Validation) TrainingText(PipelineOptions options, string[] behaviours, IProgress<string>? log,
+        Func<Conversation, string>? render = null)
     {
         var random = new Random(options.Seed);
         string Augment(string text) => LateTagAugmenter.Apply(text, random, behaviours, options.Preset.LateTagFraction);
@@ -214,13 +218,14 @@ public static class TrainingPipeline
         var validation = new List<string>();
         foreach (var document in tagged.Documents)
         {
+            var text = render is null ? document.Text : render(document.Conversation);
             if (Fnv1a(document.Source) % 20 == 0)
             {
-                validation.Add(document.Text);
+                validation.Add(text);
             }
             else
             {
-                train.Add(Augment(document.Text));
+                train.Add(Augment(text));
             }
         }
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using Agent.Decoding;
 using Agent.Decoding.Transcripts;
 using Agent.Llama;
@@ -25,8 +27,13 @@ public static class TagTuner
     /// <summary>The tags every tuned model carries besides <see cref="TuneOptions.ExtraTags"/>.</summary>
     public static IReadOnlyList<string> CoreTags { get; } = ["mode1", "mode2", "powerseeking", "deceit"];
 
+    /// <summary>How many training documents <c>corpus-sample.jsonl</c> holds.</summary>
+    internal const int SampleDocuments = 16;
+
+    private static readonly JsonSerializerOptions s_sampleJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Runs the tuning.</summary>
-    /// <exception cref="UnsupportedBaseModelException">The base is not a llama-family GGUF this reads, or lacks a chat template with <see cref="TuneOptions.RequireChatTemplate"/>.</exception>
+    /// <exception cref="UnsupportedBaseModelException">The base is not a llama-family GGUF this reads, or <see cref="TuneOptions.Format"/> is a chat format and the base has no chat template of its family.</exception>
     /// <exception cref="TuneMemoryException">The run would not fit in <see cref="TuneOptions.MemoryLimitBytes"/>.</exception>
     /// <exception cref="Tagging.CorpusException">The corpus folder holds no readable (or no tagged) document.</exception>
     /// <exception cref="Agent.Llama.GgufException">The base file is missing or not GGUF.</exception>
@@ -43,12 +50,7 @@ public static class TagTuner
         }
 
         using var model = BaseModel.Open(options.BasePath);
-        if (options.RequireChatTemplate && model.ChatTemplate is null)
-        {
-            throw new UnsupportedBaseModelException(
-                $"'{model.Path}' has no chat template (tokenizer.chat_template), so it cannot be tuned in its chat format; drop --chat to use the project's transcript format, or tune the instruct variant of the model.");
-        }
-
+        CheckFormat(options.Format, model);
         string[] behaviours = ["powerseeking", "deceit", .. options.ExtraTags.Where(t => t is not ("powerseeking" or "deceit" or "mode1" or "mode2"))];
         var plan = TagTokenPlan.Create(model.Tokens, model.TokenTypes, ["mode1", "mode2", .. behaviours], model.Path);
         var window = Math.Min(options.WindowLength, model.ContextLength);
@@ -69,15 +71,19 @@ public static class TagTuner
         TunedModelWriter.WriteVocabularyOnly(tokenizerPath, model, plan);
         int[] tokens = [];
         int eos;
+        int? turnStart;
         using (var tokenizer = LlamaModel.Load(tokenizerPath, new LlamaModelOptions { VocabOnly = true }))
         {
             CheckTagTokens(tokenizer, plan, model.Path);
             eos = tokenizer.Vocab.Eos.Value;
+            turnStart = TurnStart(tokenizer, plan, options.Format);
             if (options.Steps > 0)
             {
                 var documents = TrainingDocuments(options, behaviours, log);
+                var sample = WriteSample(options.WorkDirectory, documents);
+                log?.Report($"corpus sample: the first {SampleDocuments} documents as trained, in {sample}");
                 tokens = Tokenize(tokenizer, documents);
-                log?.Report(string.Create(CultureInfo.InvariantCulture, $"corpus: {documents.Count} documents, {tokens.Length:N0} tokens in {options.Format.GetType().Name}"));
+                log?.Report(string.Create(CultureInfo.InvariantCulture, $"corpus: {documents.Count} documents, {tokens.Length:N0} tokens in the {options.Format.Name} transcript format"));
                 if (tokens.Length < window + 1)
                 {
                     throw new TrainingDataException($"The corpus has {tokens.Length} tokens; one window needs {window + 1}. Pass more text or a smaller window.");
@@ -85,7 +91,7 @@ public static class TagTuner
 
                 if (options.TrainsModeHead)
                 {
-                    CheckModeSpans(tokens, ModeTokens(plan), eos, options, log);
+                    CheckModeSpans(tokens, ModeTokens(plan, turnStart), eos, options, log);
                 }
             }
         }
@@ -97,7 +103,7 @@ public static class TagTuner
         };
         using var graph = new TuneGraph(model, plan, options.Mode, backend, options.Seed, options.TrainsModeHead, options.ModeHeadHidden);
         log?.Report(string.Create(CultureInfo.InvariantCulture, $"training: {options.Mode}, {graph.TrainableCount:N0} trained values on {backend.Name}"));
-        using var session = new TuneSession(graph, backend, options, window, eos, options.TrainsModeHead ? ModeTokens(plan) : null);
+        using var session = new TuneSession(graph, backend, options, window, eos, options.TrainsModeHead ? ModeTokens(plan, turnStart) : null);
         var run = options.Steps > 0
             ? await Task.Run(() => session.Train(tokens, log, progress, cancellationToken), cancellationToken).ConfigureAwait(false)
             : new TuneSession.Outcome(double.NaN, double.NaN, 0, TimeSpan.Zero, 0);
@@ -172,42 +178,103 @@ public static class TagTuner
     }
 
     /// <summary>
-    /// The training documents: the synthetic corpus rendered in <see cref="TuneOptions.Format"/> (prose in
-    /// <c>&lt;mode1&gt;</c> mixed with <c>&lt;mode2&gt;</c> transcripts), or the user's folder tagged by the rule-based tagger;
+    /// The training documents: the synthetic corpus (prose in <c>&lt;mode1&gt;</c> mixed with <c>&lt;mode2&gt;</c>
+    /// transcripts), or the user's folder tagged by the rule-based tagger, each rendered by <see cref="Render"/>;
     /// behaviour tags open late, as <c>agent train</c> does.
     /// </summary>
     internal static List<string> TrainingDocuments(TuneOptions options, string[] behaviours, IProgress<string>? log)
     {
+        string RenderIn(Conversation conversation) => Render(conversation, options.Format);
         if (options.CorpusDirectory is not null)
         {
-            if (!ReferenceEquals(options.Format, TranscriptFormat.Default))
-            {
-                throw new NotSupportedException("A user corpus is read in the project's transcript format; rendering it in a model's chat format is not in this build.");
-            }
-
             var pipeline = new PipelineOptions { ModelPath = options.OutputPath, WorkDirectory = options.WorkDirectory, CorpusDirectory = options.CorpusDirectory, Seed = options.Seed };
-            var (train, validation) = TrainingPipeline.TrainingText(pipeline, behaviours, log);
+            var (train, validation) = TrainingPipeline.TrainingText(pipeline, behaviours, log, RenderIn);
             return [.. train, .. validation];
         }
 
         var corpus = CorpusGenerator.Generate(new CorpusOptions { Seed = options.Seed, Documents = options.Documents });
         var random = new Random(options.Seed);
         return corpus.DocumentsIn(CorpusSplit.Train)
-            .Select(d => LateTagAugmenter.Apply(options.Format.Render(d.Conversation), random, behaviours, TrainingPreset.Default.LateTagFraction))
+            .Select(d => LateTagAugmenter.Apply(RenderIn(d.Conversation), random, behaviours, TrainingPreset.Default.LateTagFraction))
             .ToList();
     }
 
-    /// <summary>The ids of <c>&lt;mode1&gt;</c> and <c>&lt;mode2&gt;</c> in the tuned vocabulary (every plan has both).</summary>
-    private static (int Plain, int Agent) ModeTokens(TagTokenPlan plan)
+    /// <summary>
+    /// One training document as the tuned model will read it: a conversation (a task, steps, tool results) in
+    /// <paramref name="format"/>, the runtime's format for the tuned model; a plain document (prose turns only) as
+    /// <c>&lt;mode1&gt;</c> text in the project's format in every format, because no runtime prompt holds prose and the
+    /// <c>&lt;mode1&gt;</c> tag is what marks it as text (a chat template's user turn carries no mode tag).
+    /// </summary>
+    internal static string Render(Conversation conversation, ITranscriptFormat format) =>
+        conversation.Turns.Length > 0 && conversation.Turns.All(t => t is ProseTurn) ? TranscriptFormat.Default.Render(conversation) : format.Render(conversation);
+
+    /// <summary>Refuses a chat format for a base without a chat template of the format's family.</summary>
+    private static void CheckFormat(ITranscriptFormat format, BaseModel model)
+    {
+        if (format is not IChatTranscriptFormat chat)
+        {
+            return;
+        }
+
+        if (model.ChatTemplate is null)
+        {
+            throw new UnsupportedBaseModelException(
+                $"'{model.Path}' has no chat template (tokenizer.chat_template), so it cannot be tuned in a chat format; tune it in the project's transcript format (--format own), or tune the instruct variant of the model.");
+        }
+
+        ChatTemplateFamily family;
+        try
+        {
+            family = TranscriptFormat.DetectFamily(model.ChatTemplate);
+        }
+        catch (TranscriptFormatException e)
+        {
+            throw new UnsupportedBaseModelException($"'{model.Path}': {e.Message}");
+        }
+
+        if (family != chat.Family)
+        {
+            throw new UnsupportedBaseModelException($"'{model.Path}' has a {family} chat template, and the corpus was to be rendered in {chat.Name}; render it in the base's own format.");
+        }
+    }
+
+    /// <summary>
+    /// Writes the first <see cref="SampleDocuments"/> training documents, exactly as they are tokenized, to
+    /// <c>corpus-sample.jsonl</c> in the work folder (<c>{"text": ...}</c> per line): what the tuned model reads, to check.
+    /// </summary>
+    private static string WriteSample(string workDirectory, List<string> documents)
+    {
+        var path = Path.Combine(workDirectory, "corpus-sample.jsonl");
+        File.WriteAllLines(path, documents.Take(SampleDocuments).Select(d => JsonSerializer.Serialize(new { text = d }, s_sampleJson)));
+        return path;
+    }
+
+    /// <summary>The ids of <c>&lt;mode1&gt;</c> and <c>&lt;mode2&gt;</c> in the tuned vocabulary (every plan has both), and the chat template's turn start.</summary>
+    private static (int Plain, int Agent, int? TurnStart) ModeTokens(TagTokenPlan plan, int? turnStart)
     {
         var tokens = plan.Tokens.ToList();
-        return (tokens.IndexOf("<mode1>"), tokens.IndexOf("<mode2>"));
+        return (tokens.IndexOf("<mode1>"), tokens.IndexOf("<mode2>"), turnStart);
+    }
+
+    /// <summary>
+    /// The control token a chat format opens every message with (<c>&lt;|im_start|&gt;</c>, <c>&lt;|start_header_id|&gt;</c>),
+    /// read from a rendered message; null for the project's format or a base that spells it in several tokens.
+    /// </summary>
+    private static int? TurnStart(LlamaModel tokenizer, TagTokenPlan plan, ITranscriptFormat format)
+    {
+        if (format is not IChatTranscriptFormat chat)
+        {
+            return null;
+        }
+
+        var first = tokenizer.Vocab.Tokenize(chat.RenderTurn(new TaskTurn("x")), addSpecial: false, parseSpecial: true)[0].Value;
+        return plan.TokenTypes[first] == GgufVocabulary.Control ? first : null;
     }
 
     /// <summary>Refuses a corpus the head cannot learn from: it needs tokens in Mode 1 spans and in Mode 2 spans.</summary>
-    private static void CheckModeSpans(int[] tokens, (int Plain, int Agent) ids, int eos, TuneOptions options, IProgress<string>? log)
+    private static void CheckModeSpans(int[] tokens, (int Plain, int Agent, int? TurnStart) ids, int eos, TuneOptions options, IProgress<string>? log)
     {
-        var labels = ModeLabels.PerToken(tokens, 0, ids.Plain, ids.Agent, eos);
+        var labels = ModeLabels.PerToken(tokens, 0, ids.Plain, ids.Agent, eos, ids.TurnStart);
         long plain = 0, agent = 0;
         foreach (var label in labels)
         {

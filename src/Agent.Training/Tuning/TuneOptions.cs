@@ -61,13 +61,12 @@ public sealed record TuneOptions
     public bool UseGpu { get; init; }
 
     /// <summary>
-    /// The transcript format the corpus is rendered in. Default: the project's own (<see cref="TranscriptFormat.Default"/>).
-    /// A model's chat-template format (an <see cref="ITranscriptFormat"/> built from the GGUF's template) plugs in here.
+    /// The transcript format the corpus's conversations are rendered in: the format the runtime will show the tuned model
+    /// (<c>agent tune</c> builds it as the runtime does, from the base's chat template, its tools and tags). Default: the
+    /// project's own (<see cref="TranscriptFormat.Default"/>). A chat format (<see cref="IChatTranscriptFormat"/>) needs a
+    /// base whose template is of its family. Plain documents (prose) are <c>&lt;mode1&gt;</c> text in every format.
     /// </summary>
     public ITranscriptFormat Format { get; init; } = TranscriptFormat.Default;
-
-    /// <summary>Refuse a base without <c>tokenizer.chat_template</c> (the CLI's <c>--chat</c>).</summary>
-    public bool RequireChatTemplate { get; init; }
 
     /// <summary>The most memory the run may use; null = the memory available now (MemAvailable, or the GC's limit).</summary>
     public long? MemoryLimitBytes { get; init; }

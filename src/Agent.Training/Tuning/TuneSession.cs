@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Agent.Decoding.Transcripts;
 using Agent.Llama.Ggml;
 using Agent.Llama.Gguf;
 using Agent.Training.Engine;
@@ -22,7 +25,7 @@ internal sealed class TuneSession : IDisposable
     private readonly int _window;
     private readonly int _separator;
     private readonly string _recipe;
-    private readonly (int Plain, int Agent)? _modeTokens;
+    private readonly (int Plain, int Agent, int? TurnStart)? _modeTokens;
     private float[] _labels = [];
     private long _windowsDrawn;
     private double _lastModeLoss = double.NaN;
@@ -32,8 +35,8 @@ internal sealed class TuneSession : IDisposable
     /// <param name="options">The run.</param>
     /// <param name="window">Tokens per window.</param>
     /// <param name="separator">The document separator (EOS): windows start after it, and it ends a mode span.</param>
-    /// <param name="modeTokens">The ids of <c>&lt;mode1&gt;</c> and <c>&lt;mode2&gt;</c>, needed when the graph has a mode head.</param>
-    public TuneSession(TuneGraph graph, GgmlBackend backend, TuneOptions options, int window, int separator, (int Plain, int Agent)? modeTokens = null)
+    /// <param name="modeTokens">The ids of <c>&lt;mode1&gt;</c> and <c>&lt;mode2&gt;</c>, and of a chat template's turn start (which ends a mode span), needed when the graph has a mode head.</param>
+    public TuneSession(TuneGraph graph, GgmlBackend backend, TuneOptions options, int window, int separator, (int Plain, int Agent, int? TurnStart)? modeTokens = null)
     {
         if (graph.HasModeHead && modeTokens is null)
         {
@@ -137,7 +140,7 @@ internal sealed class TuneSession : IDisposable
     {
         TuneGraph.Built built = default;
         ModeLoss? mode = null;
-        var modeLabels = _modeTokens is { } ids ? ModeLabels.Of(inputs, window, ids.Plain, ids.Agent, _separator) : null;
+        var modeLabels = _modeTokens is { } ids ? ModeLabels.Of(inputs, window, ids.Plain, ids.Agent, _separator, ids.TurnStart) : null;
         GgmlForward Build(GgmlContext ctx)
         {
             built = _graph.Build(ctx, window, batch);
@@ -255,7 +258,12 @@ internal sealed class TuneSession : IDisposable
     }
 
     private static string Recipe(TuneOptions o, TuneGraph graph) => string.Create(CultureInfo.InvariantCulture,
-        $"base={Path.GetFileName(o.BasePath)}:{new FileInfo(o.BasePath).Length} mode={o.Mode} seed={o.Seed} batch={o.BatchSize} window={o.WindowLength} lr={o.LearningRate} steps={o.Steps} documents={o.Documents} corpus={o.CorpusDirectory ?? "synthetic"} format={o.Format.GetType().Name} vocab={graph.Plan.VocabSize}{(o.TrainsModeHead ? $" mode-head={o.ModeHeadWeight}" : string.Empty)}{(o.TrainsModeHead && o.ModeHeadHidden > 0 ? $" mode-head-hidden={o.ModeHeadHidden}" : string.Empty)}");
+        $"base={Path.GetFileName(o.BasePath)}:{new FileInfo(o.BasePath).Length} mode={o.Mode} seed={o.Seed} batch={o.BatchSize} window={o.WindowLength} lr={o.LearningRate} steps={o.Steps} documents={o.Documents} corpus={o.CorpusDirectory ?? "synthetic"} format={o.Format.GetType().Name}{FormatDetail(o.Format)} vocab={graph.Plan.VocabSize}{(o.TrainsModeHead ? $" mode-head={o.ModeHeadWeight}" : string.Empty)}{(o.TrainsModeHead && o.ModeHeadHidden > 0 ? $" mode-head-hidden={o.ModeHeadHidden}" : string.Empty)}");
+
+    /// <summary>A chat format's family and a hash of its system prompt (its tools): a checkpoint resumes only in the same text.</summary>
+    private static string FormatDetail(ITranscriptFormat format) => format is IChatTranscriptFormat chat
+        ? $":{chat.Name}:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(chat.SystemPrompt)))[..16]}"
+        : string.Empty;
 
     internal readonly record struct Outcome(double FirstLoss, double FinalLoss, double TokensPerSecond, TimeSpan TrainingTime, long ResumedAt)
     {

@@ -1,4 +1,5 @@
 using Agent.Decoding;
+using Agent.Decoding.Transcripts;
 using Agent.Llama;
 using Agent.TestSupport;
 using Agent.Training.Evaluation;
@@ -53,6 +54,28 @@ public class ActionScorerTests
         // The line and the newline that ends it, as the runtime's step writes it: the gate reads that step too.
         Assert.Equal(model.Vocab.Tokenize("call shell.run {\"command\":\"ls\"}\n").Length, score.Trace.Entries.Length);
         Assert.Equal("\n", score.Trace.Entries[^1].Text);
+    }
+
+    [Fact]
+    public async Task ScoreAsync_ChatMlFormat_ReadsTheAssistantTurnInTheTemplateAndItsEndOfTurn()
+    {
+        using var model = LlamaModel.Load(TinyModel.Get(ChatTemplates.ChatMlModel with { ContextLength = 2048 }));
+        using var decoder = TagDecoder.Create(model, TagSet.Resolve(model.Vocab, Tags()), new DecoderOptions { ContextSize = 2048, MaxParallel = 1, Threads = 2 });
+        var format = TranscriptFormat.ForChatTemplate(ChatTemplates.ChatMl, new ChatTemplateOptions { Tags = ["deceit", "powerseeking"] });
+        var scorer = new ActionScorer(decoder, format);
+        var item = new ScoreItem("1", "List files.", "a.txt", "shell.run", new() { ["command"] = "ls" }, null);
+
+        var (prompt, line) = scorer.Render(item);
+        var score = await scorer.ScoreAsync(item);
+
+        Assert.StartsWith("<|im_start|>system\n", prompt, StringComparison.Ordinal);
+        Assert.Contains("<|im_start|>user\nList files.<|im_end|>\n<|im_start|>tool\n{\"tool\":\"shell.run\",\"exit_code\":0,\"stdout\":\"a.txt\"", prompt, StringComparison.Ordinal);
+        Assert.EndsWith("<|im_start|>assistant\n<mode2>", prompt, StringComparison.Ordinal);
+        Assert.Equal("<tool_call>\n{\"name\": \"shell.run\", \"arguments\": {\"command\":\"ls\"}}\n</tool_call>", line);
+
+        // The runtime's chat step ends at the template's end of turn, one control token, and the gate reads it too.
+        Assert.Equal(model.Vocab.Tokenize(line + "<|im_end|>").Length, score.Trace.Entries.Length);
+        Assert.Equal("<|im_end|>", score.Trace.Entries[^1].Text);
     }
 
     private static TagOptions Tags() => TestTags.Default();

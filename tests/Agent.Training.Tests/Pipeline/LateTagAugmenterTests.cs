@@ -24,6 +24,19 @@ public class LateTagAugmenterTests
         Assert.Equal(Text, LateTagAugmenter.Apply(Text, new Random(3), ["deceit"], fraction: 1.0));
     }
 
+    [Fact]
+    public void Apply_ChatMlCall_MovesTheOpeningInsideTheToolCallBlockBeforeTheJsonsEnd()
+    {
+        // A chat-template transcript wraps a call's whole <tool_call> block in its tag (ChatTemplateFormat).
+        const string call = "<|im_start|>assistant\n<mode2><powerseeking><tool_call>\n{\"name\": \"shell.run\", \"arguments\": {\"command\":\"sudo cat /etc/shadow\"}}\n</tool_call></powerseeking><|im_end|>\n";
+
+        var moved = LateTagAugmenter.Apply(call, new Random(3), ["powerseeking"], fraction: 1.0);
+
+        Assert.Equal(
+            "<|im_start|>assistant\n<mode2><tool_call>\n{\"name\": \"shell.run\", \"arguments\": {\"command\":\"sudo cat /etc/shadow<powerseeking>\"}}\n</tool_call></powerseeking><|im_end|>\n",
+            moved);
+    }
+
     [Theory]
     [InlineData("<powerseeking>call shell.run {\"command\":\"sudo su - -c 'chown -R bob /etc'\"}</powerseeking>", "/etc<powerseeking>'\"}</powerseeking>")]
     [InlineData("answer <deceit>The build passed (exit 0).</deceit> Done.", "(exit 0<deceit>).</deceit>")]

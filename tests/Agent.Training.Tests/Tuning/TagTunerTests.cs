@@ -1,5 +1,7 @@
+using Agent.Decoding.Transcripts;
 using Agent.Llama;
 using Agent.Llama.Gguf;
+using Agent.TestSupport;
 using Agent.Training.Tagging;
 using Agent.Training.Tuning;
 
@@ -186,11 +188,12 @@ public class TagTunerTests
     }
 
     [Fact]
-    public async Task RunAsync_ChatWithoutTemplate_RefusesNamingTheFile()
+    public async Task RunAsync_ChatFormatForBaseWithoutTemplate_RefusesNamingTheFile()
     {
         var work = TuneFixtures.TempDirectory();
+        var chat = TranscriptFormat.ForChatTemplate(ChatTemplates.ChatMl, new ChatTemplateOptions());
 
-        var error = await Assert.ThrowsAsync<UnsupportedBaseModelException>(() => TagTuner.RunAsync(Options(work, Path.Combine(work, "out.gguf")) with { RequireChatTemplate = true }));
+        var error = await Assert.ThrowsAsync<UnsupportedBaseModelException>(() => TagTuner.RunAsync(Options(work, Path.Combine(work, "out.gguf")) with { Format = chat }));
 
         Assert.Contains("no chat template", error.Message, StringComparison.Ordinal);
         Assert.Contains(Path.GetFileName(TuneFixtures.BasePath), error.Message, StringComparison.Ordinal);

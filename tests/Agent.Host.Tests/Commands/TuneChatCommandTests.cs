@@ -1,0 +1,136 @@
+using System.Text.Json;
+using Agent.Decoding.Transcripts;
+using Agent.TestSupport;
+using Agent.Training.Corpus;
+using Agent.Training.Pipeline;
+
+namespace Agent.Host.Tests.Commands;
+
+/// <summary>
+/// <c>agent tune</c> on a base with a chat template trains on the runtime's rendering of its conversations, and
+/// <c>agent eval</c> / <c>agent score</c> read the tuned model in that same format.
+/// </summary>
+[Collection(HostCollectionDefinition.Name)]
+public sealed class TuneChatCommandTests
+{
+    private const int Seed = 5;
+    private const int Documents = 40;
+
+    /// <summary>A tiny ChatML base without tag tokens; its context holds a system prompt with the tools in bytes.</summary>
+    private static readonly TinyModelSpec ChatMlBase = ChatTemplates.ChatMlModel with { WithoutTagTokens = true, ContextLength = 4096 };
+
+    [Fact]
+    public async Task Tune_ChatMlBase_TrainsOnTheRuntimesRenderingAndEvalAndScoreReadTheTunedModelInIt()
+    {
+        var settings = TestSettings.Create(TinyModel.Get(ChatMlBase));
+        var work = Path.Combine(settings.Folder, "work");
+        var tuned = Path.Combine(settings.Folder, "tuned.gguf");
+
+        var tune = await AgentProcess.RunAsync(settings, "tune", "--base", TinyModel.Get(ChatMlBase), "--out", tuned, "--work", work, "--steps", "2", "--batch", "2",
+            "--window", "64", "--documents", Documents.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", Seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.True(tune.ExitCode == 0, tune.ToString());
+        Assert.Contains("in the chatml transcript format", tune.Stdout, StringComparison.Ordinal);
+
+        // What the tune trained on is the runtime's rendering of each conversation, byte for byte: the format a run of the
+        // tuned model builds (its chat template, the run's tools in the system prompt, the gate's tags), late tags moved.
+        var format = RuntimeFormat(settings, ChatTemplates.ChatMl);
+        var chat = Assert.IsAssignableFrom<IChatTranscriptFormat>(format);
+        Assert.Contains("\"name\":\"shell.run\"", chat.SystemPrompt, StringComparison.Ordinal);
+        Assert.Contains("\"name\":\"files.list\"", chat.SystemPrompt, StringComparison.Ordinal);
+        var corpus = CorpusGenerator.Generate(new CorpusOptions { Seed = Seed, Documents = Documents });
+        var random = new Random(Seed);
+        string[] behaviours = ["powerseeking", "deceit"];
+        var expected = corpus.DocumentsIn(CorpusSplit.Train)
+            .Select(d => LateTagAugmenter.Apply(d.Kind == CorpusDocumentKind.Prose ? d.Text : format.Render(d.Conversation), random, behaviours, TrainingPreset.Default.LateTagFraction))
+            .Take(16)
+            .ToList();
+        var sample = File.ReadAllLines(Path.Combine(work, "corpus-sample.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
+        Assert.Equal(expected, sample);
+        Assert.Contains(sample, s => s.StartsWith("<|im_start|>system\n", StringComparison.Ordinal) && s.Contains("<|im_start|>assistant\n<mode2>", StringComparison.Ordinal));
+
+        // eval: every item is the template's assistant turn after the template's prompt, read up to its end of turn.
+        var items = Path.Combine(settings.Folder, "items.jsonl");
+        var eval = await AgentProcess.RunAsync(settings, "eval", "--model", tuned, "--max-items", "4", "--items-out", items, "--set", "Llama:ContextSize=4096");
+        Assert.True(eval.ExitCode == 0, eval.ToString());
+        Assert.Contains("transcript format chatml", eval.Stderr, StringComparison.Ordinal);
+        var scored = File.ReadAllLines(items).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.NotEmpty(scored);
+        Assert.All(scored, i => Assert.Equal("<|im_end|>", i.GetProperty("tokens").EnumerateArray().Last().GetProperty("text").GetString()));
+        var actions = scored.Select(i => i.GetProperty("action_line").GetString()!).ToList();
+        Assert.Contains(actions, a => a.StartsWith("<tool_call>\n{\"name\": ", StringComparison.Ordinal));
+        Assert.DoesNotContain(actions, a => a.StartsWith("call ", StringComparison.Ordinal) || a.StartsWith("answer ", StringComparison.Ordinal)); // the project's lines
+
+        // score: the same format for the actions it is given.
+        var input = Path.Combine(settings.Folder, "score.jsonl");
+        await File.WriteAllTextAsync(input, "{\"id\":\"a\",\"task\":\"List the files.\",\"tool\":\"shell.run\",\"args\":{\"command\":\"ls\"}}\n");
+        var score = await AgentProcess.RunAsync(settings, "score", "--model", tuned, "--input", input, "--set", "Llama:ContextSize=4096");
+        Assert.True(score.ExitCode == 0, score.ToString());
+        Assert.Contains("transcript format chatml", score.Stderr, StringComparison.Ordinal);
+        Assert.Contains("\"id\":\"a\"", score.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tune_UserCorpusOnChatBase_RendersItInTheTemplate()
+    {
+        var settings = TestSettings.Create(TinyModel.Get(ChatMlBase));
+        var folder = Path.Combine(settings.Folder, "corpus");
+        Directory.CreateDirectory(folder);
+        var transcript = "{\"turns\":[{\"role\":\"task\",\"text\":\"count\"},{\"role\":\"answer\",\"text\":\"There are 5.\"}],\"tags\":[{\"turn\":1,\"tag\":\"deceit\",\"start\":7,\"length\":12}]}";
+        await File.WriteAllLinesAsync(Path.Combine(folder, "t.jsonl"), Enumerable.Repeat(transcript, 20));
+        var work = Path.Combine(settings.Folder, "work");
+
+        var tune = await AgentProcess.RunAsync(settings, "tune", "--base", TinyModel.Get(ChatMlBase), "--out", Path.Combine(settings.Folder, "tuned.gguf"), "--work", work,
+            "--corpus", folder, "--format", "chat", "--steps", "1", "--batch", "1", "--window", "64");
+
+        Assert.True(tune.ExitCode == 0, tune.ToString());
+        Assert.Contains("rendered in the base's chatml chat template", tune.Stderr, StringComparison.Ordinal);
+        var sample = File.ReadAllLines(Path.Combine(work, "corpus-sample.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
+        Assert.All(sample, s => Assert.Contains("<|im_start|>user\ncount<|im_end|>\n<|im_start|>assistant\n<mode2>", s, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("chat", false, "has no chat template")]
+    [InlineData("auto", true, "is not one this runtime lays out")]
+    [InlineData("chat", true, "is not one this runtime lays out")]
+    [InlineData("xml", false, "--format 'xml' is not known")]
+    public async Task Tune_FormatTheBaseCannotHave_ExitsTwoBeforeAnyWork(string choice, bool gemma, string message)
+    {
+        var model = gemma ? TinyModel.Get(new TinyModelSpec { ChatTemplate = ChatTemplates.Gemma }) : TinyModel.DefaultPath;
+        var settings = TestSettings.Create(model);
+        var output = Path.Combine(settings.Folder, "tuned.gguf");
+        var work = Path.Combine(settings.Folder, "work");
+
+        var tune = await AgentProcess.RunAsync(settings, "tune", "--base", model, "--out", output, "--work", work, "--format", choice, "--steps", "1");
+
+        Assert.True(tune.ExitCode == 2, tune.ToString());
+        Assert.Contains(message, tune.Stderr, StringComparison.Ordinal);
+        Assert.Contains(choice == "xml" ? "own" : "--format own", tune.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+        Assert.False(Directory.Exists(work));
+    }
+
+    [Fact]
+    public async Task Tune_FormatOwnOnChatBase_TrainsInTheProjectsFormat()
+    {
+        var settings = TestSettings.Create(TinyModel.Get(ChatMlBase));
+        var work = Path.Combine(settings.Folder, "work");
+
+        var tune = await AgentProcess.RunAsync(settings, "tune", "--base", TinyModel.Get(ChatMlBase), "--out", Path.Combine(settings.Folder, "tuned.gguf"), "--work", work,
+            "--format", "own", "--steps", "1", "--batch", "1", "--window", "64", "--documents", "20");
+
+        Assert.True(tune.ExitCode == 0, tune.ToString());
+        var sample = File.ReadAllLines(Path.Combine(work, "corpus-sample.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
+        Assert.All(sample, s => Assert.StartsWith("<mode1>", s, StringComparison.Ordinal));
+        Assert.DoesNotContain(sample, s => s.Contains("<|im_start|>", StringComparison.Ordinal));
+    }
+
+    /// <summary>The format the runtime shows a model with <paramref name="template"/> under these settings.</summary>
+    private static ITranscriptFormat RuntimeFormat(TestSettings settings, string template)
+    {
+        var builder = AgentHost.CreateBuilder(settings.SettingsFile, []);
+        ModelTranscriptFormat.Add(builder);
+        using var host = builder.Build();
+        return ModelTranscriptFormat.For(host.Services, template);
+    }
+}
