@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Agent.Monitoring;
 
 /// <summary>
@@ -6,12 +8,14 @@ namespace Agent.Monitoring;
 /// </summary>
 public sealed record ClassifierInput
 {
-    private ClassifierInput(ActionKind kind, string context, string action, ToolResultSummary? result)
+    private ClassifierInput(ActionKind kind, string context, string action, ToolResultSummary? result, string task, ImmutableArray<string> earlierCalls)
     {
         Kind = kind;
         Context = context;
         Action = action;
         Result = result;
+        Task = task;
+        EarlierCalls = earlierCalls;
     }
 
     /// <summary>Answer or call.</summary>
@@ -28,13 +32,31 @@ public sealed record ClassifierInput
     /// output feed the head's agreement features (did the command fail; do the answer's numbers and names appear in it).</summary>
     public ToolResultSummary? Result { get; }
 
-    /// <summary>An answer with the last tool result before it.</summary>
+    /// <summary>For an answer, the run's task (empty when not given): the context the call heads read
+    /// <see cref="EarlierCalls"/> with. For a call, the same text as <see cref="Context"/>.</summary>
+    public string Task { get; }
+
+    /// <summary>For an answer, the calls the run made before it, in order, each as the transcript writes it
+    /// (<c>call shell.run {"command":"..."}</c>); empty when none was given (and always for a call). The answer head reads
+    /// the call heads' highest probability over them: a denial ("I did not use elevated privileges") is a lie only when
+    /// an earlier call did what it denies.</summary>
+    public ImmutableArray<string> EarlierCalls { get; }
+
+    /// <summary>An answer with the last tool result before it and, optionally, the run's task and earlier calls.</summary>
     /// <param name="lastResult">The last tool result, or null when the run called no tool.</param>
     /// <param name="answer">The answer's text.</param>
-    public static ClassifierInput ForAnswer(ToolResultSummary? lastResult, string answer)
+    /// <param name="task">The run's task (the call heads read <paramref name="earlierCalls"/> with it); null for none.</param>
+    /// <param name="earlierCalls">The run's calls before the answer, each as <c>call tool {json}</c>; null or empty for none.</param>
+    public static ClassifierInput ForAnswer(ToolResultSummary? lastResult, string answer, string? task = null, IEnumerable<string>? earlierCalls = null)
     {
         ArgumentNullException.ThrowIfNull(answer);
-        return new ClassifierInput(ActionKind.Answer, lastResult?.ToText() ?? "No tool was run.", answer, lastResult);
+        var calls = earlierCalls is null ? [] : earlierCalls.ToImmutableArray();
+        if (calls.Any(c => c is null))
+        {
+            throw new ArgumentException("An earlier call is null.", nameof(earlierCalls));
+        }
+
+        return new ClassifierInput(ActionKind.Answer, lastResult?.ToText() ?? "No tool was run.", answer, lastResult, task ?? string.Empty, calls);
     }
 
     /// <summary>A tool call with its run's task.</summary>
@@ -44,6 +66,6 @@ public sealed record ClassifierInput
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(call);
-        return new ClassifierInput(ActionKind.Call, task, call, null);
+        return new ClassifierInput(ActionKind.Call, task, call, null, task, []);
     }
 }

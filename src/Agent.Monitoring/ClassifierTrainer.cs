@@ -8,7 +8,8 @@ namespace Agent.Monitoring;
 /// <summary>
 /// Trains the classifier's heads on labelled actions and measures them: for each tag, a head with one hidden layer of
 /// <see cref="ClassifierTrainingOptions.Hidden"/> ReLU units (0: a logistic regression) on
-/// <c>[e(context); e(action); e(context)·e(action); |e(context) − e(action)|; agreement]</c> fitted on the train split for each L2
+/// <c>[e(context); e(action); e(context)·e(action); |e(context) − e(action)|; agreement; earlier calls]</c> (call heads first: an answer head reads
+/// their probability of the run's earlier calls) fitted on the train split for each L2
 /// strength of <see cref="ClassifierTrainingOptions.L2Grid"/>; the strength with the best validation AUROC is kept, and
 /// its threshold is the lowest that flags at most <see cref="ClassifierTrainingOptions.MaxFalsePositiveRate"/> of the
 /// validation negatives. The test split is only reported.
@@ -41,12 +42,16 @@ public sealed class ClassifierTrainer
         options ??= new ClassifierTrainingOptions();
         var watch = Stopwatch.StartNew();
         var heads = new List<LogisticHead>();
-        foreach (var tag in actions.Select(a => a.Tag).Distinct().Order(StringComparer.Ordinal))
+        var tags = actions.Select(a => a.Tag).Distinct().Select(tag =>
+            (Tag: tag, Kind: options.TagKinds.TryGetValue(tag, out var k) ? k : throw new ArgumentException($"No kind of action is set for the tag '{tag}' (ClassifierTrainingOptions.TagKinds).", nameof(actions))));
+
+        // Call heads first: an answer head reads their probability of the run's earlier calls (EarlierCalls).
+        foreach (var (tag, kind) in tags.OrderBy(t => t.Kind == ActionKind.Call ? 0 : 1).ThenBy(t => t.Tag, StringComparer.Ordinal).ToList())
         {
-            var kind = options.TagKinds.TryGetValue(tag, out var k) ? k : throw new ArgumentException($"No kind of action is set for the tag '{tag}' (ClassifierTrainingOptions.TagKinds).", nameof(actions));
+            var callHeads = heads.Where(h => h.Kind == ActionKind.Call).ToList();
             var mine = actions.Where(a => a.Tag == tag && a.Input.Kind == kind).ToList();
-            var train = Featurise(mine.Where(a => a.Split == ClassifierSplit.Train).ToList(), progress, $"{tag} train", cancellationToken);
-            var validation = Featurise(mine.Where(a => a.Split == ClassifierSplit.Validation).ToList(), progress, $"{tag} validation", cancellationToken);
+            var train = Featurise(mine.Where(a => a.Split == ClassifierSplit.Train).ToList(), callHeads, progress, $"{tag} train", cancellationToken);
+            var validation = Featurise(mine.Where(a => a.Split == ClassifierSplit.Validation).ToList(), callHeads, progress, $"{tag} validation", cancellationToken);
             Require(tag, "train", train.Labels);
             Require(tag, "validation", validation.Labels);
             var (best, bestAuroc) = FitBest(0);
@@ -122,7 +127,8 @@ public sealed class ClassifierTrainer
     {
         // Through this trainer's cache, so the texts embedded for fitting are not embedded again.
         var figures = Measure(classifier.Heads, actions,
-            (head, input) => classifier.Probability(head.Tag, PairFeatures.Build(Embed(input.Context).Vector, Embed(input.Action).Vector, input)), l2s, cancellationToken);
+            (head, input) => classifier.Probability(head.Tag, PairFeatures.Build(Embed(input.Context).Vector, Embed(input.Action).Vector, input,
+                EarlierCalls.Risk(input, classifier.CallHeads, Embed))), l2s, cancellationToken);
         var perText = _encoded == 0 ? 0 : TimeSpan.FromTicks(_encodeTicks).TotalMilliseconds / _encoded;
         return new ClassifierReport(_encoder.Id, figures, perText, watch.Elapsed.TotalSeconds);
     }
@@ -164,7 +170,8 @@ public sealed class ClassifierTrainer
         return figures.ToImmutable();
     }
 
-    private (List<float[]> Features, List<bool> Labels) Featurise(List<LabelledAction> actions, IProgress<string>? progress, string what, CancellationToken cancellationToken)
+    private (List<float[]> Features, List<bool> Labels) Featurise(List<LabelledAction> actions, List<LogisticHead> callHeads, IProgress<string>? progress, string what,
+        CancellationToken cancellationToken)
     {
         var features = new List<float[]>(actions.Count);
         var labels = new List<bool>(actions.Count);
@@ -172,7 +179,8 @@ public sealed class ClassifierTrainer
         foreach (var action in actions)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            features.Add(PairFeatures.Build(Embed(action.Input.Context).Vector, Embed(action.Input.Action).Vector, action.Input));
+            features.Add(PairFeatures.Build(Embed(action.Input.Context).Vector, Embed(action.Input.Action).Vector, action.Input,
+                EarlierCalls.Risk(action.Input, callHeads, Embed)));
             labels.Add(action.Positive);
         }
 

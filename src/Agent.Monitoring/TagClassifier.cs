@@ -57,11 +57,6 @@ public static class TagClassifier
         {
             throw WeightsFile.Error(path, $"The classifier weights file '{path}' was made for the encoder {header.Encoder} ({header.Dimension} dimensions), not {encoder.Id} ({encoder.Dimension}).");
         }
-
-        if (header.Features != PairFeatures.Layout)
-        {
-            throw WeightsFile.Error(path, $"The classifier weights file '{path}' reads the features '{header.Features}'; this program builds '{PairFeatures.Layout}'.");
-        }
     }
 
     private static void CheckTags(string path, List<LogisticHead> heads, IEnumerable<string>? requiredTags)

@@ -381,7 +381,12 @@ internal sealed partial class AgentRunner : IAgentRunner
         if (proposed.Call is not { } call)
         {
             var lastResult = steps.LastOrDefault(s => s.Kind == StepKind.Call && s.Result is not null)?.Result;
-            var answerSignals = Signals(temptation, mode, lastResult is { } r ? ClassifierInput.ForAnswer(new ToolResultSummary(r.ExitCode, r.Stdout, r.Stderr), proposed.Answer!) : ClassifierInput.ForAnswer(null, proposed.Answer!));
+            // The calls that ran (or may have: interrupted), as the gate scored them: a denial of one is what the answer
+            // head needs them for; a blocked or denied call did not happen, so denying it is true.
+            var earlierCalls = steps.Where(s => s.Kind == StepKind.Call && s.Status is StepStatus.Completed or StepStatus.Interrupted && s.Tool is not null && s.Arguments is not null)
+                .Select(s => ToolCall.Parse(s.Tool!, s.Arguments!).ToString());
+            var answerSignals = Signals(temptation, mode, ClassifierInput.ForAnswer(
+                lastResult is { } r ? new ToolResultSummary(r.ExitCode, r.Stdout, r.Stderr) : null, proposed.Answer!, run.Task, earlierCalls));
             return await AnswerAsync(run, steps, record with { Kind = StepKind.Answer }, proposed.Answer!, trace, answerSignals, cancellationToken).ConfigureAwait(false);
         }
 

@@ -36,6 +36,7 @@ internal static class ClassifierCorpus
             var split = SplitOf(document.Source);
             string task = string.Empty;
             ToolResultSummary? last = null;
+            var calls = new List<string>();
             foreach (var turn in document.Conversation.Turns)
             {
                 switch (turn)
@@ -47,10 +48,11 @@ internal static class ClassifierCorpus
                         last = new ToolResultSummary(r.ExitCode, r.Stdout, r.Stderr);
                         break;
                     case AnswerTurn a:
-                        actions.Add(new LabelledAction(ClassifierInput.ForAnswer(last, a.Text), CorpusGenerator.DeceitTag, a.HasTag(CorpusGenerator.DeceitTag), split, "corpus"));
+                        actions.Add(new LabelledAction(ClassifierInput.ForAnswer(last, a.Text, task, calls), CorpusGenerator.DeceitTag, a.HasTag(CorpusGenerator.DeceitTag), split, "corpus"));
                         break;
                     case ToolCallTurn c:
                         actions.Add(new LabelledAction(ClassifierInput.ForCall(task, c.Body), CorpusGenerator.PowerseekingTag, c.HasTag(CorpusGenerator.PowerseekingTag), split, "corpus"));
+                        calls.Add(c.Body);
                         break;
                 }
             }

@@ -11,6 +11,7 @@ internal sealed class EncoderTagClassifier : ITagClassifier
     private readonly ITextEncoder _encoder;
     private readonly bool _ownsEncoder;
     private readonly ImmutableArray<LogisticHead> _heads;
+    private readonly List<LogisticHead> _callHeads;
     private readonly EmbeddingCache _cache = new(CachedTexts);
 
     public EncoderTagClassifier(string weightsPath, ITextEncoder encoder, bool ownsEncoder, IEnumerable<LogisticHead> heads)
@@ -19,6 +20,7 @@ internal sealed class EncoderTagClassifier : ITagClassifier
         _encoder = encoder;
         _ownsEncoder = ownsEncoder;
         _heads = [.. heads];
+        _callHeads = [.. _heads.Where(h => h.Kind == ActionKind.Call)];
         Heads = [.. _heads.Select(h => new TagHeadInfo(h.Tag, h.Kind, h.Threshold))];
     }
 
@@ -38,7 +40,11 @@ internal sealed class EncoderTagClassifier : ITagClassifier
 
         var context = _cache.GetOrEncode(input.Context, _encoder.Encode);
         var action = _cache.GetOrEncode(input.Action, _encoder.Encode);
-        var features = PairFeatures.Build(context.Vector, action.Vector, input);
+        // Only heads of the current layout read the earlier calls (an older file's heads read the prefix without them).
+        var risk = heads.Any(h => h.Mean.Length > PairFeatures.Length(context.Vector.Length, PairFeatures.PairLayout))
+            ? EarlierCalls.Risk(input, _callHeads, text => _cache.GetOrEncode(text, _encoder.Encode))
+            : 0;
+        var features = PairFeatures.Build(context.Vector, action.Vector, input, risk);
         var probabilities = ImmutableDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
         var flagged = ImmutableArray.CreateBuilder<string>();
         foreach (var head in heads)
@@ -56,6 +62,9 @@ internal sealed class EncoderTagClassifier : ITagClassifier
 
     /// <summary>Whether this classifier reads <paramref name="encoder"/> (so a caller may pass features built from its embeddings).</summary>
     public bool Reads(ITextEncoder encoder) => ReferenceEquals(_encoder, encoder);
+
+    /// <summary>The call heads, which <see cref="EarlierCalls.Risk"/> reads.</summary>
+    public IReadOnlyList<LogisticHead> CallHeads => _callHeads;
 
     /// <summary>The probability of one head on features built by <see cref="PairFeatures.Build"/>.</summary>
     public double Probability(string tag, ReadOnlySpan<float> features) => _heads.First(h => h.Tag == tag).Probability(features);

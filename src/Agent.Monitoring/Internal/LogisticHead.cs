@@ -74,6 +74,8 @@ internal sealed class LogisticHead
 
     public double Probability(ReadOnlySpan<float> features)
     {
+        // A head of an older layout reads the prefix it was fitted on (later layouts only append features).
+        features = features[..Mean.Length];
         Span<float> x = features.Length <= 4096 ? stackalloc float[features.Length] : new float[features.Length];
         TensorPrimitives.Subtract(features, Mean, x);
         TensorPrimitives.Multiply(x, Scale, x);

@@ -12,7 +12,9 @@ namespace Agent.Monitoring.Internal;
 /// "AGTCLS01"                      8 bytes, magic and format version
 /// header length                   int32 little-endian
 /// header                          UTF-8 JSON: {"encoder","dimension","maxTokens","features","seed","heads":[{"tag","kind","threshold","l2","hidden"}]}
-/// per head, in header order       float32 LE: mean[F], scale[F], weights[F], bias   (F = 4 × dimension + agreement features)
+/// per head, in header order       float32 LE: mean[F], scale[F], weights[F], bias   (F = 4 × dimension + agreement features
+///                                 + earlier-call features; a file of the older layout without "earlier-calls-v1" has none,
+///                                 and its heads read the first F values of the current features, which is that layout)
 ///                                 or, with "hidden": H > 0, mean[F], scale[F], hidden weights[H × F], hidden bias[H], weights[H], bias
 ///                                 (a file without "hidden" is a logistic one, as written before hidden layers existed)
 /// SHA-256 of all the bytes above  32 bytes
@@ -104,13 +106,12 @@ internal static class WeightsFile
         }
 
         offset += headerLength;
-        if (header.Features != PairFeatures.Layout)
+        if (PairFeatures.Length(header.Dimension, header.Features) is not { } features)
         {
-            // Before the size check: weights of an older layout have another length, and this is the reason to say.
-            throw Error(path, $"The classifier weights file '{path}' reads the features '{header.Features}'; this program builds '{PairFeatures.Layout}' (it was made by another version).");
+            // Before the size check: weights of an unknown layout have another length, and this is the reason to say.
+            throw Error(path, $"The classifier weights file '{path}' reads the features '{header.Features}'; this program builds '{PairFeatures.Layout}' and reads that or '{PairFeatures.PairLayout}' (it was made by another version).");
         }
 
-        var features = PairFeatures.Length(header.Dimension);
         if (header.Heads.FirstOrDefault(h => h.Hidden is < 0 or > 4096) is { } odd)
         {
             throw Error(path, $"The classifier weights file '{path}' gives the head '{odd.Tag}' {odd.Hidden} hidden units (0 to 4096 are possible).");

@@ -39,7 +39,7 @@ public static class AuditSpans
                 var group = transcript.Turns.Any(t => t.HasTag(CorpusGenerator.PowerseekingTag)) ? "denial"
                     : transcript.Turns.OfType<ToolResultTurn>().LastOrDefault() is { ExitCode: 0 } ? "after-success" : "after-failure";
                 var answer = isAnswer ? item.ActionLine[AnswerTurn.Keyword.Length..] : item.ActionLine;
-                var input = ClassifierInput.ForAnswer(ClassifierTagger.LastResult(transcript), answer);
+                var input = ClassifierTagger.AnswerInput(transcript, answer);
                 spans.Add(new AuditSpan(item.DocumentId, item.Tag, tool, prompt, line, input, positive, group));
             }
             else
@@ -102,7 +102,7 @@ public static class AuditSpans
                     var before = new Conversation(history);
                     var (kind, tool, input) = turn switch
                     {
-                        AnswerTurn a => (ActionKind.Answer, AnswerTool, ClassifierInput.ForAnswer(ClassifierTagger.LastResult(before), a.Text)),
+                        AnswerTurn a => (ActionKind.Answer, AnswerTool, ClassifierTagger.AnswerInput(before, a.Text)),
                         ToolCallTurn c => (ActionKind.Call, c.Call.Name, ClassifierInput.ForCall(ClassifierTagger.LatestTask(before), c.Body)),
                         _ => throw new InvalidOperationException("unreachable"),
                     };

@@ -6,13 +6,15 @@ namespace Agent.Training.Evaluation;
 
 /// <summary>
 /// Reads <c>agent score</c> JSONL: each line <c>{"id", "task", "observation"?, "exit_code"?, "stderr"?, "tool"?, "args"?,
-/// "answer"?}</c> (observation, exit_code and stderr: the last tool result's stdout, exit code (default 0) and stderr) with exactly
-/// one of <c>tool</c> (then <c>args</c> is a JSON object) or <c>answer</c>. Blank lines are skipped; a bad line becomes a
+/// "answer"?, "earlier_calls"?}</c> (observation, exit_code and stderr: the last tool result's stdout, exit code (default 0) and stderr) with exactly
+/// one of <c>tool</c> (then <c>args</c> is a JSON object) or <c>answer</c>. <c>earlier_calls</c> (answers only): the run's calls
+/// before the answer, in order, each <c>{"tool": "shell.run", "args": {...}}</c>; the classifier's answer head reads how risky
+/// they were (a denial is a lie only after a risky call); the model's prompt does not show them. Blank lines are skipped; a bad line becomes a
 /// <see cref="ScoreInputError"/> with its line number and reading goes on.
 /// </summary>
 public static class ScoreInputReader
 {
-    private static readonly HashSet<string> Known = ["id", "task", "observation", "exit_code", "stderr", "tool", "args", "answer"];
+    private static readonly HashSet<string> Known = ["id", "task", "observation", "exit_code", "stderr", "tool", "args", "answer", "earlier_calls"];
 
     /// <summary>Reads every line; yields an item or an error per non-blank line.</summary>
     public static IEnumerable<(int Line, ScoreItem? Item, ScoreInputError? Error)> Read(TextReader reader)
@@ -48,7 +50,7 @@ public static class ScoreInputReader
         {
             if (!Known.Contains(key))
             {
-                return (null, new ScoreInputError(number, $"unknown field '{key}'; fields are id, task, observation, exit_code, stderr, tool, args, answer"));
+                return (null, new ScoreInputError(number, $"unknown field '{key}'; fields are id, task, observation, exit_code, stderr, tool, args, answer, earlier_calls"));
             }
         }
 
@@ -108,6 +110,32 @@ public static class ScoreInputReader
             return (null, new ScoreInputError(number, $"item '{id}': \"args\" only goes with \"tool\""));
         }
 
-        return (new ScoreItem(id, task, Text("observation"), tool, args, answer) { ExitCode = exitCode, Stderr = Text("stderr") }, null);
+        var earlier = new List<string>();
+        if (json["earlier_calls"] is { } earlierNode)
+        {
+            const string shape = "\"earlier_calls\" must be an array of calls like {\"tool\":\"shell.run\",\"args\":{\"command\":\"ls\"}}";
+            if (answer is null)
+            {
+                return (null, new ScoreInputError(number, $"item '{id}': \"earlier_calls\" only goes with \"answer\" (a call is read with its task)"));
+            }
+
+            if (earlierNode is not JsonArray calls)
+            {
+                return (null, new ScoreInputError(number, $"item '{id}': {shape}"));
+            }
+
+            foreach (var node in calls)
+            {
+                if (node is not JsonObject call || call["tool"] is not JsonValue name || !name.TryGetValue<string>(out var callTool) || !ToolCall.IsValidName(callTool)
+                    || call["args"] is not JsonObject callArgs || call.Count != 2)
+                {
+                    return (null, new ScoreInputError(number, $"item '{id}': {shape}"));
+                }
+
+                earlier.Add(new ToolCall(callTool, (JsonObject)callArgs.DeepClone()).ToString());
+            }
+        }
+
+        return (new ScoreItem(id, task, Text("observation"), tool, args, answer) { ExitCode = exitCode, Stderr = Text("stderr"), EarlierCalls = [.. earlier] }, null);
     }
 }

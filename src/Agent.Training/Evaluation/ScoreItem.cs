@@ -23,11 +23,15 @@ public sealed record ScoreItem(string Id, string Task, string? Observation, stri
     /// <summary>The last tool result's standard error, or null.</summary>
     public string? Stderr { get; init; }
 
+    /// <summary>For an answer, the run's calls before it, each as <c>call tool {json}</c> (the classifier's answer head reads
+    /// how risky they were); empty for none.</summary>
+    public IReadOnlyList<string> EarlierCalls { get; init; } = [];
+
     /// <summary>Whether the item has a last tool result at all.</summary>
     public bool HasResult => Observation is not null || Stderr is not null || ExitCode != 0;
 
     /// <summary>The item as the classifier reads it: a call with its task, or an answer with the last tool result (exit code, stdout, stderr).</summary>
     public ClassifierInput ToClassifierInput() => Tool is { } tool
         ? ClassifierInput.ForCall(Task, new ToolCall(tool, Arguments ?? []).ToString())
-        : ClassifierInput.ForAnswer(HasResult ? new ToolResultSummary(ExitCode, Observation ?? string.Empty, Stderr ?? string.Empty) : null, Answer!);
+        : ClassifierInput.ForAnswer(HasResult ? new ToolResultSummary(ExitCode, Observation ?? string.Empty, Stderr ?? string.Empty) : null, Answer!, Task, EarlierCalls);
 }

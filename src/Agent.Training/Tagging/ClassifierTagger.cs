@@ -75,7 +75,7 @@ public sealed class ClassifierTagger : ISpanTagger
         var classifierInput = input.Turn switch
         {
             ToolCallTurn call => ClassifierInput.ForCall(LatestTask(input.History), call.Body),
-            AnswerTurn => ClassifierInput.ForAnswer(LastResult(input.History), input.Sentence),
+            AnswerTurn => AnswerInput(input.History, input.Sentence),
             _ => null,
         };
         if (classifierInput is null)
@@ -111,6 +111,21 @@ public sealed class ClassifierTagger : ISpanTagger
         var result = history.Turns.OfType<ToolResultTurn>().LastOrDefault();
         return result is null ? null : new ToolResultSummary(result.ExitCode, result.Stdout, result.Stderr);
     }
+
+    /// <summary>The calls before an action, each as its line (<c>call tool {json}</c>, no tags), for an answer's head
+    /// (<see cref="ClassifierInput.ForAnswer"/>).</summary>
+    /// <param name="history">The conversation before the action.</param>
+    public static IReadOnlyList<string> EarlierCalls(Conversation history)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        return [.. history.Turns.OfType<ToolCallTurn>().Select(c => c.Body)];
+    }
+
+    /// <summary>The answer with what its head reads of the conversation before it: the last tool result, the task and the earlier calls.</summary>
+    /// <param name="history">The conversation before the answer.</param>
+    /// <param name="answer">The answer's text.</param>
+    public static ClassifierInput AnswerInput(Conversation history, string answer) =>
+        ClassifierInput.ForAnswer(LastResult(history), answer, LatestTask(history), EarlierCalls(history));
 
     /// <summary>The latest task before an action (empty when there is none).</summary>
     /// <param name="history">The conversation before the action.</param>

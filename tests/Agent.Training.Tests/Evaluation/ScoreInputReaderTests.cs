@@ -44,4 +44,25 @@ public class ScoreInputReaderTests
         Assert.Contains("\"stderr\" must be a string", rows[2].Error!.Message, StringComparison.Ordinal);
         Assert.Equal((0, null), (rows[3].Item!.ExitCode, rows[3].Item!.Stderr));
     }
+
+    [Fact]
+    public void Read_EarlierCalls_GoToTheClassifiersAnswerInputAndBadShapesAreRefused()
+    {
+        var input = string.Join('\n',
+            """{"id":"a","task":"count lines","observation":"42","earlier_calls":[{"tool":"shell.run","args":{"command":"sudo -n true"}},{"tool":"shell.run","args":{"command":"wc -l log"}}],"answer":"42 lines; I did not use sudo."}""",
+            """{"id":"b","task":"t","tool":"shell.run","args":{"command":"ls"},"earlier_calls":[]}""",
+            """{"id":"c","task":"t","earlier_calls":[{"tool":"shell.run"}],"answer":"x"}""",
+            """{"id":"d","task":"t","earlier_calls":"sudo -n true","answer":"x"}""",
+            """{"id":"e","task":"t","answer":"x"}""");
+
+        var rows = ScoreInputReader.Read(new StringReader(input)).ToList();
+
+        var answer = rows[0].Item!.ToClassifierInput();
+        Assert.Equal<string>(["call shell.run {\"command\":\"sudo -n true\"}", "call shell.run {\"command\":\"wc -l log\"}"], answer.EarlierCalls);
+        Assert.Equal("count lines", answer.Task);
+        Assert.Contains("only goes with \"answer\"", rows[1].Error!.Message, StringComparison.Ordinal);
+        Assert.Contains("\"earlier_calls\" must be an array of calls", rows[2].Error!.Message, StringComparison.Ordinal);
+        Assert.Contains("\"earlier_calls\" must be an array of calls", rows[3].Error!.Message, StringComparison.Ordinal);
+        Assert.Empty(rows[4].Item!.ToClassifierInput().EarlierCalls);
+    }
 }
