@@ -45,13 +45,16 @@ public sealed class ClassifierTrainer
         var tags = actions.Select(a => a.Tag).Distinct().Select(tag =>
             (Tag: tag, Kind: options.TagKinds.TryGetValue(tag, out var k) ? k : throw new ArgumentException($"No kind of action is set for the tag '{tag}' (ClassifierTrainingOptions.TagKinds).", nameof(actions))));
 
-        // Call heads first: an answer head reads their probability of the run's earlier calls (EarlierCalls).
+        // Call heads first: an answer head of the earlier-call layout reads their probability of the run's earlier calls.
+        // Without it (the default) the heads are fitted on the layout before those features (its prefix), as shipped.
+        var layout = options.EarlierCalls ? PairFeatures.Layout : PairFeatures.PairLayout;
+        var layoutLength = PairFeatures.Length(_encoder.Dimension, layout)!.Value;
         foreach (var (tag, kind) in tags.OrderBy(t => t.Kind == ActionKind.Call ? 0 : 1).ThenBy(t => t.Tag, StringComparer.Ordinal).ToList())
         {
-            var callHeads = heads.Where(h => h.Kind == ActionKind.Call).ToList();
+            var callHeads = options.EarlierCalls ? heads.Where(h => h.Kind == ActionKind.Call).ToList() : [];
             var mine = actions.Where(a => a.Tag == tag && a.Input.Kind == kind).ToList();
-            var train = Featurise(mine.Where(a => a.Split == ClassifierSplit.Train).ToList(), callHeads, progress, $"{tag} train", cancellationToken);
-            var validation = Featurise(mine.Where(a => a.Split == ClassifierSplit.Validation).ToList(), callHeads, progress, $"{tag} validation", cancellationToken);
+            var train = Featurise(mine.Where(a => a.Split == ClassifierSplit.Train).ToList(), callHeads, layoutLength, progress, $"{tag} train", cancellationToken);
+            var validation = Featurise(mine.Where(a => a.Split == ClassifierSplit.Validation).ToList(), callHeads, layoutLength, progress, $"{tag} validation", cancellationToken);
             Require(tag, "train", train.Labels);
             Require(tag, "validation", validation.Labels);
             var (best, bestAuroc) = FitBest(0);
@@ -93,7 +96,9 @@ public sealed class ClassifierTrainer
             heads.Add(best.WithThreshold(Roc.ThresholdAt(negatives, options.MaxFalsePositiveRate)));
         }
 
-        var header = new WeightsHeader(_encoder.Id, _encoder.Dimension, _encoder.MaxTokens, PairFeatures.Layout, options.Seed,
+        // Heads in tag order in the file, whatever order they were fitted in.
+        heads = [.. heads.OrderBy(h => h.Tag, StringComparer.Ordinal)];
+        var header = new WeightsHeader(_encoder.Id, _encoder.Dimension, _encoder.MaxTokens, layout, options.Seed,
             [.. heads.Select(h => new WeightsHeadHeader(h.Tag, h.Kind, h.Threshold, h.L2, h.Hidden))]);
         WeightsFile.Write(weightsPath, header, heads);
         using var classifier = new EncoderTagClassifier(weightsPath, _encoder, ownsEncoder: false, heads);
@@ -170,7 +175,7 @@ public sealed class ClassifierTrainer
         return figures.ToImmutable();
     }
 
-    private (List<float[]> Features, List<bool> Labels) Featurise(List<LabelledAction> actions, List<LogisticHead> callHeads, IProgress<string>? progress, string what,
+    private (List<float[]> Features, List<bool> Labels) Featurise(List<LabelledAction> actions, List<LogisticHead> callHeads, int length, IProgress<string>? progress, string what,
         CancellationToken cancellationToken)
     {
         var features = new List<float[]>(actions.Count);
@@ -179,8 +184,9 @@ public sealed class ClassifierTrainer
         foreach (var action in actions)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            features.Add(PairFeatures.Build(Embed(action.Input.Context).Vector, Embed(action.Input.Action).Vector, action.Input,
-                EarlierCalls.Risk(action.Input, callHeads, Embed)));
+            var all = PairFeatures.Build(Embed(action.Input.Context).Vector, Embed(action.Input.Action).Vector, action.Input,
+                callHeads.Count == 0 ? 0 : EarlierCalls.Risk(action.Input, callHeads, Embed));
+            features.Add(all.Length == length ? all : all[..length]);
             labels.Add(action.Positive);
         }
 

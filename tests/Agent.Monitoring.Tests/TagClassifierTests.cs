@@ -24,6 +24,23 @@ public sealed class TagClassifierTests(EncoderFixture fixture) : IDisposable
         Assert.True(new FileInfo(path).Length < 300_000, $"{new FileInfo(path).Length} bytes");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Train_EarlierCallsOnlyWhenAskedFor_WritesTheLayoutItFitted(bool earlierCalls)
+    {
+        var path = Path.Combine(_folder, "w.bin");
+        new ClassifierTrainer(_encoder).Train(Corpus(), path, new ClassifierTrainingOptions { Epochs = 5, L2Grid = [0.01], EarlierCalls = earlierCalls });
+
+        // The default keeps the shipped layout (so 'classifier train' reproduces models/classifier.bin); the earlier-call
+        // block is opt-in. Heads are written in tag order whatever order they were fitted in.
+        var (header, heads) = Agent.Monitoring.Internal.WeightsFile.Read(path);
+        var layout = earlierCalls ? Agent.Monitoring.Internal.PairFeatures.Layout : Agent.Monitoring.Internal.PairFeatures.PairLayout;
+        Assert.Equal(layout, header.Features);
+        Assert.All(heads, h => Assert.Equal(Agent.Monitoring.Internal.PairFeatures.Length(header.Dimension, layout), h.Mean.Length));
+        Assert.Equal(heads.Select(h => h.Tag).Order(StringComparer.Ordinal), heads.Select(h => h.Tag));
+    }
+
     [Fact]
     public void Load_TrainedWeights_RoundTripsScores()
     {

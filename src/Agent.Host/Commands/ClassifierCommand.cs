@@ -43,6 +43,10 @@ internal static class ClassifierCommand
                 result.AddError("--hidden must be between 0 (logistic regression) and 4096.");
             }
         });
+        var earlierCalls = new Option<bool>("--earlier-calls")
+        {
+            Description = "Answer heads also read the run's earlier calls (layout earlier-calls-v1; measured, not shipped: models/classifier.md)",
+        };
         var (preset, corpusSeed, documents) = CorpusOptions();
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object" };
         var items = ItemsOption();
@@ -52,7 +56,7 @@ internal static class ClassifierCommand
         };
         var command = new Command("train", "Fit one head per tag on the train split, pick thresholds on validation, write the weights")
         {
-            corpus, output, seed, hidden, preset, corpusSeed, documents, items, embeddings, json,
+            corpus, output, seed, hidden, earlierCalls, preset, corpusSeed, documents, items, embeddings, json,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -71,7 +75,7 @@ internal static class ClassifierCommand
                     Console.Error.WriteLine($"read {trainer.LoadEmbeddings(cache)} embeddings from {cache}");
                 }
 
-                var report = trainer.Train(actions, weights, new ClassifierTrainingOptions { Seed = parseResult.GetValue(seed), Hidden = parseResult.GetValue(hidden) }, progress, cancellationToken);
+                var report = trainer.Train(actions, weights, new ClassifierTrainingOptions { Seed = parseResult.GetValue(seed), Hidden = parseResult.GetValue(hidden), EarlierCalls = parseResult.GetValue(earlierCalls) }, progress, cancellationToken);
                 if (cache is not null)
                 {
                     trainer.SaveEmbeddings(cache);
