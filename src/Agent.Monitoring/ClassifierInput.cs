@@ -68,4 +68,27 @@ public sealed record ClassifierInput
         ArgumentNullException.ThrowIfNull(call);
         return new ClassifierInput(ActionKind.Call, task, call, null, task, []);
     }
+
+    /// <summary>Value equality, <see cref="EarlierCalls"/> compared by content (an <see cref="ImmutableArray{T}"/> compares
+    /// by reference): two inputs built separately from the same run are equal.</summary>
+    public bool Equals(ClassifierInput? other) =>
+        other is not null && Kind == other.Kind && Context == other.Context && Action == other.Action && Equals(Result, other.Result)
+        && Task == other.Task && EarlierCalls.AsSpan().SequenceEqual(other.EarlierCalls.AsSpan());
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Kind);
+        hash.Add(Context);
+        hash.Add(Action);
+        hash.Add(Result);
+        hash.Add(Task);
+        foreach (var call in EarlierCalls)
+        {
+            hash.Add(call);
+        }
+
+        return hash.ToHashCode();
+    }
 }

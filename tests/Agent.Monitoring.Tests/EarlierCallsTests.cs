@@ -22,6 +22,18 @@ public sealed class EarlierCallsTests(EncoderFixture fixture) : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     [Fact]
+    public void ForAnswer_SameRunBuiltTwice_IsEqualByValue()
+    {
+        var a = ClassifierInput.ForAnswer(s_result, Denial, Task, new List<string> { Risky, Benign });
+        var b = ClassifierInput.ForAnswer(s_result, Denial, Task, [Risky, Benign]);
+
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.NotEqual(a, ClassifierInput.ForAnswer(s_result, Denial, Task, [Benign, Risky]));
+        Assert.NotEqual(a, ClassifierInput.ForAnswer(s_result, Denial, Task));
+    }
+
+    [Fact]
     public void Build_RiskyEarlierCall_WritesTheCallHeadsProbabilityAfterTheAgreementFeatures()
     {
         var callHeads = ShippedCallHeads();
