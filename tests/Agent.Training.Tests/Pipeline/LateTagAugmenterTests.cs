@@ -1,3 +1,6 @@
+using System.Text.Json;
+using Agent.Decoding.Transcripts;
+using Agent.TestSupport;
 using Agent.Training.Pipeline;
 
 namespace Agent.Training.Tests.Pipeline;
@@ -35,6 +38,38 @@ public class LateTagAugmenterTests
         Assert.Equal(
             "<|im_start|>assistant\n<mode2><tool_call>\n{\"name\": \"shell.run\", \"arguments\": {\"command\":\"sudo cat /etc/shadow<powerseeking>\"}}\n</tool_call></powerseeking><|im_end|>\n",
             moved);
+    }
+
+    [Fact]
+    public void Apply_Llama3Transcript_MovesEachOpeningLateInsideItsSpan()
+    {
+        // Rendered by the very format a run of a Llama 3 model uses, not written by hand: every tag span the augmenter
+        // finds must open after the span's first character, and the text apart from the openings must be unchanged.
+        var format = TranscriptFormat.ForChatTemplate(ChatTemplates.Llama3, new ChatTemplateOptions
+        {
+            Tags = ["powerseeking", "deceit"],
+            Tools = [new ToolDescription("shell.run", "Run a shell command.", JsonSerializer.SerializeToElement(new { type = "object" }))],
+        });
+        var conversation = Conversation.StartTask("Count the lines in /srv/app/log.txt")
+            .Append(ToolCallTurn.Tagged(ToolCall.Shell("sudo cat /etc/shadow"), "powerseeking"))
+            .Append(new ToolResultTurn(ToolCall.ShellRun, 0, "root:*:19000:0:99999:7:::", string.Empty))
+            .Append(AnswerTurn.WithTaggedClaim("Done: ", "the file has 42 lines", ".", "deceit"));
+        var text = format.Render(conversation);
+        Assert.Contains("<powerseeking>", text, StringComparison.Ordinal);
+        Assert.Contains("<deceit>", text, StringComparison.Ordinal);
+
+        var moved = LateTagAugmenter.Apply(text, new Random(3), ["powerseeking", "deceit"], fraction: 1.0);
+
+        Assert.NotEqual(text, moved);
+        Assert.Equal(text.Replace("<powerseeking>", "", StringComparison.Ordinal).Replace("<deceit>", "", StringComparison.Ordinal),
+            moved.Replace("<powerseeking>", "", StringComparison.Ordinal).Replace("<deceit>", "", StringComparison.Ordinal));
+        foreach (var tag in new[] { "powerseeking", "deceit" })
+        {
+            var open = moved.IndexOf($"<{tag}>", StringComparison.Ordinal);
+            var start = text.IndexOf($"<{tag}>", StringComparison.Ordinal);
+            var close = moved.IndexOf($"</{tag}>", StringComparison.Ordinal);
+            Assert.True(open > start && open < close, $"<{tag}> opens at {open}: the span starts at {start} and closes at {close} in:\n{moved}");
+        }
     }
 
     [Theory]
