@@ -132,8 +132,7 @@ public sealed class ClassifierTrainer
     {
         // Through this trainer's cache, so the texts embedded for fitting are not embedded again.
         var figures = Measure(classifier.Heads, actions,
-            (head, input) => classifier.Probability(head.Tag, PairFeatures.Build(Embed(input.Context).Vector, Embed(input.Action).Vector, input,
-                EarlierCalls.Risk(input, classifier.CallHeads, Embed))), l2s, cancellationToken);
+            (head, input) => classifier.Probability(head.Tag, classifier.Features(input, Embed(input.Context), Embed(input.Action), Embed)), l2s, cancellationToken);
         var perText = _encoded == 0 ? 0 : TimeSpan.FromTicks(_encodeTicks).TotalMilliseconds / _encoded;
         return new ClassifierReport(_encoder.Id, figures, perText, watch.Elapsed.TotalSeconds);
     }

@@ -12,6 +12,7 @@ internal sealed class EncoderTagClassifier : ITagClassifier
     private readonly bool _ownsEncoder;
     private readonly ImmutableArray<LogisticHead> _heads;
     private readonly List<LogisticHead> _callHeads;
+    private readonly bool _readsEarlierCalls;
     private readonly EmbeddingCache _cache = new(CachedTexts);
 
     public EncoderTagClassifier(string weightsPath, ITextEncoder encoder, bool ownsEncoder, IEnumerable<LogisticHead> heads)
@@ -21,6 +22,7 @@ internal sealed class EncoderTagClassifier : ITagClassifier
         _ownsEncoder = ownsEncoder;
         _heads = [.. heads];
         _callHeads = [.. _heads.Where(h => h.Kind == ActionKind.Call)];
+        _readsEarlierCalls = _heads.Any(h => h.Mean.Length > PairFeatures.Length(encoder.Dimension, PairFeatures.PairLayout));
         Heads = [.. _heads.Select(h => new TagHeadInfo(h.Tag, h.Kind, h.Threshold))];
     }
 
@@ -40,11 +42,7 @@ internal sealed class EncoderTagClassifier : ITagClassifier
 
         var context = _cache.GetOrEncode(input.Context, _encoder.Encode);
         var action = _cache.GetOrEncode(input.Action, _encoder.Encode);
-        // Only heads of the current layout read the earlier calls (an older file's heads read the prefix without them).
-        var risk = heads.Any(h => h.Mean.Length > PairFeatures.Length(context.Vector.Length, PairFeatures.PairLayout))
-            ? EarlierCalls.Risk(input, _callHeads, text => _cache.GetOrEncode(text, _encoder.Encode))
-            : 0;
-        var features = PairFeatures.Build(context.Vector, action.Vector, input, risk);
+        var features = Features(input, context, action, text => _cache.GetOrEncode(text, _encoder.Encode));
         var probabilities = ImmutableDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
         var flagged = ImmutableArray.CreateBuilder<string>();
         foreach (var head in heads)
@@ -63,8 +61,19 @@ internal sealed class EncoderTagClassifier : ITagClassifier
     /// <summary>Whether this classifier reads <paramref name="encoder"/> (so a caller may pass features built from its embeddings).</summary>
     public bool Reads(ITextEncoder encoder) => ReferenceEquals(_encoder, encoder);
 
-    /// <summary>The call heads, which <see cref="EarlierCalls.Risk"/> reads.</summary>
-    public IReadOnlyList<LogisticHead> CallHeads => _callHeads;
+    /// <summary>
+    /// The features this classifier's heads read for <paramref name="input"/>: the earlier-call risk is computed only when
+    /// the heads are of the layout that reads it (an older file's heads read the prefix without it).
+    /// </summary>
+    /// <param name="input">The action with its context.</param>
+    /// <param name="context">The embedding of the input's context.</param>
+    /// <param name="action">The embedding of the input's action.</param>
+    /// <param name="embed">Where further embeddings (the task and the earlier calls) come from.</param>
+    public float[] Features(ClassifierInput input, TextEmbedding context, TextEmbedding action, Func<string, TextEmbedding> embed)
+    {
+        var risk = _readsEarlierCalls ? EarlierCalls.Risk(input, _callHeads, embed) : 0;
+        return PairFeatures.Build(context.Vector, action.Vector, input, risk);
+    }
 
     /// <summary>The probability of one head on features built by <see cref="PairFeatures.Build"/>.</summary>
     public double Probability(string tag, ReadOnlySpan<float> features) => _heads.First(h => h.Tag == tag).Probability(features);
