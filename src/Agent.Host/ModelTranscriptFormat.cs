@@ -65,10 +65,6 @@ internal static class ModelTranscriptFormat
         }
     }
 
-    /// <summary>A GGUF's <c>tokenizer.chat_template</c>, or null when it has none.</summary>
-    public static string? ChatTemplateOf(string modelPath)
-    {
-        using var file = Agent.Llama.Gguf.GgufFile.Open(modelPath);
-        return file.Metadata.TryGetValue("tokenizer.chat_template", out var t) && t is string s && !string.IsNullOrWhiteSpace(s) ? s : null;
-    }
+    /// <summary>A GGUF's <c>tokenizer.chat_template</c>, or null when it has none (its metadata only is read).</summary>
+    public static string? ChatTemplateOf(string modelPath) => Agent.Llama.Gguf.GgufFile.ReadChatTemplate(modelPath);
 }

@@ -54,6 +54,45 @@ public sealed unsafe class GgufFile : IDisposable
         return new GgufFile(full, gguf, new SafeGgmlContextHandle(ggml));
     }
 
+    /// <summary>The metadata key of a model's chat template.</summary>
+    public const string ChatTemplateKey = "tokenizer.chat_template";
+
+    /// <summary>The chat template (<see cref="ChatTemplateKey"/>), or null when there is none or it is blank.</summary>
+    public string? ChatTemplate => Metadata.TryGetValue(ChatTemplateKey, out var t) && t is string s && !string.IsNullOrWhiteSpace(s) ? s : null;
+
+    /// <summary>
+    /// A GGUF file's chat template, as <see cref="ChatTemplate"/>, read from its metadata alone: unlike <see cref="Open"/>, no
+    /// tensor data is read, so asking a model of many gigabytes for its template costs a few kilobytes.
+    /// </summary>
+    /// <exception cref="GgufException">The file is missing, not GGUF, truncated or corrupt.</exception>
+    public static string? ReadChatTemplate(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new GgufException($"GGUF file '{full}' does not exist.");
+        }
+
+        LlamaRuntime.EnsureInitialized();
+        NativeLog.BeginCapture();
+        using var gguf = new SafeGgufContextHandle(NativeMethods.gguf_init_from_file(full, new GgufInitParams { no_alloc = 1, ctx = IntPtr.Zero }));
+        if (gguf.IsInvalid)
+        {
+            throw new GgufException($"'{full}' is not a readable GGUF file: {NativeLog.CapturedProblems()}. It may be truncated or corrupt.");
+        }
+
+        var ctx = gguf.Pointer;
+        var key = NativeMethods.gguf_find_key(ctx, ChatTemplateKey);
+        if (key < 0 || NativeMethods.gguf_get_kv_type(ctx, key) != TypeString)
+        {
+            return null;
+        }
+
+        var template = Marshal.PtrToStringUTF8(NativeMethods.gguf_get_val_str(ctx, key));
+        return string.IsNullOrWhiteSpace(template) ? null : template;
+    }
+
     /// <summary>Copies an F32 tensor's values.</summary>
     /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
     /// <exception cref="InvalidOperationException">The tensor is not F32.</exception>

@@ -69,7 +69,7 @@ internal sealed class BaseModel : IDisposable
     public int KvSize => HeadSize * HeadCountKv;
 
     /// <summary>The chat template (<c>tokenizer.chat_template</c>), or null.</summary>
-    public string? ChatTemplate => _file.Metadata.TryGetValue("tokenizer.chat_template", out var t) && t is string s && s.Length > 0 ? s : null;
+    public string? ChatTemplate => _file.ChatTemplate;
 
     /// <summary>The weights tuning reads, with their ggml shapes: every tensor of the llama layout, biases where the architecture has them.</summary>
     public IReadOnlyList<(string Name, long[] Shape)> TensorShapes()
