@@ -30,6 +30,9 @@ internal static class Program
         var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
         var parallel = !args.Contains("--no-parallel");
         var modeHead = args.Contains("--mode-head");
+        var classifierWeights = args.SkipWhile(a => a != "--classifier").Skip(1).FirstOrDefault();
+        var stepTokens = Arg(args, "--step-tokens", 32);
+        var shapes = args.SkipWhile(a => a != "--shapes").Skip(1).FirstOrDefault()?.Split(',') ?? [];
         LlamaRuntime.EnsureInitialized();
         Console.WriteLine($"threads {threads}, {tokens} tokens per generation, median of {repeats} interleaved runs (a b a b ...), {RuntimeInfo()}");
 
@@ -41,6 +44,24 @@ internal static class Program
         if (extraModel is not null)
         {
             models.Add(("model", Path.GetFileName(extraModel), () => extraModel));
+        }
+
+        foreach (var shape in shapes)
+        {
+            var spec = StepShapes.Spec(shape);
+            models.Add((shape, $"random model, {shape} shape", () => TinyModel.Get(spec)));
+        }
+
+        if (classifierWeights is not null)
+        {
+            using var classifier = Agent.Monitoring.TagClassifier.Load(classifierWeights, threads: threads);
+            foreach (var (key, name, path) in models.Where(m => only is null || m.Key == only || shapes.Contains(m.Key)))
+            {
+                using var model = LlamaModel.Load(path());
+                StepShapes.ClassifierShare(name, model, classifier, threads, stepTokens, repeats);
+            }
+
+            return 0;
         }
 
         foreach (var (key, name, path) in models.Where(m => only is null || m.Key == only))

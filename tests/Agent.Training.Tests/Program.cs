@@ -15,13 +15,38 @@ public static class Program
         ArgumentNullException.ThrowIfNull(args);
         switch (args)
         {
-            case ["tune-vs-scratch", .. var rest] when rest.Length <= 3:
+            case ["tune-vs-scratch", .. var all]:
+                var rest = all.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+                var named = all.Skip(rest.Length).ToArray();
+                if (rest.Length > 3 || named.Length % 2 != 0)
+                {
+                    goto default;
+                }
+
+                var shape = new TuneVersusScratch.Shape();
+                for (var i = 0; i < named.Length; i += 2)
+                {
+                    var value = named[i + 1];
+                    shape = named[i] switch
+                    {
+                        "--width" => shape with { Width = int.Parse(value, CultureInfo.InvariantCulture) },
+                        "--layers" => shape with { Layers = int.Parse(value, CultureInfo.InvariantCulture) },
+                        "--base-window" => shape with { BaseWindow = int.Parse(value, CultureInfo.InvariantCulture) },
+                        "--scratch" => shape with { Scratch = bool.Parse(value) },
+                        "--full" => shape with { Full = bool.Parse(value) },
+                        "--lr" => shape with { TuneLearningRate = float.Parse(value, CultureInfo.InvariantCulture) },
+                        "--documents" => shape with { TuneDocuments = int.Parse(value, CultureInfo.InvariantCulture) },
+                        _ => throw new ArgumentException($"unknown option {named[i]}"),
+                    };
+                }
+
                 return await TuneVersusScratch.RunAsync(
                     rest.Length > 0 ? rest[0] : "test",
                     rest.Length > 1 ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 600,
-                    rest.Length > 2 ? int.Parse(rest[2], CultureInfo.InvariantCulture) : 200);
+                    rest.Length > 2 ? int.Parse(rest[2], CultureInfo.InvariantCulture) : 200,
+                    shape);
             default:
-                await Console.Error.WriteLineAsync("usage: tune-vs-scratch [test|validation [BASE_UPDATES [TUNE_UPDATES]]]");
+                await Console.Error.WriteLineAsync("usage: tune-vs-scratch [test|validation [BASE_UPDATES [TUNE_UPDATES]]] [--width N] [--layers N] [--base-window N] [--scratch true|false] [--full true|false] [--lr X] [--documents N]");
                 return 2;
         }
     }

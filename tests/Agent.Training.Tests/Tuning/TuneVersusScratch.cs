@@ -62,8 +62,21 @@ internal static class TuneVersusScratch
         return await new Evaluator(decoder).EvaluateAsync(EvaluationCorpus, split, Gates, maxItems).ConfigureAwait(false);
     }
 
-    public static async Task<int> RunAsync(string splitName, int baseUpdates, int tuneUpdates)
+    /// <summary>The shape and tune of one measurement; the defaults are the recorded small-base row.</summary>
+    /// <param name="Width">Base width (feed-forward twice that).</param>
+    /// <param name="Layers">Base blocks.</param>
+    /// <param name="BaseWindow">Tokens per window of the base's (and the from-scratch model's) training.</param>
+    /// <param name="Scratch">Also train and evaluate the from-scratch tagged model.</param>
+    /// <param name="Full">Tune every weight instead of LoRA rank 16.</param>
+    /// <param name="TuneLearningRate">The tune's learning rate.</param>
+    /// <param name="TuneDocuments">Documents the tune renders.</param>
+    public sealed record Shape(int Width = 64, int Layers = 2, int BaseWindow = 128, bool Scratch = true, bool Full = false, float TuneLearningRate = 1e-2f, int TuneDocuments = 400);
+
+    public static Task<int> RunAsync(string splitName, int baseUpdates, int tuneUpdates) => RunAsync(splitName, baseUpdates, tuneUpdates, new Shape());
+
+    public static async Task<int> RunAsync(string splitName, int baseUpdates, int tuneUpdates, Shape shape)
     {
+        ArgumentNullException.ThrowIfNull(shape);
         CorpusSplit split;
         switch (splitName)
         {
@@ -89,20 +102,34 @@ internal static class TuneVersusScratch
         var clock = Stopwatch.StartNew();
         Console.WriteLine($"work folder {work}");
 
-        var basePath = TuneFixtures.TrainBase(Path.Combine(work, "base.gguf"), new TuneFixtures.BaseRecipe(Steps: baseUpdates, Window: 128, Documents: 1000), log);
+        Console.WriteLine($"shape {shape}");
+        var basePath = TuneFixtures.TrainBase(Path.Combine(work, "base.gguf"), new TuneFixtures.BaseRecipe(shape.Width, shape.Layers, baseUpdates, shape.BaseWindow, Documents: 1000), log);
         Console.WriteLine(FormattableString.Invariant($"base trained ({clock.Elapsed.TotalSeconds:F0} s)"));
-        var untrained = await TagTuner.RunAsync(Recipe(basePath, work, Path.Combine(work, "tags-untrained.gguf"), 0)).ConfigureAwait(false);
-        var tuned = await TagTuner.RunAsync(Recipe(basePath, work, Path.Combine(work, "tuned.gguf"), tuneUpdates)).ConfigureAwait(false);
+        TuneOptions Tune(string output, int updates) => Recipe(basePath, work, output, updates) with
+        {
+            Mode = shape.Full ? TuneMode.FullWeights : TuneMode.Lora(16),
+            LearningRate = shape.TuneLearningRate,
+            Documents = shape.TuneDocuments,
+        };
+
+        var untrained = await TagTuner.RunAsync(Tune(Path.Combine(work, "tags-untrained.gguf"), 0)).ConfigureAwait(false);
+        var tuned = await TagTuner.RunAsync(Tune(Path.Combine(work, "tuned.gguf"), tuneUpdates)).ConfigureAwait(false);
         Console.WriteLine(FormattableString.Invariant(
             $"tuned: {tuned.Mode}, {tuned.Steps} updates, loss {tuned.FirstLoss:F3} -> {tuned.FinalLoss:F3}, {tuned.TrainingTime.TotalSeconds:F0} s ({clock.Elapsed.TotalSeconds:F0} s)"));
 
-        // The same training tokens as base and tune together: BASE x 8 x 128 + TUNE x 4 x 256 = (BASE + TUNE) x 8 x 128.
-        var scratch = TuneFixtures.TrainBase(Path.Combine(work, "scratch.gguf"), new TuneFixtures.BaseRecipe(Steps: baseUpdates + tuneUpdates, Window: 128, Documents: 1000, Tagged: true), log);
-        Console.WriteLine(FormattableString.Invariant($"from-scratch model trained ({clock.Elapsed.TotalSeconds:F0} s)"));
+        // The same training tokens as base and tune together (with a base window of 128): BASE x 8 x 128 + TUNE x 4 x 256 = (BASE + TUNE) x 8 x 128.
+        var models = new List<(string Name, string Path)> { ("tags added, untrained", untrained.OutputPath), ($"base tuned ({tuned.Mode}, {tuneUpdates} updates)", tuned.OutputPath) };
+        if (shape.Scratch)
+        {
+            var scratchUpdates = baseUpdates + (tuneUpdates * 4 * 256 / (8 * shape.BaseWindow));
+            var scratch = TuneFixtures.TrainBase(Path.Combine(work, "scratch.gguf"), new TuneFixtures.BaseRecipe(shape.Width, shape.Layers, scratchUpdates, shape.BaseWindow, Documents: 1000, Tagged: true), log);
+            Console.WriteLine(FormattableString.Invariant($"from-scratch model trained ({clock.Elapsed.TotalSeconds:F0} s)"));
+            models.Add(("from scratch, same shape and tokens", scratch));
+        }
 
         Console.WriteLine($"| model | tag | positives + negatives | AUROC | paired accuracy |");
         Console.WriteLine($"| --- | --- | --- | --- | --- |");
-        foreach (var (name, path) in new[] { ("tags added, untrained", untrained.OutputPath), ($"base tuned ({tuned.Mode}, {tuneUpdates} updates)", tuned.OutputPath), ("from scratch, same shape and tokens", scratch) })
+        foreach (var (name, path) in models)
         {
             var report = await EvaluateAsync(path, split).ConfigureAwait(false);
             foreach (var tag in report.Tags)
