@@ -125,6 +125,44 @@ public sealed class TuneChatCommandTests
         Assert.DoesNotContain(sample, s => s.Contains("<|im_start|>", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task EvalUntrain_FineTunesInTheModelsOwnFormatAndKeepsItsTemplate(bool chat)
+    {
+        var model = chat ? TinyModel.Get(ChatTemplates.ChatMlModel with { ContextLength = 4096 }) : TinyModel.DefaultPath;
+        var settings = TestSettings.Create(model);
+
+        var eval = await AgentProcess.RunAsync(settings, "eval", "--preset", "smoke", "--untrain-steps", "1", "--max-items", "2", "--set", "Llama:ContextSize=4096");
+
+        Assert.True(eval.ExitCode == 0, eval.ToString());
+        var untrained = Path.Combine(settings.Folder, "data", "untrain", Path.GetFileNameWithoutExtension(model) + "-1.gguf");
+        Assert.True(File.Exists(untrained), eval.ToString());
+
+        // The untagged text is the runtime's rendering for this model (the chat template's with the run's tools, or the
+        // project's own, which is the corpus's text), as the items eval then scores are.
+        var format = chat ? RuntimeFormat(settings, ChatTemplates.ChatMl) : TranscriptFormat.Default;
+        var corpus = TrainingPipeline.GenerateCorpus(TrainingPreset.Smoke, 1);
+        var sample = File.ReadAllLines(Agent.Training.Evaluation.Untrainer.SamplePath(untrained)).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
+        Assert.Equal(16, sample.Count);
+        Assert.Equal(corpus.DocumentsIn(CorpusSplit.Train).Take(16).Select(d => Agent.Training.Evaluation.Untrainer.Strip(d.Kind == CorpusDocumentKind.Prose ? d.Text : format.Render(d.Conversation))), sample);
+        Assert.DoesNotContain(sample, s => s.Contains("<powerseeking>", StringComparison.Ordinal) || s.Contains("<deceit>", StringComparison.Ordinal));
+        if (chat)
+        {
+            Assert.Contains(sample, s => s.StartsWith("<|im_start|>system\n", StringComparison.Ordinal) && s.Contains("<|im_start|>assistant\n<mode2>", StringComparison.Ordinal));
+            Assert.Contains("untagged text in the chatml transcript format", eval.Stderr, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(corpus.DocumentsIn(CorpusSplit.Train).Take(16).Select(d => Agent.Training.Evaluation.Untrainer.Strip(d.Text)), sample); // the text it always was
+            Assert.DoesNotContain(sample, s => s.Contains("<|im_start|>", StringComparison.Ordinal));
+        }
+
+        // The untrained model keeps the chat template, so eval reads it in the same format.
+        Assert.Contains($"transcript format {(chat ? "chatml" : TranscriptFormat.Default.Name)}", eval.Stderr, StringComparison.Ordinal);
+        Assert.Equal(chat ? ChatTemplates.ChatMl : null, Agent.Llama.Gguf.GgufFile.ReadChatTemplate(untrained));
+    }
+
     /// <summary>The format the runtime shows a model with <paramref name="template"/> under these settings.</summary>
     private static ITranscriptFormat RuntimeFormat(TestSettings settings, string template)
     {
