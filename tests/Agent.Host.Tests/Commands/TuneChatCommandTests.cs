@@ -26,11 +26,13 @@ public sealed class TuneChatCommandTests
         var work = Path.Combine(settings.Folder, "work");
         var tuned = Path.Combine(settings.Folder, "tuned.gguf");
 
+        var window = PromptTokens(settings) + 128;
         var tune = await AgentProcess.RunAsync(settings, "tune", "--base", TinyModel.Get(ChatMlBase), "--out", tuned, "--work", work, "--steps", "2", "--batch", "2",
-            "--window", "64", "--documents", Documents.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", Seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            "--window", window.ToString(System.Globalization.CultureInfo.InvariantCulture), "--documents", Documents.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", Seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.True(tune.ExitCode == 0, tune.ToString());
         Assert.Contains("in the chatml transcript format", tune.Stdout, StringComparison.Ordinal);
+        Assert.Matches($"tune: the chatml system prompt is {PromptTokens(settings):N0} tokens, [0-9]+% of the [0-9,]+ training tokens; a window needs at least {window:N0}", tune.Stderr);
 
         // What the tune trained on is the runtime's rendering of each conversation, byte for byte: the format a run of the
         // tuned model builds (its chat template, the run's tools in the system prompt, the gate's tags), late tags moved.
@@ -81,7 +83,7 @@ public sealed class TuneChatCommandTests
         var work = Path.Combine(settings.Folder, "work");
 
         var tune = await AgentProcess.RunAsync(settings, "tune", "--base", TinyModel.Get(ChatMlBase), "--out", Path.Combine(settings.Folder, "tuned.gguf"), "--work", work,
-            "--corpus", folder, "--format", "chat", "--steps", "1", "--batch", "1", "--window", "64");
+            "--corpus", folder, "--format", "chat", "--steps", "1", "--batch", "1", "--window", (PromptTokens(settings) + 128).ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.True(tune.ExitCode == 0, tune.ToString());
         Assert.Contains("rendered in the base's chatml chat template", tune.Stderr, StringComparison.Ordinal);
@@ -125,6 +127,23 @@ public sealed class TuneChatCommandTests
         Assert.DoesNotContain(sample, s => s.Contains("<|im_start|>", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Tune_WindowTooShortForTheChatSystemPrompt_ExitsTwoNamingThePromptsTokensAndTheSmallestWindow()
+    {
+        var settings = TestSettings.Create(TinyModel.Get(ChatMlBase));
+        var work = Path.Combine(settings.Folder, "work");
+        var output = Path.Combine(settings.Folder, "tuned.gguf");
+        var prompt = PromptTokens(settings);
+
+        var tune = await AgentProcess.RunAsync(settings, "tune", "--base", TinyModel.Get(ChatMlBase), "--out", output, "--work", work, "--steps", "1", "--window", "256");
+
+        Assert.True(tune.ExitCode == 2, tune.ToString());
+        Assert.Contains($"system prompt (the instructions and the tool list every transcript starts with) is {prompt:N0} tokens", tune.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"--window 256 is too small; pass --window {prompt + 128} or more (the base's context is 4,096), or tune in the project's format (--format own)", tune.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+        Assert.False(Directory.Exists(work));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -161,6 +180,14 @@ public sealed class TuneChatCommandTests
         // The untrained model keeps the chat template, so eval reads it in the same format.
         Assert.Contains($"transcript format {(chat ? "chatml" : TranscriptFormat.Default.Name)}", eval.Stderr, StringComparison.Ordinal);
         Assert.Equal(chat ? ChatTemplates.ChatMl : null, Agent.Llama.Gguf.GgufFile.ReadChatTemplate(untrained));
+    }
+
+    /// <summary>Tokens of the runtime's ChatML system message (the shipped tools) in the tiny base's tokenizer.</summary>
+    private static int PromptTokens(TestSettings settings)
+    {
+        using var model = Agent.Llama.LlamaModel.Load(TinyModel.Get(ChatMlBase), new Agent.Llama.LlamaModelOptions { VocabOnly = true });
+        var chat = (IChatTranscriptFormat)RuntimeFormat(settings, ChatTemplates.ChatMl);
+        return model.Vocab.Tokenize("<|im_start|>system\n" + chat.SystemPrompt + "<|im_end|>\n", addSpecial: false, parseSpecial: true).Length;
     }
 
     /// <summary>The format the runtime shows a model with <paramref name="template"/> under these settings.</summary>
