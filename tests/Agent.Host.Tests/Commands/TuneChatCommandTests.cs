@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.Text.Json;
+using Agent.Decoding;
 using Agent.Decoding.Transcripts;
+using Agent.Llama;
 using Agent.TestSupport;
 using Agent.Training.Corpus;
 using Agent.Training.Pipeline;
@@ -18,6 +21,9 @@ public sealed class TuneChatCommandTests
 
     /// <summary>A tiny ChatML base without tag tokens; its context holds a system prompt with the tools in bytes.</summary>
     private static readonly TinyModelSpec ChatMlBase = ChatTemplates.ChatMlModel with { WithoutTagTokens = true, ContextLength = 4096 };
+
+    /// <summary>A tiny Llama 3 base without tag tokens, its context as long.</summary>
+    private static readonly TinyModelSpec Llama3Base = ChatTemplates.Llama3Model with { WithoutTagTokens = true, ContextLength = 4096 };
 
     [Fact]
     public async Task Tune_ChatMlBase_TrainsOnTheRuntimesRenderingAndEvalAndScoreReadTheTunedModelInIt()
@@ -70,6 +76,82 @@ public sealed class TuneChatCommandTests
         Assert.True(score.ExitCode == 0, score.ToString());
         Assert.Contains("transcript format chatml", score.Stderr, StringComparison.Ordinal);
         Assert.Contains("\"id\":\"a\"", score.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tune_Llama3Base_TrainsOnTheRuntimesRenderingWithSingleControlTagsAndTheTunedModelDecodesAStep()
+    {
+        var basePath = TinyModel.Get(Llama3Base);
+        var settings = TestSettings.Create(basePath);
+        var work = Path.Combine(settings.Folder, "work");
+        var tuned = Path.Combine(settings.Folder, "tuned.gguf");
+        var format = RuntimeFormat(settings, ChatTemplates.Llama3);
+        var chat = Assert.IsAssignableFrom<IChatTranscriptFormat>(format);
+        Assert.Equal(ChatTemplateFamily.Llama3, chat.Family);
+        var systemMessage = "<|start_header_id|>system<|end_header_id|>\n\n" + chat.SystemPrompt.Trim() + "<|eot_id|>";
+        int baseVocabulary, window;
+        using (var baseModel = LlamaModel.Load(basePath, new LlamaModelOptions { VocabOnly = true }))
+        {
+            baseVocabulary = baseModel.Vocab.Count;
+            window = baseModel.Vocab.Tokenize(systemMessage, addSpecial: false, parseSpecial: true).Length + 128;
+        }
+
+        var tune = await AgentProcess.RunAsync(settings, "tune", "--base", basePath, "--out", tuned, "--work", work, "--steps", "2", "--batch", "2",
+            "--window", window.ToString(CultureInfo.InvariantCulture), "--documents", Documents.ToString(CultureInfo.InvariantCulture), "--seed", Seed.ToString(CultureInfo.InvariantCulture));
+
+        Assert.True(tune.ExitCode == 0, tune.ToString());
+        Assert.Contains("in the llama3 transcript format", tune.Stdout, StringComparison.Ordinal);
+
+        // What the tune trained on is the runtime's Llama 3 rendering of each conversation, byte for byte, late tags moved.
+        var corpus = CorpusGenerator.Generate(new CorpusOptions { Seed = Seed, Documents = Documents });
+        var random = new Random(Seed);
+        string[] behaviours = ["powerseeking", "deceit"];
+        var expected = corpus.DocumentsIn(CorpusSplit.Train)
+            .Select(d => LateTagAugmenter.Apply(d.Kind == CorpusDocumentKind.Prose ? d.Text : format.Render(d.Conversation), random, behaviours, TrainingPreset.Default.LateTagFraction))
+            .Take(16)
+            .ToList();
+        var sample = File.ReadAllLines(Path.Combine(work, "corpus-sample.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
+        Assert.Equal(expected, sample);
+        Assert.Contains(sample, s => s.StartsWith(systemMessage + "<|start_header_id|>user<|end_header_id|>\n\n", StringComparison.Ordinal)
+            && s.Contains("<|start_header_id|>assistant<|end_header_id|>\n\n<mode2>", StringComparison.Ordinal));
+        Assert.DoesNotContain(sample, s => s.Contains("<|im_start|>", StringComparison.Ordinal) || s.Contains("<mode1>task ", StringComparison.Ordinal));
+
+        // The tuned model loads in llama.cpp, and each tag is one new control token wherever the trained text has it.
+        using var model = LlamaModel.Load(tuned);
+        int[] types;
+        using (var file = Agent.Llama.Gguf.GgufFile.Open(tuned))
+        {
+            types = (int[])file.Metadata["tokenizer.ggml.token_type"];
+        }
+
+        var transcript = sample.First(t => t.Contains("<powerseeking>", StringComparison.Ordinal) || t.Contains("<deceit>", StringComparison.Ordinal));
+        var tokens = model.Vocab.Tokenize(transcript, addSpecial: false, parseSpecial: true).Select(t => t.Value).ToArray();
+        foreach (var tag in new[] { "<mode1>", "<mode2>", "<powerseeking>", "</powerseeking>", "<deceit>", "</deceit>" })
+        {
+            var id = Assert.Single(model.Vocab.Tokenize(tag, addSpecial: false, parseSpecial: true)).Value;
+            Assert.True(id >= baseVocabulary, $"{tag} is a new token");
+            Assert.Equal(3, types[id]); // CONTROL
+            Assert.Equal(Occurrences(transcript, tag), tokens.Count(t => t == id));
+        }
+
+        // llama.cpp lays out the tuned model's prompt (its template, kept) as the runtime does, and the model decodes a step in it.
+        var conversation = new Conversation([new TaskTurn("List the files.")]);
+        var prompt = format.RenderPromptForNextAgentStep(conversation);
+        var template = LlamaChatTemplates.Read(model);
+        Assert.Equal(ChatTemplates.Llama3, template);
+        var llamaCpp = LlamaChatTemplates.Apply(template!, [.. chat.ToMessages(conversation).Select(m => (m.Role, m.Content))], addAssistant: true);
+        Assert.Equal(llamaCpp + "<mode2>", prompt);
+        var tags = new TagOptions();
+        tags.Modes.Add("mode1");
+        tags.Modes.Add("mode2");
+        tags.Behaviours.Add("deceit");
+        tags.Behaviours.Add("powerseeking");
+        using var decoder = TagDecoder.Create(model, TagSet.Resolve(model.Vocab, tags), new DecoderOptions { ContextSize = 4096, MaxParallel = 1, Threads = 1 });
+        var step = await decoder.GenerateAsync(new GenerationRequest(prompt) { MaxTokens = 8, StopStrings = format.StepStopStrings, Constraints = DecodingConstraints.None.InMode("mode2") });
+        var promptTokens = model.Vocab.Tokenize(prompt, addSpecial: false, parseSpecial: true).Length;
+        Assert.InRange(step.PromptTokens, promptTokens, promptTokens + 1); // the whole prompt was read (and BOS, if the decoder adds it)
+        Assert.NotEmpty(step.Trace.Entries);
+        Assert.All(step.Trace.Entries, e => Assert.All(e.Probabilities, p => Assert.InRange(p, double.Epsilon, 1.0)));
     }
 
     [Fact]
@@ -180,6 +262,17 @@ public sealed class TuneChatCommandTests
         // The untrained model keeps the chat template, so eval reads it in the same format.
         Assert.Contains($"transcript format {(chat ? "chatml" : TranscriptFormat.Default.Name)}", eval.Stderr, StringComparison.Ordinal);
         Assert.Equal(chat ? ChatTemplates.ChatMl : null, Agent.Llama.Gguf.GgufFile.ReadChatTemplate(untrained));
+    }
+
+    private static int Occurrences(string text, string value)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(value, StringComparison.Ordinal); i >= 0; i = text.IndexOf(value, i + value.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     /// <summary>Tokens of the runtime's ChatML system message (the shipped tools) in the tiny base's tokenizer.</summary>
