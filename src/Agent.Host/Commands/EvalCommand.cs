@@ -66,8 +66,10 @@ internal static class EvalCommand
                 var source = paths.Resolve(modelPath ?? llama.ModelPath);
                 var untrained = paths.Resolve(string.Create(CultureInfo.InvariantCulture, $"data/untrain/{Path.GetFileNameWithoutExtension(source)}-{untrainSteps}.gguf"));
                 Directory.CreateDirectory(Path.GetDirectoryName(untrained)!);
-                await Console.Error.WriteLineAsync($"fine-tuning {source} for {untrainSteps} updates on untagged text -> {untrained}").ConfigureAwait(false);
-                await Untrainer.UntrainAsync(source, corpus, untrainSteps, untrained, llama.EffectiveThreads, cancellationToken: cancellationToken).ConfigureAwait(false);
+                // The untagged text in the format the runtime shows this model, the one the items are rendered in below.
+                var untrainFormat = ModelTranscriptFormat.ForFile(host.Services, source);
+                await Console.Error.WriteLineAsync($"fine-tuning {source} for {untrainSteps} updates on untagged text in the {untrainFormat.Name} transcript format -> {untrained} (sample: {Untrainer.SamplePath(untrained)})").ConfigureAwait(false);
+                await Untrainer.UntrainAsync(source, corpus, untrainSteps, untrained, llama.EffectiveThreads, untrainFormat, cancellationToken: cancellationToken).ConfigureAwait(false);
                 modelPath = untrained;
             }
 

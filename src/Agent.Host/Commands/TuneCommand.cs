@@ -134,6 +134,13 @@ internal static class TuneCommand
                 }).ConfigureAwait(false);
 
             var r = result!;
+            if (r.SystemPromptTokens is { } promptTokens)
+            {
+                // With a chat template every document starts with the system prompt: say how much of the training it is.
+                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"tune: the {options.Format.Name} system prompt is {promptTokens:N0} tokens{(r.SystemPromptShare is { } share ? $", {share * 100:F0}% of the {r.TrainingTokens:N0} training tokens" : string.Empty)}; a window needs at least {promptTokens + TagTuner.MinimumTurnTokens:N0} (--window {options.WindowLength})")).ConfigureAwait(false);
+            }
+
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
                 $"[green]wrote[/] {Markup.Escape(r.OutputPath)}: {r.Mode}, vocabulary {r.BaseVocabularySize} -> {r.VocabularySize}, {r.Steps} updates, loss {r.FirstLoss:F3} -> {r.FinalLoss:F3}, {r.TokensPerSecond:F0} tokens/s on {Markup.Escape(r.Device)}, {r.TrainingTime:hh\\:mm\\:ss}, peak memory {r.PeakWorkingSetBytes / 1048576.0:F0} MiB (estimated {r.EstimatedBytes / 1048576.0:F0} MiB)"));
             if (r.AdapterPath is not null)

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Agent.Llama.Native;
 
@@ -11,11 +10,12 @@ namespace Agent.Llama.Gguf;
 /// <remarks>
 /// A token added to a vocabulary without training (a reserved special token of Llama 3, a tag appended by a tool and not
 /// tuned yet) keeps a zero or constant row, or one far smaller than the rest; the model then never predicts it, so its
-/// probability is no signal. Rows of F32, F16, BF16 and Q8_0 tensors are decoded; other types give <see cref="TokenRowState.Unknown"/>.
+/// probability is no signal. Rows are decoded with ggml's own converters (<see cref="GgufTensorCodec"/>), so every float and
+/// quantised type llama.cpp reads (F32, F16, BF16, Q8_0, the k-quants, the i-quants, ...) is checked; only a type ggml has no
+/// conversion to F32 for (the integer types, F64) gives <see cref="TokenRowState.Unknown"/>.
 /// </remarks>
 public static class GgufTokenRows
 {
-    private const int TypeF32 = 0, TypeF16 = 1, TypeQ8_0 = 8, TypeBF16 = 30;
     private const int SampleRows = 256;
     private static readonly string[] s_tensors = ["token_embd.weight", "output.weight"];
 
@@ -98,7 +98,7 @@ public static class GgufTokenRows
         private readonly long _offset;
         private readonly int _type;
         private readonly int _width;
-        private readonly int _rowBytes;
+        private readonly long _rowBytes;
 
         private RowReader(FileStream file, long offset, int type, int width, long rows)
         {
@@ -107,18 +107,12 @@ public static class GgufTokenRows
             _type = type;
             _width = width;
             Rows = rows;
-            _rowBytes = type switch
-            {
-                TypeF32 => width * 4,
-                TypeF16 or TypeBF16 => width * 2,
-                TypeQ8_0 => width / 32 * 34,
-                _ => 0,
-            };
+            _rowBytes = GgufTensorCodec.CanDecode(type) ? GgufTensorCodec.RowBytes(type, width) : 0;
         }
 
         public long Rows { get; }
 
-        public bool CanDecode => _rowBytes > 0 && (_type != TypeQ8_0 || _width % 32 == 0);
+        public bool CanDecode => _rowBytes > 0;
 
         public static unsafe RowReader? Open(IntPtr gguf, FileStream file, string name)
         {
@@ -151,45 +145,13 @@ public static class GgufTokenRows
             return norms[norms.Count / 2];
         }
 
+        /// <summary>Row <paramref name="row"/>: only its bytes are read, and ggml's own converter decodes them.</summary>
         public float[] Read(long row)
         {
             var bytes = new byte[_rowBytes];
             _file.Position = _offset + (row * _rowBytes);
             _file.ReadExactly(bytes);
-            var values = new float[_width];
-            switch (_type)
-            {
-                case TypeF32:
-                    MemoryMarshal.Cast<byte, float>(bytes).CopyTo(values);
-                    break;
-                case TypeF16:
-                    for (var i = 0; i < _width; i++)
-                    {
-                        values[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(bytes.AsSpan(i * 2));
-                    }
-
-                    break;
-                case TypeBF16:
-                    for (var i = 0; i < _width; i++)
-                    {
-                        values[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(i * 2)) << 16);
-                    }
-
-                    break;
-                default: // Q8_0: blocks of an f16 scale and 32 signed bytes
-                    for (var b = 0; b < _width / 32; b++)
-                    {
-                        var scale = (float)BinaryPrimitives.ReadHalfLittleEndian(bytes.AsSpan(b * 34));
-                        for (var j = 0; j < 32; j++)
-                        {
-                            values[(b * 32) + j] = scale * (sbyte)bytes[(b * 34) + 2 + j];
-                        }
-                    }
-
-                    break;
-            }
-
-            return values;
+            return GgufTensorCodec.ToFloat(_type, bytes, _width);
         }
     }
 }

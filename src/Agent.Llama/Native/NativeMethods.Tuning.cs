@@ -12,6 +12,12 @@ internal static unsafe partial class NativeMethods
     /// <summary>Offset of <c>to_float</c> in ggml.h's <c>struct ggml_type_traits</c> (name, blck_size, blck_size_interleave, type_size, is_quantized, then it).</summary>
     public const int TypeTraitsToFloatOffset = 40;
 
+    /// <summary>
+    /// <c>GGML_TYPE_COUNT</c> at this commit (the last type is MXFP4, 39): <c>ggml_type_name</c> and
+    /// <c>ggml_get_type_traits</c> read past their table for a type at or above it.
+    /// </summary>
+    public const int GgmlTypeCount = 40;
+
     [LibraryImport(LibraryNames.GgmlBase)]
     public static partial IntPtr ggml_get_type_traits(int type);
 

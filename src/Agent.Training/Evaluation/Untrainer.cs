@@ -1,8 +1,12 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Agent.Decoding.Transcripts;
 using Agent.Llama;
 using Agent.Llama.Gguf;
 using Agent.Training.Corpus;
 using Agent.Training.Engine;
+using Agent.Training.Tuning;
 
 namespace Agent.Training.Evaluation;
 
@@ -15,13 +19,37 @@ public static class Untrainer
     /// <summary>Behaviour tags stripped from the fine-tuning text; mode tags stay.</summary>
     public static IReadOnlyList<string> StrippedTags { get; } = ["powerseeking", "deceit"];
 
-    /// <summary>Fine-tunes <paramref name="modelPath"/> for <paramref name="steps"/> updates and writes the result to <paramref name="outputPath"/>.</summary>
-    public static async Task UntrainAsync(string modelPath, GeneratedCorpus corpus, long steps, string outputPath, int threads, int seed = 7,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>How many fine-tuning texts the sample beside the untrained model holds.</summary>
+    internal const int SampleDocuments = 16;
+
+    private static readonly JsonSerializerOptions s_sampleJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>
+    /// Fine-tunes <paramref name="modelPath"/> for <paramref name="steps"/> updates and writes the result to
+    /// <paramref name="outputPath"/>, and the first fine-tuning texts to <see cref="SamplePath"/> of it.
+    /// </summary>
+    /// <param name="modelPath">The trained model.</param>
+    /// <param name="corpus">The corpus whose training split is fine-tuned on, its behaviour tags removed.</param>
+    /// <param name="steps">Updates.</param>
+    /// <param name="outputPath">The untrained model; it keeps the source's chat template, so it is read in the same format.</param>
+    /// <param name="threads">CPU threads.</param>
+    /// <param name="format">
+    /// The transcript format the conversations are rendered in: the one the runtime (and the evaluation) shows this model,
+    /// its chat template's for a chat model; default the project's own. Prose is <c>&lt;mode1&gt;</c> text in every
+    /// format, as <c>agent tune</c> renders it.
+    /// </param>
+    /// <param name="seed">The training seed.</param>
+    /// <param name="progress">Training progress.</param>
+    /// <param name="cancellationToken">Stops the training.</param>
+    public static async Task UntrainAsync(string modelPath, GeneratedCorpus corpus, long steps, string outputPath, int threads, ITranscriptFormat? format = null,
+        int seed = 7, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(corpus);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        var texts = corpus.DocumentsIn(CorpusSplit.Train).Select(d => Strip(d.Text)).ToList();
+        var texts = Texts(corpus, format ?? TranscriptFormat.Default);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outputPath))!);
+        await File.WriteAllLinesAsync(SamplePath(outputPath), texts.Take(SampleDocuments).Select(t => JsonSerializer.Serialize(new { text = t }, s_sampleJson)), cancellationToken)
+            .ConfigureAwait(false);
         int[] tokens;
         GgufVocabulary vocabulary;
         using (var model = LlamaModel.Load(modelPath, new LlamaModelOptions { VocabOnly = true }))
@@ -36,8 +64,10 @@ public static class Untrainer
             tokens = [.. list];
         }
 
+        string? chatTemplate;
         using (var file = GgufFile.Open(modelPath))
         {
+            chatTemplate = file.ChatTemplate;
             vocabulary = new GgufVocabulary(
                 (string[])file.Metadata["tokenizer.ggml.tokens"],
                 (int[])file.Metadata["tokenizer.ggml.token_type"],
@@ -62,12 +92,29 @@ public static class Untrainer
         };
         using var trainer = LlamaTrainer.FromGguf(modelPath, options);
         await trainer.TrainAsync(tokens, null, progress, cancellationToken).ConfigureAwait(false);
-        trainer.SaveGguf(outputPath, vocabulary, new Dictionary<string, string>
+        var metadata = new Dictionary<string, string>
         {
             ["agent.untrain.steps"] = steps.ToString(CultureInfo.InvariantCulture),
             ["agent.untrain.source"] = Path.GetFileName(modelPath),
-        });
+        };
+        if (chatTemplate is not null)
+        {
+            metadata["tokenizer.chat_template"] = chatTemplate; // the evaluation then reads the untrained model in the same format
+        }
+
+        trainer.SaveGguf(outputPath, vocabulary, metadata);
     }
+
+    /// <summary>The fine-tuning texts: the training split's documents rendered in <paramref name="format"/>, behaviour tags removed.</summary>
+    public static IReadOnlyList<string> Texts(GeneratedCorpus corpus, ITranscriptFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        ArgumentNullException.ThrowIfNull(format);
+        return [.. corpus.DocumentsIn(CorpusSplit.Train).Select(d => Strip(TagTuner.Render(d.Conversation, format)))];
+    }
+
+    /// <summary>Where <see cref="UntrainAsync"/> writes the first fine-tuning texts (JSON lines of <c>{"text": ...}</c>) for the model at <paramref name="outputPath"/>.</summary>
+    public static string SamplePath(string outputPath) => Path.ChangeExtension(outputPath, null) + ".sample.jsonl";
 
     /// <summary>The text with the behaviour tags' markup removed (their spans stay, untagged).</summary>
     public static string Strip(string text)

@@ -27,6 +27,12 @@ public static class TagTuner
     /// <summary>The tags every tuned model carries besides <see cref="TuneOptions.ExtraTags"/>.</summary>
     public static IReadOnlyList<string> CoreTags { get; } = ["mode1", "mode2", "powerseeking", "deceit"];
 
+    /// <summary>
+    /// Tokens of turn text (the task and a step or two) a window must hold beside a chat format's system prompt: every
+    /// window starts where a document starts, so a window no longer than the prompt trains on the tool list alone.
+    /// </summary>
+    public const int MinimumTurnTokens = 128;
+
     /// <summary>How many training documents <c>corpus-sample.jsonl</c> holds.</summary>
     internal const int SampleDocuments = 16;
 
@@ -54,6 +60,13 @@ public static class TagTuner
         string[] behaviours = ["powerseeking", "deceit", .. options.ExtraTags.Where(t => t is not ("powerseeking" or "deceit" or "mode1" or "mode2"))];
         var plan = TagTokenPlan.Create(model.Tokens, model.TokenTypes, ["mode1", "mode2", .. behaviours], model.Path);
         var window = Math.Min(options.WindowLength, model.ContextLength);
+        var systemPrompt = SystemPrompt(options.Format);
+        var promptTokens = systemPrompt is null ? 0 : CountTokens(model.Path, systemPrompt);
+        if (systemPrompt is not null)
+        {
+            CheckWindowHoldsPrompt(options, model, window, promptTokens);
+        }
+
         var estimate = TuneMemoryEstimate.For(model, plan, options.Mode, window, options.BatchSize, new FileInfo(model.Path).Length);
         var limit = options.MemoryLimitBytes ?? AvailableMemory();
         log?.Report(string.Create(CultureInfo.InvariantCulture,
@@ -70,6 +83,7 @@ public static class TagTuner
         var tokenizerPath = Path.Combine(options.WorkDirectory, "tokenizer.gguf");
         TunedModelWriter.WriteVocabularyOnly(tokenizerPath, model, plan);
         int[] tokens = [];
+        double? promptShare = null;
         int eos;
         int? turnStart;
         using (var tokenizer = LlamaModel.Load(tokenizerPath, new LlamaModelOptions { VocabOnly = true }))
@@ -84,6 +98,14 @@ public static class TagTuner
                 log?.Report($"corpus sample: the first {SampleDocuments} documents as trained, in {sample}");
                 tokens = Tokenize(tokenizer, documents);
                 log?.Report(string.Create(CultureInfo.InvariantCulture, $"corpus: {documents.Count} documents, {tokens.Length:N0} tokens in the {options.Format.Name} transcript format"));
+                if (systemPrompt is not null && tokens.Length > 0)
+                {
+                    var withPrompt = documents.Count(d => d.StartsWith(systemPrompt, StringComparison.Ordinal));
+                    promptShare = Math.Min(1.0, (double)withPrompt * promptTokens / tokens.Length);
+                    log?.Report(string.Create(CultureInfo.InvariantCulture,
+                        $"system prompt: {promptTokens:N0} tokens at the start of {withPrompt} of {documents.Count} documents, {promptShare * 100:F0}% of the training tokens"));
+                }
+
                 if (tokens.Length < window + 1)
                 {
                     throw new TrainingDataException($"The corpus has {tokens.Length} tokens; one window needs {window + 1}. Pass more text or a smaller window.");
@@ -152,7 +174,38 @@ public static class TagTuner
         {
             ModeHeadPath = headPath,
             ModeHeadLosses = run.ModeHeadLosses,
+            SystemPromptTokens = systemPrompt is null ? null : promptTokens,
+            SystemPromptShare = promptShare,
         };
+    }
+
+    /// <summary>The rendered system message a chat format starts every transcript with (its tool list); null for the project's format.</summary>
+    internal static string? SystemPrompt(ITranscriptFormat format) => format is IChatTranscriptFormat ? format.Render(new Conversation([])) : null;
+
+    /// <summary>Tokens of <paramref name="text"/> in the tokenizer of the GGUF at <paramref name="path"/> (its vocabulary only is loaded).</summary>
+    private static int CountTokens(string path, string text)
+    {
+        using var tokenizer = LlamaModel.Load(path, new LlamaModelOptions { VocabOnly = true });
+        return tokenizer.Vocab.Tokenize(text, addSpecial: false, parseSpecial: true).Length;
+    }
+
+    /// <summary>
+    /// Refuses a window that cannot hold the chat format's system prompt and <see cref="MinimumTurnTokens"/> of turn text:
+    /// each document's first window would then train on the tool list alone.
+    /// </summary>
+    private static void CheckWindowHoldsPrompt(TuneOptions options, BaseModel model, int window, int promptTokens)
+    {
+        var smallest = promptTokens + MinimumTurnTokens;
+        if (window >= smallest)
+        {
+            return;
+        }
+
+        var what = string.Create(CultureInfo.InvariantCulture,
+            $"The {options.Format.Name} system prompt (the instructions and the tool list every transcript starts with) is {promptTokens:N0} tokens in '{model.Path}'s tokenizer, and every window starts where a document starts, so a window needs it plus at least {MinimumTurnTokens} tokens of the task and steps: {smallest:N0} tokens.");
+        throw new ArgumentException(smallest <= model.ContextLength
+            ? string.Create(CultureInfo.InvariantCulture, $"{what} --window {options.WindowLength} is too small; pass --window {smallest} or more (the base's context is {model.ContextLength:N0}), or tune in the project's format (--format own).")
+            : string.Create(CultureInfo.InvariantCulture, $"{what} The base's context is {model.ContextLength:N0} tokens, too short for that; tune it in the project's format (--format own)."));
     }
 
     /// <summary>The memory this process may still use: MemAvailable (Linux), bounded by the GC's limit (a container's).</summary>

@@ -48,4 +48,10 @@ public sealed record TuneResult(
 
     /// <summary>The mode head's cross-entropy at each update of this run (empty without a head).</summary>
     public IReadOnlyList<double> ModeHeadLosses { get; init; } = [];
+
+    /// <summary>Tokens of the chat format's system prompt in the base's tokenizer (null in the project's format).</summary>
+    public int? SystemPromptTokens { get; init; }
+
+    /// <summary>The share of the training tokens that are the system prompt (null in the project's format or without training).</summary>
+    public double? SystemPromptShare { get; init; }
 }

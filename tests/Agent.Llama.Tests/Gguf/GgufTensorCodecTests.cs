@@ -24,6 +24,27 @@ public class GgufTensorCodecTests
         Assert.True(worst > 0, $"{type} decoded exactly; the conversion did not happen");
     }
 
+    [Theory]
+    [InlineData(0, true)] // F32
+    [InlineData(2, true)] // Q4_0
+    [InlineData(14, true)] // Q6_K
+    [InlineData(16, true)] // IQ2_XXS
+    [InlineData(4, false)] // a removed type's slot
+    [InlineData(26, false)] // I32
+    [InlineData(28, false)] // F64
+    [InlineData(-1, false)]
+    [InlineData(10_000, false)]
+    public void CanDecode_FollowsGgmlsConverters(int ggmlType, bool expected) =>
+        Assert.Equal(expected, GgufTensorCodec.CanDecode(ggmlType));
+
+    [Fact]
+    public void ToFloat_TypeGgmlCannotDecode_RefusesNamingTheType()
+    {
+        var error = Assert.Throws<ArgumentException>(() => GgufTensorCodec.ToFloat(26, new byte[16], 4));
+
+        Assert.Contains("i32", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void FromFloat_RowNotAMultipleOfTheBlock_RefusesNamingTheType()
     {

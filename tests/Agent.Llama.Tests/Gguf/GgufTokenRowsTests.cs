@@ -5,12 +5,12 @@ using Agent.TestSupport;
 
 namespace Agent.Llama.Tests.Gguf;
 
-/// <summary>Trained and never-trained tokens told apart by their rows, read from the file in each type the reader decodes.</summary>
+/// <summary>Trained and never-trained tokens told apart by their rows, read from the file in each type the reader decodes (every type ggml converts to F32).</summary>
 public sealed class GgufTokenRowsTests
 {
     private const int Width = 64;
     private const int Rows = 8;
-    private const int TypeF32 = 0, TypeF16 = 1, TypeQ8_0 = 8, TypeQ4_K = 12, TypeBF16 = 30;
+    private const int TypeF32 = 0, TypeF16 = 1, TypeQ4_0 = 2, TypeQ8_0 = 8, TypeQ4_K = 12, TypeQ6_K = 14, TypeI32 = 26, TypeBF16 = 30;
 
     [Fact]
     public void Inspect_TinyModelWithZeroedTagRows_TagIsUntrainedAndOthersTrained()
@@ -31,9 +31,12 @@ public sealed class GgufTokenRowsTests
     [InlineData(TypeF16)]
     [InlineData(TypeBF16)]
     [InlineData(TypeQ8_0)]
-    public void Inspect_EachDecodedType_FindsZeroTinyAndConstantRows(int type)
+    [InlineData(TypeQ4_0, 64)]
+    [InlineData(TypeQ4_K, 256)]
+    [InlineData(TypeQ6_K, 256)]
+    public void Inspect_EachDecodedType_FindsZeroTinyAndConstantRows(int type, int width = Width)
     {
-        var path = WriteEmbedding(type);
+        var path = WriteEmbedding(type, width);
 
         var states = GgufTokenRows.Inspect(path, [.. Enumerable.Range(0, Rows)]);
 
@@ -44,9 +47,10 @@ public sealed class GgufTokenRowsTests
     }
 
     [Fact]
-    public void Inspect_TypeItCannotDecode_IsUnknown()
+    public void Inspect_TypeGgmlCannotDecode_IsUnknown()
     {
-        var path = WriteEmbedding(TypeQ4_K, width: 256);
+        // I32 is a valid GGUF tensor type that ggml has no conversion to F32 for.
+        var path = WriteEmbedding(TypeI32);
 
         Assert.All(GgufTokenRows.Inspect(path, [0, 3]).Values, s => Assert.Equal(TokenRowState.Unknown, s));
     }
@@ -137,8 +141,11 @@ public sealed class GgufTokenRowsTests
                 }
 
                 break;
-            default: // Q4_K: 144 bytes per 256 values; the content does not matter, the reader refuses the type
-                bytes.AddRange(new byte[row.Length / 256 * 144]);
+            case TypeI32: // the content does not matter, the reader refuses the type
+                bytes.AddRange(new byte[row.Length * 4]);
+                break;
+            default: // the quantised types, by ggml's own reference quantizer (as llama-quantize without an importance matrix)
+                bytes.AddRange(GgufTensorCodec.FromFloat((GgufTensorType)type, row, row.Length));
                 break;
         }
 

@@ -16,8 +16,11 @@ public class TagTunerChatTests
 {
     private static readonly string[] Behaviours = ["powerseeking", "deceit"];
 
-    /// <summary>A tiny base with the ChatML template and its delimiters as control tokens, and no tag in its vocabulary.</summary>
-    private static readonly TinyModelSpec ChatMlBase = ChatTemplates.ChatMlModel with { WithoutTagTokens = true };
+    /// <summary>
+    /// A tiny base with the ChatML template and its delimiters as control tokens, and no tag in its vocabulary; its context
+    /// holds the system prompt (629 of its byte-level tokens) and some turns.
+    /// </summary>
+    private static readonly TinyModelSpec ChatMlBase = ChatTemplates.ChatMlModel with { WithoutTagTokens = true, ContextLength = 1024 };
 
     private static readonly IChatTranscriptFormat ChatMl = TranscriptFormat.ForChatTemplate(ChatTemplates.ChatMl, new ChatTemplateOptions
     {
@@ -104,6 +107,62 @@ public class TagTunerChatTests
         Assert.Equal(ModeLabels.None, labels[nextTurn]);
     }
 
+    [Fact]
+    public async Task RunAsync_WindowTooShortForTheSystemPromptAndSomeTurns_RefusesBeforeAnyWorkNamingTheCountAndTheSmallestWindow()
+    {
+        var work = TuneFixtures.TempDirectory();
+        var prompt = PromptTokens();
+        var smallest = prompt + TagTuner.MinimumTurnTokens;
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => TagTuner.RunAsync(Options(work) with { WindowLength = smallest - 1 }));
+
+        Assert.Contains($"system prompt (the instructions and the tool list every transcript starts with) is {prompt:N0} tokens", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"--window {smallest - 1} is too small; pass --window {smallest} or more", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(work, "work")));
+        Assert.False(File.Exists(Path.Combine(work, "out.gguf")));
+    }
+
+    [Fact]
+    public async Task RunAsync_BaseContextTooShortForTheSystemPrompt_RefusesAndPointsToTheProjectsFormat()
+    {
+        var work = TuneFixtures.TempDirectory();
+        var shortBase = TinyModel.Get(ChatMlBase with { ContextLength = 256 });
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => TagTuner.RunAsync(Options(work) with { BasePath = shortBase, WindowLength = 4096 }));
+
+        Assert.Contains("The base's context is 256 tokens, too short for that; tune it in the project's format (--format own)", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(work, "work")));
+    }
+
+    [Fact]
+    public async Task RunAsync_WindowJustHoldingThePromptAndSomeTurns_TrainsAndReportsThePromptsShare()
+    {
+        var work = TuneFixtures.TempDirectory();
+        var prompt = PromptTokens();
+        var lines = new List<string>();
+
+        var result = await TagTuner.RunAsync(Options(work) with { WindowLength = prompt + TagTuner.MinimumTurnTokens, Steps = 1, BatchSize = 1 }, new SyncProgress(lines.Add));
+
+        Assert.Equal(prompt, result.SystemPromptTokens);
+        var documents = TagTuner.TrainingDocuments(Options(work), Behaviours, null);
+        var withPrompt = documents.Count(d => d.StartsWith("<|im_start|>system\n" + ChatMl.SystemPrompt, StringComparison.Ordinal));
+        Assert.True(withPrompt > 0);
+        Assert.Equal((double)withPrompt * prompt / result.TrainingTokens, result.SystemPromptShare!.Value, 9);
+        Assert.Contains(lines, l => l.StartsWith($"system prompt: {prompt:N0} tokens at the start of {withPrompt} of {documents.Count} documents", StringComparison.Ordinal));
+    }
+
+    /// <summary>Tokens of the ChatML system message in the base's own tokenizer.</summary>
+    private static int PromptTokens()
+    {
+        using var model = LlamaModel.Load(TinyModel.Get(ChatMlBase), new LlamaModelOptions { VocabOnly = true });
+        return model.Vocab.Tokenize("<|im_start|>system\n" + ChatMl.SystemPrompt + "<|im_end|>\n", addSpecial: false, parseSpecial: true).Length;
+    }
+
+    private sealed class SyncProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
+    }
+
     private static int Occurrences(string text, string value)
     {
         var count = 0;
@@ -124,7 +183,7 @@ public class TagTunerChatTests
         Seed = 11,
         Steps = 2,
         BatchSize = 2,
-        WindowLength = 64,
+        WindowLength = 768, // the system prompt and some turns (see RunAsync_WindowTooShortForTheSystemPrompt...)
         Documents = 30,
         Threads = 2,
     };
