@@ -45,8 +45,21 @@ public static class Program
                     rest.Length > 1 ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 600,
                     rest.Length > 2 ? int.Parse(rest[2], CultureInfo.InvariantCulture) : 200,
                     shape);
+            case ["eval-tags", var splitName, .. var paths] when paths.Length > 0 && splitName is "test" or "validation":
+                // The same evaluation as tune-vs-scratch's table, of models it already wrote (a split not looked at while choosing).
+                var split = splitName == "test" ? Agent.Training.Corpus.CorpusSplit.Test : Agent.Training.Corpus.CorpusSplit.Validation;
+                foreach (var path in paths)
+                {
+                    var report = await TuneVersusScratch.EvaluateAsync(path, split).ConfigureAwait(false);
+                    foreach (var tag in report.Tags)
+                    {
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {path} | {tag.Tag} | {tag.Positives} + {tag.Negatives} | {tag.Auroc:F3} | {tag.PairedAccuracy:F3} |"));
+                    }
+                }
+
+                return 0;
             default:
-                await Console.Error.WriteLineAsync("usage: tune-vs-scratch [test|validation [BASE_UPDATES [TUNE_UPDATES]]] [--width N] [--layers N] [--base-window N] [--scratch true|false] [--full true|false] [--lr X] [--documents N]");
+                await Console.Error.WriteLineAsync("usage: eval-tags test|validation MODEL.gguf...; or tune-vs-scratch [test|validation [BASE_UPDATES [TUNE_UPDATES]]] [--width N] [--layers N] [--base-window N] [--scratch true|false] [--full true|false] [--lr X] [--documents N]");
                 return 2;
         }
     }
