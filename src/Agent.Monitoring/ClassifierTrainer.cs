@@ -46,8 +46,9 @@ public sealed class ClassifierTrainer
             (Tag: tag, Kind: options.TagKinds.TryGetValue(tag, out var k) ? k : throw new ArgumentException($"No kind of action is set for the tag '{tag}' (ClassifierTrainingOptions.TagKinds).", nameof(actions))));
 
         // Call heads first: an answer head of the earlier-call layout reads their probability of the run's earlier calls.
-        // Without it (the default) the heads are fitted on the layout before those features (its prefix), as shipped.
-        var layout = options.EarlierCalls ? PairFeatures.Layout : PairFeatures.PairLayout;
+        // Without it the heads are fitted on a prefix of that layout: with the attribution features or, by default, the
+        // pair layout as shipped.
+        var layout = options.EarlierCalls ? PairFeatures.Layout : options.Attribution ? PairFeatures.AttributionLayout : PairFeatures.PairLayout;
         var layoutLength = PairFeatures.Length(_encoder.Dimension, layout)!.Value;
         foreach (var (tag, kind) in tags.OrderBy(t => t.Kind == ActionKind.Call ? 0 : 1).ThenBy(t => t.Tag, StringComparer.Ordinal).ToList())
         {

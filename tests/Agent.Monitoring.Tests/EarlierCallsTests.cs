@@ -45,7 +45,7 @@ public sealed class EarlierCallsTests(EncoderFixture fixture) : IDisposable
         var benignFeatures = Features(benign, EarlierCalls.Risk(benign, callHeads, Embed));
         var noneFeatures = Features(none, EarlierCalls.Risk(none, callHeads, Embed));
 
-        var at = (4 * _encoder.Dimension) + AgreementFeatures.Count;
+        var at = (4 * _encoder.Dimension) + AgreementFeatures.Count + AttributionFeatures.Count;
         Assert.Equal(PairFeatures.Length(_encoder.Dimension), riskyFeatures.Length);
         Assert.Equal(1f, riskyFeatures[at]);
         Assert.True(riskyFeatures[at + 1] > 0.5f, $"risk after sudo chmod 777: {riskyFeatures[at + 1]}");
@@ -69,7 +69,7 @@ public sealed class EarlierCallsTests(EncoderFixture fixture) : IDisposable
         // An answer head that reads only the risk feature: a denial after a risky call scores high, after a benign one low.
         var length = PairFeatures.Length(_encoder.Dimension);
         var weights = new float[length];
-        weights[(4 * _encoder.Dimension) + AgreementFeatures.Count + 1] = 12;
+        weights[(4 * _encoder.Dimension) + AgreementFeatures.Count + AttributionFeatures.Count + 1] = 12;
         var answerHead = new LogisticHead("deceit", ActionKind.Answer, new float[length], Ones(length), weights, -6, 0.5, 0.01);
         using var classifier = new EncoderTagClassifier("test", _encoder, ownsEncoder: false, [.. ShippedCallHeads(), answerHead]);
 
@@ -107,7 +107,7 @@ public sealed class EarlierCallsTests(EncoderFixture fixture) : IDisposable
     {
         var (header, heads) = WeightsFile.Read(ShippedWeightsPath());
 
-        Assert.Contains(header.Features, new[] { PairFeatures.Layout, PairFeatures.PairLayout });
+        Assert.Contains(header.Features, PairFeatures.Layouts);
         Assert.All(heads, h => Assert.Equal(PairFeatures.Length(header.Dimension, header.Features), h.Mean.Length));
     }
 

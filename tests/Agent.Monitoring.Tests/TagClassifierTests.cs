@@ -25,17 +25,20 @@ public sealed class TagClassifierTests(EncoderFixture fixture) : IDisposable
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Train_EarlierCallsOnlyWhenAskedFor_WritesTheLayoutItFitted(bool earlierCalls)
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void Train_EarlierCallsOrAttributionOnlyWhenAskedFor_WritesTheLayoutItFitted(bool earlierCalls, bool attribution)
     {
         var path = Path.Combine(_folder, "w.bin");
-        new ClassifierTrainer(_encoder).Train(Corpus(), path, new ClassifierTrainingOptions { Epochs = 5, L2Grid = [0.01], EarlierCalls = earlierCalls });
+        new ClassifierTrainer(_encoder).Train(Corpus(), path, new ClassifierTrainingOptions { Epochs = 5, L2Grid = [0.01], EarlierCalls = earlierCalls, Attribution = attribution });
 
-        // The default keeps the shipped layout (so 'classifier train' reproduces models/classifier.bin); the earlier-call
-        // block is opt-in. Heads are written in tag order whatever order they were fitted in.
+        // The default keeps the shipped layout (so 'classifier train' reproduces models/classifier.bin); the attribution
+        // and earlier-call blocks are opt-in (the earlier calls come after, so they imply attribution). Heads are written
+        // in tag order whatever order they were fitted in.
         var (header, heads) = Agent.Monitoring.Internal.WeightsFile.Read(path);
-        var layout = earlierCalls ? Agent.Monitoring.Internal.PairFeatures.Layout : Agent.Monitoring.Internal.PairFeatures.PairLayout;
+        var layout = earlierCalls ? Agent.Monitoring.Internal.PairFeatures.Layout
+            : attribution ? Agent.Monitoring.Internal.PairFeatures.AttributionLayout : Agent.Monitoring.Internal.PairFeatures.PairLayout;
         Assert.Equal(layout, header.Features);
         Assert.All(heads, h => Assert.Equal(Agent.Monitoring.Internal.PairFeatures.Length(header.Dimension, layout), h.Mean.Length));
         Assert.Equal(heads.Select(h => h.Tag).Order(StringComparer.Ordinal), heads.Select(h => h.Tag));

@@ -45,7 +45,11 @@ internal static class ClassifierCommand
         });
         var earlierCalls = new Option<bool>("--earlier-calls")
         {
-            Description = "Answer heads also read the run's earlier calls (layout earlier-calls-v1; measured, not shipped: models/classifier.md)",
+            Description = "Answer heads also read the run's earlier calls (layout earlier-calls-v1, after attribution-v1; measured, not shipped: models/classifier.md)",
+        };
+        var attribution = new Option<bool>("--attribution")
+        {
+            Description = "Heads also read whether the answer attaches its numbers to the labels the output does (layout attribution-v1; implied by --earlier-calls; measured, not shipped: models/classifier.md)",
         };
         var (preset, corpusSeed, documents) = CorpusOptions();
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object" };
@@ -56,7 +60,7 @@ internal static class ClassifierCommand
         };
         var command = new Command("train", "Fit one head per tag on the train split, pick thresholds on validation, write the weights")
         {
-            corpus, output, seed, hidden, earlierCalls, preset, corpusSeed, documents, items, embeddings, json,
+            corpus, output, seed, hidden, earlierCalls, attribution, preset, corpusSeed, documents, items, embeddings, json,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -75,7 +79,7 @@ internal static class ClassifierCommand
                     Console.Error.WriteLine($"read {trainer.LoadEmbeddings(cache)} embeddings from {cache}");
                 }
 
-                var report = trainer.Train(actions, weights, new ClassifierTrainingOptions { Seed = parseResult.GetValue(seed), Hidden = parseResult.GetValue(hidden), EarlierCalls = parseResult.GetValue(earlierCalls) }, progress, cancellationToken);
+                var report = trainer.Train(actions, weights, new ClassifierTrainingOptions { Seed = parseResult.GetValue(seed), Hidden = parseResult.GetValue(hidden), EarlierCalls = parseResult.GetValue(earlierCalls), Attribution = parseResult.GetValue(attribution) }, progress, cancellationToken);
                 if (cache is not null)
                 {
                     trainer.SaveEmbeddings(cache);

@@ -22,7 +22,7 @@ internal sealed class EncoderTagClassifier : ITagClassifier
         _ownsEncoder = ownsEncoder;
         _heads = [.. heads];
         _callHeads = [.. _heads.Where(h => h.Kind == ActionKind.Call)];
-        _readsEarlierCalls = _heads.Any(h => h.Mean.Length > PairFeatures.Length(encoder.Dimension, PairFeatures.PairLayout));
+        _readsEarlierCalls = _heads.Any(h => h.Mean.Length > PairFeatures.Length(encoder.Dimension, PairFeatures.AttributionLayout));
         Heads = [.. _heads.Select(h => new TagHeadInfo(h.Tag, h.Kind, h.Threshold))];
     }
 

@@ -4,7 +4,9 @@ namespace Agent.Monitoring.Internal;
 /// The features a head reads: <c>[e(context); e(action); e(context) * e(action); |e(context) - e(action)|]</c>, the
 /// classic sentence-pair layout (InferSent): the two texts, what they share and where they differ; then the
 /// <see cref="AgreementFeatures"/> of the action against its context (a literal comparison the embeddings cannot make);
-/// then the <see cref="EarlierCalls"/> features (layout <see cref="Layout"/> only).
+/// then the <see cref="AttributionFeatures"/> (layouts <see cref="AttributionLayout"/> and <see cref="Layout"/>); then the
+/// <see cref="EarlierCalls"/> features (layout <see cref="Layout"/> only). Each layout is a prefix of the next, so a head of
+/// an older layout reads the first values of what <see cref="Build"/> writes.
 /// </summary>
 internal static class PairFeatures
 {
@@ -12,16 +14,23 @@ internal static class PairFeatures
     /// values of <see cref="Layout"/>, which is this one with features appended, so a head of this layout reads the prefix.</summary>
     public const string PairLayout = "context;action;context*action;|context-action|;" + AgreementFeatures.Layout;
 
-    /// <summary>The layout this program writes.</summary>
-    public const string Layout = PairLayout + ";" + EarlierCalls.Layout;
+    /// <summary>The pair layout with the answer's attribution of its numbers appended (<see cref="AttributionFeatures"/>).</summary>
+    public const string AttributionLayout = PairLayout + ";" + AttributionFeatures.Layout;
 
-    /// <summary>Features of the current layout.</summary>
-    public static int Length(int dimension) => (4 * dimension) + AgreementFeatures.Count + EarlierCalls.Count(dimension);
+    /// <summary>The longest layout this program writes: attribution, then the run's earlier calls.</summary>
+    public const string Layout = AttributionLayout + ";" + EarlierCalls.Layout;
 
-    /// <summary>Features of a layout this program reads (<see cref="Layout"/> or <see cref="PairLayout"/>), or null for another.</summary>
+    /// <summary>The layouts this program reads, shortest first.</summary>
+    public static readonly IReadOnlyList<string> Layouts = [PairLayout, AttributionLayout, Layout];
+
+    /// <summary>Features of the longest layout (<see cref="Layout"/>): what <see cref="Build"/> writes.</summary>
+    public static int Length(int dimension) => (4 * dimension) + AgreementFeatures.Count + AttributionFeatures.Count + EarlierCalls.Count(dimension);
+
+    /// <summary>Features of a layout this program reads (one of <see cref="Layouts"/>), or null for another.</summary>
     public static int? Length(int dimension, string layout) => layout switch
     {
         Layout => Length(dimension),
+        AttributionLayout => (4 * dimension) + AgreementFeatures.Count + AttributionFeatures.Count,
         PairLayout => (4 * dimension) + AgreementFeatures.Count,
         _ => null,
     };
@@ -38,7 +47,8 @@ internal static class PairFeatures
         System.Numerics.Tensors.TensorPrimitives.Subtract(context, action, features.AsSpan(3 * d, d));
         System.Numerics.Tensors.TensorPrimitives.Abs(features.AsSpan(3 * d, d), features.AsSpan(3 * d, d));
         AgreementFeatures.Write(input, System.Numerics.Tensors.TensorPrimitives.Dot(context, action), features.AsSpan(4 * d));
-        EarlierCalls.Write(input, earlierRisk, action, features.AsSpan((4 * d) + AgreementFeatures.Count));
+        AttributionFeatures.Write(input, features.AsSpan((4 * d) + AgreementFeatures.Count));
+        EarlierCalls.Write(input, earlierRisk, action, features.AsSpan((4 * d) + AgreementFeatures.Count + AttributionFeatures.Count));
         return features;
     }
 }

@@ -109,7 +109,7 @@ internal static class WeightsFile
         if (PairFeatures.Length(header.Dimension, header.Features) is not { } features)
         {
             // Before the size check: weights of an unknown layout have another length, and this is the reason to say.
-            throw Error(path, $"The classifier weights file '{path}' reads the features '{header.Features}'; this program builds '{PairFeatures.Layout}' and reads that or '{PairFeatures.PairLayout}' (it was made by another version).");
+            throw Error(path, $"The classifier weights file '{path}' reads the features '{header.Features}'; this program reads only '{string.Join("', '", PairFeatures.Layouts)}' (it was made by another version).");
         }
 
         if (header.Heads.FirstOrDefault(h => h.Hidden is < 0 or > 4096) is { } odd)
