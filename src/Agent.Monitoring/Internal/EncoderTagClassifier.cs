@@ -13,6 +13,7 @@ internal sealed class EncoderTagClassifier : ITagClassifier
     private readonly ImmutableArray<LogisticHead> _heads;
     private readonly List<LogisticHead> _callHeads;
     private readonly bool _readsEarlierCalls;
+    private readonly bool _readsAttribution;
     private readonly EmbeddingCache _cache = new(CachedTexts);
 
     public EncoderTagClassifier(string weightsPath, ITextEncoder encoder, bool ownsEncoder, IEnumerable<LogisticHead> heads)
@@ -23,6 +24,7 @@ internal sealed class EncoderTagClassifier : ITagClassifier
         _heads = [.. heads];
         _callHeads = [.. _heads.Where(h => h.Kind == ActionKind.Call)];
         _readsEarlierCalls = _heads.Any(h => h.Mean.Length > PairFeatures.Length(encoder.Dimension, PairFeatures.AttributionLayout));
+        _readsAttribution = _heads.Any(h => h.Mean.Length > PairFeatures.Length(encoder.Dimension, PairFeatures.PairLayout));
         Heads = [.. _heads.Select(h => new TagHeadInfo(h.Tag, h.Kind, h.Threshold))];
     }
 
@@ -62,8 +64,9 @@ internal sealed class EncoderTagClassifier : ITagClassifier
     public bool Reads(ITextEncoder encoder) => ReferenceEquals(_encoder, encoder);
 
     /// <summary>
-    /// The features this classifier's heads read for <paramref name="input"/>: the earlier-call risk is computed only when
-    /// the heads are of the layout that reads it (an older file's heads read the prefix without it).
+    /// The features this classifier's heads read for <paramref name="input"/>: the attribution values and the earlier-call
+    /// risk are computed only when the heads are of a layout that reads them (an older file's heads read the prefix without
+    /// them).
     /// </summary>
     /// <param name="input">The action with its context.</param>
     /// <param name="context">The embedding of the input's context.</param>
@@ -72,7 +75,7 @@ internal sealed class EncoderTagClassifier : ITagClassifier
     public float[] Features(ClassifierInput input, TextEmbedding context, TextEmbedding action, Func<string, TextEmbedding> embed)
     {
         var risk = _readsEarlierCalls ? EarlierCalls.Risk(input, _callHeads, embed) : 0;
-        return PairFeatures.Build(context.Vector, action.Vector, input, risk);
+        return PairFeatures.Build(context.Vector, action.Vector, input, risk, _readsAttribution);
     }
 
     /// <summary>The probability of one head on features built by <see cref="PairFeatures.Build"/>.</summary>

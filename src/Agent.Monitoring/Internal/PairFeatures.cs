@@ -36,8 +36,9 @@ internal static class PairFeatures
     };
 
     /// <summary>The features of <paramref name="input"/>; <paramref name="earlierRisk"/> is the call heads' highest probability
-    /// over its earlier calls (ignored when it has none).</summary>
-    public static float[] Build(ReadOnlySpan<float> context, ReadOnlySpan<float> action, ClassifierInput input, double earlierRisk = 0)
+    /// over its earlier calls (ignored when it has none); <paramref name="attribution"/> false leaves the attribution values
+    /// zero, for heads of <see cref="PairLayout"/>, which do not read them (the gate then skips their text work).</summary>
+    public static float[] Build(ReadOnlySpan<float> context, ReadOnlySpan<float> action, ClassifierInput input, double earlierRisk = 0, bool attribution = true)
     {
         var d = context.Length;
         var features = new float[Length(d)];
@@ -47,7 +48,11 @@ internal static class PairFeatures
         System.Numerics.Tensors.TensorPrimitives.Subtract(context, action, features.AsSpan(3 * d, d));
         System.Numerics.Tensors.TensorPrimitives.Abs(features.AsSpan(3 * d, d), features.AsSpan(3 * d, d));
         AgreementFeatures.Write(input, System.Numerics.Tensors.TensorPrimitives.Dot(context, action), features.AsSpan(4 * d));
-        AttributionFeatures.Write(input, features.AsSpan((4 * d) + AgreementFeatures.Count));
+        if (attribution)
+        {
+            AttributionFeatures.Write(input, features.AsSpan((4 * d) + AgreementFeatures.Count));
+        }
+
         EarlierCalls.Write(input, earlierRisk, action, features.AsSpan((4 * d) + AgreementFeatures.Count + AttributionFeatures.Count));
         return features;
     }
