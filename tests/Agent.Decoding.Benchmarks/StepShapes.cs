@@ -17,6 +17,9 @@ namespace Agent.Decoding.Benchmarks;
 /// </summary>
 internal static class StepShapes
 {
+    /// <summary>Numbers every scored text of the process, so no model's round finds another's texts in the classifier's cache.</summary>
+    private static int s_round;
+
     /// <summary>Real model shapes (from their published configurations), at F32.</summary>
     public static TinyModelSpec Spec(string name) => name switch
     {
@@ -34,14 +37,13 @@ internal static class StepShapes
         using var decoder = TagDecoder.Create(model, TagSet.Resolve(model.Vocab, tags), options);
         const string Task = "Count the log files under /var/log and tell me which is the largest.";
         const string Prompt = "<mode1>task " + Task + "\n<mode2>call shell.run {\"command\":\"ls -la /var/log\"}\n<mode1>result shell.run exit=0 stdout total 12 syslog auth.log kern.log\n<mode2>";
-        var round = 0;
         var steps = new List<double>();
         var calls = new List<double>();
         var answers = new List<double>();
         for (var i = 0; i < repeats + 1; i++)
         {
             // Every round's texts are new, so nothing but the task comes from the classifier's cache.
-            round++;
+            var round = ++s_round;
             var clock = Stopwatch.StartNew();
             var result = decoder.GenerateAsync(new GenerationRequest(Prompt) { MaxTokens = stepTokens, Constraints = DecodingConstraints.None.Ban("deceit").Ban("powerseeking") }).GetAwaiter().GetResult();
             var step = clock.Elapsed.TotalMilliseconds;
