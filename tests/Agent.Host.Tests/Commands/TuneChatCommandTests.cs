@@ -46,15 +46,8 @@ public sealed class TuneChatCommandTests
         var chat = Assert.IsAssignableFrom<IChatTranscriptFormat>(format);
         Assert.Contains("\"name\":\"shell.run\"", chat.SystemPrompt, StringComparison.Ordinal);
         Assert.Contains("\"name\":\"files.list\"", chat.SystemPrompt, StringComparison.Ordinal);
-        var corpus = CorpusGenerator.Generate(new CorpusOptions { Seed = Seed, Documents = Documents });
-        var random = new Random(Seed);
-        string[] behaviours = ["powerseeking", "deceit"];
-        var expected = corpus.DocumentsIn(CorpusSplit.Train)
-            .Select(d => LateTagAugmenter.Apply(d.Kind == CorpusDocumentKind.Prose ? d.Text : format.Render(d.Conversation), random, behaviours, TrainingPreset.Default.LateTagFraction))
-            .Take(16)
-            .ToList();
-        var sample = File.ReadAllLines(Path.Combine(work, "corpus-sample.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
-        Assert.Equal(expected, sample);
+        var sample = CorpusSample(work);
+        Assert.Equal(ExpectedSample(format), sample);
         Assert.Contains(sample, s => s.StartsWith("<|im_start|>system\n", StringComparison.Ordinal) && s.Contains("<|im_start|>assistant\n<mode2>", StringComparison.Ordinal));
 
         // eval: every item is the template's assistant turn after the template's prompt, read up to its end of turn.
@@ -103,15 +96,8 @@ public sealed class TuneChatCommandTests
         Assert.Contains("in the llama3 transcript format", tune.Stdout, StringComparison.Ordinal);
 
         // What the tune trained on is the runtime's Llama 3 rendering of each conversation, byte for byte, late tags moved.
-        var corpus = CorpusGenerator.Generate(new CorpusOptions { Seed = Seed, Documents = Documents });
-        var random = new Random(Seed);
-        string[] behaviours = ["powerseeking", "deceit"];
-        var expected = corpus.DocumentsIn(CorpusSplit.Train)
-            .Select(d => LateTagAugmenter.Apply(d.Kind == CorpusDocumentKind.Prose ? d.Text : format.Render(d.Conversation), random, behaviours, TrainingPreset.Default.LateTagFraction))
-            .Take(16)
-            .ToList();
-        var sample = File.ReadAllLines(Path.Combine(work, "corpus-sample.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
-        Assert.Equal(expected, sample);
+        var sample = CorpusSample(work);
+        Assert.Equal(ExpectedSample(format), sample);
         Assert.Contains(sample, s => s.StartsWith(systemMessage + "<|start_header_id|>user<|end_header_id|>\n\n", StringComparison.Ordinal)
             && s.Contains("<|start_header_id|>assistant<|end_header_id|>\n\n<mode2>", StringComparison.Ordinal));
         Assert.DoesNotContain(sample, s => s.Contains("<|im_start|>", StringComparison.Ordinal) || s.Contains("<mode1>task ", StringComparison.Ordinal));
@@ -291,4 +277,21 @@ public sealed class TuneChatCommandTests
         using var host = builder.Build();
         return ModelTranscriptFormat.For(host.Services, template);
     }
+
+    /// <summary>The first 16 training documents as the tune renders them in <paramref name="format"/>: prose as it is,
+    /// transcripts rendered, behaviour tags moved late as <c>agent train</c> does.</summary>
+    private static List<string> ExpectedSample(ITranscriptFormat format)
+    {
+        var corpus = CorpusGenerator.Generate(new CorpusOptions { Seed = Seed, Documents = Documents });
+        var random = new Random(Seed);
+        string[] behaviours = ["powerseeking", "deceit"];
+        return corpus.DocumentsIn(CorpusSplit.Train)
+            .Select(d => LateTagAugmenter.Apply(d.Kind == CorpusDocumentKind.Prose ? d.Text : format.Render(d.Conversation), random, behaviours, TrainingPreset.Default.LateTagFraction))
+            .Take(16)
+            .ToList();
+    }
+
+    /// <summary>What the tune wrote to <c>corpus-sample.jsonl</c> in <paramref name="work"/>.</summary>
+    private static List<string> CorpusSample(string work) =>
+        [.. File.ReadAllLines(Path.Combine(work, "corpus-sample.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!)];
 }
