@@ -66,9 +66,9 @@ public static unsafe class GgufTensorCodec
         var values = new float[elements];
         var block = NativeMethods.ggml_blck_size(ggmlType);
         var needed = (long)NativeMethods.ggml_row_size(ggmlType, block) * (elements / block);
-        var name = Marshal.PtrToStringUTF8(NativeMethods.ggml_type_name(ggmlType));
         if (elements % block != 0 || data.Length < needed)
         {
+            var name = Marshal.PtrToStringUTF8(NativeMethods.ggml_type_name(ggmlType));
             throw new ArgumentException($"{elements} {name} values need {needed} bytes in blocks of {block}; {data.Length} bytes were given.", nameof(data));
         }
 
