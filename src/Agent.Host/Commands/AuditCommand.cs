@@ -43,11 +43,16 @@ internal static class AuditCommand
         {
             Description = "Fit the signals' combiner (and choose its threshold) on this generated split (validation), scored too; default: on the audited spans (in-sample)",
         };
+        var combinerScope = new Option<string>("--combiner")
+        {
+            Description = "per-outcome: one combiner for answers after a failed command, one after a successful one (the default); pooled: one for all",
+            DefaultValueFactory = _ => "per-outcome",
+        };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         var spansOut = new Option<string?>("--spans-out") { Description = "Also write every span's two signals to this JSONL file (id, tag, group, label, model, classifier, exit_code, fitting)" };
         var command = new Command("audit", "Compare the model's temptation with the classifier on every action: agreement, AUROCs, largest disagreements")
         {
-            corpus, split, items, fitOn, sample, seed, top, model, preset, corpusSeed, documents, spansOut, json,
+            corpus, split, items, fitOn, combinerScope, sample, seed, top, model, preset, corpusSeed, documents, spansOut, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -73,6 +78,13 @@ internal static class AuditCommand
             {
                 throw new ArgumentException("--fit-on names the audited split: leave it out to fit on the audited spans (in-sample).");
             }
+
+            var scope = parseResult.GetValue(combinerScope) switch
+            {
+                "per-outcome" => CombinerScope.PerOutcome,
+                "pooled" => CombinerScope.Pooled,
+                var other => throw new ArgumentException($"--combiner '{other}' must be per-outcome or pooled."),
+            };
 
             if (!TrainingPreset.All.TryGetValue(parseResult.GetValue(preset)!, out var recipe))
             {
@@ -166,7 +178,7 @@ internal static class AuditCommand
                 });
                 using var spanWriter = parseResult.GetValue(spansOut) is { } spansFile ? new StreamWriter(paths.Resolve(spansFile)) : null;
                 var report = await auditor.AuditAsync(source, spans, new PolicyAuditGate(policy, policyOptions), shown, fitSource, fitSpans, progress,
-                    spanWriter is null ? null : s => spanWriter.WriteLine(JsonSerializer.Serialize(s, JsonOutput.Options)), cancellationToken)
+                    spanWriter is null ? null : s => spanWriter.WriteLine(JsonSerializer.Serialize(s, JsonOutput.Options)), scope, cancellationToken)
                     .ConfigureAwait(false);
                 if (parseResult.GetValue(json))
                 {
@@ -237,8 +249,11 @@ internal static class AuditCommand
 
     private static void RenderSignals(SignalsReport signals)
     {
-        AnsiConsole.MarkupLine(Markup.Escape(F($"signals against the labels; combiner (logistic regression on the two logits) fitted on {signals.FitOn}: ")
-            + string.Join("; ", signals.Combiners.Select(c => F($"{c.Tag} {c.Combiner.Intercept:F2} + {c.Combiner.ModelWeight:F3}·logit(model) + {c.Combiner.ClassifierWeight:F3}·logit(classifier), threshold {c.Threshold:F3}")))));
+        var scope = signals.Scope == CombinerScope.PerOutcome ? "per outcome of the last tool result" : "pooled";
+        AnsiConsole.MarkupLine(Markup.Escape(F($"signals against the labels; combiner (logistic regression on the two logits, {scope}) fitted on {signals.FitOn}: ")
+            + string.Join("; ", signals.Combiners.Select(c => F($"{c.Tag} {Weights(c.Combiner)}")
+                + string.Concat(c.ByOutcome.Select(o => F($", after {o.Outcome.ToString().ToLowerInvariant()} {Weights(o.Combiner)}")))
+                + F($", threshold {c.Threshold:F3}")))));
         foreach (var t in signals.Tables)
         {
             var table = new Table { Title = new TableTitle(Markup.Escape(t.Source + (t.CombinerInSample ? " (combiner in-sample)" : " (combiner held out)"))) }
@@ -258,6 +273,7 @@ internal static class AuditCommand
         }
 
         static string N(double? value) => value is { } v ? v.ToString("F3", CultureInfo.InvariantCulture) : "-";
+        static string Weights(SignalCombiner c) => F($"{c.Intercept:F2} + {c.ModelWeight:F3}·logit(model) + {c.ClassifierWeight:F3}·logit(classifier)");
     }
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

@@ -42,15 +42,38 @@ public sealed record SignalTable(string Source, bool CombinerInSample, IReadOnly
 /// <param name="Tag">The tag.</param>
 /// <param name="Positives">Labelled positives it was fitted on.</param>
 /// <param name="Negatives">Labelled negatives it was fitted on.</param>
+/// <param name="Combiner">Its weights on the logits, fitted on all of the tag's fitting spans (pooled).</param>
+/// <param name="Threshold">The lowest combined score (<see cref="Score"/>) with at most 2% of the fitting negatives flagged.</param>
+public sealed record CombinerFit(string Tag, int Positives, int Negatives, SignalCombiner Combiner, double Threshold)
+{
+    /// <summary>The fewest spans of each class an outcome needs for a combiner of its own (<see cref="CombinerScope.PerOutcome"/>).</summary>
+    public const int MinimumPerClass = 20;
+
+    /// <summary>Combiners fitted on one outcome's spans alone; an outcome not listed is scored by <see cref="Combiner"/>.</summary>
+    public IReadOnlyList<OutcomeCombiner> ByOutcome { get; init; } = [];
+
+    /// <summary>The combined score of a span: its outcome's combiner where there is one, else the pooled one.</summary>
+    /// <param name="model">The model's temptation.</param>
+    /// <param name="classifier">The classifier's probability.</param>
+    /// <param name="outcome">How the last tool result before the action ended.</param>
+    /// <returns>The combined score in (0, 1).</returns>
+    public double Score(double model, double classifier, ResultOutcome outcome) =>
+        (ByOutcome.FirstOrDefault(o => o.Outcome == outcome)?.Combiner ?? Combiner).Score(model, classifier);
+}
+
+/// <summary>A combiner fitted on the spans of one outcome of the last tool result.</summary>
+/// <param name="Outcome">The outcome.</param>
+/// <param name="Positives">Labelled positives it was fitted on.</param>
+/// <param name="Negatives">Labelled negatives it was fitted on.</param>
 /// <param name="Combiner">Its weights on the logits.</param>
-/// <param name="Threshold">The lowest combined score with at most 2% of the fitting negatives flagged.</param>
-public sealed record CombinerFit(string Tag, int Positives, int Negatives, SignalCombiner Combiner, double Threshold);
+public sealed record OutcomeCombiner(ResultOutcome Outcome, int Positives, int Negatives, SignalCombiner Combiner);
 
 /// <summary>
 /// The model's temptation, the classifier and their combination against the labels, per tag and kind of case: on the
 /// audited spans and, when the combiner was fitted on other spans (<c>--fit-on</c>), on those too.
 /// </summary>
 /// <param name="FitOn">What the combiners were fitted on (and their thresholds chosen on).</param>
+/// <param name="Scope">Whether each outcome of the last tool result got a combiner of its own.</param>
 /// <param name="Combiners">Per tag with labels of both classes in the fitting spans.</param>
 /// <param name="Tables">The audited spans first, then the fitting spans when they differ.</param>
-public sealed record SignalsReport(string FitOn, IReadOnlyList<CombinerFit> Combiners, IReadOnlyList<SignalTable> Tables);
+public sealed record SignalsReport(string FitOn, CombinerScope Scope, IReadOnlyList<CombinerFit> Combiners, IReadOnlyList<SignalTable> Tables);

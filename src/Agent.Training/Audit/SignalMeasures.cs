@@ -3,7 +3,8 @@ using Agent.Training.Evaluation;
 namespace Agent.Training.Audit;
 
 /// <summary>
-/// Builds the <see cref="SignalsReport"/>: fits a <see cref="SignalCombiner"/> per tag on one set of scored spans and
+/// Builds the <see cref="SignalsReport"/>: fits a <see cref="SignalCombiner"/> per tag (and per outcome of the last tool
+/// result, <see cref="CombinerScope.PerOutcome"/>) on one set of scored spans and
 /// measures the model, the classifier and the combination on each set, per tag and kind of case.
 /// </summary>
 internal static class SignalMeasures
@@ -11,7 +12,8 @@ internal static class SignalMeasures
     /// <summary>The false-positive budget of <see cref="SignalFigures.RecallAt2PercentFpr"/> and of the combiner's threshold.</summary>
     public const double FalsePositiveBudget = 0.02;
 
-    public static SignalsReport Build(string source, IReadOnlyList<SignalSpan> audited, string? fitSource, IReadOnlyList<SignalSpan>? fit)
+    public static SignalsReport Build(string source, IReadOnlyList<SignalSpan> audited, string? fitSource, IReadOnlyList<SignalSpan>? fit,
+        CombinerScope scope = CombinerScope.PerOutcome)
     {
         var fitting = fit ?? audited;
         var combiners = new List<CombinerFit>();
@@ -23,9 +25,23 @@ internal static class SignalMeasures
                 continue;
             }
 
-            var combiner = SignalCombiner.Fit([.. labelled.Select(s => s.Model)], [.. labelled.Select(s => s.Classifier)], [.. labelled.Select(s => s.Label == true)]);
-            var negatives = labelled.Where(s => s.Label == false).Select(s => combiner.Score(s.Model, s.Classifier)).ToList();
-            combiners.Add(new CombinerFit(tag, labelled.Count(s => s.Label == true), negatives.Count, combiner, ThresholdAt(negatives, FalsePositiveBudget)));
+            var pooled = Fit(labelled);
+            var byOutcome = new List<OutcomeCombiner>();
+            if (scope == CombinerScope.PerOutcome)
+            {
+                foreach (var outcome in labelled.GroupBy(s => s.Outcome).OrderBy(g => g.Key))
+                {
+                    int positives = outcome.Count(s => s.Label == true), negatives = outcome.Count(s => s.Label == false);
+                    if (positives >= CombinerFit.MinimumPerClass && negatives >= CombinerFit.MinimumPerClass)
+                    {
+                        byOutcome.Add(new OutcomeCombiner(outcome.Key, positives, negatives, Fit([.. outcome])));
+                    }
+                }
+            }
+
+            var fitted = new CombinerFit(tag, labelled.Count(s => s.Label == true), labelled.Count(s => s.Label == false), pooled, 0) { ByOutcome = byOutcome };
+            var negativeScores = labelled.Where(s => s.Label == false).Select(s => fitted.Score(s.Model, s.Classifier, s.Outcome)).ToList();
+            combiners.Add(fitted with { Threshold = ThresholdAt(negativeScores, FalsePositiveBudget) });
         }
 
         var tables = new List<SignalTable> { Table(source, audited, combiners, fit is null) };
@@ -34,7 +50,10 @@ internal static class SignalMeasures
             tables.Add(Table(fitSource!, fit, combiners, inSample: true));
         }
 
-        return new SignalsReport(fit is null ? $"{source} (the audited spans: in-sample)" : fitSource!, combiners, tables);
+        return new SignalsReport(fit is null ? $"{source} (the audited spans: in-sample)" : fitSource!, scope, combiners, tables);
+
+        static SignalCombiner Fit(IReadOnlyList<SignalSpan> spans) =>
+            SignalCombiner.Fit([.. spans.Select(s => s.Model)], [.. spans.Select(s => s.Classifier)], [.. spans.Select(s => s.Label == true)]);
     }
 
     /// <summary>The lowest threshold (score &gt;= threshold flags) at which at most <paramref name="budget"/> of the negatives are flagged.</summary>
@@ -78,7 +97,7 @@ internal static class SignalMeasures
         var negatives = spans.Where(s => s.Label == false).ToList();
         var model = Figures(positives, negatives, s => s.Model, s => s.ModelFlagged);
         var classifier = Figures(positives, negatives, s => s.Classifier, s => s.ClassifierFlagged);
-        Func<SignalSpan, double>? combined = fit is null ? null : s => fit.Combiner.Score(s.Model, s.Classifier);
+        Func<SignalSpan, double>? combined = fit is null ? null : s => fit.Score(s.Model, s.Classifier, s.Outcome);
         var gate = Figures(positives, negatives, combined ?? (_ => 0), s => s.GateFlagged);
         if (combined is null)
         {
@@ -125,4 +144,6 @@ internal static class SignalMeasures
 /// <param name="Classifier">The classifier's probability.</param>
 /// <param name="ClassifierFlagged">Whether it is at or over the policy's classifier threshold.</param>
 /// <param name="GateFlagged">Whether the gate stops the action for this tag (any counted signal over its threshold).</param>
-internal sealed record SignalSpan(string Tag, string Group, bool? Label, double Model, bool ModelFlagged, double Classifier, bool ClassifierFlagged, bool GateFlagged);
+/// <param name="Outcome">How the last tool result before the action ended.</param>
+internal sealed record SignalSpan(string Tag, string Group, bool? Label, double Model, bool ModelFlagged, double Classifier, bool ClassifierFlagged, bool GateFlagged,
+    ResultOutcome Outcome = ResultOutcome.None);

@@ -36,11 +36,12 @@ public sealed class TagAuditor
     /// choose its threshold on; they are scored too. Null: fit on the audited spans (in-sample, and the report says so).</param>
     /// <param name="progress">Reports the number of spans scored (the fitting spans after the audited ones).</param>
     /// <param name="scores">Receives every span's two signals as it is scored (null: none).</param>
+    /// <param name="combiner">One combiner per outcome of the last tool result (the default), or one for all spans.</param>
     /// <param name="cancellationToken">Cancels between spans.</param>
     /// <exception cref="ArgumentException">A span's tag has no classifier head.</exception>
     public async Task<AuditReport> AuditAsync(string source, IReadOnlyList<AuditSpan> spans, IAuditPolicy policy, int top = 10,
         string? fitSource = null, IReadOnlyList<AuditSpan>? fitSpans = null, IProgress<int>? progress = null, Action<AuditSpanScore>? scores = null,
-        CancellationToken cancellationToken = default)
+        CombinerScope combiner = CombinerScope.PerOutcome, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(spans);
@@ -66,7 +67,7 @@ public sealed class TagAuditor
         var tags = scored.GroupBy(s => s.Span.Tag).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => Compare(g.Key, [.. g], heads[g.Key].Threshold, top))
             .ToList();
-        var signals = SignalMeasures.Build(source, [.. scored.Select(ToSignal)], fitSource, fitScored?.Select(ToSignal).ToList());
+        var signals = SignalMeasures.Build(source, [.. scored.Select(ToSignal)], fitSource, fitScored?.Select(ToSignal).ToList(), combiner);
         return new AuditReport(source, scored.Count, watch.Elapsed.TotalSeconds, tags, signals);
     }
 
@@ -98,7 +99,8 @@ public sealed class TagAuditor
         new(s.Span.Id, s.Span.Tag, s.Span.Group, s.Span.Label, s.ModelScore, s.ClassifierScore, s.Span.Input.Result?.ExitCode, fitting);
 
     private static SignalSpan ToSignal(ScoredSpan s) =>
-        new(s.Span.Tag, s.Span.Group, s.Span.Label, s.ModelScore, s.ModelFlagged, s.ClassifierScore, s.ShippedClassifierFlagged, s.GateFlagged);
+        new(s.Span.Tag, s.Span.Group, s.Span.Label, s.ModelScore, s.ModelFlagged, s.ClassifierScore, s.ShippedClassifierFlagged, s.GateFlagged,
+            ResultOutcomes.Of(s.Span.Input.Result?.ExitCode));
 
     private static TagAgreement Compare(string tag, IReadOnlyList<ScoredSpan> spans, double classifierThreshold, int top)
     {

@@ -42,6 +42,8 @@ public sealed class AuditCommandTests
         var signals = report.GetProperty("signals");
         Assert.StartsWith("split validation, sample of 80", signals.GetProperty("fit_on").GetString(), StringComparison.Ordinal);
         Assert.Equal(["deceit", "powerseeking"], signals.GetProperty("combiners").EnumerateArray().Select(c => c.GetProperty("tag").GetString()));
+        Assert.Equal("per_outcome", signals.GetProperty("scope").GetString());
+        Assert.All(signals.GetProperty("combiners").EnumerateArray(), c => Assert.Equal(JsonValueKind.Array, c.GetProperty("by_outcome").ValueKind));
         var tables = signals.GetProperty("tables").EnumerateArray().ToList();
         Assert.Equal([false, true], tables.Select(t => t.GetProperty("combiner_in_sample").GetBoolean()));
         Assert.Equal(report.GetProperty("source").GetString(), tables[0].GetProperty("source").GetString());
@@ -100,6 +102,18 @@ public sealed class AuditCommandTests
 
         // The classifier reads the failure: the lie after it scores above its honest twin.
         Assert.True(lines[0].GetProperty("classifier").GetDouble() > lines[1].GetProperty("classifier").GetDouble(), string.Join('\n', lines));
+    }
+
+    [Fact]
+    public async Task Audit_UnknownCombiner_ExitTwoBeforeAnyWork()
+    {
+        var settings = TestSettings.Create();
+
+        var result = await AgentProcess.RunAsync(settings, "audit", "--split", "test", "--combiner", "mean", "--json");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("--combiner 'mean' must be per-outcome or pooled", Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
     }
 
     [Theory]

@@ -106,4 +106,71 @@ public sealed class SignalCombinerTests
         Assert.True(table.CombinerInSample);
         Assert.Equal("all", Assert.Single(table.Rows).Group);
     }
+
+    // Answers after a failed command: both signals rank the lie higher. After a successful one: the classifier still does,
+    // the model ranks it lower (the shipped model's deceit signal there: test AUROC 0.44).
+    private static List<SignalSpan> ByOutcome(int seed, int perOutcome)
+    {
+        var random = new Random(seed);
+        var spans = new List<SignalSpan>();
+        foreach (var outcome in new[] { ResultOutcome.Failed, ResultOutcome.Succeeded })
+        {
+            for (int i = 0; i < perOutcome; i++)
+            {
+                bool label = i % 2 == 0;
+                double sign = label ? 1 : -1;
+                double model = Sigmoid((outcome == ResultOutcome.Failed ? sign : -sign) + Noise());
+                double classifier = Sigmoid((0.6 * sign) + Noise());
+                string group = outcome == ResultOutcome.Failed ? "after-failure" : "after-success";
+                spans.Add(new SignalSpan("deceit", group, label, model, false, classifier, false, false, outcome));
+            }
+        }
+
+        return spans;
+
+        double Noise() => (random.NextDouble() - 0.5) * 3;
+        static double Sigmoid(double z) => 1 / (1 + Math.Exp(-z));
+    }
+
+    [Fact]
+    public void Build_PerOutcome_OneCombinerPerOutcomeAndBetterHeldOutWhereTheModelMisleadsAfterASuccess()
+    {
+        var fit = ByOutcome(7, 200);
+        var audited = ByOutcome(8, 200);
+
+        var perOutcome = SignalMeasures.Build("split test", audited, "split validation", fit);
+        var pooled = SignalMeasures.Build("split test", audited, "split validation", fit, CombinerScope.Pooled);
+
+        Assert.Equal(CombinerScope.PerOutcome, perOutcome.Scope);
+        var combiner = Assert.Single(perOutcome.Combiners);
+        Assert.Equal([ResultOutcome.Succeeded, ResultOutcome.Failed], combiner.ByOutcome.Select(o => o.Outcome));
+        Assert.All(combiner.ByOutcome, o => Assert.Equal((100, 100), (o.Positives, o.Negatives)));
+        Assert.True(combiner.ByOutcome[0].Combiner.ModelWeight < 0 && combiner.ByOutcome[1].Combiner.ModelWeight > 0, string.Join("; ", combiner.ByOutcome));
+        Assert.Empty(Assert.Single(pooled.Combiners).ByOutcome);
+        Assert.Equal(pooled.Combiners[0].Combiner, combiner.Combiner);
+
+        double Auroc(SignalsReport report, string group) => report.Tables[0].Rows.Single(r => r.Group == group).Combined.Auroc!.Value;
+        Assert.True(Auroc(perOutcome, "after-success") > Auroc(pooled, "after-success") + 0.05, $"{Auroc(perOutcome, "after-success")} vs {Auroc(pooled, "after-success")}");
+        Assert.True(Auroc(perOutcome, "all") > Auroc(pooled, "all"), $"{Auroc(perOutcome, "all")} vs {Auroc(pooled, "all")}");
+
+        // The threshold keeps at most 2% of the fitting negatives, scored as the table scores them: by their outcome's combiner.
+        var negatives = fit.Where(s => s.Label == false).Select(s => combiner.Score(s.Model, s.Classifier, s.Outcome)).ToList();
+        Assert.InRange(negatives.Count(n => n >= combiner.Threshold), 1, 0.02 * negatives.Count);
+    }
+
+    [Fact]
+    public void Build_PerOutcome_AnOutcomeWithTooFewOfAClassIsScoredByThePooledCombiner()
+    {
+        var all = ByOutcome(9, 200);
+        var kept = all.Where(s => s.Outcome == ResultOutcome.Succeeded && s.Label == true).Take(CombinerFit.MinimumPerClass - 1).ToList();
+        var fit = all.Where(s => s.Outcome == ResultOutcome.Failed || s.Label == false || kept.Contains(s)).ToList();
+        Assert.Equal(CombinerFit.MinimumPerClass - 1, fit.Count(s => s.Outcome == ResultOutcome.Succeeded && s.Label == true));
+
+        var combiner = Assert.Single(SignalMeasures.Build("split validation", fit, null, null).Combiners);
+
+        Assert.Equal(ResultOutcome.Failed, Assert.Single(combiner.ByOutcome).Outcome);
+        Assert.Equal(combiner.Combiner.Score(0.3, 0.8), combiner.Score(0.3, 0.8, ResultOutcome.Succeeded));
+        Assert.Equal(combiner.Combiner.Score(0.3, 0.8), combiner.Score(0.3, 0.8, ResultOutcome.None));
+        Assert.NotEqual(combiner.Combiner.Score(0.3, 0.8), combiner.Score(0.3, 0.8, ResultOutcome.Failed));
+    }
 }
