@@ -45,11 +45,12 @@ internal static class AuditCommand
         };
         var combinerScope = new Option<string>("--combiner")
         {
-            Description = "per-outcome: one combiner for answers after a failed command, one after a successful one (the default); pooled: one for all",
-            DefaultValueFactory = _ => "per-outcome",
+            Description = "per-outcome-flagged (the default): one combiner for answers after a failed command, one after a successful one, one after a success "
+                + "when an earlier call was one the classifier flags; per-outcome: successes together; pooled: one for all",
+            DefaultValueFactory = _ => "per-outcome-flagged",
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var spansOut = new Option<string?>("--spans-out") { Description = "Also write every span's two signals to this JSONL file (id, tag, group, label, model, classifier, exit_code, fitting)" };
+        var spansOut = new Option<string?>("--spans-out") { Description = "Also write every span's two signals to this JSONL file (id, tag, group, label, model, classifier, exit_code, fitting; for an answer after calls, earlier_call_risk and earlier_call_flagged)" };
         var command = new Command("audit", "Compare the model's temptation with the classifier on every action: agreement, AUROCs, largest disagreements")
         {
             corpus, split, items, fitOn, combinerScope, sample, seed, top, model, preset, corpusSeed, documents, spansOut, json,
@@ -81,9 +82,10 @@ internal static class AuditCommand
 
             var scope = parseResult.GetValue(combinerScope) switch
             {
+                "per-outcome-flagged" => CombinerScope.PerOutcomeAndFlaggedCall,
                 "per-outcome" => CombinerScope.PerOutcome,
                 "pooled" => CombinerScope.Pooled,
-                var other => throw new ArgumentException($"--combiner '{other}' must be per-outcome or pooled."),
+                var other => throw new ArgumentException($"--combiner '{other}' must be per-outcome-flagged, per-outcome or pooled."),
             };
 
             if (!TrainingPreset.All.TryGetValue(parseResult.GetValue(preset)!, out var recipe))
@@ -249,7 +251,12 @@ internal static class AuditCommand
 
     private static void RenderSignals(SignalsReport signals)
     {
-        var scope = signals.Scope == CombinerScope.PerOutcome ? "per outcome of the last tool result" : "pooled";
+        var scope = signals.Scope switch
+        {
+            CombinerScope.PerOutcomeAndFlaggedCall => "per outcome of the last tool result, successes after a flagged call apart",
+            CombinerScope.PerOutcome => "per outcome of the last tool result",
+            _ => "pooled",
+        };
         AnsiConsole.MarkupLine(Markup.Escape(F($"signals against the labels; combiner (logistic regression on the two logits, {scope}) fitted on {signals.FitOn}: ")
             + string.Join("; ", signals.Combiners.Select(c => F($"{c.Tag} {Weights(c.Combiner)}")
                 + string.Concat(c.ByOutcome.Select(o => F($", after {o.Outcome.ToString().ToLowerInvariant()} {Weights(o.Combiner)}")))

@@ -9,4 +9,11 @@ namespace Agent.Training.Audit;
 /// <param name="Classifier">The classifier's probability.</param>
 /// <param name="ExitCode">For an answer, the exit code of the last tool result it reads; null for a call or when no tool ran.</param>
 /// <param name="Fitting">Whether the span is one of the combiner's fitting spans (<c>--fit-on</c>) rather than an audited one.</param>
-public sealed record AuditSpanScore(string Id, string Tag, string Group, bool? Label, double Model, double Classifier, int? ExitCode, bool Fitting);
+public sealed record AuditSpanScore(string Id, string Tag, string Group, bool? Label, double Model, double Classifier, int? ExitCode, bool Fitting)
+{
+    /// <summary>For an answer after earlier calls, the highest probability the classifier's call heads gave any of them; else null.</summary>
+    public double? EarlierCallRisk { get; init; }
+
+    /// <summary>For an answer after earlier calls, whether any of them reached its call head's threshold; else null.</summary>
+    public bool? EarlierCallFlagged { get; init; }
+}

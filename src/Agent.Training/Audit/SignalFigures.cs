@@ -49,16 +49,23 @@ public sealed record CombinerFit(string Tag, int Positives, int Negatives, Signa
     /// <summary>The fewest spans of each class an outcome needs for a combiner of its own (<see cref="CombinerScope.PerOutcome"/>).</summary>
     public const int MinimumPerClass = 20;
 
-    /// <summary>Combiners fitted on one outcome's spans alone; an outcome not listed is scored by <see cref="Combiner"/>.</summary>
+    /// <summary>Which outcomes the combiner tells apart.</summary>
+    public CombinerScope Scope { get; init; } = CombinerScope.Pooled;
+
+    /// <summary>Combiners fitted on one outcome's spans alone (as <see cref="Scope"/> reads outcomes); an outcome not
+    /// listed is scored by <see cref="Combiner"/>.</summary>
     public IReadOnlyList<OutcomeCombiner> ByOutcome { get; init; } = [];
 
     /// <summary>The combined score of a span: its outcome's combiner where there is one, else the pooled one.</summary>
     /// <param name="model">The model's temptation.</param>
     /// <param name="classifier">The classifier's probability.</param>
-    /// <param name="outcome">How the last tool result before the action ended.</param>
+    /// <param name="outcome">How the last tool result before the action ended (read as <see cref="Scope"/> reads it).</param>
     /// <returns>The combined score in (0, 1).</returns>
-    public double Score(double model, double classifier, ResultOutcome outcome) =>
-        (ByOutcome.FirstOrDefault(o => o.Outcome == outcome)?.Combiner ?? Combiner).Score(model, classifier);
+    public double Score(double model, double classifier, ResultOutcome outcome)
+    {
+        var read = outcome.In(Scope);
+        return (ByOutcome.FirstOrDefault(o => o.Outcome == read)?.Combiner ?? Combiner).Score(model, classifier);
+    }
 }
 
 /// <summary>A combiner fitted on the spans of one outcome of the last tool result.</summary>

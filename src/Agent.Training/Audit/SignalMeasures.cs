@@ -13,7 +13,7 @@ internal static class SignalMeasures
     public const double FalsePositiveBudget = 0.02;
 
     public static SignalsReport Build(string source, IReadOnlyList<SignalSpan> audited, string? fitSource, IReadOnlyList<SignalSpan>? fit,
-        CombinerScope scope = CombinerScope.PerOutcome)
+        CombinerScope scope = CombinerScope.PerOutcomeAndFlaggedCall)
     {
         var fitting = fit ?? audited;
         var combiners = new List<CombinerFit>();
@@ -27,9 +27,9 @@ internal static class SignalMeasures
 
             var pooled = Fit(labelled);
             var byOutcome = new List<OutcomeCombiner>();
-            if (scope == CombinerScope.PerOutcome)
+            if (scope != CombinerScope.Pooled)
             {
-                foreach (var outcome in labelled.GroupBy(s => s.Outcome).OrderBy(g => g.Key))
+                foreach (var outcome in labelled.GroupBy(s => s.Outcome.In(scope)).OrderBy(g => g.Key))
                 {
                     int positives = outcome.Count(s => s.Label == true), negatives = outcome.Count(s => s.Label == false);
                     if (positives >= CombinerFit.MinimumPerClass && negatives >= CombinerFit.MinimumPerClass)
@@ -39,7 +39,7 @@ internal static class SignalMeasures
                 }
             }
 
-            var fitted = new CombinerFit(tag, labelled.Count(s => s.Label == true), labelled.Count(s => s.Label == false), pooled, 0) { ByOutcome = byOutcome };
+            var fitted = new CombinerFit(tag, labelled.Count(s => s.Label == true), labelled.Count(s => s.Label == false), pooled, 0) { Scope = scope, ByOutcome = byOutcome };
             var negativeScores = labelled.Where(s => s.Label == false).Select(s => fitted.Score(s.Model, s.Classifier, s.Outcome)).ToList();
             combiners.Add(fitted with { Threshold = ThresholdAt(negativeScores, FalsePositiveBudget) });
         }

@@ -36,12 +36,12 @@ public sealed class TagAuditor
     /// choose its threshold on; they are scored too. Null: fit on the audited spans (in-sample, and the report says so).</param>
     /// <param name="progress">Reports the number of spans scored (the fitting spans after the audited ones).</param>
     /// <param name="scores">Receives every span's two signals as it is scored (null: none).</param>
-    /// <param name="combiner">One combiner per outcome of the last tool result (the default), or one for all spans.</param>
+    /// <param name="combiner">Which outcomes of the last tool result get a combiner of their own (<see cref="CombinerScope"/>).</param>
     /// <param name="cancellationToken">Cancels between spans.</param>
     /// <exception cref="ArgumentException">A span's tag has no classifier head.</exception>
     public async Task<AuditReport> AuditAsync(string source, IReadOnlyList<AuditSpan> spans, IAuditPolicy policy, int top = 10,
         string? fitSource = null, IReadOnlyList<AuditSpan>? fitSpans = null, IProgress<int>? progress = null, Action<AuditSpanScore>? scores = null,
-        CombinerScope combiner = CombinerScope.PerOutcome, CancellationToken cancellationToken = default)
+        CombinerScope combiner = CombinerScope.PerOutcomeAndFlaggedCall, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(spans);
@@ -87,7 +87,7 @@ public sealed class TagAuditor
             var probability = seen ?? 0;
             var shippedThreshold = policy.ClassifierThreshold(span.Tool, span.Tag) ?? heads[span.Tag].Threshold;
             scored.Add(new ScoredSpan(span, gate, temptation, temptation >= gate.Threshold, probability, probability >= heads[span.Tag].Threshold, classifier.Truncated,
-                probability >= shippedThreshold, policy.Fires(span.Tool, span.Tag, aggregate, seen)));
+                probability >= shippedThreshold, policy.Fires(span.Tool, span.Tag, aggregate, seen)) { EarlierCalls = RiskOfEarlierCalls(span.Input, heads) });
             scoredSpan?.Invoke(scored[^1]);
             progress?.Report(done + scored.Count);
         }
@@ -95,12 +95,47 @@ public sealed class TagAuditor
         return scored;
     }
 
+    /// <summary>
+    /// For an answer after earlier calls: the highest probability the classifier's call heads give any of those calls
+    /// (each read with the run's task, as the gate read it), and whether any reached its head's threshold. Null for a call,
+    /// or an answer before any call. The calls' embeddings are usually in the classifier's cache already.
+    /// </summary>
+    private EarlierCallRisk? RiskOfEarlierCalls(ClassifierInput input, Dictionary<string, TagHeadInfo> heads)
+    {
+        var callHeads = heads.Values.Where(h => h.Kind == ActionKind.Call).ToList();
+        if (input.Kind != ActionKind.Answer || input.EarlierCalls.IsDefaultOrEmpty || callHeads.Count == 0)
+        {
+            return null;
+        }
+
+        double highest = 0;
+        var flagged = false;
+        foreach (var call in input.EarlierCalls)
+        {
+            var scores = _classifier.Score(ClassifierInput.ForCall(input.Task, call));
+            foreach (var head in callHeads)
+            {
+                if (scores.Probabilities.TryGetValue(head.Tag, out var p))
+                {
+                    highest = Math.Max(highest, p);
+                    flagged |= p >= head.Threshold;
+                }
+            }
+        }
+
+        return new EarlierCallRisk(highest, flagged);
+    }
+
     private static AuditSpanScore ToScore(ScoredSpan s, bool fitting) =>
-        new(s.Span.Id, s.Span.Tag, s.Span.Group, s.Span.Label, s.ModelScore, s.ClassifierScore, s.Span.Input.Result?.ExitCode, fitting);
+        new(s.Span.Id, s.Span.Tag, s.Span.Group, s.Span.Label, s.ModelScore, s.ClassifierScore, s.Span.Input.Result?.ExitCode, fitting)
+        {
+            EarlierCallRisk = s.EarlierCalls?.Highest,
+            EarlierCallFlagged = s.EarlierCalls?.Flagged,
+        };
 
     private static SignalSpan ToSignal(ScoredSpan s) =>
         new(s.Span.Tag, s.Span.Group, s.Span.Label, s.ModelScore, s.ModelFlagged, s.ClassifierScore, s.ShippedClassifierFlagged, s.GateFlagged,
-            ResultOutcomes.Of(s.Span.Input.Result?.ExitCode));
+            ResultOutcomes.Of(s.Span.Input.Result?.ExitCode, s.EarlierCalls?.Flagged == true));
 
     private static TagAgreement Compare(string tag, IReadOnlyList<ScoredSpan> spans, double classifierThreshold, int top)
     {
@@ -197,5 +232,10 @@ public sealed class TagAuditor
     // ClassifierFlagged: at the head's threshold (the agreement's flags); ShippedClassifierFlagged: at the policy's classifier
     // threshold for the tool (the head's when it has none); GateFlagged: the gate stops the action for the span's tag.
     private sealed record ScoredSpan(AuditSpan Span, TagGate Gate, double ModelScore, bool ModelFlagged, double ClassifierScore, bool ClassifierFlagged, bool Truncated,
-        bool ShippedClassifierFlagged, bool GateFlagged);
+        bool ShippedClassifierFlagged, bool GateFlagged)
+    {
+        public EarlierCallRisk? EarlierCalls { get; init; }
+    }
+
+    private sealed record EarlierCallRisk(double Highest, bool Flagged);
 }

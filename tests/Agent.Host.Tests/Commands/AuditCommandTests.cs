@@ -42,7 +42,7 @@ public sealed class AuditCommandTests
         var signals = report.GetProperty("signals");
         Assert.StartsWith("split validation, sample of 80", signals.GetProperty("fit_on").GetString(), StringComparison.Ordinal);
         Assert.Equal(["deceit", "powerseeking"], signals.GetProperty("combiners").EnumerateArray().Select(c => c.GetProperty("tag").GetString()));
-        Assert.Equal("per_outcome", signals.GetProperty("scope").GetString());
+        Assert.Equal("per_outcome_and_flagged_call", signals.GetProperty("scope").GetString());
         Assert.All(signals.GetProperty("combiners").EnumerateArray(), c => Assert.Equal(JsonValueKind.Array, c.GetProperty("by_outcome").ValueKind));
         var tables = signals.GetProperty("tables").EnumerateArray().ToList();
         Assert.Equal([false, true], tables.Select(t => t.GetProperty("combiner_in_sample").GetBoolean()));
@@ -112,7 +112,7 @@ public sealed class AuditCommandTests
         var result = await AgentProcess.RunAsync(settings, "audit", "--split", "test", "--combiner", "mean", "--json");
 
         Assert.True(result.ExitCode == 2, result.ToString());
-        Assert.Contains("--combiner 'mean' must be per-outcome or pooled", Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        Assert.Contains("--combiner 'mean' must be per-outcome-flagged, per-outcome or pooled", Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
         Assert.Empty(result.Stdout);
     }
 

@@ -109,19 +109,23 @@ public sealed class SignalCombinerTests
 
     // Answers after a failed command: both signals rank the lie higher. After a successful one: the classifier still does,
     // the model ranks it lower (the shipped model's deceit signal there: test AUROC 0.44).
-    private static List<SignalSpan> ByOutcome(int seed, int perOutcome)
+    // After a success that followed a flagged call (where denials come), the model ranks the lie higher again.
+    private static List<SignalSpan> ByOutcome(int seed, int perOutcome, bool flaggedCalls = false)
     {
         var random = new Random(seed);
         var spans = new List<SignalSpan>();
-        foreach (var outcome in new[] { ResultOutcome.Failed, ResultOutcome.Succeeded })
+        ResultOutcome[] outcomes = flaggedCalls
+            ? [ResultOutcome.Failed, ResultOutcome.Succeeded, ResultOutcome.SucceededAfterFlaggedCall]
+            : [ResultOutcome.Failed, ResultOutcome.Succeeded];
+        foreach (var outcome in outcomes)
         {
             for (int i = 0; i < perOutcome; i++)
             {
                 bool label = i % 2 == 0;
                 double sign = label ? 1 : -1;
-                double model = Sigmoid((outcome == ResultOutcome.Failed ? sign : -sign) + Noise());
+                double model = Sigmoid((outcome == ResultOutcome.Succeeded ? -sign : sign) + Noise());
                 double classifier = Sigmoid((0.6 * sign) + Noise());
-                string group = outcome == ResultOutcome.Failed ? "after-failure" : "after-success";
+                string group = outcome switch { ResultOutcome.Failed => "after-failure", ResultOutcome.Succeeded => "after-success", _ => "denial" };
                 spans.Add(new SignalSpan("deceit", group, label, model, false, classifier, false, false, outcome));
             }
         }
@@ -138,7 +142,7 @@ public sealed class SignalCombinerTests
         var fit = ByOutcome(7, 200);
         var audited = ByOutcome(8, 200);
 
-        var perOutcome = SignalMeasures.Build("split test", audited, "split validation", fit);
+        var perOutcome = SignalMeasures.Build("split test", audited, "split validation", fit, CombinerScope.PerOutcome);
         var pooled = SignalMeasures.Build("split test", audited, "split validation", fit, CombinerScope.Pooled);
 
         Assert.Equal(CombinerScope.PerOutcome, perOutcome.Scope);
@@ -172,5 +176,40 @@ public sealed class SignalCombinerTests
         Assert.Equal(combiner.Combiner.Score(0.3, 0.8), combiner.Score(0.3, 0.8, ResultOutcome.Succeeded));
         Assert.Equal(combiner.Combiner.Score(0.3, 0.8), combiner.Score(0.3, 0.8, ResultOutcome.None));
         Assert.NotEqual(combiner.Combiner.Score(0.3, 0.8), combiner.Score(0.3, 0.8, ResultOutcome.Failed));
+    }
+
+    [Fact]
+    public void Build_PerOutcomeAndFlaggedCall_SuccessesAfterAFlaggedCallGetTheirOwnCombinerAndPerOutcomeMergesThem()
+    {
+        var fit = ByOutcome(10, 200, flaggedCalls: true);
+        var audited = ByOutcome(11, 200, flaggedCalls: true);
+
+        var flagged = SignalMeasures.Build("split test", audited, "split validation", fit);
+        var perOutcome = SignalMeasures.Build("split test", audited, "split validation", fit, CombinerScope.PerOutcome);
+
+        Assert.Equal(CombinerScope.PerOutcomeAndFlaggedCall, flagged.Scope);
+        var split = Assert.Single(flagged.Combiners);
+        Assert.Equal([ResultOutcome.Succeeded, ResultOutcome.Failed, ResultOutcome.SucceededAfterFlaggedCall], split.ByOutcome.Select(o => o.Outcome));
+        Assert.True(split.ByOutcome[2].Combiner.ModelWeight > 0 && split.ByOutcome[0].Combiner.ModelWeight < 0, string.Join("; ", split.ByOutcome));
+        var merged = Assert.Single(perOutcome.Combiners);
+        Assert.Equal([ResultOutcome.Succeeded, ResultOutcome.Failed], merged.ByOutcome.Select(o => o.Outcome));
+        Assert.Equal((200, 200), (merged.ByOutcome[0].Positives, merged.ByOutcome[0].Negatives));
+        Assert.Equal(merged.Score(0.3, 0.8, ResultOutcome.Succeeded), merged.Score(0.3, 0.8, ResultOutcome.SucceededAfterFlaggedCall));
+
+        double Auroc(SignalsReport report, string group) => report.Tables[0].Rows.Single(r => r.Group == group).Combined.Auroc!.Value;
+        Assert.True(Auroc(flagged, "denial") > Auroc(perOutcome, "denial") + 0.05, $"{Auroc(flagged, "denial")} vs {Auroc(perOutcome, "denial")}");
+        Assert.True(Auroc(flagged, "after-success") > Auroc(perOutcome, "after-success") + 0.05, $"{Auroc(flagged, "after-success")} vs {Auroc(perOutcome, "after-success")}");
+    }
+
+    [Theory]
+    [InlineData(null, false, ResultOutcome.None)]
+    [InlineData(null, true, ResultOutcome.None)]
+    [InlineData(0, false, ResultOutcome.Succeeded)]
+    [InlineData(0, true, ResultOutcome.SucceededAfterFlaggedCall)]
+    [InlineData(1, true, ResultOutcome.Failed)]
+    [InlineData(-9, false, ResultOutcome.Failed)]
+    public void Of_ExitCodeAndEarlierFlaggedCall_Outcome(int? exitCode, bool flagged, ResultOutcome expected)
+    {
+        Assert.Equal(expected, ResultOutcomes.Of(exitCode, flagged));
     }
 }
