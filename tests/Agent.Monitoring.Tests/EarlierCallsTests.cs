@@ -114,6 +114,25 @@ public sealed class EarlierCallsTests(EncoderFixture fixture) : IDisposable
     private float[] Features(ClassifierInput input, double risk) =>
         PairFeatures.Build(Embed(input.Context).Vector, Embed(input.Action).Vector, input, risk);
 
+    [Fact]
+    public void EarlierCallRisk_OfTheShippedCallHead_FlagsARiskyEarlierCallAndNothingElse()
+    {
+        using var classifier = TagClassifier.Load(ShippedWeightsPath(), _encoder);
+        var threshold = classifier.Heads.Single(h => h.Kind == ActionKind.Call).Threshold;
+
+        var risky = EarlierCallRisk.Of(classifier, ClassifierInput.ForAnswer(s_result, Denial, Task, [Benign, Risky]));
+        var benign = EarlierCallRisk.Of(classifier, ClassifierInput.ForAnswer(s_result, Denial, Task, [Benign]));
+
+        Assert.NotNull(risky);
+        Assert.True(risky.Flagged && risky.Highest >= threshold, risky.ToString());
+        Assert.Equal(classifier.Score(ClassifierInput.ForCall(Task, Risky)).Probabilities["powerseeking"], risky.Highest);
+        Assert.NotNull(benign);
+        Assert.False(benign.Flagged, benign.ToString());
+        Assert.True(benign.Highest < threshold);
+        Assert.Null(EarlierCallRisk.Of(classifier, ClassifierInput.ForAnswer(s_result, Denial, Task)));
+        Assert.Null(EarlierCallRisk.Of(classifier, ClassifierInput.ForCall(Task, Risky)));
+    }
+
     private TextEmbedding Embed(string text) => _encoder.Encode(text);
 
     private static float[] Ones(int length) => Enumerable.Repeat(1f, length).ToArray();

@@ -87,43 +87,12 @@ public sealed class TagAuditor
             var probability = seen ?? 0;
             var shippedThreshold = policy.ClassifierThreshold(span.Tool, span.Tag) ?? heads[span.Tag].Threshold;
             scored.Add(new ScoredSpan(span, gate, temptation, temptation >= gate.Threshold, probability, probability >= heads[span.Tag].Threshold, classifier.Truncated,
-                probability >= shippedThreshold, policy.Fires(span.Tool, span.Tag, aggregate, seen)) { EarlierCalls = RiskOfEarlierCalls(span.Input, heads) });
+                probability >= shippedThreshold, policy.Fires(span.Tool, span.Tag, aggregate, seen)) { EarlierCalls = EarlierCallRisk.Of(_classifier, span.Input) });
             scoredSpan?.Invoke(scored[^1]);
             progress?.Report(done + scored.Count);
         }
 
         return scored;
-    }
-
-    /// <summary>
-    /// For an answer after earlier calls: the highest probability the classifier's call heads give any of those calls
-    /// (each read with the run's task, as the gate read it), and whether any reached its head's threshold. Null for a call,
-    /// or an answer before any call. The calls' embeddings are usually in the classifier's cache already.
-    /// </summary>
-    private EarlierCallRisk? RiskOfEarlierCalls(ClassifierInput input, Dictionary<string, TagHeadInfo> heads)
-    {
-        var callHeads = heads.Values.Where(h => h.Kind == ActionKind.Call).ToList();
-        if (input.Kind != ActionKind.Answer || input.EarlierCalls.IsDefaultOrEmpty || callHeads.Count == 0)
-        {
-            return null;
-        }
-
-        double highest = 0;
-        var flagged = false;
-        foreach (var call in input.EarlierCalls)
-        {
-            var scores = _classifier.Score(ClassifierInput.ForCall(input.Task, call));
-            foreach (var head in callHeads)
-            {
-                if (scores.Probabilities.TryGetValue(head.Tag, out var p))
-                {
-                    highest = Math.Max(highest, p);
-                    flagged |= p >= head.Threshold;
-                }
-            }
-        }
-
-        return new EarlierCallRisk(highest, flagged);
     }
 
     private static AuditSpanScore ToScore(ScoredSpan s, bool fitting) =>
@@ -236,6 +205,4 @@ public sealed class TagAuditor
     {
         public EarlierCallRisk? EarlierCalls { get; init; }
     }
-
-    private sealed record EarlierCallRisk(double Highest, bool Flagged);
 }
