@@ -61,11 +61,30 @@ internal static class AgentConfiguration
     }
 
     /// <summary>Builds the configuration: file, then environment, then --set overrides.</summary>
-    public static IConfigurationRoot Build(string settingsFile, IReadOnlyList<string> overrides)
+    public static IConfigurationRoot Build(string settingsFile, IReadOnlyList<string> overrides) => Build(settingsFile, overrides, []);
+
+    /// <summary>
+    /// Builds the configuration: file, then each <c>--settings</c> file in order (paths relative to the current folder;
+    /// reloaded when edited, as appsettings.json is), then environment, then --set overrides.
+    /// </summary>
+    /// <exception cref="ConfigurationException">A file is missing or not valid JSON, or names an unknown section.</exception>
+    public static IConfigurationRoot Build(string settingsFile, IReadOnlyList<string> overrides, IReadOnlyList<string> layers)
     {
         var builder = new ConfigurationBuilder()
             .SetBasePath(Path.GetDirectoryName(settingsFile)!)
-            .AddJsonFile(Path.GetFileName(settingsFile), optional: false, reloadOnChange: true)
+            .AddJsonFile(Path.GetFileName(settingsFile), optional: false, reloadOnChange: true);
+        foreach (var layer in layers)
+        {
+            var full = Path.GetFullPath(layer);
+            if (!File.Exists(full))
+            {
+                throw new ConfigurationException($"--settings '{layer}' does not exist ('{full}'): give the path of a JSON settings file, such as one 'agent audit --policy-out' wrote.");
+            }
+
+            builder.AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(full)!), Path.GetFileName(full), optional: false, reloadOnChange: true);
+        }
+
+        builder
             .AddEnvironmentVariables(prefix: "AGENT_")
             .AddInMemoryCollection(ParseOverrides(overrides));
         IConfigurationRoot configuration;
@@ -75,11 +94,11 @@ internal static class AgentConfiguration
         }
         catch (FormatException e)
         {
-            throw new ConfigurationException($"'{settingsFile}' is not valid JSON: {e.Message}", e);
+            throw new ConfigurationException($"'{settingsFile}'{LayersText(layers)} is not valid JSON: {e.Message}", e);
         }
         catch (InvalidDataException e)
         {
-            throw new ConfigurationException($"'{settingsFile}' is not valid JSON: {e.Message}", e);
+            throw new ConfigurationException($"'{settingsFile}'{LayersText(layers)} is not valid JSON: {e.Message}", e);
         }
 
         foreach (var section in configuration.GetChildren())
@@ -95,6 +114,8 @@ internal static class AgentConfiguration
 
         return configuration;
     }
+
+    private static string LayersText(IReadOnlyList<string> layers) => layers.Count == 0 ? string.Empty : $" (or --settings {string.Join(", ", layers.Select(l => $"'{l}'"))})";
 
     /// <summary>Resolves a path from configuration against the folder of appsettings.json.</summary>
     public static string ResolvePath(string contentRoot, string path) =>

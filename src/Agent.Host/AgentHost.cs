@@ -19,13 +19,17 @@ internal static partial class AgentHost
     /// <summary>Creates the host builder for a verb, after the whole configuration has been validated (<see cref="ConfigurationValidator"/>).</summary>
     /// <exception cref="ConfigurationException">appsettings.json is missing or malformed, or a section has an unknown key or an invalid value.</exception>
     public static HostApplicationBuilder CreateBuilder(ParseResult parseResult) =>
-        CreateBuilder(AgentConfiguration.FindSettingsFile(), parseResult.GetValue(GlobalOptions.Set) ?? []);
+        CreateBuilder(AgentConfiguration.FindSettingsFile(), parseResult.GetValue(GlobalOptions.Set) ?? [], parseResult.GetValue(GlobalOptions.Settings) ?? []);
 
     /// <summary>Creates the host builder over a given appsettings.json and <c>--set</c> overrides (the verbs, and tests that start a verb's host in-process).</summary>
     /// <exception cref="ConfigurationException">The file is malformed, or a section has an unknown key or an invalid value.</exception>
-    public static HostApplicationBuilder CreateBuilder(string settingsFile, IReadOnlyList<string> overrides)
+    public static HostApplicationBuilder CreateBuilder(string settingsFile, IReadOnlyList<string> overrides) => CreateBuilder(settingsFile, overrides, []);
+
+    /// <summary>Creates the host builder over a given appsettings.json, <c>--settings</c> files layered over it, and <c>--set</c> overrides.</summary>
+    /// <exception cref="ConfigurationException">A file is missing or malformed, or a section has an unknown key or an invalid value.</exception>
+    public static HostApplicationBuilder CreateBuilder(string settingsFile, IReadOnlyList<string> overrides, IReadOnlyList<string> layers)
     {
-        var configuration = AgentConfiguration.Build(settingsFile, overrides);
+        var configuration = AgentConfiguration.Build(settingsFile, overrides, layers);
         var contentRoot = Path.GetDirectoryName(settingsFile)!;
         ConfigurationValidator.Validate(configuration, settingsFile, contentRoot);
 

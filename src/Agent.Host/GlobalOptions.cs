@@ -13,4 +13,17 @@ internal static class GlobalOptions
         AllowMultipleArgumentsPerToken = false,
         Arity = ArgumentArity.ZeroOrMore,
     };
+
+    /// <summary>
+    /// <c>--settings FILE</c>, repeatable: a JSON file of settings in appsettings.json's shape, layered over
+    /// appsettings.json in the order given (the environment and <c>--set</c> still override it), e.g. the policy fragment
+    /// <c>agent audit --policy-out</c> writes.
+    /// </summary>
+    public static readonly Option<string[]> Settings = new("--settings")
+    {
+        Description = "Layer a JSON settings file over appsettings.json, e.g. the fragment 'agent audit --policy-out' writes (repeatable; --set still overrides it)",
+        Recursive = true,
+        AllowMultipleArgumentsPerToken = false,
+        Arity = ArgumentArity.ZeroOrMore,
+    };
 }

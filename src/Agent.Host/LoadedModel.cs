@@ -75,6 +75,37 @@ internal sealed class LoadedModel : IAgentStepSource, IDisposable
         return $"mode rule: {string.Join(", ", rules)} reads the mean p(mode2) of each action from {head}";
     }
 
+    /// <summary>
+    /// Checks that the model has a trained single token for every tag whose policy entry reads the combined signal
+    /// (<c>Signals: Combined</c>), which needs the model's temptation: verbs call this before they store a run, so such a
+    /// policy is a one-line error (exit 2) rather than a run whose combined rule can never fire. Loads the model when (and
+    /// only when) the policy has a combined entry. Returns one line for people naming the entries, or null when none.
+    /// </summary>
+    /// <exception cref="ConfigurationException">A combined entry names a tag the model has no trained single token for.</exception>
+    /// <exception cref="ModelLoadException">The model cannot be loaded.</exception>
+    public string? CheckCombinedRule(PolicyOptions policy)
+    {
+        var rules = ActionPolicy.CombinedRuleKeys(policy);
+        if (rules.Count == 0)
+        {
+            return null;
+        }
+
+        Load();
+        var without = TagsWithoutModelSignal;
+        var unreadable = rules.Where(r => without.Contains(r.Tag)).ToList();
+        if (unreadable.Count > 0)
+        {
+            var tags = unreadable.Select(r => r.Tag).Distinct(StringComparer.Ordinal).ToList();
+            throw new ConfigurationException(
+                $"The policy reads the combined signal at {string.Join(", ", unreadable.Select(r => r.Key + ":Signals"))} but the model '{_modelPath}' has no trained single token for "
+                + $"{string.Join(", ", tags)} ({string.Join(", ", tags.Select(t => TagReadout.Words(_loaded.Value.TagStates[t])))}), so the combined score cannot be computed. "
+                + "Use a model trained with the tag, or set Signals to Classifier or Both at those keys.");
+        }
+
+        return $"combined signal: {string.Join(", ", rules.Select(r => r.Key))} read(s) the score sigmoid(Intercept + Model·logit(model temptation) + Classifier·logit(classifier p))";
+    }
+
     /// <summary>Loads the model now (e.g. so a benchmark does not count the load in its first step).</summary>
     /// <exception cref="ModelLoadException">The model cannot be loaded.</exception>
     public void Load() => _ = _loaded.Value;

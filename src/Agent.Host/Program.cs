@@ -14,6 +14,7 @@ internal static class Program
         {
             var root = new RootCommand("agent: a scaffolded agent runtime with tag-gated actions");
             root.Options.Add(GlobalOptions.Set);
+            root.Options.Add(GlobalOptions.Settings);
             foreach (var command in CommandCatalog.All())
             {
                 root.Subcommands.Add(command);

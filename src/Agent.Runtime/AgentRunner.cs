@@ -328,7 +328,8 @@ internal sealed partial class AgentRunner : IAgentRunner
         }
 
         var call = ToolCall.Parse(last.Tool!, last.Arguments!);
-        var action = new ProposedAction(run, last with { Status = StepStatus.Proposed }, call, new GateSignals(last.Temptation, last.Classifier) { Mode = last.Mode }) { Approval = entry };
+        var action = new ProposedAction(run, last with { Status = StepStatus.Proposed }, call,
+            new GateSignals(last.Temptation, last.Classifier) { Mode = last.Mode, LastExitCode = LastResult(steps.Take(steps.Count - 1))?.ExitCode }) { Approval = entry };
         var handled = await InvokeAsync(kernel, action, ChatHistoryTranscript.ToFunctionCall(call, "call-" + last.Step)).ConfigureAwait(false);
         steps[^1] = handled.Step;
         return handled.Failure is { } failure
@@ -353,7 +354,15 @@ internal sealed partial class AgentRunner : IAgentRunner
         {
             // The mode rule cannot be read without a head: refuse rather than run as if the rule were not there.
             var refusal = ModeRuleWithoutHead(modeRules, _source.ModelName);
-            LogModeRuleWithoutHead(_logger, run.Id, refusal);
+            LogRuleCannotBeRead(_logger, run.Id, refusal);
+            return run with { Status = RunStatus.Failed, Tokens = run.Tokens + tokens, Reason = refusal };
+        }
+
+        if (tokens > 0 && _gate.CurrentPolicy().CombinedRules.Where(r => !temptation.ContainsKey(r.Tag)).ToList() is { Count: > 0 } unreadable)
+        {
+            // The combined signal cannot be read without the model's temptation: refuse rather than run as if the rule were not there.
+            var refusal = CombinedRuleWithoutModelSignal(unreadable, _source.ModelName);
+            LogRuleCannotBeRead(_logger, run.Id, refusal);
             return run with { Status = RunStatus.Failed, Tokens = run.Tokens + tokens, Reason = refusal };
         }
 
@@ -380,14 +389,14 @@ internal sealed partial class AgentRunner : IAgentRunner
 
         if (proposed.Call is not { } call)
         {
-            var lastResult = steps.LastOrDefault(s => s.Kind == StepKind.Call && s.Result is not null)?.Result;
+            var lastResult = LastResult(steps);
             // The calls that ran (or may have: interrupted), as the gate scored them: a denial of one is what the answer
             // head needs them for; a blocked or denied call did not happen, so denying it is true.
             var earlierCalls = steps.Where(s => s.Kind == StepKind.Call && s.Status is StepStatus.Completed or StepStatus.Interrupted && s.Tool is not null && s.Arguments is not null)
                 .Select(s => ToolCall.Parse(s.Tool!, s.Arguments!).ToString());
             var answerSignals = Signals(temptation, mode, ClassifierInput.ForAnswer(
                 lastResult is { } r ? new ToolResultSummary(r.ExitCode, r.Stdout, r.Stderr) : null, proposed.Answer!, run.Task, earlierCalls));
-            return await AnswerAsync(run, steps, record with { Kind = StepKind.Answer }, proposed.Answer!, trace, answerSignals, cancellationToken).ConfigureAwait(false);
+            return await AnswerAsync(run, steps, record with { Kind = StepKind.Answer }, proposed.Answer!, trace, answerSignals with { LastExitCode = lastResult?.ExitCode }, cancellationToken).ConfigureAwait(false);
         }
 
         var functionCall = ChatHistoryTranscript.ToFunctionCall(call, "call-" + number);
@@ -405,7 +414,7 @@ internal sealed partial class AgentRunner : IAgentRunner
             return run with { MalformedCalls = run.MalformedCalls + 1 };
         }
 
-        var signals = Signals(temptation, mode, ClassifierInput.ForCall(run.Task, call.ToString()));
+        var signals = Signals(temptation, mode, ClassifierInput.ForCall(run.Task, call.ToString())) with { LastExitCode = LastResult(steps)?.ExitCode };
         record = record with { Classifier = signals.Classifier };
         await _store.SaveStepAsync(record, cancellationToken).ConfigureAwait(false);
         var action = new ProposedAction(run, record, call, signals) { Trace = trace };
@@ -489,6 +498,18 @@ internal sealed partial class AgentRunner : IAgentRunner
         RuntimeTelemetry.ClassifierLatency.Record(clock.Elapsed.TotalMilliseconds);
         return new GateSignals(temptation, scores.Probabilities, scores.Truncated) { Mode = mode };
     }
+
+    /// <summary>
+    /// The last tool result of the run among <paramref name="steps"/> (the one the classifier reads before an answer, and
+    /// whose exit code picks a combined signal's <c>AfterFailure</c> / <c>AfterSuccess</c> weights); null when none.
+    /// </summary>
+    private static ToolOutcome? LastResult(IEnumerable<StepRecord> steps) => steps.LastOrDefault(s => s.Kind == StepKind.Call && s.Result is not null)?.Result;
+
+    /// <summary>Why a run stops when the policy reads a combined signal for a tag the model has no temptation for: what to do, in words.</summary>
+    internal static string CombinedRuleWithoutModelSignal(IReadOnlyList<(string Key, string Tag)> rules, string model) =>
+        $"the policy reads the combined signal at {string.Join(", ", rules.Select(r => r.Key))} but the model '{model}' has no trained single token for "
+        + $"{string.Join(", ", rules.Select(r => r.Tag).Distinct(StringComparer.Ordinal))}, so the combined score cannot be computed: use a model trained with the tag, "
+        + "or set Signals to Classifier or Both for it";
 
     /// <summary>Why a run stops when the policy has a mode rule and the model has no mode head: what to do, in words.</summary>
     internal static string ModeRuleWithoutHead(IReadOnlyList<string> rules, string model) =>
@@ -598,7 +619,7 @@ internal sealed partial class AgentRunner : IAgentRunner
     private static partial void LogDecidedWhileParking(ILogger logger, string runId, long approval);
 
     [LoggerMessage(EventId = 209, Level = LogLevel.Error, Message = "Run {RunId} stopped: {Reason}")]
-    private static partial void LogModeRuleWithoutHead(ILogger logger, string runId, string reason);
+    private static partial void LogRuleCannotBeRead(ILogger logger, string runId, string reason);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Run {RunId} step {Step}: invalid call of {Tool} sent back to the model: {Error}; the model wrote {ModelLine}")]
     private static partial void LogInvalid(ILogger logger, string runId, int step, string tool, string error, string modelLine);

@@ -11,8 +11,8 @@ namespace Agent.Runtime;
 /// <param name="Kind"><c>mode</c> or <c>behaviour</c>.</param>
 /// <param name="Token">How the model spells it.</param>
 /// <param name="PolicyEntry">Whether <c>Policy:Tags</c> or some <c>Policy:Tools:&lt;tool&gt;:Tags</c> has an entry for it (mode tags need none).</param>
-/// <param name="Counted">The signals the policy counts for it (<c>model</c>, <c>classifier</c>), in any entry.</param>
-/// <param name="GateReads">What the gate reads: <c>model</c>, <c>classifier</c>, <c>model+classifier</c>, or <c>nothing</c>; <c>-</c> for a mode tag.</param>
+/// <param name="Counted">The signals the policy counts for it (<c>model</c>, <c>classifier</c>, and <c>combined</c> when an entry reads their combined score), in any entry.</param>
+/// <param name="GateReads">What the gate reads: <c>model</c>, <c>classifier</c>, <c>combined</c>, joined by <c>+</c> (e.g. <c>model+classifier</c>), or <c>nothing</c>; <c>-</c> for a mode tag.</param>
 /// <param name="Note">Why, in words, when the gate reads less than the policy asks, or nothing.</param>
 public sealed record TagReadout(string Tag, string Kind, TagTokenState Token, bool PolicyEntry, IReadOnlyList<string> Counted, string GateReads, string? Note)
 {
@@ -50,25 +50,29 @@ public sealed record TagReadout(string Tag, string Kind, TagTokenState Token, bo
 
         var countsModel = entries.Any(e => e.CountsModel);
         var countsClassifier = entries.Any(e => e.CountsClassifier);
-        string[] counted = [.. new[] { countsModel ? "model" : null, countsClassifier ? "classifier" : null }.OfType<string>()];
-        var readsModel = countsModel && TagTokens.IsModelSignal(token);
-        var readsClassifier = countsClassifier && classifierLoaded != false;
-        var reads = (readsModel, readsClassifier) switch
-        {
-            (true, true) => "model+classifier",
-            (true, false) => "model",
-            (false, true) => "classifier",
-            _ => "nothing",
-        };
+        var countsCombined = entries.Any(e => e.Signals == TagSignals.Combined);
+        string[] counted = [.. new[] { countsModel ? "model" : null, countsClassifier ? "classifier" : null, countsCombined ? "combined" : null }.OfType<string>()];
+        var modelSignal = TagTokens.IsModelSignal(token);
+        var classifierReadable = classifierLoaded != false;
+        var readsModel = entries.Any(e => e.ReadsModelThresholds) && modelSignal;
+        var readsClassifier = entries.Any(e => e.ReadsClassifierThresholds) && classifierReadable;
+        var readsCombined = countsCombined && modelSignal && classifierReadable;
+        var parts = new[] { readsModel ? "model" : null, readsClassifier ? "classifier" : null, readsCombined ? "combined" : null }.OfType<string>().ToArray();
+        var reads = parts.Length == 0 ? "nothing" : string.Join("+", parts);
         string? note = null;
-        if (countsModel && !readsModel)
+        if (countsCombined && !modelSignal)
+        {
+            note = $"the model's own signal is absent ({Words(token)}) and the policy reads the combined signal for it, which needs it: runs refuse to start; "
+                + $"use a model trained with the tag or set Signals to Classifier or Both for it";
+        }
+        else if (countsModel && !modelSignal)
         {
             note = $"the model's own signal is absent ({Words(token)})"
                 + (readsClassifier ? "; the gate reads the classifier for it" : $"; the policy counts only the model's signal, so this tag cannot stop an action: count the classifier (Policy:Tags:{tag.Name}:Signals = Classifier or Both)");
         }
-        else if (countsClassifier && !readsClassifier)
+        else if (countsClassifier && !classifierReadable)
         {
-            note = "the classifier is not loaded, so its threshold cannot fire";
+            note = countsCombined ? "the classifier is not loaded, so the combined score and the classifier's thresholds cannot fire" : "the classifier is not loaded, so its threshold cannot fire";
         }
 
         return new TagReadout(tag.Name, "behaviour", token, PolicyEntry: true, counted, reads, note);

@@ -15,12 +15,14 @@ using Spectre.Console;
 namespace Agent.Host.Commands;
 
 /// <summary>
-/// <c>agent audit (--corpus DIR | --split S | --items FILE) [--fit-on S] [--sample N] [--seed N] [--top N] [--model PATH] [--spans-out FILE] [--json]</c>:
+/// <c>agent audit (--corpus DIR | --split S | --items FILE) [--fit-on S] [--sample N] [--seed N] [--top N] [--model PATH] [--spans-out FILE] [--policy-out FILE] [--json]</c>:
 /// scores every span (agent action) with the model's teacher-forced temptation and with the classifier, and reports per
 /// tag how far they agree at their thresholds (the policy's for the model, the weights' for the classifier), each one's
 /// AUROC against the other's flags and against the source's own labels, the largest disagreements with their text, and
 /// the signals table: model, classifier and their combination (a combiner fitted on <c>--fit-on</c>'s split, else
-/// in-sample) per tag and kind of case, with recall and false positives as the gate decides.
+/// in-sample) per tag and kind of case, with recall and false positives as the gate decides. With <c>--fit-on</c>,
+/// <c>--policy-out FILE</c> writes the fitted combiners as a policy fragment (<see cref="CombinerPolicy"/>) that
+/// <c>agent --settings FILE ...</c> layers over appsettings.json.
 /// </summary>
 internal static class AuditCommand
 {
@@ -51,9 +53,14 @@ internal static class AuditCommand
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         var spansOut = new Option<string?>("--spans-out") { Description = "Also write every span's two signals to this JSONL file (id, tag, group, label, model, classifier, exit_code, fitting; for an answer after calls, earlier_call_risk and earlier_call_flagged)" };
+        var policyOut = new Option<string?>("--policy-out")
+        {
+            Description = "Also write the fitted combiners as a policy fragment to this JSON file (per tag Signals: Combined, the weights, AfterFailure/AfterSuccess "
+                + "when fitted per outcome, Escalate at the combiner's threshold); needs --fit-on; relative to the current folder. Run the agent with it layered over appsettings.json: agent --settings FILE run ...",
+        };
         var command = new Command("audit", "Compare the model's temptation with the classifier on every action: agreement, AUROCs, largest disagreements")
         {
-            corpus, split, items, fitOn, combinerScope, sample, seed, top, model, preset, corpusSeed, documents, spansOut, json,
+            corpus, split, items, fitOn, combinerScope, sample, seed, top, model, preset, corpusSeed, documents, spansOut, policyOut, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -78,6 +85,13 @@ internal static class AuditCommand
             if (fitSplit is not null && fitSplit == which)
             {
                 throw new ArgumentException("--fit-on names the audited split: leave it out to fit on the audited spans (in-sample).");
+            }
+
+            var policyFile = parseResult.GetValue(policyOut);
+            if (policyFile is not null && fitSplit is null)
+            {
+                throw new ArgumentException("--policy-out needs --fit-on: a combiner fitted in-sample on the audited spans must not be shipped as policy; "
+                    + "fit it on another split (--split test --fit-on validation --policy-out FILE).");
             }
 
             var scope = parseResult.GetValue(combinerScope) switch
@@ -182,6 +196,20 @@ internal static class AuditCommand
                 var report = await auditor.AuditAsync(source, spans, new PolicyAuditGate(policy, policyOptions), shown, fitSource, fitSpans, progress,
                     spanWriter is null ? null : s => spanWriter.WriteLine(JsonSerializer.Serialize(s, JsonOutput.Options)), scope, cancellationToken)
                     .ConfigureAwait(false);
+                if (policyFile is not null)
+                {
+                    if (report.Signals.Combiners.Count == 0)
+                    {
+                        throw new ArgumentException($"--policy-out: no tag has labelled spans of both classes in {fitSource}, so no combiner was fitted and there is no policy to write.");
+                    }
+
+                    // Relative to the current folder, as --settings reads it.
+                    var fragment = Path.GetFullPath(policyFile);
+                    await File.WriteAllTextAsync(fragment, CombinerPolicy.Write(report.Signals.Combiners, policyOptions) + "\n", cancellationToken).ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync($"wrote the policy fragment of {string.Join(", ", report.Signals.Combiners.Select(c => c.Tag))} to {fragment}; "
+                        + $"use it with: agent --settings {fragment} run ...").ConfigureAwait(false);
+                }
+
                 if (parseResult.GetValue(json))
                 {
                     await Console.Out.WriteLineAsync(JsonSerializer.Serialize(report, JsonOutput.Options)).ConfigureAwait(false);
@@ -293,11 +321,12 @@ internal static class AuditCommand
         public double? ClassifierThreshold(string tool, string tag) => PolicyReader.ClassifierThreshold(options, tool, tag);
 
         // Only this tag's signals, so another tag cannot fire; a decision for the tool itself (forbidden, unnamed) names no tag.
-        public bool Fires(string tool, string tag, TemptationAggregate? temptation, double? classifier)
+        public bool Fires(string tool, string tag, TemptationAggregate? temptation, double? classifier, int? lastExitCode)
         {
             var decision = policy.Evaluate(tool, new GateSignals(
                 temptation is { } t ? new Dictionary<string, TemptationAggregate> { [tag] = t } : new Dictionary<string, TemptationAggregate>(),
-                classifier is { } p ? new Dictionary<string, double> { [tag] = p } : new Dictionary<string, double>()));
+                classifier is { } p ? new Dictionary<string, double> { [tag] = p } : new Dictionary<string, double>())
+            { LastExitCode = lastExitCode });
             return decision.Decision != Decision.Allow && decision.Tag == tag;
         }
     }

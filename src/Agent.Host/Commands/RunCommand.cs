@@ -57,10 +57,16 @@ internal static class RunCommand
             // The model loads before the run is stored: a chat template the runtime cannot lay out is refused here (exit 2).
             var loaded = host.Services.GetRequiredService<LoadedModel>();
             loaded.Load();
+            var combinedRule = loaded.CheckCombinedRule(AgentHost.Options<PolicyOptions>(host.Services, PolicyOptions.Section));
             await Console.Error.WriteLineAsync(classifier.Describe()).ConfigureAwait(false);
             if (modeRule is not null)
             {
                 await Console.Error.WriteLineAsync(modeRule).ConfigureAwait(false);
+            }
+
+            if (combinedRule is not null)
+            {
+                await Console.Error.WriteLineAsync(combinedRule).ConfigureAwait(false);
             }
 
             await Console.Error.WriteLineAsync($"model {loaded.ModelName}: transcript format {loaded.FormatName}").ConfigureAwait(false);

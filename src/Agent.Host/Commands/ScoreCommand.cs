@@ -60,7 +60,7 @@ internal static class ScoreCommand
 
                     var score = await scorer.ScoreAsync(item!, cancellationToken).ConfigureAwait(false);
                     var probabilities = classifier?.Score(item!.ToClassifierInput()).Probabilities ?? ImmutableDictionary<string, double>.Empty;
-                    var decision = policy.Evaluate(item!.Tool ?? PolicyOptions.AnswerTool, new GateSignals(score.Temptation, probabilities));
+                    var decision = policy.Evaluate(item!.Tool ?? PolicyOptions.AnswerTool, new GateSignals(score.Temptation, probabilities) { LastExitCode = item.HasResult ? item.ExitCode : null });
                     var output = new ScoreLine(
                         score.Id,
                         score.Temptation.ToDictionary(kv => kv.Key, kv => new AggregateJson(kv.Value.Max, kv.Value.Mean, kv.Value.Any)),

@@ -104,10 +104,17 @@ internal static class ServeCommand
             var modeRule = app.Services.GetRequiredService<LoadedModel>().CheckModeRule(AgentHost.Options<PolicyOptions>(app.Services, PolicyOptions.Section));
             var classifier = app.Services.GetRequiredService<RuntimeClassifier>();
             classifier.Load();
+            // Loads the model at start only when the policy reads a combined signal (it needs the model's tag tokens).
+            var combinedRule = app.Services.GetRequiredService<LoadedModel>().CheckCombinedRule(AgentHost.Options<PolicyOptions>(app.Services, PolicyOptions.Section));
             Console.Error.WriteLine(classifier.Describe());
             if (modeRule is not null)
             {
                 Console.Error.WriteLine(modeRule);
+            }
+
+            if (combinedRule is not null)
+            {
+                Console.Error.WriteLine(combinedRule);
             }
 
             HttpApi.Map(app, http.Token, agent);

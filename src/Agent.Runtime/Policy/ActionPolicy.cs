@@ -9,7 +9,8 @@ namespace Agent.Runtime.Policy;
 /// <summary>
 /// An immutable snapshot of <see cref="PolicyOptions"/> that decides actions. Order of rules: a tool the policy does not
 /// name is blocked (<c>default:deny</c>); a forbidden tool is blocked; an always-escalate tool is escalated; otherwise
-/// every tag is checked with the signals it counts (the model's temptation, the classifier's probability, or both), block
+/// every tag is checked with the signals it counts (the model's temptation, the classifier's probability, both, or their
+/// combined score), block
 /// thresholds before escalate thresholds, and the first tag (in name order) and signal that crosses one decides; the mode
 /// rule (<see cref="ModeThresholds"/>: the mean p(Mode 2) over the action's tokens below a threshold) is read after the tags. The final answer (<see cref="PolicyOptions.AnswerTool"/>) is gated by the tag thresholds even when
 /// the policy does not name it.
@@ -61,10 +62,32 @@ public sealed class ActionPolicy
         return new ActionPolicy(options, hash);
     }
 
-    // A policy that counts only the model's signal keeps the version it had before the classifier existed.
-    private static object Canonical(string tag, TagThresholds t) => t.Signals == TagSignals.Model
-        ? new { tag, escalate = t.Escalate, block = t.Block }
-        : new { tag, escalate = t.Escalate, block = t.Block, signals = t.Signals.ToString(), classifier_escalate = t.Classifier.Escalate, classifier_block = t.Classifier.Block };
+    // A policy that counts only the model's signal keeps the version it had before the classifier existed, and one that
+    // does not use the combined signal the version it had before that existed.
+    private static object Canonical(string tag, TagThresholds t) => t.Signals switch
+    {
+        TagSignals.Model => new { tag, escalate = t.Escalate, block = t.Block },
+        TagSignals.Combined => new
+        {
+            tag,
+            escalate = t.Escalate,
+            block = t.Block,
+            signals = t.Signals.ToString(),
+            classifier_escalate = t.Classifier.Escalate,
+            classifier_block = t.Classifier.Block,
+            combined = t.Combined is not { } c ? null : new
+            {
+                weights = Canonical(c.TopLevel),
+                after_failure = Canonical(c.AfterFailure),
+                after_success = Canonical(c.AfterSuccess),
+                escalate = c.Escalate,
+                block = c.Block,
+            },
+        },
+        _ => new { tag, escalate = t.Escalate, block = t.Block, signals = t.Signals.ToString(), classifier_escalate = t.Classifier.Escalate, classifier_block = t.Classifier.Block },
+    };
+
+    private static object? Canonical(CombinedWeights? w) => w is null ? null : new { intercept = w.Intercept, model = w.Model, classifier = w.Classifier };
 
     private static object? Canonical(ModeThresholds? m) => m is null ? null : new { escalate_below = m.EscalateBelow, block_below = m.BlockBelow };
 
@@ -135,9 +158,12 @@ public sealed class ActionPolicy
                 return new GateDecision(first.Level, modeRule, Version) { Signal = GateSignal.Mode, Fired = fired };
             }
 
-            var rule = first.Signal == GateSignal.Model
-                ? string.Create(CultureInfo.InvariantCulture, $"{source}tag:{first.Tag}:{verb} {aggregate}={first.Value:0.####}>={first.Threshold:0.####}")
-                : string.Create(CultureInfo.InvariantCulture, $"{source}tag:{first.Tag}:classifier:{verb} p={first.Value:0.####}>={first.Threshold:0.####}");
+            var rule = first.Signal switch
+            {
+                GateSignal.Model => string.Create(CultureInfo.InvariantCulture, $"{source}tag:{first.Tag}:{verb} {aggregate}={first.Value:0.####}>={first.Threshold:0.####}"),
+                GateSignal.Combined => string.Create(CultureInfo.InvariantCulture, $"{source}tag:{first.Tag}:combined:{verb} s={first.Value:0.####}>={first.Threshold:0.####}"),
+                _ => string.Create(CultureInfo.InvariantCulture, $"{source}tag:{first.Tag}:classifier:{verb} p={first.Value:0.####}>={first.Threshold:0.####}"),
+            };
             return new GateDecision(first.Level, rule, Version) { Tag = first.Tag, Signal = first.Signal, Fired = fired };
         }
 
@@ -148,20 +174,28 @@ public sealed class ActionPolicy
     public bool CountsClassifier =>
         _options.Tags.Values.Any(t => t.CountsClassifier) || _options.Tools.Values.Any(t => t.Tags.Values.Any(g => g.CountsClassifier));
 
-    /// <summary>Every counted signal at or over a threshold, tag by tag (name order), the model's before the classifier's, each at its highest level.</summary>
+    /// <summary>Every counted signal at or over a threshold, tag by tag (name order), the model's before the classifier's (a combined tag reads only its combined score), each at its highest level.</summary>
     private List<FiredSignal> Crossings(ToolPolicy? toolPolicy, string aggregate, GateSignals signals)
     {
         var fired = new List<FiredSignal>();
         foreach (var (tag, limits) in ThresholdsFor(toolPolicy))
         {
-            if (limits.CountsModel && signals.Temptation.TryGetValue(tag, out var seen) && Crossing(tag, GateSignal.Model, seen.Get(aggregate), limits.Block, limits.Escalate) is { } model)
+            if (limits.ReadsModelThresholds && signals.Temptation.TryGetValue(tag, out var seen) && Crossing(tag, GateSignal.Model, seen.Get(aggregate), limits.Block, limits.Escalate) is { } model)
             {
                 fired.Add(model);
             }
 
-            if (limits.CountsClassifier && signals.Classifier.TryGetValue(tag, out var p) && Crossing(tag, GateSignal.Classifier, p, limits.Classifier.Block, limits.Classifier.Escalate) is { } classifier)
+            if (limits.ReadsClassifierThresholds && signals.Classifier.TryGetValue(tag, out var p) && Crossing(tag, GateSignal.Classifier, p, limits.Classifier.Block, limits.Classifier.Escalate) is { } classifier)
             {
                 fired.Add(classifier);
+            }
+
+            // The combined score needs both signals: without either (no trained token, no classifier head for this kind of
+            // action) there is no score and it cannot cross. The runner refuses to start when the model lacks the tag.
+            if (limits.Signals == TagSignals.Combined && limits.Combined is { } c && CombinedScore(tag, aggregate, signals, c) is { } score
+                && Crossing(tag, GateSignal.Combined, score, c.Block, c.Escalate) is { } combined)
+            {
+                fired.Add(combined);
             }
         }
 
@@ -181,6 +215,31 @@ public sealed class ActionPolicy
 
         return fired;
     }
+
+    /// <summary>
+    /// The combined score of <paramref name="tag"/> for an action (the weights for how its last tool result ended), or null
+    /// when either signal is absent for the tag.
+    /// </summary>
+    private static double? CombinedScore(string tag, string aggregate, GateSignals signals, CombinedThresholds combined) =>
+        signals.Temptation.TryGetValue(tag, out var temptation) && signals.Classifier.TryGetValue(tag, out var p)
+            ? combined.WeightsFor(signals.LastExitCode).Score(temptation.Get(aggregate), p)
+            : null;
+
+    /// <summary>
+    /// The keys of every tag entry that reads the combined signal (<c>Policy:Tags:&lt;tag&gt;</c>,
+    /// <c>Policy:Tools:&lt;tool&gt;:Tags:&lt;tag&gt;</c>) with its tag; empty when none does. The combined signal needs the
+    /// model's temptation for the tag, so the runner refuses to start when the model has no trained token for one of them.
+    /// </summary>
+    public static IReadOnlyList<(string Key, string Tag)> CombinedRuleKeys(PolicyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return [.. options.Tags.Where(t => t.Value.Signals == TagSignals.Combined).Select(t => ($"Policy:Tags:{t.Key}", t.Key)).OrderBy(k => k.Item1, StringComparer.Ordinal)
+            .Concat(options.Tools.SelectMany(tool => tool.Value.Tags.Where(t => t.Value.Signals == TagSignals.Combined).Select(t => ($"Policy:Tools:{tool.Key}:Tags:{t.Key}", t.Key)))
+                .OrderBy(k => k.Item1, StringComparer.Ordinal))];
+    }
+
+    /// <summary>The combined rules of this policy (<see cref="CombinedRuleKeys(PolicyOptions)"/>).</summary>
+    public IReadOnlyList<(string Key, string Tag)> CombinedRules => CombinedRuleKeys(_options);
 
     private static FiredSignal? Crossing(string tag, GateSignal signal, double value, double? block, double? escalate) =>
         block is { } b && value >= b ? new FiredSignal(tag, signal, Decision.Block, value, b)

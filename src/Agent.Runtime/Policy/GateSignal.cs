@@ -14,4 +14,7 @@ public enum GateSignal
 
     /// <summary>The model's mode head: the mean p(Mode 2) over the action's tokens fell below a mode rule's threshold.</summary>
     Mode,
+
+    /// <summary>The combined score of the model's temptation and the classifier's probability (<see cref="TagSignals.Combined"/>).</summary>
+    Combined,
 }

@@ -18,6 +18,13 @@ public sealed record GateSignals(
     /// <summary>The model's mode signal over the action's tokens; null when the model has no mode head (or it was not kept).</summary>
     public ModeSignal? Mode { get; init; }
 
+    /// <summary>
+    /// The exit code of the last tool result of the run before this action (0: it succeeded; anything else: it failed);
+    /// null when no tool result precedes it. A combined signal (<see cref="TagSignals.Combined"/>) picks its
+    /// <c>AfterSuccess</c> / <c>AfterFailure</c> weights by it.
+    /// </summary>
+    public int? LastExitCode { get; init; }
+
     /// <summary>No signal at all.</summary>
     public static GateSignals None { get; } = new(new Dictionary<string, TemptationAggregate>(), new Dictionary<string, double>());
 

@@ -72,6 +72,64 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         }
     }
 
+    private static void CheckCombined(TagThresholds limits, string key, List<string> failures)
+    {
+        if (limits.Combined is not { } combined)
+        {
+            if (limits.Signals == TagSignals.Combined)
+            {
+                failures.Add($"{key}:Signals is Combined but {key}:Combined is missing: give its weights (Intercept, Model, Classifier) and an Escalate or Block threshold "
+                    + "('agent audit --split test --fit-on validation --policy-out FILE' writes them), or count Model, Classifier or Both.");
+            }
+
+            return;
+        }
+
+        CheckWeights(combined.TopLevel, $"{key}:Combined", failures);
+        if (combined.AfterFailure is { } failure)
+        {
+            CheckWeights(failure, $"{key}:Combined:AfterFailure", failures);
+        }
+
+        if (combined.AfterSuccess is { } success)
+        {
+            CheckWeights(success, $"{key}:Combined:AfterSuccess", failures);
+        }
+
+        foreach (var (limit, part) in new[] { (combined.Escalate, "Escalate"), (combined.Block, "Block") })
+        {
+            if (limit is { } v && !(v > 0 && v < 1))
+            {
+                failures.Add($"{key}:Combined:{part} is {v}: a threshold on the combined score lies strictly between 0 and 1 (the audit's threshold at 2% false positives is one).");
+            }
+        }
+
+        if (combined is { Escalate: { } e, Block: { } b } && e > b)
+        {
+            failures.Add($"{key}:Combined:Escalate ({e}) is above {key}:Combined:Block ({b}): escalation must come first.");
+        }
+
+        if (limits.Signals == TagSignals.Combined && combined is { Escalate: null, Block: null })
+        {
+            failures.Add($"{key}:Signals is Combined but {key}:Combined sets no threshold: give Combined:Escalate or Combined:Block (the audit's --policy-out writes Escalate), or count Model, Classifier or Both.");
+        }
+    }
+
+    private static void CheckWeights(CombinedWeights weights, string key, List<string> failures)
+    {
+        foreach (var (weight, part) in new[] { (weights.Intercept, "Intercept"), (weights.Model, "Model"), (weights.Classifier, "Classifier") })
+        {
+            if (weight is not { } w)
+            {
+                failures.Add($"{key}:{part} is missing: a combiner needs Intercept, Model and Classifier (the weights 'agent audit --fit-on validation --policy-out FILE' writes).");
+            }
+            else if (!double.IsFinite(w))
+            {
+                failures.Add($"{key}:{part} is {w}: a combiner's weight must be a finite number.");
+            }
+        }
+    }
+
     private static void CheckTags(IDictionary<string, TagThresholds> tags, string key, HashSet<string>? known, List<string> failures)
     {
         foreach (var (tag, limits) in tags)
@@ -96,7 +154,7 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
 
             if (!Enum.IsDefined(limits.Signals))
             {
-                failures.Add($"{key}:{tag}:Signals is '{limits.Signals}': use Model, Classifier or Both.");
+                failures.Add($"{key}:{tag}:Signals is '{limits.Signals}': use Model, Classifier, Both or Combined.");
             }
 
             var classifier = limits.Classifier ?? new SignalThresholds();
@@ -113,7 +171,8 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
                 failures.Add($"{key}:{tag}:Classifier:Escalate ({ce}) is above {key}:{tag}:Classifier:Block ({cb}): escalation must come first.");
             }
 
-            if (limits.CountsClassifier && classifier is { Escalate: null, Block: null })
+            CheckCombined(limits, $"{key}:{tag}", failures);
+            if (limits.ReadsClassifierThresholds && classifier is { Escalate: null, Block: null })
             {
                 failures.Add($"{key}:{tag}:Signals counts the classifier but {key}:{tag}:Classifier sets no threshold: give Classifier:Escalate or Classifier:Block (the card models/classifier.md names the validation threshold), or count only the Model.");
             }

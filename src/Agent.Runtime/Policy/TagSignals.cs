@@ -11,4 +11,11 @@ public enum TagSignals
 
     /// <summary>Both: whichever crosses its own threshold decides.</summary>
     Both,
+
+    /// <summary>
+    /// Only the combined score of the two (<see cref="TagThresholds.Combined"/>: a logistic combiner on their logits, as
+    /// <c>agent audit --fit-on</c> fits it); needs both signals, so the classifier is loaded and the model must have a trained
+    /// token for the tag. The model and classifier thresholds of the tag are not read.
+    /// </summary>
+    Combined,
 }

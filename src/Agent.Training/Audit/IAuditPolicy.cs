@@ -18,7 +18,8 @@ public interface IAuditPolicy
 
     /// <summary>
     /// Whether the gate escalates or blocks an action of <paramref name="tool"/> for <paramref name="tag"/> when these are
-    /// the tag's signals (null: the signal is absent): any signal the tag counts at or over its threshold.
+    /// the tag's signals (null: the signal is absent) and <paramref name="lastExitCode"/> the exit code of the last tool
+    /// result before it (null: none): any signal the tag counts at or over its threshold.
     /// </summary>
-    bool Fires(string tool, string tag, TemptationAggregate? temptation, double? classifier);
+    bool Fires(string tool, string tag, TemptationAggregate? temptation, double? classifier, int? lastExitCode);
 }

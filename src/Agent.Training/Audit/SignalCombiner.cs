@@ -1,8 +1,10 @@
+using Agent.Monitoring;
+
 namespace Agent.Training.Audit;
 
 /// <summary>
 /// One score from the two signals of a tag: a logistic regression on <c>[logit(model temptation), logit(classifier p)]</c>
-/// (each probability clipped to [1e-12, 1 - 1e-12] first), fitted by Newton's method with a small ridge on the two weights
+/// (each probability clipped to [1e-12, 1 - 1e-12] first; the score is <see cref="SignalCombination.Score"/>, the formula the gate reads), fitted by Newton's method with a small ridge on the two weights
 /// (features standardised on the fitting data), so it is deterministic and finite even on separable data. It is fitted on
 /// one set of labelled spans (validation) and then scores others (test): its figures on the fitting set are in-sample.
 /// </summary>
@@ -11,18 +13,13 @@ namespace Agent.Training.Audit;
 /// <param name="ClassifierWeight">The weight of logit(classifier p).</param>
 public sealed record SignalCombiner(double Intercept, double ModelWeight, double ClassifierWeight)
 {
-    private const double Clip = 1e-12;
     private const double Ridge = 1e-2;
     private const int MaxIterations = 100;
 
     /// <summary>The combined score in (0, 1): higher is more likely the behaviour.</summary>
     /// <param name="model">The model's temptation, at the aggregate the policy reads.</param>
     /// <param name="classifier">The classifier's probability.</param>
-    public double Score(double model, double classifier)
-    {
-        var z = Intercept + (ModelWeight * Logit(model)) + (ClassifierWeight * Logit(classifier));
-        return 1 / (1 + Math.Exp(-z));
-    }
+    public double Score(double model, double classifier) => SignalCombination.Score(Intercept, ModelWeight, ClassifierWeight, model, classifier);
 
     /// <summary>Fits the combiner to labelled pairs of signals.</summary>
     /// <param name="model">The model's temptation per span.</param>
@@ -121,11 +118,7 @@ public sealed record SignalCombiner(double Intercept, double ModelWeight, double
         return new SignalCombiner(w[0] - (modelWeight * mean[0]) - (classifierWeight * mean[1]), modelWeight, classifierWeight);
     }
 
-    private static double Logit(double p)
-    {
-        var q = Math.Clamp(p, Clip, 1 - Clip);
-        return Math.Log(q / (1 - q));
-    }
+    private static double Logit(double p) => SignalCombination.Logit(p);
 
     /// <summary>Solves the 3x3 system a x = b by Gaussian elimination with partial pivoting (a is positive definite here).</summary>
     private static double[] Solve(double[,] a, double[] b)

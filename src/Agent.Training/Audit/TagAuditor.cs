@@ -87,7 +87,7 @@ public sealed class TagAuditor
             var probability = seen ?? 0;
             var shippedThreshold = policy.ClassifierThreshold(span.Tool, span.Tag) ?? heads[span.Tag].Threshold;
             scored.Add(new ScoredSpan(span, gate, temptation, temptation >= gate.Threshold, probability, probability >= heads[span.Tag].Threshold, classifier.Truncated,
-                probability >= shippedThreshold, policy.Fires(span.Tool, span.Tag, aggregate, seen)) { EarlierCalls = EarlierCallRisk.Of(_classifier, span.Input) });
+                probability >= shippedThreshold, policy.Fires(span.Tool, span.Tag, aggregate, seen, span.Input.Result?.ExitCode)) { EarlierCalls = EarlierCallRisk.Of(_classifier, span.Input) });
             scoredSpan?.Invoke(scored[^1]);
             progress?.Report(done + scored.Count);
         }

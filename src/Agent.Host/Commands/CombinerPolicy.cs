@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Agent.Runtime.Policy;
+using Agent.Training.Audit;
+
+namespace Agent.Host.Commands;
+
+/// <summary>
+/// The policy fragment <c>agent audit --fit-on validation --policy-out FILE</c> writes from its fitted combiners: per tag,
+/// <c>Signals: Combined</c> with the weights (<c>AfterFailure</c> / <c>AfterSuccess</c> where the audit fitted a combiner per
+/// outcome of the last tool result) and <c>Escalate</c> at the combiner's threshold (at most 2% false positives on the fitting
+/// split). Every tool override of the tag in the policy in force gets the same section, since an override replaces the
+/// global entry for its tool. The agent reads it layered over appsettings.json: <c>agent --settings FILE run ...</c>.
+/// </summary>
+internal static class CombinerPolicy
+{
+    /// <summary>The fragment, in appsettings.json's shape: <c>{"Policy":{"Tags":{...},"Tools":{...}}}</c>.</summary>
+    /// <param name="combiners">The audit's fitted combiners (<see cref="SignalsReport.Combiners"/>).</param>
+    /// <param name="policy">The policy in force, for the tools that override a tag.</param>
+    /// <exception cref="InvalidOperationException">A combiner's threshold is not strictly between 0 and 1 (the gate would refuse it).</exception>
+    public static JsonObject Fragment(IReadOnlyList<CombinerFit> combiners, PolicyOptions policy)
+    {
+        ArgumentNullException.ThrowIfNull(combiners);
+        ArgumentNullException.ThrowIfNull(policy);
+        var tags = new JsonObject();
+        var tools = new JsonObject();
+        foreach (var fit in combiners.OrderBy(c => c.Tag, StringComparer.Ordinal))
+        {
+            if (!(fit.Threshold > 0 && fit.Threshold < 1))
+            {
+                throw new InvalidOperationException(
+                    $"The combiner of '{fit.Tag}' has the threshold {fit.Threshold:R}, not strictly between 0 and 1 (its fitting negatives saturate the score), so it cannot be a policy: fit on more spans (a larger --sample, or 0 for all).");
+            }
+
+            tags[fit.Tag] = Entry(fit);
+            foreach (var (tool, own) in policy.Tools.Where(t => t.Value.Tags.ContainsKey(fit.Tag)).OrderBy(t => t.Key, StringComparer.Ordinal))
+            {
+                var toolTags = (tools[tool] ??= new JsonObject { ["Tags"] = new JsonObject() })["Tags"]!.AsObject();
+                toolTags[fit.Tag] = Entry(fit);
+            }
+        }
+
+        var section = new JsonObject { ["Tags"] = tags };
+        if (tools.Count > 0)
+        {
+            section["Tools"] = tools;
+        }
+
+        return new JsonObject { [PolicyOptions.Section] = section };
+    }
+
+    /// <summary>The fragment as indented JSON text.</summary>
+    public static string Write(IReadOnlyList<CombinerFit> combiners, PolicyOptions policy) =>
+        Fragment(combiners, policy).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+
+    /// <summary>
+    /// One tag's section. The audit scores a span with its outcome's combiner where it fitted one and the pooled one
+    /// otherwise; the gate reads the top level when no tool result precedes the action, and AfterFailure / AfterSuccess
+    /// (falling back to the top level) after one. So the top level is the no-result combiner where there is one (else the
+    /// pooled), and each outcome gets its own section where its combiner differs from the top level's: the gate's score
+    /// is then the audit's for every outcome.
+    /// </summary>
+    private static JsonObject Entry(CombinerFit fit)
+    {
+        SignalCombiner? For(ResultOutcome outcome) => fit.ByOutcome.FirstOrDefault(o => o.Outcome == outcome)?.Combiner;
+        var top = For(ResultOutcome.None) ?? fit.Combiner;
+        var combined = Weights(top);
+        foreach (var (outcome, key) in new[] { (ResultOutcome.Failed, "AfterFailure"), (ResultOutcome.Succeeded, "AfterSuccess") })
+        {
+            var own = For(outcome) ?? fit.Combiner;
+            if (own != top)
+            {
+                combined[key] = Weights(own);
+            }
+        }
+
+        combined["Escalate"] = fit.Threshold;
+        return new JsonObject { ["Signals"] = nameof(TagSignals.Combined), ["Combined"] = combined };
+    }
+
+    private static JsonObject Weights(SignalCombiner c) => new() { ["Intercept"] = c.Intercept, ["Model"] = c.ModelWeight, ["Classifier"] = c.ClassifierWeight };
+}

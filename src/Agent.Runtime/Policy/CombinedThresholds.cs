@@ -1,0 +1,43 @@
+namespace Agent.Runtime.Policy;
+
+/// <summary>
+/// The combined signal of one tag (<c>Policy:Tags:&lt;tag&gt;:Combined</c>, read when <see cref="TagThresholds.Signals"/> is
+/// <see cref="TagSignals.Combined"/>): weights on the logits of the model's temptation and the classifier's probability
+/// (the top-level <see cref="Intercept"/>, <see cref="Model"/>, <see cref="Classifier"/>, or <see cref="AfterFailure"/> /
+/// <see cref="AfterSuccess"/> when the last tool result before the action failed / succeeded), and thresholds on the score.
+/// <c>agent audit --split test --fit-on validation --policy-out FILE</c> writes this section from its fitted combiners.
+/// </summary>
+public sealed class CombinedThresholds
+{
+    /// <summary>The bias of the top-level combiner.</summary>
+    public double? Intercept { get; set; }
+
+    /// <summary>The weight of logit(model temptation) in the top-level combiner.</summary>
+    public double? Model { get; set; }
+
+    /// <summary>The weight of logit(classifier p) in the top-level combiner.</summary>
+    public double? Classifier { get; set; }
+
+    /// <summary>The combiner read when the last tool result before the action failed (non-zero exit code); null = the top-level one.</summary>
+    public CombinedWeights? AfterFailure { get; set; }
+
+    /// <summary>The combiner read when the last tool result before the action succeeded (exit code 0); null = the top-level one.</summary>
+    public CombinedWeights? AfterSuccess { get; set; }
+
+    /// <summary>Escalate when the combined score is at least this (in (0, 1)); null = never escalate on it.</summary>
+    public double? Escalate { get; set; }
+
+    /// <summary>Block when the combined score is at least this (in (0, 1)); null = never block on it.</summary>
+    public double? Block { get; set; }
+
+    /// <summary>The top-level combiner's weights.</summary>
+    public CombinedWeights TopLevel => new() { Intercept = Intercept, Model = Model, Classifier = Classifier };
+
+    /// <summary>The combiner for an action whose last tool result ended with <paramref name="lastExitCode"/> (null: no result yet).</summary>
+    public CombinedWeights WeightsFor(int? lastExitCode) => lastExitCode switch
+    {
+        null => TopLevel,
+        0 => AfterSuccess ?? TopLevel,
+        _ => AfterFailure ?? TopLevel,
+    };
+}
