@@ -64,6 +64,25 @@ public sealed class TagReadoutTests
     }
 
     [Fact]
+    public void Describe_CombinedPolicy_ReadsTheCombinedScoreOnlyWithBothSignalsAndSaysWhyNot()
+    {
+        var policy = Policy(("deceit", TagSignals.Combined), ("powerseeking", TagSignals.Combined));
+
+        var loaded = Describe(policy, classifierLoaded: true);
+        var notLoaded = Describe(policy, classifierLoaded: false);
+
+        Assert.Equal(["model", "classifier", "combined"], loaded["powerseeking"].Counted);
+        Assert.Equal("combined", loaded["powerseeking"].GateReads);
+        Assert.Null(loaded["powerseeking"].Note);
+        // <deceit> was never trained: no model signal, so no combined score, and runs refuse to start.
+        Assert.Equal("nothing", loaded["deceit"].GateReads);
+        Assert.Contains("never trained", loaded["deceit"].Note, StringComparison.Ordinal);
+        Assert.Contains("runs refuse to start", loaded["deceit"].Note, StringComparison.Ordinal);
+        Assert.Equal("nothing", notLoaded["powerseeking"].GateReads);
+        Assert.Contains("the combined score and the classifier's thresholds cannot fire", notLoaded["powerseeking"].Note, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TagsWithoutModelSignal_UntrainedAndMultiToken_AreBothWithoutSignal()
     {
         using var model = LlamaModel.Load(TinyModel.Get(Spec));

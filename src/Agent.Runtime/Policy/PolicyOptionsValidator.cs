@@ -1,3 +1,4 @@
+using System.Globalization;
 using Agent.Decoding;
 using Microsoft.Extensions.Options;
 
@@ -100,13 +101,13 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         {
             if (limit is { } v && !(v > 0 && v < 1))
             {
-                failures.Add($"{key}:Combined:{part} is {v}: a threshold on the combined score lies strictly between 0 and 1 (the audit's threshold at 2% false positives is one).");
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{key}:Combined:{part} is {v}: a threshold on the combined score lies strictly between 0 and 1 (the audit's threshold at 2% false positives is one)."));
             }
         }
 
         if (combined is { Escalate: { } e, Block: { } b } && e > b)
         {
-            failures.Add($"{key}:Combined:Escalate ({e}) is above {key}:Combined:Block ({b}): escalation must come first.");
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{key}:Combined:Escalate ({e}) is above {key}:Combined:Block ({b}): escalation must come first."));
         }
 
         if (limits.Signals == TagSignals.Combined && combined is { Escalate: null, Block: null })
@@ -125,7 +126,7 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
             }
             else if (!double.IsFinite(w))
             {
-                failures.Add($"{key}:{part} is {w}: a combiner's weight must be a finite number.");
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{key}:{part} is {w}: a combiner's weight must be a finite number."));
             }
         }
     }
