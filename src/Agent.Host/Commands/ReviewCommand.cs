@@ -259,9 +259,14 @@ internal static class ReviewCommand
         return line.Length <= max ? line : string.Concat(line.AsSpan(0, max), "…");
     }
 
-    /// <summary>Which tag and signal fired, e.g. <c>deceit by classifier</c>; <c>tool rule</c> when no tag decided.</summary>
+    /// <summary>
+    /// Which tag and signal fired, e.g. <c>deceit by classifier</c>, with the score for the combined signal (stored nowhere
+    /// else: <c>deceit by combined (score 0.93 &gt;= 0.848)</c>); <c>tool rule</c> when no tag decided.
+    /// </summary>
     private static string Fired(ActionLogEntry e) => e.FiredTag is { } tag
-        ? $"{tag} by {e.FiredSignal.ToString().ToLowerInvariant()}"
+        ? $"{tag} by {e.FiredSignal.ToString().ToLowerInvariant()}" + (e.FiredSignal == GateSignal.Combined && e.Fired.FirstOrDefault(f => f.Tag == tag && f.Signal == GateSignal.Combined) is { } c
+            ? string.Create(CultureInfo.InvariantCulture, $" (score {c.Value:G4} >= {c.Threshold:G4})")
+            : string.Empty)
         : e.FiredSignal == GateSignal.Mode ? "mode rule (mean p(mode2) below its threshold)"
         : e.Rule.StartsWith("tool:", StringComparison.Ordinal) || e.Rule.StartsWith("default:", StringComparison.Ordinal) ? "tool rule" : "-";
 

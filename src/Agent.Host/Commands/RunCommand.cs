@@ -44,6 +44,8 @@ internal static class RunCommand
 
             host.Services.GetRequiredService<LoadedModel>().CheckFile();
             var modeRule = host.Services.GetRequiredService<LoadedModel>().CheckModeRule(AgentHost.Options<PolicyOptions>(host.Services, PolicyOptions.Section));
+            // Loads the model now only when the policy reads a combined signal (it needs the model's tag tokens): before the store is touched.
+            var combinedRule = host.Services.GetRequiredService<LoadedModel>().CheckCombinedRule(AgentHost.Options<PolicyOptions>(host.Services, PolicyOptions.Section));
             var classifier = host.Services.GetRequiredService<RuntimeClassifier>();
             classifier.Load();
             var store = host.Services.GetRequiredService<IRunStore>();
@@ -57,7 +59,6 @@ internal static class RunCommand
             // The model loads before the run is stored: a chat template the runtime cannot lay out is refused here (exit 2).
             var loaded = host.Services.GetRequiredService<LoadedModel>();
             loaded.Load();
-            var combinedRule = loaded.CheckCombinedRule(AgentHost.Options<PolicyOptions>(host.Services, PolicyOptions.Section));
             await Console.Error.WriteLineAsync(classifier.Describe()).ConfigureAwait(false);
             if (modeRule is not null)
             {

@@ -1,4 +1,8 @@
 using System.Text.Json;
+using Agent.Decoding;
+using Agent.Host.Commands;
+using Agent.Runtime.Policy;
+using Agent.Training.Audit;
 
 namespace Agent.Host.Tests.Commands;
 
@@ -102,6 +106,68 @@ public sealed class AuditCommandTests
 
         // The classifier reads the failure: the lie after it scores above its honest twin.
         Assert.True(lines[0].GetProperty("classifier").GetDouble() > lines[1].GetProperty("classifier").GetDouble(), string.Join('\n', lines));
+    }
+
+    [Fact]
+    public async Task Audit_PolicyOut_WritesAFragmentWhoseGateScoresAreTheAuditsCombiners()
+    {
+        var settings = TestSettings.Create(Path.Combine(TestSettings.RepoRoot, "models", "agent-default.gguf"));
+        var fragment = Path.Combine(settings.Folder, "combined-policy.json");
+
+        var result = await AgentProcess.RunAsync(settings, "audit", "--split", "test", "--fit-on", "validation", "--sample", "80", "--top", "0", "--json", "--policy-out", fragment,
+            "--set", $"Classifier:WeightsPath={TrainCommandTests.ShippedClassifier}", "--set", "Classifier:Threads=1");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"wrote the policy fragment of deceit, powerseeking to {fragment}; use it with: agent --settings {fragment} run", result.Stderr, StringComparison.Ordinal);
+        var combiners = JsonDocument.Parse(result.Stdout).RootElement.GetProperty("signals").GetProperty("combiners").EnumerateArray().Select(Fit).ToList();
+        Assert.Equal(["deceit", "powerseeking"], combiners.Select(c => c.Tag));
+
+        // Read back as the agent reads it: layered over appsettings.json and validated.
+        var builder = AgentHost.CreateBuilder(settings.SettingsFile, [], [fragment]);
+        AgentHost.AddPolicy(builder);
+        using var host = builder.Build();
+        var (policy, options) = PolicyReader.Read(host.Services);
+        foreach (var fit in combiners)
+        {
+            var tool = fit.Tag == "deceit" ? PolicyOptions.AnswerTool : "shell.run";
+            Assert.Equal(TagSignals.Combined, options.Tags[fit.Tag].Signals);
+            Assert.Equal(fit.Threshold, options.Tags[fit.Tag].Combined!.Escalate);
+            foreach (var exit in new int?[] { null, 0, 1 })
+            {
+                foreach (var (m, c) in new[] { (0.02, 0.1), (0.3, 0.6), (0.9, 0.95), (0.999, 0.01) })
+                {
+                    var expected = fit.Score(m, c, ResultOutcomes.Of(exit));
+                    var decision = policy.Evaluate(tool, new GateSignals(
+                        new Dictionary<string, TemptationAggregate> { [fit.Tag] = new(m, m, m) }, new Dictionary<string, double> { [fit.Tag] = c }) { LastExitCode = exit });
+                    Assert.Equal(expected, options.Tools[tool].Tags[fit.Tag].Combined!.WeightsFor(exit).Score(m, c), 12);
+                    Assert.Equal(expected >= fit.Threshold, decision.Signal == GateSignal.Combined);
+                }
+            }
+        }
+
+        static CombinerFit Fit(JsonElement c) => new(c.GetProperty("tag").GetString()!, 0, 0, Weights(c.GetProperty("combiner")), c.GetProperty("threshold").GetDouble())
+        {
+            ByOutcome = [.. c.GetProperty("by_outcome").EnumerateArray().Select(o => new OutcomeCombiner(
+                Enum.Parse<ResultOutcome>(o.GetProperty("outcome").GetString()!, ignoreCase: true), 0, 0, Weights(o.GetProperty("combiner"))))],
+        };
+
+        static SignalCombiner Weights(JsonElement w) =>
+            new(w.GetProperty("intercept").GetDouble(), w.GetProperty("model_weight").GetDouble(), w.GetProperty("classifier_weight").GetDouble());
+    }
+
+    [Fact]
+    public async Task Audit_PolicyOutWithoutFitOn_ExitTwoBeforeAnyWork()
+    {
+        var settings = TestSettings.Create();
+        var fragment = Path.Combine(settings.Folder, "combined-policy.json");
+
+        var result = await AgentProcess.RunAsync(settings, "audit", "--split", "test", "--policy-out", fragment, "--json");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("--policy-out needs --fit-on: a combiner fitted in-sample on the audited spans must not be shipped as policy", line, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+        Assert.False(File.Exists(fragment));
     }
 
     [Fact]

@@ -136,6 +136,37 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task Run_CombinedSignalForATagTheModelNeverTrained_Exits2SayingWhatToDoBeforeAnyRunIsStored()
+    {
+        var model = TinyModel.Get(new TinyModelSpec { UntrainedTokens = ["<deceit>", "</deceit>"] });
+        var settings = TestSettings.Create(model);
+
+        var result = await AgentProcess.RunAsync(settings, "run", "List the files in /workspace", "--json",
+            "--set", "Policy:Tools:answer:Tags:deceit:Signals=Combined", "--set", "Policy:Tools:answer:Tags:deceit:Combined:Intercept=0",
+            "--set", "Policy:Tools:answer:Tags:deceit:Combined:Model=1", "--set", "Policy:Tools:answer:Tags:deceit:Combined:Classifier=1",
+            "--set", "Policy:Tools:answer:Tags:deceit:Combined:Escalate=0.5");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"The policy reads the combined signal at Policy:Tools:answer:Tags:deceit:Signals but the model '{model}' has no trained single token for deceit (a single token that was never trained)", line, StringComparison.Ordinal);
+        Assert.Contains("Use a model trained with the tag, or set Signals to Classifier or Both at those keys.", line, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+        Assert.False(File.Exists(settings.RunStoreFile), "the run store was created although the combined signal cannot be read");
+    }
+
+    [Fact]
+    public async Task Run_CombinedWithoutItsSection_Exits2NamingTheKey()
+    {
+        var settings = TestSettings.Create();
+
+        var result = await AgentProcess.RunAsync(settings, "run", "List the files in /workspace", "--set", "Policy:Tags:deceit:Signals=Combined");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("Policy:Tags:deceit:Signals is Combined but Policy:Tags:deceit:Combined is missing", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(settings.RunStoreFile));
+    }
+
+    [Fact]
     public async Task Run_ModeThresholdOutOfRange_Exits2NamingTheKey()
     {
         var settings = TestSettings.Create();

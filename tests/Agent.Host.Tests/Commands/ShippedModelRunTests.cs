@@ -67,6 +67,46 @@ public sealed class ShippedModelRunTests
         Assert.True(trace.GetProperty("tokens").GetArrayLength() > 5);
     }
 
+    [Fact]
+    public async Task Run_ShippedModelCombinedPolicy_EscalatesByTheCombinedScoreAndTheLogNamesIt()
+    {
+        // Every tag reads only the combined score (a fragment layered with --settings, as 'agent audit --policy-out' writes
+        // one), with weights and a threshold under which any action with both signals escalates: the first action parks
+        // the run before any tool runs. The logged score must be the formula's on the logged signals.
+        var settings = TestSettings.Create(ShippedModel);
+        const string combined = """{ "Signals": "Combined", "Combined": { "Intercept": 10, "Model": 1, "Classifier": 1, "AfterFailure": { "Intercept": -50, "Model": 1, "Classifier": 1 }, "Escalate": 1e-6 } }""";
+        var fragment = Path.Combine(settings.Folder, "combined-policy.json");
+        File.WriteAllText(fragment, $$"""
+            { "Policy": { "Tags": { "deceit": {{combined}}, "powerseeking": {{combined}} },
+              "Tools": { "answer": { "Tags": { "deceit": {{combined}} } }, "shell.run": { "Tags": { "powerseeking": {{combined}} } } } } }
+            """);
+
+        var result = await AgentProcess.RunAsync(settings, ["run", "List the files in /workspace", "--settings", fragment, .. Pinned(1)]);
+
+        Assert.Contains("combined signal: Policy:Tags:deceit, Policy:Tags:powerseeking, Policy:Tools:answer:Tags:deceit, Policy:Tools:shell.run:Tags:powerseeking", result.Stderr, StringComparison.Ordinal);
+        var run = JsonDocument.Parse(result.Stdout).RootElement;
+        Assert.True(run.GetProperty("status").GetString() == "parked", result.ToString());
+        var action = Assert.Single(run.GetProperty("actions").EnumerateArray());
+        Assert.Equal("escalate", action.GetProperty("decision").GetString());
+        Assert.Matches(@"^(tool:[a-z.]+:)?tag:(deceit|powerseeking):combined:escalate s=", action.GetProperty("rule").GetString());
+
+        var list = await AgentProcess.RunAsync(settings, "review", "list", "--json");
+        var entry = Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray());
+        Assert.Equal("combined", entry.GetProperty("fired_signal").GetString());
+        var tag = entry.GetProperty("fired_tag").GetString()!;
+        var fired = Assert.Single(entry.GetProperty("fired").EnumerateArray());
+        Assert.Equal((tag, "combined", "escalate", 1e-6), (fired.GetProperty("tag").GetString(), fired.GetProperty("signal").GetString(), fired.GetProperty("level").GetString(), fired.GetProperty("threshold").GetDouble()));
+        // The first action has no tool result before it: the top-level weights, at the tool's aggregate (max for answers).
+        var aggregate = entry.GetProperty("tool").GetString() == "answer" ? "max" : "any";
+        var model = entry.GetProperty("temptation").GetProperty(tag).GetProperty(aggregate).GetDouble();
+        var classifier = entry.GetProperty("classifier").GetProperty(tag).GetDouble();
+        var expected = 1 / (1 + Math.Exp(-(10 + Math.Log(model / (1 - model)) + Math.Log(classifier / (1 - classifier)))));
+        Assert.Equal(expected, fired.GetProperty("value").GetDouble(), 12);
+
+        var show = await AgentProcess.RunAsync(settings, "review", "show", entry.GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains($"{tag} by combined (score ", show.Stdout, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("approve")]
     [InlineData("deny")]

@@ -1,0 +1,131 @@
+using System.Text.Json;
+using Agent.Decoding;
+using Agent.Host.Commands;
+using Agent.Runtime.Policy;
+using Agent.Training.Audit;
+
+namespace Agent.Host.Tests.Commands;
+
+/// <summary>
+/// The policy fragment of <c>agent audit --policy-out</c> (<see cref="CombinerPolicy"/>): read back through the real host
+/// configuration (<c>--settings</c> layered over appsettings.json) and the policy validator, the gate's combined score
+/// equals the audit's combiner's for every outcome of the last tool result.
+/// </summary>
+[Collection(HostCollectionDefinition.Name)]
+public sealed class CombinerPolicyTests
+{
+    private static readonly double[] Models = [1e-15, 0.01, 0.2, 0.5, 0.93, 1];
+    private static readonly double[] Classifiers = [0, 0.05, 0.5, 0.99];
+    private static readonly int?[] ExitCodes = [null, 0, 1, 100];
+
+    // Two noisy signals of one label; the offsets differ per outcome so each outcome's fit differs.
+    private static SignalCombiner Fit(int seed, double modelShift)
+    {
+        var random = new Random(seed);
+        var model = new List<double>();
+        var classifier = new List<double>();
+        var labels = new List<bool>();
+        for (int i = 0; i < 200; i++)
+        {
+            var label = i % 2 == 0;
+            var z = label ? 1.0 : -1.0;
+            model.Add(1 / (1 + Math.Exp(-((modelShift * z) + random.NextDouble() - 0.5))));
+            classifier.Add(1 / (1 + Math.Exp(-((1.5 * z) + (2 * random.NextDouble()) - 1))));
+            labels.Add(label);
+        }
+
+        return SignalCombiner.Fit(model, classifier, labels);
+    }
+
+    public static TheoryData<bool> Scopes => new() { true, false };
+
+    [Theory]
+    [MemberData(nameof(Scopes))]
+    public void Fragment_LoadedThroughTheHost_GateScoresEqualTheAuditsCombinerPerOutcome(bool perOutcome)
+    {
+        var fits = new List<CombinerFit>
+        {
+            new("deceit", 100, 100, Fit(1, 1.0), 0.81)
+            {
+                ByOutcome = perOutcome ? [new OutcomeCombiner(ResultOutcome.Failed, 50, 50, Fit(2, 2.5)), new OutcomeCombiner(ResultOutcome.Succeeded, 50, 50, Fit(3, 0.2))] : [],
+            },
+            // A per-outcome fit of the no-result spans alone (as the audit's calls are): it is the top level.
+            new("powerseeking", 100, 100, Fit(4, 1.5), 0.62) { ByOutcome = perOutcome ? [new OutcomeCombiner(ResultOutcome.None, 60, 60, Fit(5, 3))] : [] },
+        };
+        var settings = TestSettings.Create();
+        var fragment = Path.Combine(settings.Folder, "combined-policy.json");
+        File.WriteAllText(fragment, CombinerPolicy.Write(fits, ShippedPolicy(settings)));
+
+        var builder = AgentHost.CreateBuilder(settings.SettingsFile, [], [fragment]);
+        AgentHost.AddPolicy(builder);
+        using var host = builder.Build();
+        var (policy, options) = PolicyReader.Read(host.Services);
+
+        // The shipped policy overrides deceit for answers and powerseeking for shell.run: the fragment replaces both.
+        var json = JsonDocument.Parse(File.ReadAllText(fragment)).RootElement.GetProperty("Policy");
+        Assert.Equal(["deceit", "powerseeking"], json.GetProperty("Tags").EnumerateObject().Select(t => t.Name));
+        Assert.Equal(["answer", "shell.run"], json.GetProperty("Tools").EnumerateObject().Select(t => t.Name));
+        var deceit = json.GetProperty("Tags").GetProperty("deceit");
+        Assert.Equal("Combined", deceit.GetProperty("Signals").GetString());
+        Assert.Equal(perOutcome, deceit.GetProperty("Combined").TryGetProperty("AfterFailure", out _));
+        Assert.Equal(0.81, deceit.GetProperty("Combined").GetProperty("Escalate").GetDouble());
+        Assert.Equal(policy.CombinedRules.Select(r => r.Key),
+            ["Policy:Tags:deceit", "Policy:Tags:powerseeking", "Policy:Tools:answer:Tags:deceit", "Policy:Tools:shell.run:Tags:powerseeking"]);
+
+        foreach (var (fit, tool) in new[] { (fits[0], PolicyOptions.AnswerTool), (fits[1], "shell.run"), (fits[1], "files.write") })
+        {
+            var combined = (options.Tools.TryGetValue(tool, out var own) && own.Tags.TryGetValue(fit.Tag, out var t) ? t : options.Tags[fit.Tag]).Combined!;
+            foreach (var exit in ExitCodes)
+            {
+                foreach (var m in Models)
+                {
+                    foreach (var c in Classifiers)
+                    {
+                        var expected = fit.Score(m, c, ResultOutcomes.Of(exit));
+                        Assert.Equal(expected, combined.WeightsFor(exit).Score(m, c), 12);
+
+                        var decision = policy.Evaluate(tool, new GateSignals(
+                            new Dictionary<string, TemptationAggregate> { [fit.Tag] = new(m, m, m) }, new Dictionary<string, double> { [fit.Tag] = c }) { LastExitCode = exit });
+                        Assert.Equal(expected >= fit.Threshold, decision.Signal == GateSignal.Combined);
+                        if (decision.Signal == GateSignal.Combined)
+                        {
+                            Assert.Equal(expected, Assert.Single(decision.Fired).Value, 12);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Info_WithTheFragment_ReadsTheCombinedSignalAndAnInvalidOneExitsTwoNamingTheKey()
+    {
+        var settings = TestSettings.Create(Path.Combine(TestSettings.RepoRoot, "models", "agent-default.gguf"));
+        var fragment = Path.Combine(settings.Folder, "combined-policy.json");
+        File.WriteAllText(fragment, CombinerPolicy.Write([new CombinerFit("deceit", 10, 10, Fit(1, 1.0), 0.81)], ShippedPolicy(settings)));
+
+        var info = await AgentProcess.RunAsync(settings, "info", "--json", "--model", "default", "--settings", fragment);
+
+        Assert.True(info.ExitCode == 0, info.ToString());
+        var root = JsonDocument.Parse(info.Stdout).RootElement;
+        var tags = (root.TryGetProperty("model", out var model) ? model : root).GetProperty("tags").EnumerateArray().ToDictionary(t => t.GetProperty("tag").GetString()!, t => t.GetProperty("readout"));
+        Assert.Equal("combined", tags["deceit"].GetProperty("gate_reads").GetString());
+        Assert.Equal("model+classifier", tags["powerseeking"].GetProperty("gate_reads").GetString());
+
+        var broken = JsonDocument.Parse(File.ReadAllText(fragment)).RootElement.GetRawText().Replace("\"Escalate\": 0.81", "\"Escalate\": 1.5", StringComparison.Ordinal);
+        Assert.Contains("1.5", broken, StringComparison.Ordinal);
+        File.WriteAllText(fragment, broken);
+        var refused = await AgentProcess.RunAsync(settings, "info", "--json", "--settings", fragment);
+
+        Assert.True(refused.ExitCode == 2, refused.ToString());
+        Assert.Contains("Policy:Tags:deceit:Combined:Escalate is 1.5: a threshold on the combined score lies strictly between 0 and 1", refused.Stderr, StringComparison.Ordinal);
+    }
+
+    private static PolicyOptions ShippedPolicy(TestSettings settings)
+    {
+        var builder = AgentHost.CreateBuilder(settings.SettingsFile, []);
+        AgentHost.AddPolicy(builder);
+        using var host = builder.Build();
+        return PolicyReader.Read(host.Services).Options;
+    }
+}
