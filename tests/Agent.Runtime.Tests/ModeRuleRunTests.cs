@@ -108,27 +108,5 @@ public sealed class ModeRuleRunTests
         Assert.Null(step.Mode);
     }
 
-    [Fact]
-    public async Task RunAsync_CombinedSignalForATagTheModelNeverTrained_FailsAtTheFirstStepSayingWhatToDo()
-    {
-        const string combined = """
-            { "Policy": { "Aggregate": "any",
-              "Tags": { "powerseeking": { "Escalate": 0.98, "Block": 0.99 },
-                        "deceit": { "Signals": "Combined", "Combined": { "Intercept": 0, "Model": 1, "Classifier": 1, "Escalate": 0.5 } } },
-              "Tools": { "shell.run": {}, "files.list": {}, "answer": {} } } }
-            """;
-        // The real decoder's source: it reports <deceit> as a token that was never trained (no model signal).
-        await using var h = await RuntimeHarness.CreateAsync(RuntimeHarness.NewFolder(), combined, [], spec: new TinyModelSpec { UntrainedTokens = ["<deceit>", "</deceit>"] },
-            stepSource: decoder => AgentStepSources.FromDecoder(decoder, "tiny-untrained-deceit"));
-
-        var run = await h.RunNewAsync(Task);
-
-        Assert.Equal(RunStatus.Failed, run.Status);
-        Assert.Contains("the policy reads the combined signal at Policy:Tags:deceit but the model 'tiny-untrained-deceit' has no trained single token for deceit", run.Reason, StringComparison.Ordinal);
-        Assert.Contains("or set Signals to Classifier or Both for it", run.Reason, StringComparison.Ordinal);
-        Assert.Empty(await h.Store.GetStepsAsync(run.Id));
-        Assert.Empty(await h.Store.QueryLogAsync(new LogQuery { RunId = run.Id }));
-    }
-
     private static TagOptions Tags() => TestTags.Default();
 }

@@ -53,7 +53,7 @@ internal sealed class RuntimeHarness : IAsyncDisposable
 
     public IRunWorkspaces Workspaces => _provider.GetRequiredService<IRunWorkspaces>();
 
-    public static async Task<RuntimeHarness> CreateAsync(string folder, string policyJson, IEnumerable<string> lines, TinyModelSpec? spec = null, IDictionary<string, string?>? settings = null, bool removeOrphans = true, Func<IRunStore, IRunStore>? wrapStore = null, string? modelPath = null, Func<TagDecoder, IAgentStepSource>? stepSource = null)
+    public static async Task<RuntimeHarness> CreateAsync(string folder, string policyJson, IEnumerable<string> lines, TinyModelSpec? spec = null, IDictionary<string, string?>? settings = null, bool removeOrphans = true, Func<IRunStore, IRunStore>? wrapStore = null, string? modelPath = null, Func<TagDecoder, IAgentStepSource>? stepSource = null, Agent.Monitoring.ITagClassifier? classifier = null)
     {
         Directory.CreateDirectory(folder);
         var policyFile = Path.Combine(folder, "policy.json");
@@ -112,6 +112,12 @@ internal sealed class RuntimeHarness : IAsyncDisposable
         {
             // Registered before AddAgentRuntime, whose TryAdd then keeps it: the runner and the gate write through the wrapper.
             services.AddSingleton(sp => wrapStore(RuntimeServiceCollectionExtensions.CreateStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value)));
+        }
+
+        if (classifier is not null)
+        {
+            // The gate's second signal (owned by the test): the runner scores every action with it.
+            services.AddSingleton(classifier);
         }
 
         services.AddAgentRuntime();
