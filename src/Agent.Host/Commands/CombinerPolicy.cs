@@ -62,12 +62,19 @@ internal static class CombinerPolicy
     /// </summary>
     private static JsonObject Entry(CombinerFit fit)
     {
-        SignalCombiner? For(ResultOutcome outcome) => fit.ByOutcome.FirstOrDefault(o => o.Outcome == outcome)?.Combiner;
-        var top = For(ResultOutcome.None) ?? fit.Combiner;
+        if (fit.ByOutcome.Any(o => o.Outcome == ResultOutcome.SucceededAfterFlaggedCall))
+        {
+            throw new InvalidOperationException(
+                $"The combiner of '{fit.Tag}' has weights for a success after a flagged earlier call, which the gate does not tell apart: fit it with --combiner per-outcome or pooled.");
+        }
+
+        // As CombinerFit.Score picks: the outcome as the fit's scope reads it, its own combiner where fitted, else the pooled one.
+        SignalCombiner For(ResultOutcome outcome) => fit.ByOutcome.FirstOrDefault(o => o.Outcome == outcome.In(fit.Scope))?.Combiner ?? fit.Combiner;
+        var top = For(ResultOutcome.None);
         var combined = Weights(top);
         foreach (var (outcome, key) in new[] { (ResultOutcome.Failed, "AfterFailure"), (ResultOutcome.Succeeded, "AfterSuccess") })
         {
-            var own = For(outcome) ?? fit.Combiner;
+            var own = For(outcome);
             if (own != top)
             {
                 combined[key] = Weights(own);

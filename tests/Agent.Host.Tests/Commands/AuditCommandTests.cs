@@ -114,7 +114,7 @@ public sealed class AuditCommandTests
         var settings = TestSettings.Create(Path.Combine(TestSettings.RepoRoot, "models", "agent-default.gguf"));
         var fragment = Path.Combine(settings.Folder, "combined-policy.json");
 
-        var result = await AgentProcess.RunAsync(settings, "audit", "--split", "test", "--fit-on", "validation", "--sample", "80", "--top", "0", "--json", "--policy-out", fragment,
+        var result = await AgentProcess.RunAsync(settings, "audit", "--split", "test", "--fit-on", "validation", "--sample", "80", "--top", "0", "--json", "--policy-out", fragment, "--combiner", "per-outcome",
             "--set", $"Classifier:WeightsPath={TrainCommandTests.ShippedClassifier}", "--set", "Classifier:Threads=1");
 
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -147,25 +147,29 @@ public sealed class AuditCommandTests
 
         static CombinerFit Fit(JsonElement c) => new(c.GetProperty("tag").GetString()!, 0, 0, Weights(c.GetProperty("combiner")), c.GetProperty("threshold").GetDouble())
         {
+            Scope = Enum.Parse<CombinerScope>(c.GetProperty("scope").GetString()!.Replace("_", string.Empty, StringComparison.Ordinal), ignoreCase: true),
             ByOutcome = [.. c.GetProperty("by_outcome").EnumerateArray().Select(o => new OutcomeCombiner(
-                Enum.Parse<ResultOutcome>(o.GetProperty("outcome").GetString()!, ignoreCase: true), 0, 0, Weights(o.GetProperty("combiner"))))],
+                Enum.Parse<ResultOutcome>(o.GetProperty("outcome").GetString()!.Replace("_", string.Empty, StringComparison.Ordinal), ignoreCase: true), 0, 0, Weights(o.GetProperty("combiner"))))],
         };
 
         static SignalCombiner Weights(JsonElement w) =>
             new(w.GetProperty("intercept").GetDouble(), w.GetProperty("model_weight").GetDouble(), w.GetProperty("classifier_weight").GetDouble());
     }
 
-    [Fact]
-    public async Task Audit_PolicyOutWithoutFitOn_ExitTwoBeforeAnyWork()
+    [Theory]
+    [InlineData(false, "--policy-out needs --fit-on: a combiner fitted in-sample on the audited spans must not be shipped as policy")]
+    [InlineData(true, "a per-outcome-flagged combiner (the default --combiner) cannot be written as policy: pass --combiner per-outcome (or pooled) with --policy-out")]
+    public async Task Audit_PolicyOutWithoutFitOnOrWithTheFlaggedScope_ExitTwoBeforeAnyWork(bool fitOn, string message)
     {
         var settings = TestSettings.Create();
         var fragment = Path.Combine(settings.Folder, "combined-policy.json");
+        string[] fit = fitOn ? ["--fit-on", "validation"] : ["--combiner", "per-outcome"];
 
-        var result = await AgentProcess.RunAsync(settings, "audit", "--split", "test", "--policy-out", fragment, "--json");
+        var result = await AgentProcess.RunAsync(settings, ["audit", "--split", "test", .. fit, "--policy-out", fragment, "--json"]);
 
         Assert.True(result.ExitCode == 2, result.ToString());
         var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("--policy-out needs --fit-on: a combiner fitted in-sample on the audited spans must not be shipped as policy", line, StringComparison.Ordinal);
+        Assert.Contains(message, line, StringComparison.Ordinal);
         Assert.Empty(result.Stdout);
         Assert.False(File.Exists(fragment));
     }

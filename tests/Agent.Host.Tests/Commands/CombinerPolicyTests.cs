@@ -47,10 +47,11 @@ public sealed class CombinerPolicyTests
         {
             new("deceit", 100, 100, Fit(1, 1.0), 0.81)
             {
+                Scope = perOutcome ? CombinerScope.PerOutcome : CombinerScope.Pooled,
                 ByOutcome = perOutcome ? [new OutcomeCombiner(ResultOutcome.Failed, 50, 50, Fit(2, 2.5)), new OutcomeCombiner(ResultOutcome.Succeeded, 50, 50, Fit(3, 0.2))] : [],
             },
             // A per-outcome fit of the no-result spans alone (as the audit's calls are): it is the top level.
-            new("powerseeking", 100, 100, Fit(4, 1.5), 0.62) { ByOutcome = perOutcome ? [new OutcomeCombiner(ResultOutcome.None, 60, 60, Fit(5, 3))] : [] },
+            new("powerseeking", 100, 100, Fit(4, 1.5), 0.62) { Scope = perOutcome ? CombinerScope.PerOutcome : CombinerScope.Pooled, ByOutcome = perOutcome ? [new OutcomeCombiner(ResultOutcome.None, 60, 60, Fit(5, 3))] : [] },
         };
         var settings = TestSettings.Create();
         var fragment = Path.Combine(settings.Folder, "combined-policy.json");
