@@ -22,6 +22,36 @@ public sealed class AgentConfigurationTests
     }
 
     [Fact]
+    public void Build_SettingsLayers_OverTheFileInOrderAndUnderSet()
+    {
+        var settings = TestSettings.Create();
+        var first = Path.Combine(settings.Folder, "first.json");
+        var second = Path.Combine(settings.Folder, "second.json");
+        File.WriteAllText(first, """{ "Agent": { "MaxSteps": 5, "MaxTokensPerStep": 77 }, "Policy": { "Tags": { "deceit": { "Escalate": 0.11 } } } }""");
+        File.WriteAllText(second, """{ "Agent": { "MaxSteps": 6 } }""");
+
+        var configuration = AgentConfiguration.Build(settings.SettingsFile, ["Agent:MaxTokensPerStep=88"], [first, second]);
+
+        Assert.Equal("6", configuration["Agent:MaxSteps"]);
+        Assert.Equal("88", configuration["Agent:MaxTokensPerStep"]);
+        Assert.Equal("0.11", configuration["Policy:Tags:deceit:Escalate"]);
+        Assert.Equal("0.7", configuration["Policy:Tags:deceit:Block"]); // the file's, under the layer
+    }
+
+    [Fact]
+    public async Task Start_SettingsFileMissing_Exits2NamingIt()
+    {
+        var settings = TestSettings.Create();
+        var missing = Path.Combine(settings.Folder, "no-such-policy.json");
+
+        var result = await AgentProcess.RunAsync(settings, "review", "list", "--settings", missing);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"--settings '{missing}' does not exist", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_UnknownKeyInSettingsFile_Exits2NamingTheKeyBeforeAnyRun()
     {
         var settings = TestSettings.Create(edit: json => json["Sandbox"]!["MemoryLimitMb"] = 64);

@@ -121,10 +121,11 @@ public sealed class ActionPolicy
 
     /// <summary>
     /// Decides an action of <paramref name="tool"/> from both signals. For each kind (block before escalate), each tag in
-    /// name order, and each signal the tag counts (the model's before the classifier's): the first value at or over its
-    /// threshold decides, and the decision names its tag and signal; every other signal that crossed a threshold with it
-    /// is kept in <see cref="GateDecision.Fired"/>. A signal that is absent for a tag (no trained token, no classifier
-    /// head for this kind of action) cannot fire.
+    /// name order, and each signal the tag counts (the model's before the classifier's; a <see cref="TagSignals.Combined"/>
+    /// tag only its combined score, with the weights for <see cref="GateSignals.LastExitCode"/>): the first value at or
+    /// over its threshold decides, and the decision names its tag and signal; every other signal that crossed a threshold
+    /// with it is kept in <see cref="GateDecision.Fired"/>. A signal that is absent for a tag (no trained token, no
+    /// classifier head for this kind of action) cannot fire, and a combined score needs both.
     /// </summary>
     public GateDecision Evaluate(string tool, GateSignals signals)
     {
