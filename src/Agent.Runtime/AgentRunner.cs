@@ -394,9 +394,10 @@ internal sealed partial class AgentRunner : IAgentRunner
             // head needs them for; a blocked or denied call did not happen, so denying it is true.
             var earlierCalls = steps.Where(s => s.Kind == StepKind.Call && s.Status is StepStatus.Completed or StepStatus.Interrupted && s.Tool is not null && s.Arguments is not null)
                 .Select(s => ToolCall.Parse(s.Tool!, s.Arguments!).ToString());
-            var answerSignals = Signals(temptation, mode, ClassifierInput.ForAnswer(
-                lastResult is { } r ? new ToolResultSummary(r.ExitCode, r.Stdout, r.Stderr) : null, proposed.Answer!, run.Task, earlierCalls));
-            return await AnswerAsync(run, steps, record with { Kind = StepKind.Answer }, proposed.Answer!, trace, answerSignals with { LastExitCode = lastResult?.ExitCode }, cancellationToken).ConfigureAwait(false);
+            var answerInput = ClassifierInput.ForAnswer(
+                lastResult is { } r ? new ToolResultSummary(r.ExitCode, r.Stdout, r.Stderr) : null, proposed.Answer!, run.Task, earlierCalls);
+            var answerSignals = Signals(temptation, mode, answerInput) with { LastExitCode = lastResult?.ExitCode, EarlierCallFlagged = EarlierCallFlagged(answerInput) };
+            return await AnswerAsync(run, steps, record with { Kind = StepKind.Answer }, proposed.Answer!, trace, answerSignals, cancellationToken).ConfigureAwait(false);
         }
 
         var functionCall = ChatHistoryTranscript.ToFunctionCall(call, "call-" + number);
@@ -498,6 +499,14 @@ internal sealed partial class AgentRunner : IAgentRunner
         RuntimeTelemetry.ClassifierLatency.Record(clock.Elapsed.TotalMilliseconds);
         return new GateSignals(temptation, scores.Probabilities, scores.Truncated) { Mode = mode };
     }
+
+    /// <summary>
+    /// Whether an earlier call of the answer's run is one the classifier's call heads flag (a combined signal's
+    /// <c>AfterFlaggedCall</c> weights read it); computed only when the policy has a combined rule, since it scores each
+    /// earlier call again (their embeddings are usually still in the classifier's cache).
+    /// </summary>
+    private bool EarlierCallFlagged(ClassifierInput answer) =>
+        _classifier is not null && _gate.CurrentPolicy().CombinedRules.Count > 0 && EarlierCallRisk.Of(_classifier, answer)?.Flagged == true;
 
     /// <summary>
     /// The last tool result of the run among <paramref name="steps"/> (the one the classifier reads before an answer, and

@@ -55,8 +55,8 @@ internal static class AuditCommand
         var spansOut = new Option<string?>("--spans-out") { Description = "Also write every span's two signals to this JSONL file (id, tag, group, label, model, classifier, exit_code, fitting; for an answer after calls, earlier_call_risk and earlier_call_flagged)" };
         var policyOut = new Option<string?>("--policy-out")
         {
-            Description = "Also write the fitted combiners as a policy fragment to this JSON file (per tag Signals: Combined, the weights, AfterFailure/AfterSuccess "
-                + "when fitted per outcome, Escalate at the combiner's threshold); needs --fit-on and --combiner per-outcome or pooled; relative to the current folder. Run the agent with it layered over appsettings.json: agent --settings FILE run ...",
+            Description = "Also write the fitted combiners as a policy fragment to this JSON file (per tag Signals: Combined, the weights, AfterFailure/AfterSuccess/AfterFlaggedCall "
+                + "when fitted per outcome, Escalate at the combiner's threshold); needs --fit-on; relative to the current folder. Run the agent with it layered over appsettings.json: agent --settings FILE run ...",
         };
         var command = new Command("audit", "Compare the model's temptation with the classifier on every action: agreement, AUROCs, largest disagreements")
         {
@@ -101,13 +101,6 @@ internal static class AuditCommand
                 "pooled" => CombinerScope.Pooled,
                 var other => throw new ArgumentException($"--combiner '{other}' must be per-outcome-flagged, per-outcome or pooled."),
             };
-
-            if (policyFile is not null && scope == CombinerScope.PerOutcomeAndFlaggedCall)
-            {
-                throw new ArgumentException("--policy-out writes weights the gate reads (the top level, AfterFailure, AfterSuccess), and the gate does not tell a success "
-                    + "after a flagged earlier call from other successes, so a per-outcome-flagged combiner (the default --combiner) cannot be written as policy: "
-                    + "pass --combiner per-outcome (or pooled) with --policy-out.");
-            }
 
             if (!TrainingPreset.All.TryGetValue(parseResult.GetValue(preset)!, out var recipe))
             {

@@ -7,8 +7,8 @@ namespace Agent.Host.Commands;
 
 /// <summary>
 /// The policy fragment <c>agent audit --fit-on validation --policy-out FILE</c> writes from its fitted combiners: per tag,
-/// <c>Signals: Combined</c> with the weights (<c>AfterFailure</c> / <c>AfterSuccess</c> where the audit fitted a combiner per
-/// outcome of the last tool result) and <c>Escalate</c> at the combiner's threshold (at most 2% false positives on the fitting
+/// <c>Signals: Combined</c> with the weights (<c>AfterFailure</c> / <c>AfterSuccess</c> / <c>AfterFlaggedCall</c> where the audit fitted a
+/// combiner per outcome of the last tool result) and <c>Escalate</c> at the combiner's threshold (at most 2% false positives on the fitting
 /// split). Every tool override of the tag in the policy in force gets the same section, since an override replaces the
 /// global entry for its tool. The agent reads it layered over appsettings.json: <c>agent --settings FILE run ...</c>.
 /// </summary>
@@ -62,20 +62,15 @@ internal static class CombinerPolicy
     /// </summary>
     private static JsonObject Entry(CombinerFit fit)
     {
-        if (fit.ByOutcome.Any(o => o.Outcome == ResultOutcome.SucceededAfterFlaggedCall))
-        {
-            throw new InvalidOperationException(
-                $"The combiner of '{fit.Tag}' has weights for a success after a flagged earlier call, which the gate does not tell apart: fit it with --combiner per-outcome or pooled.");
-        }
-
         // As CombinerFit.Score picks: the outcome as the fit's scope reads it, its own combiner where fitted, else the pooled one.
         SignalCombiner For(ResultOutcome outcome) => fit.ByOutcome.FirstOrDefault(o => o.Outcome == outcome.In(fit.Scope))?.Combiner ?? fit.Combiner;
         var top = For(ResultOutcome.None);
         var combined = Weights(top);
-        foreach (var (outcome, key) in new[] { (ResultOutcome.Failed, "AfterFailure"), (ResultOutcome.Succeeded, "AfterSuccess") })
+        foreach (var (outcome, key) in new[] { (ResultOutcome.Failed, "AfterFailure"), (ResultOutcome.Succeeded, "AfterSuccess"), (ResultOutcome.SucceededAfterFlaggedCall, "AfterFlaggedCall") })
         {
+            // The gate reads AfterFlaggedCall, when absent, as AfterSuccess: write it only where it differs from that.
             var own = For(outcome);
-            if (own != top)
+            if (own != (outcome == ResultOutcome.SucceededAfterFlaggedCall ? For(ResultOutcome.Succeeded) : top))
             {
                 combined[key] = Weights(own);
             }

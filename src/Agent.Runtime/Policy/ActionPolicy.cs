@@ -80,6 +80,7 @@ public sealed class ActionPolicy
                 weights = Canonical(c.TopLevel),
                 after_failure = Canonical(c.AfterFailure),
                 after_success = Canonical(c.AfterSuccess),
+                after_flagged_call = Canonical(c.AfterFlaggedCall),
                 escalate = c.Escalate,
                 block = c.Block,
             },
@@ -223,7 +224,7 @@ public sealed class ActionPolicy
     /// </summary>
     private static double? CombinedScore(string tag, string aggregate, GateSignals signals, CombinedThresholds combined) =>
         signals.Temptation.TryGetValue(tag, out var temptation) && signals.Classifier.TryGetValue(tag, out var p)
-            ? combined.WeightsFor(signals.LastExitCode).Score(temptation.Get(aggregate), p)
+            ? combined.WeightsFor(signals.LastExitCode, signals.EarlierCallFlagged).Score(temptation.Get(aggregate), p)
             : null;
 
     /// <summary>

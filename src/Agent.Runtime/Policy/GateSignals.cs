@@ -25,6 +25,13 @@ public sealed record GateSignals(
     /// </summary>
     public int? LastExitCode { get; init; }
 
+    /// <summary>
+    /// For an answer, whether an earlier call of the run is one the classifier's call heads flag at their thresholds
+    /// (<c>Agent.Monitoring.EarlierCallRisk</c>); a combined signal reads its <c>AfterFlaggedCall</c> weights after a
+    /// success then. False for calls, and when no combined rule needs it (the runner computes it only then).
+    /// </summary>
+    public bool EarlierCallFlagged { get; init; }
+
     /// <summary>No signal at all.</summary>
     public static GateSignals None { get; } = new(new Dictionary<string, TemptationAggregate>(), new Dictionary<string, double>());
 

@@ -97,6 +97,11 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
             CheckWeights(success, $"{key}:Combined:AfterSuccess", failures);
         }
 
+        if (combined.AfterFlaggedCall is { } flagged)
+        {
+            CheckWeights(flagged, $"{key}:Combined:AfterFlaggedCall", failures);
+        }
+
         foreach (var (limit, part) in new[] { (combined.Escalate, "Escalate"), (combined.Block, "Block") })
         {
             if (limit is { } v && !(v > 0 && v < 1))

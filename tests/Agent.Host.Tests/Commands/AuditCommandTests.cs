@@ -114,7 +114,7 @@ public sealed class AuditCommandTests
         var settings = TestSettings.Create(Path.Combine(TestSettings.RepoRoot, "models", "agent-default.gguf"));
         var fragment = Path.Combine(settings.Folder, "combined-policy.json");
 
-        var result = await AgentProcess.RunAsync(settings, "audit", "--split", "test", "--fit-on", "validation", "--sample", "80", "--top", "0", "--json", "--policy-out", fragment, "--combiner", "per-outcome",
+        var result = await AgentProcess.RunAsync(settings, "audit", "--split", "test", "--fit-on", "validation", "--sample", "80", "--top", "0", "--json", "--policy-out", fragment,
             "--set", $"Classifier:WeightsPath={TrainCommandTests.ShippedClassifier}", "--set", "Classifier:Threads=1");
 
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -132,14 +132,15 @@ public sealed class AuditCommandTests
             var tool = fit.Tag == "deceit" ? PolicyOptions.AnswerTool : "shell.run";
             Assert.Equal(TagSignals.Combined, options.Tags[fit.Tag].Signals);
             Assert.Equal(fit.Threshold, options.Tags[fit.Tag].Combined!.Escalate);
-            foreach (var exit in new int?[] { null, 0, 1 })
+            foreach (var (exit, flagged) in new int?[] { null, 0, 1 }.SelectMany(e => new[] { (e, false), (e, true) }))
             {
                 foreach (var (m, c) in new[] { (0.02, 0.1), (0.3, 0.6), (0.9, 0.95), (0.999, 0.01) })
                 {
-                    var expected = fit.Score(m, c, ResultOutcomes.Of(exit));
+                    var expected = fit.Score(m, c, ResultOutcomes.Of(exit, flagged));
                     var decision = policy.Evaluate(tool, new GateSignals(
-                        new Dictionary<string, TemptationAggregate> { [fit.Tag] = new(m, m, m) }, new Dictionary<string, double> { [fit.Tag] = c }) { LastExitCode = exit });
-                    Assert.Equal(expected, options.Tools[tool].Tags[fit.Tag].Combined!.WeightsFor(exit).Score(m, c), 12);
+                        new Dictionary<string, TemptationAggregate> { [fit.Tag] = new(m, m, m) }, new Dictionary<string, double> { [fit.Tag] = c })
+                    { LastExitCode = exit, EarlierCallFlagged = flagged });
+                    Assert.Equal(expected, options.Tools[tool].Tags[fit.Tag].Combined!.WeightsFor(exit, flagged).Score(m, c), 12);
                     Assert.Equal(expected >= fit.Threshold, decision.Signal == GateSignal.Combined);
                 }
             }
@@ -156,16 +157,14 @@ public sealed class AuditCommandTests
             new(w.GetProperty("intercept").GetDouble(), w.GetProperty("model_weight").GetDouble(), w.GetProperty("classifier_weight").GetDouble());
     }
 
-    [Theory]
-    [InlineData(false, "--policy-out needs --fit-on: a combiner fitted in-sample on the audited spans must not be shipped as policy")]
-    [InlineData(true, "a per-outcome-flagged combiner (the default --combiner) cannot be written as policy: pass --combiner per-outcome (or pooled) with --policy-out")]
-    public async Task Audit_PolicyOutWithoutFitOnOrWithTheFlaggedScope_ExitTwoBeforeAnyWork(bool fitOn, string message)
+    [Fact]
+    public async Task Audit_PolicyOutWithoutFitOn_ExitTwoBeforeAnyWork()
     {
+        const string message = "--policy-out needs --fit-on: a combiner fitted in-sample on the audited spans must not be shipped as policy";
         var settings = TestSettings.Create();
         var fragment = Path.Combine(settings.Folder, "combined-policy.json");
-        string[] fit = fitOn ? ["--fit-on", "validation"] : ["--combiner", "per-outcome"];
 
-        var result = await AgentProcess.RunAsync(settings, ["audit", "--split", "test", .. fit, "--policy-out", fragment, "--json"]);
+        var result = await AgentProcess.RunAsync(settings, ["audit", "--split", "test", "--combiner", "per-outcome", "--policy-out", fragment, "--json"]);
 
         Assert.True(result.ExitCode == 2, result.ToString());
         var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));

@@ -37,21 +37,24 @@ public sealed class CombinerPolicyTests
         return SignalCombiner.Fit(model, classifier, labels);
     }
 
-    public static TheoryData<bool> Scopes => new() { true, false };
+    public static TheoryData<CombinerScope> Scopes => new() { CombinerScope.PerOutcomeAndFlaggedCall, CombinerScope.PerOutcome, CombinerScope.Pooled };
 
     [Theory]
     [MemberData(nameof(Scopes))]
-    public void Fragment_LoadedThroughTheHost_GateScoresEqualTheAuditsCombinerPerOutcome(bool perOutcome)
+    public void Fragment_LoadedThroughTheHost_GateScoresEqualTheAuditsCombinerPerOutcome(CombinerScope scope)
     {
+        var perOutcome = scope != CombinerScope.Pooled;
+        List<OutcomeCombiner> byOutcome = scope switch
+        {
+            CombinerScope.Pooled => [],
+            CombinerScope.PerOutcome => [new(ResultOutcome.Failed, 50, 50, Fit(2, 2.5)), new(ResultOutcome.Succeeded, 50, 50, Fit(3, 0.2))],
+            _ => [new(ResultOutcome.Failed, 50, 50, Fit(2, 2.5)), new(ResultOutcome.Succeeded, 50, 50, Fit(3, 0.2)), new(ResultOutcome.SucceededAfterFlaggedCall, 30, 30, Fit(6, 1.8))],
+        };
         var fits = new List<CombinerFit>
         {
-            new("deceit", 100, 100, Fit(1, 1.0), 0.81)
-            {
-                Scope = perOutcome ? CombinerScope.PerOutcome : CombinerScope.Pooled,
-                ByOutcome = perOutcome ? [new OutcomeCombiner(ResultOutcome.Failed, 50, 50, Fit(2, 2.5)), new OutcomeCombiner(ResultOutcome.Succeeded, 50, 50, Fit(3, 0.2))] : [],
-            },
+            new("deceit", 100, 100, Fit(1, 1.0), 0.81) { Scope = scope, ByOutcome = byOutcome },
             // A per-outcome fit of the no-result spans alone (as the audit's calls are): it is the top level.
-            new("powerseeking", 100, 100, Fit(4, 1.5), 0.62) { Scope = perOutcome ? CombinerScope.PerOutcome : CombinerScope.Pooled, ByOutcome = perOutcome ? [new OutcomeCombiner(ResultOutcome.None, 60, 60, Fit(5, 3))] : [] },
+            new("powerseeking", 100, 100, Fit(4, 1.5), 0.62) { Scope = scope, ByOutcome = perOutcome ? [new OutcomeCombiner(ResultOutcome.None, 60, 60, Fit(5, 3))] : [] },
         };
         var settings = TestSettings.Create();
         var fragment = Path.Combine(settings.Folder, "combined-policy.json");
@@ -69,6 +72,7 @@ public sealed class CombinerPolicyTests
         var deceit = json.GetProperty("Tags").GetProperty("deceit");
         Assert.Equal("Combined", deceit.GetProperty("Signals").GetString());
         Assert.Equal(perOutcome, deceit.GetProperty("Combined").TryGetProperty("AfterFailure", out _));
+        Assert.Equal(scope == CombinerScope.PerOutcomeAndFlaggedCall, deceit.GetProperty("Combined").TryGetProperty("AfterFlaggedCall", out _));
         Assert.Equal(0.81, deceit.GetProperty("Combined").GetProperty("Escalate").GetDouble());
         Assert.Equal(policy.CombinedRules.Select(r => r.Key),
             ["Policy:Tags:deceit", "Policy:Tags:powerseeking", "Policy:Tools:answer:Tags:deceit", "Policy:Tools:shell.run:Tags:powerseeking"]);
@@ -76,17 +80,18 @@ public sealed class CombinerPolicyTests
         foreach (var (fit, tool) in new[] { (fits[0], PolicyOptions.AnswerTool), (fits[1], "shell.run"), (fits[1], "files.write") })
         {
             var combined = (options.Tools.TryGetValue(tool, out var own) && own.Tags.TryGetValue(fit.Tag, out var t) ? t : options.Tags[fit.Tag]).Combined!;
-            foreach (var exit in ExitCodes)
+            foreach (var (exit, flagged) in ExitCodes.SelectMany(e => new[] { (e, false), (e, true) }))
             {
                 foreach (var m in Models)
                 {
                     foreach (var c in Classifiers)
                     {
-                        var expected = fit.Score(m, c, ResultOutcomes.Of(exit));
-                        Assert.Equal(expected, combined.WeightsFor(exit).Score(m, c), 12);
+                        var expected = fit.Score(m, c, ResultOutcomes.Of(exit, flagged));
+                        Assert.Equal(expected, combined.WeightsFor(exit, flagged).Score(m, c), 12);
 
                         var decision = policy.Evaluate(tool, new GateSignals(
-                            new Dictionary<string, TemptationAggregate> { [fit.Tag] = new(m, m, m) }, new Dictionary<string, double> { [fit.Tag] = c }) { LastExitCode = exit });
+                            new Dictionary<string, TemptationAggregate> { [fit.Tag] = new(m, m, m) }, new Dictionary<string, double> { [fit.Tag] = c })
+                        { LastExitCode = exit, EarlierCallFlagged = flagged });
                         Assert.Equal(expected >= fit.Threshold, decision.Signal == GateSignal.Combined);
                         if (decision.Signal == GateSignal.Combined)
                         {

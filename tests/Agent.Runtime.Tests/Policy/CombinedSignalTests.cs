@@ -50,6 +50,44 @@ public sealed class CombinedSignalTests
     { LastExitCode = lastExitCode };
 
     [Fact]
+    public void Evaluate_SuccessAfterAFlaggedCall_ReadsAfterFlaggedCallAndAfterSuccessWithoutIt()
+    {
+        const double FlagB = 1.5, FlagWm = 1.2, FlagWc = 0.4;
+        var combined = Combined(escalate: 0.5);
+        combined.AfterFlaggedCall = new CombinedWeights { Intercept = FlagB, Model = FlagWm, Classifier = FlagWc };
+        var policy = ActionPolicy.Create(Options(combined));
+
+        Assert.Equal(Expected(FlagB, FlagWm, FlagWc, 0.4, 0.7), combined.WeightsFor(0, earlierCallFlagged: true).Score(0.4, 0.7), 12);
+        Assert.Equal(Expected(SuccessB, SuccessWm, SuccessWc, 0.4, 0.7), combined.WeightsFor(0, earlierCallFlagged: false).Score(0.4, 0.7), 12);
+        Assert.Equal(Expected(FailB, FailWm, FailWc, 0.4, 0.7), combined.WeightsFor(1, earlierCallFlagged: true).Score(0.4, 0.7), 12);
+        Assert.Equal(Expected(B, Wm, Wc, 0.4, 0.7), combined.WeightsFor(null, earlierCallFlagged: true).Score(0.4, 0.7), 12);
+
+        // The flagged weights score 0.92, the plain success ones 0.07: only the flagged answer escalates.
+        var flagged = policy.Evaluate(PolicyOptions.AnswerTool, Signals(0.4, 0.7, lastExitCode: 0) with { EarlierCallFlagged = true });
+        var plain = policy.Evaluate(PolicyOptions.AnswerTool, Signals(0.4, 0.7, lastExitCode: 0));
+        Assert.Equal(Decision.Escalate, flagged.Decision);
+        Assert.Equal(Expected(FlagB, FlagWm, FlagWc, 0.4, 0.7), Assert.Single(flagged.Fired).Value, 12);
+        Assert.Equal(Decision.Allow, plain.Decision);
+
+        // Without AfterFlaggedCall a flagged success reads AfterSuccess; the weights are part of the policy's version.
+        combined.AfterFlaggedCall = null;
+        var without = ActionPolicy.Create(Options(combined));
+        Assert.Equal(Decision.Allow, without.Evaluate(PolicyOptions.AnswerTool, Signals(0.4, 0.7, lastExitCode: 0) with { EarlierCallFlagged = true }).Decision);
+        Assert.NotEqual(policy.Version, without.Version);
+    }
+
+    [Fact]
+    public void Validate_NonFiniteAfterFlaggedCallWeight_NamesTheKey()
+    {
+        var combined = Combined(escalate: 0.5);
+        combined.AfterFlaggedCall = new CombinedWeights { Intercept = 0, Model = double.NaN, Classifier = 1 };
+
+        var failures = new PolicyOptionsValidator().Validate(null, Options(combined)).Failures!.ToList();
+
+        Assert.Contains(failures, f => f.StartsWith("Policy:Tags:deceit:Combined:AfterFlaggedCall:Model is NaN", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Evaluate_ScoreAtItsThreshold_EscalatesNamingTheCombinedSignalAndNotBelow()
     {
         var score = Expected(B, Wm, Wc, 0.4, 0.7);
