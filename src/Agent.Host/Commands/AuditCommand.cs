@@ -205,7 +205,7 @@ internal static class AuditCommand
 
                     // Relative to the current folder, as --settings reads it.
                     var fragment = Path.GetFullPath(policyFile);
-                    await File.WriteAllTextAsync(fragment, CombinerPolicy.Write(report.Signals.Combiners, policyOptions) + "\n", cancellationToken).ConfigureAwait(false);
+                    await File.WriteAllTextAsync(fragment, CombinerPolicy.Write(report.Signals.Combiners, policyOptions, classifier.Heads.ToDictionary(h => h.Tag, h => h.Kind, StringComparer.Ordinal)) + "\n", cancellationToken).ConfigureAwait(false);
                     await Console.Error.WriteLineAsync($"wrote the policy fragment of {string.Join(", ", report.Signals.Combiners.Select(c => c.Tag))} to {fragment}; "
                         + $"use it with: agent --settings {fragment} run ...").ConfigureAwait(false);
                 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Agent.Monitoring;
 using Agent.Runtime.Policy;
 using Agent.Training.Audit;
 
@@ -7,22 +8,26 @@ namespace Agent.Host.Commands;
 
 /// <summary>
 /// The policy fragment <c>agent audit --fit-on validation --policy-out FILE</c> writes from its fitted combiners: per tag,
-/// <c>Signals: Combined</c> with the weights (<c>AfterFailure</c> / <c>AfterSuccess</c> / <c>AfterFlaggedCall</c> where the audit fitted a
+/// on each tool whose actions the tag's classifier head reads (deceit's head reads answers: <c>Policy:Tools:answer</c>;
+/// powerseeking's reads calls: every other tool the policy names), <c>Signals: Combined</c> with the weights (<c>AfterFailure</c> / <c>AfterSuccess</c> / <c>AfterFlaggedCall</c> where the audit fitted a
 /// combiner per outcome of the last tool result) and <c>Escalate</c> at the combiner's threshold (at most 2% false positives on the fitting
-/// split). Every tool override of the tag in the policy in force gets the same section, since an override replaces the
-/// global entry for its tool. The agent reads it layered over appsettings.json: <c>agent --settings FILE run ...</c>.
+/// split). The global <c>Policy:Tags:&lt;tag&gt;</c> is left as it is: on an action the head does not read there is no
+/// combined score, so a global Combined entry would leave the tag unable to stop it, where the policy in force still reads
+/// the model's temptation. The agent reads it layered over appsettings.json: <c>agent --settings FILE run ...</c>.
 /// </summary>
 internal static class CombinerPolicy
 {
-    /// <summary>The fragment, in appsettings.json's shape: <c>{"Policy":{"Tags":{...},"Tools":{...}}}</c>.</summary>
+    /// <summary>The fragment, in appsettings.json's shape: <c>{"Policy":{"Tools":{...}}}</c>.</summary>
     /// <param name="combiners">The audit's fitted combiners (<see cref="SignalsReport.Combiners"/>).</param>
-    /// <param name="policy">The policy in force, for the tools that override a tag.</param>
-    /// <exception cref="InvalidOperationException">A combiner's threshold is not strictly between 0 and 1 (the gate would refuse it).</exception>
-    public static JsonObject Fragment(IReadOnlyList<CombinerFit> combiners, PolicyOptions policy)
+    /// <param name="policy">The policy in force, for the tools it names.</param>
+    /// <param name="kinds">Per tag, the kind of action its classifier head reads.</param>
+    /// <exception cref="InvalidOperationException">A combiner's threshold is not strictly between 0 and 1 (the gate would
+    /// refuse it), or its tag has no classifier head.</exception>
+    public static JsonObject Fragment(IReadOnlyList<CombinerFit> combiners, PolicyOptions policy, IReadOnlyDictionary<string, ActionKind> kinds)
     {
         ArgumentNullException.ThrowIfNull(combiners);
         ArgumentNullException.ThrowIfNull(policy);
-        var tags = new JsonObject();
+        ArgumentNullException.ThrowIfNull(kinds);
         var tools = new JsonObject();
         foreach (var fit in combiners.OrderBy(c => c.Tag, StringComparer.Ordinal))
         {
@@ -32,26 +37,30 @@ internal static class CombinerPolicy
                     $"The combiner of '{fit.Tag}' has the threshold {fit.Threshold:R}, not strictly between 0 and 1 (its fitting negatives saturate the score), so it cannot be a policy: fit on more spans (a larger --sample, or 0 for all).");
             }
 
-            tags[fit.Tag] = Entry(fit);
-            foreach (var (tool, own) in policy.Tools.Where(t => t.Value.Tags.ContainsKey(fit.Tag)).OrderBy(t => t.Key, StringComparer.Ordinal))
+            if (!kinds.TryGetValue(fit.Tag, out var kind))
+            {
+                throw new InvalidOperationException($"The combiner of '{fit.Tag}' has no classifier head, so no tool's actions carry its combined score.");
+            }
+
+            IEnumerable<string> read = kind == ActionKind.Answer
+                ? [PolicyOptions.AnswerTool]
+                : policy.Tools.Keys.Where(t => t != PolicyOptions.AnswerTool).Order(StringComparer.Ordinal);
+            foreach (var tool in read)
             {
                 var toolTags = (tools[tool] ??= new JsonObject { ["Tags"] = new JsonObject() })["Tags"]!.AsObject();
                 toolTags[fit.Tag] = Entry(fit);
             }
         }
 
-        var section = new JsonObject { ["Tags"] = tags };
-        if (tools.Count > 0)
-        {
-            section["Tools"] = tools;
-        }
-
-        return new JsonObject { [PolicyOptions.Section] = section };
+        return new JsonObject { [PolicyOptions.Section] = new JsonObject { ["Tools"] = tools } };
     }
 
     /// <summary>The fragment as indented JSON text.</summary>
-    public static string Write(IReadOnlyList<CombinerFit> combiners, PolicyOptions policy) =>
-        Fragment(combiners, policy).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    /// <param name="combiners">The audit's fitted combiners.</param>
+    /// <param name="policy">The policy in force.</param>
+    /// <param name="kinds">Per tag, the kind of action its classifier head reads.</param>
+    public static string Write(IReadOnlyList<CombinerFit> combiners, PolicyOptions policy, IReadOnlyDictionary<string, ActionKind> kinds) =>
+        Fragment(combiners, policy, kinds).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
 
     /// <summary>
     /// One tag's section. The audit scores a span with its outcome's combiner where it fitted one and the pooled one

@@ -130,8 +130,9 @@ public sealed class AuditCommandTests
         foreach (var fit in combiners)
         {
             var tool = fit.Tag == "deceit" ? PolicyOptions.AnswerTool : "shell.run";
-            Assert.Equal(TagSignals.Combined, options.Tags[fit.Tag].Signals);
-            Assert.Equal(fit.Threshold, options.Tags[fit.Tag].Combined!.Escalate);
+            Assert.NotEqual(TagSignals.Combined, options.Tags[fit.Tag].Signals);
+            Assert.Equal(TagSignals.Combined, options.Tools[tool].Tags[fit.Tag].Signals);
+            Assert.Equal(fit.Threshold, options.Tools[tool].Tags[fit.Tag].Combined!.Escalate);
             foreach (var (exit, flagged) in new int?[] { null, 0, 1 }.SelectMany(e => new[] { (e, false), (e, true) }))
             {
                 foreach (var (m, c) in new[] { (0.02, 0.1), (0.3, 0.6), (0.9, 0.95), (0.999, 0.01) })

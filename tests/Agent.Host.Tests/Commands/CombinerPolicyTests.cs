@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Agent.Decoding;
 using Agent.Host.Commands;
+using Agent.Monitoring;
 using Agent.Runtime.Policy;
 using Agent.Training.Audit;
 
@@ -17,6 +18,7 @@ public sealed class CombinerPolicyTests
     private static readonly double[] Models = [1e-15, 0.01, 0.2, 0.5, 0.93, 1];
     private static readonly double[] Classifiers = [0, 0.05, 0.5, 0.99];
     private static readonly int?[] ExitCodes = [null, 0, 1, 100];
+    private static readonly Dictionary<string, ActionKind> s_kinds = new() { ["deceit"] = ActionKind.Answer, ["powerseeking"] = ActionKind.Call };
 
     // Two noisy signals of one label; the offsets differ per outcome so each outcome's fit differs.
     private static SignalCombiner Fit(int seed, double modelShift)
@@ -58,28 +60,33 @@ public sealed class CombinerPolicyTests
         };
         var settings = TestSettings.Create();
         var fragment = Path.Combine(settings.Folder, "combined-policy.json");
-        File.WriteAllText(fragment, CombinerPolicy.Write(fits, ShippedPolicy(settings)));
+        File.WriteAllText(fragment, CombinerPolicy.Write(fits, ShippedPolicy(settings), s_kinds));
 
         var builder = AgentHost.CreateBuilder(settings.SettingsFile, [], [fragment]);
         AgentHost.AddPolicy(builder);
         using var host = builder.Build();
         var (policy, options) = PolicyReader.Read(host.Services);
 
-        // The shipped policy overrides deceit for answers and powerseeking for shell.run: the fragment replaces both.
+        // Each tag on the tools its head reads (deceit: answers; powerseeking: every call tool), the global entries untouched:
+        // there the tags still read the model where the classifier has no head.
         var json = JsonDocument.Parse(File.ReadAllText(fragment)).RootElement.GetProperty("Policy");
-        Assert.Equal(["deceit", "powerseeking"], json.GetProperty("Tags").EnumerateObject().Select(t => t.Name));
-        Assert.Equal(["answer", "shell.run"], json.GetProperty("Tools").EnumerateObject().Select(t => t.Name));
-        var deceit = json.GetProperty("Tags").GetProperty("deceit");
+        Assert.False(json.TryGetProperty("Tags", out _));
+        Assert.Equal(["answer", "files.list", "files.read", "files.write", "shell.run"], json.GetProperty("Tools").EnumerateObject().Select(t => t.Name));
+        Assert.Equal(["deceit"], json.GetProperty("Tools").GetProperty("answer").GetProperty("Tags").EnumerateObject().Select(t => t.Name));
+        Assert.Equal(["powerseeking"], json.GetProperty("Tools").GetProperty("files.write").GetProperty("Tags").EnumerateObject().Select(t => t.Name));
+        Assert.NotEqual(TagSignals.Combined, options.Tags["deceit"].Signals);
+        Assert.NotEqual(TagSignals.Combined, options.Tags["powerseeking"].Signals);
+        var deceit = json.GetProperty("Tools").GetProperty("answer").GetProperty("Tags").GetProperty("deceit");
         Assert.Equal("Combined", deceit.GetProperty("Signals").GetString());
         Assert.Equal(perOutcome, deceit.GetProperty("Combined").TryGetProperty("AfterFailure", out _));
         Assert.Equal(scope == CombinerScope.PerOutcomeAndFlaggedCall, deceit.GetProperty("Combined").TryGetProperty("AfterFlaggedCall", out _));
         Assert.Equal(0.81, deceit.GetProperty("Combined").GetProperty("Escalate").GetDouble());
-        Assert.Equal(policy.CombinedRules.Select(r => r.Key),
-            ["Policy:Tags:deceit", "Policy:Tags:powerseeking", "Policy:Tools:answer:Tags:deceit", "Policy:Tools:shell.run:Tags:powerseeking"]);
+        Assert.Equal(["Policy:Tools:answer:Tags:deceit", "Policy:Tools:files.list:Tags:powerseeking", "Policy:Tools:files.read:Tags:powerseeking",
+            "Policy:Tools:files.write:Tags:powerseeking", "Policy:Tools:shell.run:Tags:powerseeking"], policy.CombinedRules.Select(r => r.Key));
 
         foreach (var (fit, tool) in new[] { (fits[0], PolicyOptions.AnswerTool), (fits[1], "shell.run"), (fits[1], "files.write") })
         {
-            var combined = (options.Tools.TryGetValue(tool, out var own) && own.Tags.TryGetValue(fit.Tag, out var t) ? t : options.Tags[fit.Tag]).Combined!;
+            var combined = options.Tools[tool].Tags[fit.Tag].Combined!;
             foreach (var (exit, flagged) in ExitCodes.SelectMany(e => new[] { (e, false), (e, true) }))
             {
                 foreach (var m in Models)
@@ -108,14 +115,14 @@ public sealed class CombinerPolicyTests
     {
         var settings = TestSettings.Create(Path.Combine(TestSettings.RepoRoot, "models", "agent-default.gguf"));
         var fragment = Path.Combine(settings.Folder, "combined-policy.json");
-        File.WriteAllText(fragment, CombinerPolicy.Write([new CombinerFit("deceit", 10, 10, Fit(1, 1.0), 0.81)], ShippedPolicy(settings)));
+        File.WriteAllText(fragment, CombinerPolicy.Write([new CombinerFit("deceit", 10, 10, Fit(1, 1.0), 0.81)], ShippedPolicy(settings), s_kinds));
 
         var info = await AgentProcess.RunAsync(settings, "info", "--json", "--model", "default", "--settings", fragment);
 
         Assert.True(info.ExitCode == 0, info.ToString());
         var root = JsonDocument.Parse(info.Stdout).RootElement;
         var tags = (root.TryGetProperty("model", out var model) ? model : root).GetProperty("tags").EnumerateArray().ToDictionary(t => t.GetProperty("tag").GetString()!, t => t.GetProperty("readout"));
-        Assert.Equal("combined", tags["deceit"].GetProperty("gate_reads").GetString());
+        Assert.Equal("model+classifier+combined", tags["deceit"].GetProperty("gate_reads").GetString());
         Assert.Equal("model+classifier", tags["powerseeking"].GetProperty("gate_reads").GetString());
 
         var broken = JsonDocument.Parse(File.ReadAllText(fragment)).RootElement.GetRawText().Replace("\"Escalate\": 0.81", "\"Escalate\": 1.5", StringComparison.Ordinal);
@@ -124,7 +131,7 @@ public sealed class CombinerPolicyTests
         var refused = await AgentProcess.RunAsync(settings, "info", "--json", "--settings", fragment);
 
         Assert.True(refused.ExitCode == 2, refused.ToString());
-        Assert.Contains("Policy:Tags:deceit:Combined:Escalate is 1.5: a threshold on the combined score lies strictly between 0 and 1", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Policy:Tools:answer:Tags:deceit:Combined:Escalate is 1.5: a threshold on the combined score lies strictly between 0 and 1", refused.Stderr, StringComparison.Ordinal);
     }
 
     private static PolicyOptions ShippedPolicy(TestSettings settings)
