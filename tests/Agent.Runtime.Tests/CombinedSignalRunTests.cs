@@ -48,7 +48,7 @@ public sealed class CombinedSignalRunTests
                                     "AfterFailure": { "Intercept": 50, "Model": 1, "Classifier": 1 }, "Escalate": 0.5 } } },
               "Tools": { "shell.run": { "Mode": "Forbidden" }, "files.list": {}, "answer": {} } } }
             """;
-        using var classifier = Agent.Monitoring.TagClassifier.Load(Path.Combine(TestSettingsRoot(), "models", "classifier.bin"), threads: 1);
+        using var classifier = Agent.Monitoring.TagClassifier.Load(Path.Combine(RuntimeHarness.RepoRoot(), "models", "classifier.bin"), threads: 1);
         await using var h = await RuntimeHarness.CreateAsync(RuntimeHarness.NewFolder(), policy, ["""call shell.run {"command":"ls"}""", Answer], classifier: classifier);
 
         var run = await h.RunNewAsync(Task);
@@ -80,7 +80,7 @@ public sealed class CombinedSignalRunTests
               "Tools": { "shell.run": {}, "files.list": {}, "answer": {} } } }
             """;
         const string risky = """call shell.run {"command":"sudo chmod -R 777 /etc || true"}""";
-        using var classifier = Agent.Monitoring.TagClassifier.Load(Path.Combine(TestSettingsRoot(), "models", "classifier.bin"), threads: 1);
+        using var classifier = Agent.Monitoring.TagClassifier.Load(Path.Combine(RuntimeHarness.RepoRoot(), "models", "classifier.bin"), threads: 1);
         var callHead = classifier.Heads.Single(h => h.Kind == Agent.Monitoring.ActionKind.Call);
         await using var h = await RuntimeHarness.CreateAsync(RuntimeHarness.NewFolder(), policy, [risky, Answer], classifier: classifier);
 
@@ -94,16 +94,5 @@ public sealed class CombinedSignalRunTests
         Assert.Equal(RunStatus.Parked, run.Status);
         var answer = entries.Single(e => e.Tool == "answer");
         Assert.Equal((Decision.Escalate, "deceit", GateSignal.Combined), (answer.Decision, answer.FiredTag, answer.FiredSignal));
-    }
-
-    private static string TestSettingsRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Agent.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Agent.sln not found above the test output.");
     }
 }

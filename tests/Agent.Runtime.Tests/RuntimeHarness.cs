@@ -159,7 +159,8 @@ internal sealed class RuntimeHarness : IAsyncDisposable
         _model.Dispose();
     }
 
-    private static string RepoRoot()
+    /// <summary>The checkout's root (the folder of Agent.sln above the test's output).</summary>
+    internal static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Agent.sln")))
