@@ -179,6 +179,24 @@ internal abstract class RunStoreBase : IRunStore
                     ("@running", Name(RunStatus.Running)),
                     ("@reason", "its worker stopped without releasing it (crash or kill); resumed from the last completed step"),
                     ("@now", Now())).ConfigureAwait(false);
+
+                // A worker killed after writing `parked` and before reading its approval again (RequeueDecidedAsync) left a
+                // run parked whose approval was decided while it still ran, so the decision did not queue it either.
+                requeued += await ExecAsync(
+                    connection,
+                    null,
+                    """
+                    UPDATE runs SET status = @queued, reason = @decided, updated_at = @now
+                    WHERE status = @parked AND EXISTS (
+                        SELECT 1 FROM run_steps s JOIN action_log a ON a.id = s.log_entry_id
+                        WHERE s.run_id = runs.id AND s.status = @pending AND a.review_status <> @pending);
+                    """,
+                    cancellationToken,
+                    ("@queued", Name(RunStatus.Queued)),
+                    ("@parked", Name(RunStatus.Parked)),
+                    ("@pending", Name(StepStatus.Pending)),
+                    ("@decided", "its approval was decided while it parked and its worker stopped before queueing it; resumed"),
+                    ("@now", Now())).ConfigureAwait(false);
                 if (requeued > 0)
                 {
                     await NotifyAsync(connection, null, "*", cancellationToken).ConfigureAwait(false);

@@ -75,6 +75,30 @@ public abstract class RunStoreContractTests
     }
 
     [Fact]
+    public async Task RequeueExpiredAsync_WorkerKilledBetweenParkAndItsRequeue_QueuesTheDecidedRunOnce()
+    {
+        var store = await NewStoreAsync();
+        var run = await store.EnqueueAsync("t", "m");
+        var waiting = await store.EnqueueAsync("t2", "m");
+        Assert.True(await store.TryClaimAsync(run.Id, "w1"));
+        Assert.True(await store.TryClaimAsync(waiting.Id, "w1"));
+        var decided = await EscalateAsync(store, run.Id, 1);
+        await EscalateAsync(store, waiting.Id, 1);
+
+        // Decided while the run still ran; the worker wrote parked and was killed before RequeueDecidedAsync.
+        await store.DecideAsync(decided.Id, approve: true, "alice", null);
+        await store.UpdateRunAsync((await store.GetRunAsync(run.Id))! with { Status = RunStatus.Parked, LeaseOwner = "w1" });
+        await store.UpdateRunAsync((await store.GetRunAsync(waiting.Id))! with { Status = RunStatus.Parked, LeaseOwner = "w1" });
+
+        Assert.Equal(1, await store.RequeueExpiredAsync());
+        var requeued = (await store.GetRunAsync(run.Id))!;
+        Assert.Equal(RunStatus.Queued, requeued.Status);
+        Assert.Contains("approval was decided while it parked", requeued.Reason, StringComparison.Ordinal);
+        Assert.Equal(RunStatus.Parked, (await store.GetRunAsync(waiting.Id))!.Status);
+        Assert.Equal(0, await store.RequeueExpiredAsync());
+    }
+
+    [Fact]
     public async Task RequeueDecidedAsync_DecidedBeforeOrAfterThePark_QueuesTheRunExactlyOnce()
     {
         var store = await NewStoreAsync();
