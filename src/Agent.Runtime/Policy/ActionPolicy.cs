@@ -26,6 +26,8 @@ public sealed class ActionPolicy
     {
         _options = options;
         Version = version;
+        ModeRules = ModeRuleKeys(options);
+        CombinedRules = CombinedRuleKeys(options);
     }
 
     /// <summary>The first 16 hex digits of the SHA-256 of the policy's canonical JSON: two equal policies have the same version.</summary>
@@ -107,7 +109,7 @@ public sealed class ActionPolicy
     }
 
     /// <summary>The keys of the mode rules of this policy (<see cref="ModeRuleKeys(PolicyOptions)"/>): when any, the model must have a mode head.</summary>
-    public IReadOnlyList<string> ModeRules => ModeRuleKeys(_options);
+    public IReadOnlyList<string> ModeRules { get; }
 
     /// <summary>The aggregate (max, mean, any) this policy reads for <paramref name="tool"/>.</summary>
     public string AggregateFor(string tool) =>
@@ -241,7 +243,7 @@ public sealed class ActionPolicy
     }
 
     /// <summary>The combined rules of this policy (<see cref="CombinedRuleKeys(PolicyOptions)"/>).</summary>
-    public IReadOnlyList<(string Key, string Tag)> CombinedRules => CombinedRuleKeys(_options);
+    public IReadOnlyList<(string Key, string Tag)> CombinedRules { get; }
 
     private static FiredSignal? Crossing(string tag, GateSignal signal, double value, double? block, double? escalate) =>
         block is { } b && value >= b ? new FiredSignal(tag, signal, Decision.Block, value, b)
